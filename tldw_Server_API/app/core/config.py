@@ -1,0 +1,208 @@
+"""Server configuration: one place, one precedence rule.
+
+Every setting is read, in order of precedence, from
+
+1. its ``TLDW_*`` environment variable,
+2. the ``[Database]`` (or ``[Server]``) section of ``Config_Files/config.txt``,
+3. for the PostgreSQL connection only, the standard libpq variables
+   (``PGHOST``, ``PGPORT``, ``PGDATABASE``, ``PGUSER``, ``PGPASSWORD``, ``PGSSLMODE``),
+4. the default below.
+
+An invalid value raises :class:`ConfigError`, whose message names the variable
+and the accepted values; the server and the command-line tools stop on it.
+Passwords are kept as :class:`pydantic.SecretStr` so that no ``repr`` or log
+line ever shows them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+BackendName = Literal["sqlite", "postgresql"]
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+AuthMode = Literal["single_user", "multi_user"]
+
+CONFIG_FILE_ENV = "TLDW_CONFIG_FILE"
+DEFAULT_CONFIG_FILE = Path("Config_Files/config.txt")
+CONFIG_SECTIONS = ("Database", "Server")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where one setting comes from: its field, variable, config.txt key and libpq fallback."""
+
+    field: str
+    env: str
+    accepted: str
+    ini_key: str | None = None
+    libpq_env: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.ini_key or self.field
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("content_db_backend", "TLDW_CONTENT_DB_BACKEND", "sqlite, postgresql, postgres"),
+    Setting("data_dir", "TLDW_DATA_DIR", "a directory path"),
+    Setting("default_user_id", "TLDW_DEFAULT_USER_ID", "letters, digits, '_' or '-'"),
+    Setting("pg_host", "TLDW_PG_HOST", "a host name, address or socket directory", None, "PGHOST"),
+    Setting("pg_port", "TLDW_PG_PORT", "an integer from 1 to 65535", None, "PGPORT"),
+    Setting("pg_database", "TLDW_PG_DATABASE", "a database name", None, "PGDATABASE"),
+    Setting("pg_user", "TLDW_PG_USER", "a role name", None, "PGUSER"),
+    Setting("pg_password", "TLDW_PG_PASSWORD", "any string", None, "PGPASSWORD"),
+    Setting(
+        "pg_sslmode",
+        "TLDW_PG_SSLMODE",
+        "disable, allow, prefer, require, verify-ca, verify-full",
+        None,
+        "PGSSLMODE",
+    ),
+    Setting("workflow_db_pool_size", "TLDW_WORKFLOW_DB_POOL_SIZE", "an integer from 1 to 1000"),
+    Setting("workflow_db_max_overflow", "TLDW_WORKFLOW_DB_MAX_OVERFLOW", "an integer 0 to 1000"),
+    Setting("workflow_db_timeout", "TLDW_WORKFLOW_DB_TIMEOUT", "seconds, a number above 0"),
+    Setting("auth_mode", "TLDW_AUTH_MODE", "single_user, multi_user"),
+    Setting("single_user_api_key", "SINGLE_USER_API_KEY", "any non-empty string"),
+    Setting("api_keys_file", "TLDW_API_KEYS_FILE", "a path to a JSON file {key: user_id}"),
+    Setting("server_host", "TLDW_SERVER_HOST", "a host name or address"),
+    Setting("server_port", "TLDW_SERVER_PORT", "an integer from 1 to 65535"),
+    Setting("workflow_workers", "TLDW_WORKFLOW_WORKERS", "an integer from 0 to 64"),
+)
+_BY_FIELD = {s.field: s for s in SETTINGS}
+
+
+class Settings(BaseModel):
+    """The validated configuration of one server process."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    content_db_backend: BackendName = "sqlite"
+    data_dir: Path = Path("Databases")
+    default_user_id: str = Field(default="1", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    pg_host: str = "localhost"
+    pg_port: int = Field(default=5432, ge=1, le=65535)
+    pg_database: str = "tldw_content"
+    pg_user: str = "postgres"
+    pg_password: SecretStr | None = None
+    pg_sslmode: SslMode = "prefer"
+    workflow_db_pool_size: int = Field(default=10, ge=1, le=1000)
+    workflow_db_max_overflow: int = Field(default=20, ge=0, le=1000)
+    workflow_db_timeout: float = Field(default=30.0, gt=0)
+    auth_mode: AuthMode = "single_user"
+    single_user_api_key: SecretStr | None = None
+    api_keys_file: Path | None = None
+    server_host: str = "127.0.0.1"
+    server_port: int = Field(default=8000, ge=1, le=65535)
+    workflow_workers: int = Field(default=2, ge=0, le=64)
+
+    @field_validator("content_db_backend", mode="before")
+    @classmethod
+    def _alias_postgres(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return "postgresql" if value == "postgres" else value
+        return value
+
+    @field_validator("pg_sslmode", "auth_mode", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    # -- derived locations -------------------------------------------------
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.content_db_backend == "postgresql"
+
+    def user_dir(self, user_id: str) -> Path:
+        """The directory of one user's SQLite files: ``<data_dir>/user_databases/<user_id>``."""
+        return self.data_dir / "user_databases" / user_id
+
+    def media_db_path(self, user_id: str) -> Path:
+        return self.user_dir(user_id) / "Media_DB_v2.db"
+
+    def chacha_db_path(self, user_id: str) -> Path:
+        return self.user_dir(user_id) / "ChaChaNotes.db"
+
+    @property
+    def analytics_db_path(self) -> Path:
+        return self.data_dir / "Analytics.db"
+
+    @property
+    def workflows_db_path(self) -> Path:
+        return self.data_dir / "workflows.db"
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """Return the settings of the ``[Database]`` and ``[Server]`` sections of *path*.
+
+    A missing file is an empty configuration; an unreadable one is an error.
+    """
+    if not path.exists():
+        return {}
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be parsed as an INI file ({exc})") from None
+    values: dict[str, str] = {}
+    for section in CONFIG_SECTIONS:
+        if parser.has_section(section):
+            values.update({k.lower(): v for k, v in parser.items(section)})
+    return values
+
+
+def _raw_values(env: Mapping[str, str], ini: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Pick, per field, the winning raw value and a label saying where it came from."""
+    chosen: dict[str, tuple[str, str]] = {}
+    for setting in SETTINGS:
+        if env.get(setting.env, "") != "":
+            chosen[setting.field] = (env[setting.env], setting.env)
+        elif ini.get(setting.key, "") != "":
+            chosen[setting.field] = (ini[setting.key], f"config.txt [{setting.key}]")
+        elif setting.libpq_env and env.get(setting.libpq_env, "") != "":
+            chosen[setting.field] = (env[setting.libpq_env], setting.libpq_env)
+    return chosen
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build :class:`Settings` from the environment, config.txt and defaults.
+
+    *overrides* (field names) win over everything; tests and command-line flags use them.
+    """
+    env = os.environ if env is None else env
+    path = config_file or Path(env.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+    chosen = _raw_values(env, read_config_file(path))
+    values: dict[str, Any] = {field: raw for field, (raw, _) in chosen.items()}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise _explain(exc, chosen) from None
+
+
+def _explain(exc: ValidationError, chosen: dict[str, tuple[str, str]]) -> ConfigError:
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        setting = _BY_FIELD.get(field)
+        source = chosen.get(field, (None, setting.env if setting else field))[1]
+        accepted = setting.accepted if setting else "see docs/configuration.md"
+        shown = "<hidden>" if "password" in field or "key" in field else error.get("input")
+        lines.append(f"{source}={shown!r} is invalid: accepted values are {accepted}")
+    return ConfigError("; ".join(lines))
