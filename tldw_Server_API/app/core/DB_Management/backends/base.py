@@ -1,0 +1,139 @@
+"""The backend abstraction: one interface over SQLite and PostgreSQL.
+
+A :class:`Backend` owns an SQLAlchemy engine (and so its connection pool).
+A :class:`Database` is one of our four databases at one place on a backend: a
+SQLite file, or a PostgreSQL schema. Repositories only ever see a
+:class:`Database`; they build statements with SQLAlchemy Core and ask
+``database.dialect`` (a :class:`DialectOps`) for the few things that differ.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import Connection, Engine, Select, Table
+from sqlalchemy.sql.elements import ColumnElement
+
+if TYPE_CHECKING:
+    from ..schemas.spec import DatabaseSchema, SearchIndex
+
+BackendKind = Literal["sqlite", "postgresql"]
+
+
+class DialectOps(ABC):
+    """Everything that is said differently on SQLite and PostgreSQL."""
+
+    name: BackendKind
+
+    # -- schema artefacts ----------------------------------------------------
+    @abstractmethod
+    def prepare_namespace(self, conn: Connection, namespace: str | None) -> None:
+        """Make sure the place for a schema exists (a PostgreSQL schema; nothing on SQLite)."""
+
+    @abstractmethod
+    def install_artefacts(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None, *, rebuild: bool
+    ) -> None:
+        """Create search indexes, the version rule and sync-log triggers (idempotent)."""
+
+    @abstractmethod
+    def drop_artefacts(self, conn: Connection, schema: DatabaseSchema, namespace: str | None) -> None:
+        """Remove what :meth:`install_artefacts` created (for downgrades)."""
+
+    def normalize_legacy_values(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None
+    ) -> None:
+        """Rewrite stored forms the dialect tolerates but our rules expect (default: nothing)."""
+
+    # -- statements ------------------------------------------------------------
+    @abstractmethod
+    def search(
+        self,
+        table: Table,
+        index: SearchIndex,
+        query_text: str,
+        *,
+        live_only: bool = True,
+    ) -> Select[Any] | None:
+        """A SELECT of ``(key, title_hit, rank)`` rows, best first; ``None`` when nothing can match.
+
+        ``key`` is the table's primary key. ``title_hit`` is true when a title
+        column matched; rows with a title hit come first.
+        """
+
+    @abstractmethod
+    def insert(self, table: Table) -> Any:
+        """The dialect's INSERT construct (it has ``on_conflict_do_update``)."""
+
+    def nocase_equals(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+        from ..schemas.nocase import ascii_fold
+
+        return ascii_fold(column) == ascii_fold(value)
+
+    @abstractmethod
+    def claim(self, select: Select[Any]) -> Select[Any]:
+        """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or the like)."""
+
+
+class Backend(ABC):
+    """One engine and its pool, on SQLite or PostgreSQL."""
+
+    kind: BackendKind
+    dialect: DialectOps
+    engine: Engine
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A log-safe description, e.g. ``PostgreSQL at host:5432/db`` (never a password)."""
+
+    @abstractmethod
+    @contextmanager
+    def begin(self, namespace: str | None, *, write: bool = True) -> Iterator[Connection]:
+        """A connection inside a transaction, committed on success, rolled back on error."""
+
+    def pool_status(self) -> dict[str, Any]:
+        pool = self.engine.pool
+        status: dict[str, Any] = {"class": type(pool).__name__}
+        for attr in ("size", "checkedout", "overflow", "checkedin"):
+            method = getattr(pool, attr, None)
+            if callable(method):
+                status[attr] = method()
+        return status
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@dataclass
+class Database:
+    """One of our databases at one place: a SQLite file, or a schema on PostgreSQL."""
+
+    backend: Backend
+    schema: DatabaseSchema
+    namespace: str | None = None
+    user_id: str | None = None
+    version: int = field(default=0)
+
+    @property
+    def dialect(self) -> DialectOps:
+        return self.backend.dialect
+
+    @property
+    def kind(self) -> BackendKind:
+        return self.backend.kind
+
+    def describe(self) -> str:
+        where = self.backend.describe()
+        return f"{where} (schema {self.namespace})" if self.namespace else where
+
+    @contextmanager
+    def begin(self, *, write: bool = True) -> Iterator[Connection]:
+        with self.backend.begin(self.namespace, write=write) as conn:
+            yield conn
+
+    def table(self, name: str) -> Table:
+        return self.schema.table(name)

@@ -1,0 +1,250 @@
+"""PostgreSQL: engine and pool, tsvector search, and the rules as PL/pgSQL triggers.
+
+Every database lives in its own PostgreSQL schema (see ``places.py``); one
+engine serves them all, and a connection is pointed at a schema through
+SQLAlchemy's ``schema_translate_map``. Search vectors are stored generated
+columns: the database computes them for every row however it arrives (the
+application, ``COPY`` during a migration), so no application step is ever
+needed to make rows searchable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    LargeBinary,
+    Select,
+    Table,
+    create_engine,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
+from ..search import compile_query, postgres_fts_norm_function_sql, postgres_tsvector_sql
+from .base import Backend, DialectOps
+from .target import PgTarget
+
+SEARCH_COLUMN = "search_vector"
+
+
+def _run(conn: Connection, sql: str) -> None:
+    # text() escapes the '%' of PL/pgSQL messages for the driver's paramstyle.
+    conn.execute(text(sql))
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(namespace: str | None, name: str) -> str:
+    return f"{quote_ident(namespace)}.{quote_ident(name)}" if namespace else quote_ident(name)
+
+
+class PostgresDialect(DialectOps):
+    name = "postgresql"
+
+    # -- artefacts --------------------------------------------------------------
+    def prepare_namespace(self, conn: Connection, namespace: str | None) -> None:
+        if namespace:
+            _run(conn, f"CREATE SCHEMA IF NOT EXISTS {quote_ident(namespace)}")
+
+    def install_artefacts(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None, *, rebuild: bool
+    ) -> None:
+        ns = namespace or "public"
+        if schema.search:
+            _run(conn, postgres_fts_norm_function_sql(ns))
+        for index in schema.search:
+            self._install_search(conn, ns, index)
+        if schema.synced:
+            _run(conn, _version_rule_function(ns))
+        if schema.synced and schema.sync_log is not None:
+            _run(conn, _sync_log_function(ns, schema))
+        for synced in schema.synced:
+            self._install_triggers(conn, ns, schema, synced)
+
+    def drop_artefacts(self, conn: Connection, schema: DatabaseSchema, namespace: str | None) -> None:
+        ns = namespace or "public"
+        for synced in schema.synced:
+            tbl = qualified(ns, synced.table)
+            for trigger in (f"tldw_{synced.table}_version_rule", f"tldw_{synced.table}_sync"):
+                _run(conn, f"DROP TRIGGER IF EXISTS {quote_ident(trigger)} ON {tbl}")
+        for index in schema.search:
+            _run(conn, 
+                f"ALTER TABLE {qualified(ns, index.table)} DROP COLUMN IF EXISTS {SEARCH_COLUMN}"
+            )
+        for function in ("tldw_version_rule()", "tldw_sync_log()", "fts_norm(text)"):
+            _run(conn, f"DROP FUNCTION IF EXISTS {quote_ident(ns)}.{function}")
+
+    def _install_search(self, conn: Connection, ns: str, index: SearchIndex) -> None:
+        tbl = qualified(ns, index.table)
+        expression = postgres_tsvector_sql(ns, list(index.columns))
+        _run(conn, 
+            f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {SEARCH_COLUMN} tsvector "
+            f"GENERATED ALWAYS AS ({expression}) STORED"
+        )
+        _run(conn, 
+            f"CREATE INDEX IF NOT EXISTS {quote_ident(f'ix_{index.name}')} "
+            f"ON {tbl} USING gin ({SEARCH_COLUMN})"
+        )
+
+    def _install_triggers(
+        self, conn: Connection, ns: str, schema: DatabaseSchema, synced: SyncedTable
+    ) -> None:
+        tbl = qualified(ns, synced.table)
+        rule = quote_ident(f"tldw_{synced.table}_version_rule")
+        _run(conn, f"DROP TRIGGER IF EXISTS {rule} ON {tbl}")
+        _run(conn, 
+            f"CREATE TRIGGER {rule} BEFORE UPDATE ON {tbl} FOR EACH ROW "
+            f"EXECUTE FUNCTION {quote_ident(ns)}.tldw_version_rule()"
+        )
+        if schema.sync_log is None:
+            return
+        sync = quote_ident(f"tldw_{synced.table}_sync")
+        _run(conn, f"DROP TRIGGER IF EXISTS {sync} ON {tbl}")
+        _run(conn, 
+            f"CREATE TRIGGER {sync} AFTER INSERT OR UPDATE OR DELETE ON {tbl} FOR EACH ROW "
+            f"EXECUTE FUNCTION {quote_ident(ns)}.tldw_sync_log("
+            f"'{synced.entity}', '{synced.key}')"
+        )
+
+    # -- statements --------------------------------------------------------------
+    def search(
+        self, table: Table, index: SearchIndex, query_text: str, *, live_only: bool = True
+    ) -> Select[Any] | None:
+        compiled = compile_query(query_text)
+        if compiled.tsquery is None:
+            return None
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), compiled.tsquery)
+        vector = literal_column(SEARCH_COLUMN)
+        key = list(table.primary_key.columns)[0]
+        if index.title_columns and len(index.title_columns) < len(index.columns):
+            title_hit = literal_column(f"ts_filter({SEARCH_COLUMN}, '{{a}}')").op("@@")(query)
+        else:
+            title_hit = literal_column("true")
+        rank = func.ts_rank(vector, query)
+        stmt = (
+            select(key.label("key"), title_hit.label("title_hit"), rank.label("rank"))
+            .select_from(table)
+            .where(vector.op("@@")(query))
+        )
+        if live_only and "deleted" in table.c:
+            stmt = stmt.where(table.c.deleted.is_(False))
+        if live_only and "is_trash" in table.c:
+            stmt = stmt.where(table.c.is_trash.is_(False))
+        return stmt.order_by(title_hit.desc(), rank.desc(), key)
+
+    def insert(self, table: Table) -> Any:
+        return pg_insert(table)
+
+    def claim(self, select: Select[Any]) -> Select[Any]:
+        return select.with_for_update(skip_locked=True)
+
+
+def _version_rule_function(ns: str) -> str:
+    return f"""
+CREATE OR REPLACE FUNCTION {quote_ident(ns)}.tldw_version_rule() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF NEW.version IS DISTINCT FROM OLD.version + 1 THEN
+        RAISE EXCEPTION 'version rule: %.version must grow by exactly 1 on every update (was %, got %)',
+            TG_TABLE_NAME, OLD.version, NEW.version
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$fn$"""
+
+
+def _sync_log_function(ns: str, schema: DatabaseSchema) -> str:
+    assert schema.sync_log is not None
+    log = schema.sync_log
+    blobs = sorted(
+        {
+            column.name
+            for table in schema.metadata.tables.values()
+            for column in table.columns
+            if isinstance(column.type, LargeBinary)
+        }
+        | {SEARCH_COLUMN}
+    )
+    strip = " ".join(f"- '{name}'" for name in blobs)
+    return f"""
+CREATE OR REPLACE FUNCTION {quote_ident(ns)}.tldw_sync_log() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    body jsonb;
+    op text;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        body := to_jsonb(OLD) {strip};
+        op := 'delete';
+    ELSE
+        body := to_jsonb(NEW) {strip};
+        op := CASE
+            WHEN TG_OP = 'INSERT' THEN 'create'
+            WHEN (body->>'deleted')::boolean AND NOT (to_jsonb(OLD)->>'deleted')::boolean
+                THEN 'delete'
+            ELSE 'update'
+        END;
+    END IF;
+    INSERT INTO {qualified(ns, log.table)}
+        (entity, {log.key_column}, operation, timestamp, client_id, version, payload)
+    VALUES (
+        TG_ARGV[0], body->>TG_ARGV[1], op,
+        coalesce((body->>'last_modified')::timestamptz, now()),
+        coalesce(body->>'client_id', 'unknown'),
+        coalesce((body->>'version')::integer, 1),
+        body
+    );
+    RETURN NULL;
+END
+$fn$"""
+
+
+class PostgresBackend(Backend):
+    """One PostgreSQL database and a pool of connections to it."""
+
+    kind = "postgresql"
+
+    def __init__(
+        self,
+        target: PgTarget,
+        *,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        pool_timeout: float = 30.0,
+    ) -> None:
+        self.target = target
+        self.dialect = PostgresDialect()
+        self.pool_settings = {
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "timeout": pool_timeout,
+        }
+        self.engine = create_engine(
+            target.sqlalchemy_url(),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
+        )
+
+    def describe(self) -> str:
+        return self.target.describe()
+
+    @contextmanager
+    def begin(self, namespace: str | None, *, write: bool = True) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            if namespace:
+                conn.execution_options(schema_translate_map={None: namespace})
+            with conn.begin():
+                yield conn

@@ -1,0 +1,261 @@
+"""SQLite: the embedded default. Engine set-up, FTS5 search and trigger rules.
+
+Each database is its own file. Connections run in WAL mode with foreign keys
+on; transactions are opened explicitly (``BEGIN`` or ``BEGIN IMMEDIATE`` for
+writers) because the stdlib driver's implicit transactions do not mix with
+SQLAlchemy's. FTS5 external-content tables index live rows only and are kept
+current by triggers; the version rule and the sync log are triggers too, so
+they hold for every writer, not only ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    LargeBinary,
+    Select,
+    Table,
+    create_engine,
+    event,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
+from ..schemas.types import Flag
+from ..search import SQLITE_TOKENIZER, compile_query
+from .base import Backend, DialectOps
+
+NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _rowid_column(table: Table) -> str:
+    """FTS5 needs an integer key: the INTEGER PRIMARY KEY, else the implicit rowid."""
+    pk = list(table.primary_key.columns)
+    if len(pk) == 1 and pk[0].type.python_type is int:
+        return pk[0].name
+    return "rowid"
+
+
+class SqliteDialect(DialectOps):
+    name = "sqlite"
+
+    # -- artefacts --------------------------------------------------------------
+    def prepare_namespace(self, conn: Connection, namespace: str | None) -> None:
+        return None
+
+    def install_artefacts(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None, *, rebuild: bool
+    ) -> None:
+        for index in schema.search:
+            self._install_search(conn, schema.table(index.table), index, rebuild=rebuild)
+        for synced in schema.synced:
+            self._install_version_rule(conn, synced)
+            if schema.sync_log is not None:
+                self._install_sync_log(conn, schema, synced)
+
+    def drop_artefacts(self, conn: Connection, schema: DatabaseSchema, namespace: str | None) -> None:
+        names = {index.name for index in schema.search}
+        tables = {index.table for index in schema.search} | {s.table for s in schema.synced}
+        for trigger, tbl, sql in conn.execute(
+            text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ):
+            ours = trigger.startswith("tldw_")
+            feeds_fts = tbl.lower() in tables and any(n in (sql or "") for n in names)
+            if ours or feeds_fts:
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {_quote(trigger)}")
+        for name in names:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(name)}")
+
+    def normalize_legacy_values(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None
+    ) -> None:
+        """Store hand-written 'true'/'false' booleans as the 1/0 our triggers compare with."""
+        for table in schema.metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, Flag):
+                    col = _quote(column.name)
+                    conn.exec_driver_sql(
+                        f"UPDATE {_quote(table.name)} SET {col} = CASE lower(trim({col})) "
+                        "WHEN 'true' THEN 1 WHEN 't' THEN 1 WHEN 'yes' THEN 1 WHEN '1' THEN 1 "
+                        "WHEN 'false' THEN 0 WHEN 'f' THEN 0 WHEN 'no' THEN 0 WHEN '0' THEN 0 "
+                        f"ELSE {col} END WHERE typeof({col}) = 'text'"
+                    )
+
+    def _install_search(
+        self, conn: Connection, table: Table, index: SearchIndex, *, rebuild: bool
+    ) -> None:
+        fts, tbl = _quote(index.name), _quote(table.name)
+        rowid = _rowid_column(table)
+        cols = ", ".join(_quote(c) for c in index.column_names)
+        new_cols = ", ".join(f"NEW.{_quote(c)}" for c in index.column_names)
+        old_cols = ", ".join(f"OLD.{_quote(c)}" for c in index.column_names)
+        live_new = "NEW.deleted = 0" if "deleted" in table.c else "1"
+        live_old = "OLD.deleted = 0" if "deleted" in table.c else "1"
+        conn.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({cols}, content={tbl}, "
+            f"content_rowid={_quote(rowid)}, tokenize='{SQLITE_TOKENIZER}')"
+        )
+        add = f"INSERT INTO {fts}(rowid, {cols}) SELECT NEW.{rowid}, {new_cols} WHERE {live_new};"
+        remove = (
+            f"INSERT INTO {fts}({fts}, rowid, {cols}) "
+            f"SELECT 'delete', OLD.{rowid}, {old_cols} WHERE {live_old};"
+        )
+        for suffix, when, body in (
+            ("ai", "AFTER INSERT", add),
+            ("ad", "AFTER DELETE", remove),
+            ("au", "AFTER UPDATE", remove + " " + add),
+        ):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS {_quote(f'tldw_{index.name}_{suffix}')} "
+                f"{when} ON {tbl} BEGIN {body} END"
+            )
+        if rebuild:
+            live = "deleted = 0" if "deleted" in table.c else "1"
+            conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('delete-all')")
+            conn.exec_driver_sql(
+                f"INSERT INTO {fts}(rowid, {cols}) SELECT {rowid}, {cols} FROM {tbl} WHERE {live}"
+            )
+
+    def _install_version_rule(self, conn: Connection, synced: SyncedTable) -> None:
+        tbl = _quote(synced.table)
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER IF NOT EXISTS {_quote(f'tldw_{synced.table}_version_rule')} "
+            f"BEFORE UPDATE ON {tbl} WHEN NEW.version IS NOT OLD.version + 1 BEGIN "
+            f"SELECT RAISE(ABORT, 'version rule: {synced.table}.version must grow by exactly 1 "
+            "on every update'); END"
+        )
+
+    def _install_sync_log(self, conn: Connection, schema: DatabaseSchema, synced: SyncedTable) -> None:
+        assert schema.sync_log is not None
+        log = schema.sync_log
+        table = schema.table(synced.table)
+        payload_cols = [c.name for c in table.columns if not isinstance(c.type, LargeBinary)]
+
+        def row(alias: str) -> str:
+            pairs = ", ".join(f"'{c}', {alias}.{_quote(c)}" for c in payload_cols)
+            return (
+                f"'{synced.entity}', CAST({alias}.{_quote(synced.key)} AS TEXT), {{op}}, "
+                f"coalesce({alias}.last_modified, {NOW_TEXT}), "
+                f"coalesce({alias}.client_id, 'unknown'), coalesce({alias}.version, 1), "
+                f"json_object({pairs})"
+            )
+
+        insert = (
+            f"INSERT INTO {_quote(log.table)}(entity, {log.key_column}, operation, timestamp, "
+            "client_id, version, payload) VALUES "
+        )
+        update_op = "CASE WHEN NEW.deleted = 1 AND OLD.deleted = 0 THEN 'delete' ELSE 'update' END"
+        for suffix, when, values in (
+            ("ai", "AFTER INSERT", row("NEW").replace("{op}", "'create'")),
+            ("au", "AFTER UPDATE", row("NEW").replace("{op}", update_op)),
+            ("ad", "AFTER DELETE", row("OLD").replace("{op}", "'delete'")),
+        ):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS {_quote(f'tldw_{synced.table}_sync_{suffix}')} "
+                f"{when} ON {_quote(synced.table)} BEGIN {insert}({values}); END"
+            )
+
+    # -- statements --------------------------------------------------------------
+    def search(
+        self, table: Table, index: SearchIndex, query_text: str, *, live_only: bool = True
+    ) -> Select[Any] | None:
+        compiled = compile_query(query_text)
+        if compiled.fts5 is None:
+            return None
+        fts = _quote(index.name)
+        rowid = _rowid_column(table)
+        key = list(table.primary_key.columns)[0]
+        weights = ", ".join("10.0" if w == "A" else "1.0" for _, w in index.columns)
+        if index.title_columns and len(index.title_columns) < len(index.columns):
+            titles = " ".join(_quote(c) for c in index.title_columns)
+            title_match = f"{{{titles}}} : ({compiled.fts5})"
+            title_hit = literal_column(
+                f"({_quote(table.name)}.{_quote(rowid)} IN "
+                f"(SELECT rowid FROM {fts} WHERE {fts} MATCH :title_q))"
+            )
+        else:
+            title_match, title_hit = None, literal_column("1")
+        rank = literal_column(f"-bm25({fts}, {weights})")
+        fts_table = sql_table(index.name, sql_column("rowid"))
+        content_rowid = literal_column(f"{_quote(table.name)}.{_quote(rowid)}")
+        stmt = (
+            select(key.label("key"), title_hit.label("title_hit"), rank.label("rank"))
+            .select_from(table.join(fts_table, fts_table.c.rowid == content_rowid))
+            .where(text(f"{fts} MATCH :fts_q"))
+        )
+        if live_only and "deleted" in table.c:
+            stmt = stmt.where(table.c.deleted.is_(False))
+        if live_only and "is_trash" in table.c:
+            stmt = stmt.where(table.c.is_trash.is_(False))
+        params = {"fts_q": compiled.fts5}
+        if title_match is not None:
+            params["title_q"] = title_match
+        return stmt.order_by(title_hit.desc(), rank.desc(), key).params(**params)
+
+    def insert(self, table: Table) -> Any:
+        return sqlite_insert(table)
+
+    def claim(self, select: Select[Any]) -> Select[Any]:
+        # Writers hold the database lock from BEGIN IMMEDIATE: nobody else can claim meanwhile.
+        return select
+
+
+class SqliteBackend(Backend):
+    """One SQLite file and a small pool of connections to it."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.dialect = SqliteDialect()
+        self.engine = create_engine(
+            f"sqlite:///{self.path}",
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
+            pool_size=8,
+            max_overflow=16,
+        )
+        event.listen(self.engine, "connect", _configure_connection)
+        event.listen(self.engine, "begin", _begin)
+
+    def describe(self) -> str:
+        return f"SQLite at {self.path}"
+
+    @contextmanager
+    def begin(self, namespace: str | None, *, write: bool = True) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=write)
+            with conn.begin():
+                yield conn
+
+
+def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event, not the driver, open transactions.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = NORMAL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,210 @@
+"""The Workflows database (one per server): definitions, runs, steps, events, artifacts.
+
+Version 1 is our users' ``workflows.db`` (steps in ``workflow_step_runs``).
+Version 2 names the step table ``workflow_steps`` (the name the guide counts),
+adds the claim/lease columns the runtime needs on runs, and the table of live
+workers whose heartbeats ``/api/v1/workflows/status`` reports.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .spec import DatabaseSchema, VersionRecord
+from .types import Instant, Json, Key, Uuid
+from .upgrades import UpgradeContext, foreign_key_index_upgrade
+
+metadata = MetaData()
+_AUTO = {"sqlite_autoincrement": True}
+
+workflows = Table(
+    "workflows",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("owner_id", Text, nullable=False),
+    Column("visibility", Text, nullable=False, server_default="private"),
+    Column("description", Text),
+    Column("tags", Text),
+    Column("definition_json", Json, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("updated_at", Instant, nullable=False),
+    Column("is_active", Integer, nullable=False, server_default="1"),
+    UniqueConstraint("tenant_id", "name", "version", name="uq_workflows_name_version"),
+    **_AUTO,
+)
+
+RUN_RUNTIME_COLUMNS = (
+    ("attempt", Integer, "0"),
+    ("locked_by", Text, None),
+    ("locked_at", Instant, None),
+    ("lease_expires_at", Instant, None),
+    ("heartbeat_at", Instant, None),
+    ("next_attempt_at", Instant, None),
+)
+
+
+def _runtime_columns() -> list[Column]:
+    return [
+        Column(name, type_, nullable=default is None, server_default=default)
+        for name, type_, default in RUN_RUNTIME_COLUMNS
+    ]
+
+
+workflow_runs = Table(
+    "workflow_runs",
+    metadata,
+    Column("run_id", Uuid, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("workflow_id", Key, ForeignKey("workflows.id")),
+    Column("status", Text, nullable=False),
+    Column("status_reason", Text),
+    Column("user_id", Text, nullable=False),
+    Column("inputs_json", Json, nullable=False),
+    Column("outputs_json", Json),
+    Column("error", Text),
+    Column("duration_ms", Key),
+    Column("created_at", Instant, nullable=False),
+    Column("started_at", Instant),
+    Column("ended_at", Instant),
+    Column("definition_version", Integer),
+    Column("definition_snapshot_json", Json),
+    Column("idempotency_key", Text),
+    Column("cancel_requested", Integer, nullable=False, server_default="0"),
+    *_runtime_columns(),
+)
+
+workflow_steps = Table(
+    "workflow_steps",
+    metadata,
+    Column("step_run_id", Uuid, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
+    Column("step_id", Text, nullable=False),
+    Column("name", Text),
+    Column("type", Text),
+    Column("status", Text),
+    Column("attempt", Integer, server_default="0"),
+    Column("started_at", Instant),
+    Column("ended_at", Instant),
+    Column("inputs_json", Json),
+    Column("outputs_json", Json),
+    Column("error", Text),
+    Column("locked_by", Text),
+    Column("locked_at", Instant),
+    Column("lock_expires_at", Instant),
+    Column("heartbeat_at", Instant),
+)
+
+workflow_events = Table(
+    "workflow_events",
+    metadata,
+    Column("event_id", Key, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
+    Column("step_run_id", Uuid),
+    Column("event_seq", Integer, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("payload_json", Json),
+    Column("created_at", Instant, nullable=False),
+    UniqueConstraint("run_id", "event_seq", name="uq_workflow_events_seq"),
+    **_AUTO,
+)
+
+workflow_artifacts = Table(
+    "workflow_artifacts",
+    metadata,
+    Column("artifact_id", Uuid, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
+    Column("step_run_id", Uuid),
+    Column("type", Text),
+    Column("uri", Text),
+    Column("size_bytes", Key),
+    Column("mime_type", Text),
+    Column("checksum_sha256", Text),
+    Column("metadata_json", Json),
+    Column("created_at", Instant, nullable=False),
+)
+
+workflow_workers = Table(
+    "workflow_workers",
+    metadata,
+    Column("worker_id", Text, primary_key=True),
+    Column("hostname", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Instant, nullable=False),
+    Column("heartbeat_at", Instant, nullable=False),
+    Column("status", Text, nullable=False, server_default="running"),
+    Column("concurrency", Integer, nullable=False, server_default="1"),
+)
+
+schema_version = Table(
+    "schema_version", metadata, Column("version", Integer, primary_key=True, autoincrement=False)
+)
+
+INDEXES = (
+    Index("ix_workflow_runs_status", workflow_runs.c.status, workflow_runs.c.created_at),
+    Index("ix_workflow_runs_workflow_id", workflow_runs.c.workflow_id),
+    Index("ix_workflow_runs_idempotency", workflow_runs.c.tenant_id, workflow_runs.c.idempotency_key),
+    Index("ix_workflow_steps_run_id", workflow_steps.c.run_id),
+    Index("ix_workflow_artifacts_run_id", workflow_artifacts.c.run_id),
+)
+
+
+def _rename_steps_and_add_runtime(ctx: UpgradeContext) -> None:
+    tables = ctx.table_names()
+    if "workflow_step_runs" in tables and "workflow_steps" not in tables:
+        ctx.ops.rename_table("workflow_step_runs", "workflow_steps", schema=ctx.namespace)
+    existing = {c["name"] for c in _columns(ctx, "workflow_runs")}
+    for column in _runtime_columns():
+        if column.name not in existing:
+            ctx.ops.add_column("workflow_runs", column, schema=ctx.namespace)
+    if "workflow_workers" not in tables:
+        workflow_workers.create(ctx.conn)
+
+
+def _restore_version_1(ctx: UpgradeContext) -> None:
+    workflow_workers.drop(ctx.conn, checkfirst=True)
+    for name, _, _ in RUN_RUNTIME_COLUMNS:
+        ctx.ops.drop_column("workflow_runs", name, schema=ctx.namespace)
+    ctx.ops.rename_table("workflow_steps", "workflow_step_runs", schema=ctx.namespace)
+
+
+def _columns(ctx: UpgradeContext, table: str) -> list[dict]:
+    from sqlalchemy import inspect
+
+    return list(inspect(ctx.conn).get_columns(table, schema=ctx.namespace))
+
+
+SCHEMA = DatabaseSchema(
+    name="workflows",
+    title="Workflows",
+    metadata=metadata,
+    version=2,
+    version_record=VersionRecord("schema_version"),
+    per_user=False,
+    sqlite_file="workflows.db",
+    upgrades=(
+        foreign_key_index_upgrade(
+            2,
+            INDEXES,
+            before=_rename_steps_and_add_runtime,
+            after_downgrade=_restore_version_1,
+        ),
+    ),
+    legacy_table_names={"workflow_step_runs": "workflow_steps"},
+)
+
+__all__ = ["SCHEMA", "metadata"]
