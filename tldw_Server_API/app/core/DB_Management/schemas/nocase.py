@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Dialect, Index, Table, Text, UniqueConstraint, func
+from sqlalchemy import TEXT, Dialect, Index, Table, Text, UniqueConstraint, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -26,8 +26,8 @@ class NoCaseText(TypeDecorator[str]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(Text(collation="NOCASE"))
-        return dialect.type_descriptor(Text())
+            return Text(collation="NOCASE")
+        return TEXT()
 
 
 def ascii_fold(expression: Any) -> ColumnElement[str]:

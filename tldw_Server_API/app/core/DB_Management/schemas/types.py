@@ -50,8 +50,8 @@ class Instant(TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(TIMESTAMP(timezone=True, precision=3))
-        return dialect.type_descriptor(Text())
+            return TIMESTAMP(timezone=True, precision=3)
+        return Text()
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
@@ -101,8 +101,8 @@ class Flag(TypeDecorator[bool]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(Integer())
-        return dialect.type_descriptor(Boolean(create_constraint=False))
+            return Integer()
+        return Boolean(create_constraint=False)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         flag = to_flag(value)
@@ -126,8 +126,8 @@ class Json(TypeDecorator[Any]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(JSONB(none_as_null=True))
-        return dialect.type_descriptor(Text())
+            return JSONB(none_as_null=True)
+        return Text()
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None or dialect.name == "postgresql":
