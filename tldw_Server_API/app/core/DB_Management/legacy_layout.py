@@ -535,10 +535,14 @@ def create_legacy_database(kind: str, path: Path) -> None:
     failure leaves no half-built layout behind.
     """
     if kind not in LEGACY_DDL:
-        raise ValueError(f"unknown legacy database kind {kind!r}; expected one of {sorted(LEGACY_DDL)}")
+        raise ValueError(
+            f"unknown legacy database kind {kind!r}; expected one of {sorted(LEGACY_DDL)}"
+        )
     path = Path(path)
     if path.exists() and path.stat().st_size > 0:
-        raise FileExistsError(f"{path} already exists; legacy layouts are only created in new files")
+        raise FileExistsError(
+            f"{path} already exists; legacy layouts are only created in new files"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
     try:

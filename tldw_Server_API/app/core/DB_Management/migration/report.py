@@ -1,0 +1,133 @@
+"""Show a migration's outcome: the summary table, the JSON report, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from .run import DatabaseResult, MigrationResult
+
+REPORT_VERSION = 1
+
+
+def report_dict(result: MigrationResult) -> dict[str, Any]:
+    """The machine-readable report (``--report out.json``); documented in docs/migration.md."""
+    return {
+        "report_version": REPORT_VERSION,
+        "target": result.target,
+        "exit_code": result.exit_code,
+        "databases": [_database_dict(d) for d in result.databases],
+    }
+
+
+def _database_dict(db: DatabaseResult) -> dict[str, Any]:
+    return {
+        "database": db.label,
+        "source_file": db.source_file,
+        "schema": db.namespace,
+        "status": db.status,
+        "error": db.error,
+        "exit_code": db.exit_code,
+        "seconds": round(db.seconds, 3),
+        "tables": [
+            {
+                "source": t.source,
+                "target": t.target,
+                "source_rows": t.source_rows,
+                "target_rows": t.target_rows,
+                "verified": t.verified,
+                "policy_changes": t.policy_changes,
+                "seconds": round(t.seconds, 3),
+            }
+            for t in db.tables
+        ],
+        "skipped_tables": db.skipped,
+        "cleared_outside_plan": db.cleared_outside_plan,
+        "problems": [asdict(p) for p in db.problems],
+        "setval": db.setval,
+    }
+
+
+def write_report(result: MigrationResult, path: Path) -> None:
+    path.write_text(json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n")
+
+
+def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None:
+    """The row-count summary per table, SQLite beside PostgreSQL, per database."""
+    console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    console.print(f"Target: {result.target}")
+    for db in result.databases:
+        table = Table(title=f"{db.label}: {db.source_file} → schema {db.namespace} [{db.status}]")
+        for heading in ("SQLite table", "PostgreSQL table", "SQLite rows", "PostgreSQL rows", "verified", "policy changes"):
+            table.add_column(heading, justify="right" if "rows" in heading else "left")
+        for t in db.tables:
+            changes = ", ".join(f"{k}={v}" for k, v in t.policy_changes.items()) or "-"
+            verified = "yes" if t.verified else ("-" if db.status == "checked" else "NO")
+            target_rows = str(t.target_rows) if db.status != "checked" else "-"
+            table.add_row(t.source, t.target, str(t.source_rows), target_rows, verified, changes)
+        console.print(table)
+        for name, why in sorted(db.skipped.items()):
+            console.print(f"  skipped {name}: {why}")
+        for name in db.cleared_outside_plan:
+            console.print(f"  also cleared (references migrated tables): {name}")
+        if db.error:
+            console.print(f"[bold red]error[/]: {db.error}")
+
+
+class ProgressReporter:
+    """A progress bar per table (rows/s, ETA) on a terminal; one line per table otherwise."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.interactive = self.stream.isatty() and not quiet
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        self._done: set[str] = set()
+
+    @contextmanager
+    def running(self) -> Any:
+        if not self.interactive:
+            yield self
+            return
+        self._progress = Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>12}"),
+            TimeRemainingColumn(),
+            console=Console(file=self.stream),
+        )
+        with self._progress:
+            yield self
+        self._progress = None
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self._progress is not None:
+            if table not in self._tasks:
+                self._tasks[table] = self._progress.add_task(table, total=total or 1, rate="")
+            task = self._tasks[table]
+            elapsed = self._progress.tasks[task].elapsed or 0
+            rate = f"{done / elapsed:,.0f} rows/s" if elapsed else ""
+            self._progress.update(task, completed=done, rate=rate)
+            return
+        if done >= total and table not in self._done:
+            self._done.add(table)
+            print(f"copied {table}: {done} rows", file=self.stream)

@@ -1,0 +1,294 @@
+"""The migration as one library call: :func:`migrate`.
+
+catalog (source and target) → plan → check → load (or dry-run scan, or
+verify-only) → report. The command line (``migration_tools``) only turns flags
+into :class:`MigrationOptions` and the result into output and an exit code.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import psycopg
+from pydantic import SecretStr
+
+from ...config import load_settings
+from ..backends.target import PgTarget
+from ..registry import DatabaseRegistry, pg_namespace
+from ..schemas import SCHEMAS
+from .casts import Policies
+from .check import Exclusions, OrphanPolicy, find_duplicates, find_nulls, find_orphans, scan_values
+from .errors import (
+    ConnectionFailed,
+    MigrationError,
+    SourceDefect,
+    TargetNotReady,
+    ValueProblem,
+    VerificationFailed,
+)
+from .load import LoadResult, TableResult, load_database, setval_statements, source_checksum
+from .plan import DatabasePlan, plan_database
+from .source import open_source, read_catalog
+from .target import read_target, schema_exists
+from .verify import target_checksum
+
+DatabaseKind = Literal["media", "chacha", "analytics", "workflows"]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One SQLite file to migrate, which of our databases it is, and whose."""
+
+    kind: DatabaseKind
+    path: Path
+    user_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        title = SCHEMAS[self.kind].title
+        return f"{title} (user {self.user_id})" if self.user_id else title
+
+
+@dataclass
+class MigrationOptions:
+    sources: list[SourceFile]
+    target: PgTarget
+    batch_size: int = 500
+    skip_tables: set[str] = field(default_factory=set)
+    create_schema: bool = False
+    dry_run: bool = False
+    verify_only: bool = False
+    on_nul: Literal["error", "strip"] = "error"
+    on_orphan: OrphanPolicy = "error"
+    on_invalid_json: Literal["error", "string"] = "error"
+    on_invalid_utf8: Literal["error", "replace"] = "error"
+
+
+@dataclass
+class DatabaseResult:
+    label: str
+    source_file: str
+    namespace: str
+    status: str = "pending"  # migrated, verified, checked, failed
+    tables: list[TableResult] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    setval: list[str] = field(default_factory=list)
+    cleared_outside_plan: list[str] = field(default_factory=list)
+    problems: list[ValueProblem] = field(default_factory=list)
+    error: str | None = None
+    exit_code: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class MigrationResult:
+    target: str
+    databases: list[DatabaseResult]
+
+    @property
+    def exit_code(self) -> int:
+        codes = [d.exit_code for d in self.databases if d.exit_code]
+        return codes[0] if codes else 0
+
+
+def connect(target: PgTarget) -> psycopg.Connection:
+    """Open the target connection; failures become :class:`ConnectionFailed` without secrets."""
+    try:
+        return psycopg.connect(target.conninfo(), autocommit=True)
+    except psycopg.OperationalError as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConnectionFailed(f"cannot connect to {target.describe()}: {redact(message, target)}") from None
+
+
+def redact(text: str, target: PgTarget) -> str:
+    secret = target.password.get_secret_value() if target.password else ""
+    return text.replace(secret, "******") if secret else text
+
+
+def _create_schema(target: PgTarget, source: SourceFile) -> None:
+    password: SecretStr | None = target.password
+    settings = load_settings(
+        env={},
+        config_file=Path("/nonexistent/config.txt"),
+        content_db_backend="postgresql",
+        pg_host=target.host,
+        pg_port=target.port,
+        pg_database=target.database,
+        pg_user=target.user,
+        pg_password=password,
+        pg_sslmode=target.sslmode,
+    )
+    registry = DatabaseRegistry(settings, pg_target=target)
+    try:
+        registry.open(source.kind, source.user_id)
+    finally:
+        registry.close()
+
+
+def _prepare_target(conn: psycopg.Connection, options: MigrationOptions, source: SourceFile) -> str:
+    namespace = pg_namespace(SCHEMAS[source.kind], source.user_id or "1")
+    if not schema_exists(conn, namespace):
+        if not options.create_schema:
+            raise TargetNotReady(
+                f"PostgreSQL schema {namespace} does not exist in {options.target.describe()}. "
+                "Create it first: start the server once with TLDW_CONTENT_DB_BACKEND=postgresql, "
+                "or run `python -m tldw_Server_API.app.core.DB_Management.init_db`, "
+                "or pass --create-schema"
+            )
+        _create_schema(options.target, source)
+    return namespace
+
+
+def _plan(
+    conn: psycopg.Connection,
+    sqlite_conn: sqlite3.Connection,
+    options: MigrationOptions,
+    source: SourceFile,
+    namespace: str,
+    policies: Policies,
+) -> tuple[DatabasePlan, dict]:
+    catalog = read_catalog(sqlite_conn, source.path)
+    targets = read_target(conn, namespace)
+    schema = SCHEMAS[source.kind]
+    plan = plan_database(
+        source.label,
+        catalog,
+        namespace,
+        targets,
+        renames=schema.legacy_table_names,
+        skip={s.lower() for s in options.skip_tables},
+        policies=policies,
+    )
+    return plan, targets
+
+
+def _check(
+    sqlite_conn: sqlite3.Connection,
+    plan: DatabasePlan,
+    options: MigrationOptions,
+    exclusions: Exclusions,
+) -> list[ValueProblem]:
+    problems = find_nulls(sqlite_conn, plan)
+    problems += find_duplicates(sqlite_conn, plan)
+    problems += find_orphans(sqlite_conn, plan, options.on_orphan, exclusions)
+    return problems
+
+
+def _policies(options: MigrationOptions) -> Policies:
+    return Policies(
+        on_nul=options.on_nul,
+        on_invalid_json=options.on_invalid_json,
+        on_invalid_utf8=options.on_invalid_utf8,
+    )
+
+
+def migrate_one(
+    conn: psycopg.Connection,
+    options: MigrationOptions,
+    source: SourceFile,
+    progress: Progress | None = None,
+) -> DatabaseResult:
+    """Migrate (or check, or verify) one source file into its target schema."""
+    started = time.perf_counter()
+    namespace = pg_namespace(SCHEMAS[source.kind], source.user_id or "1")
+    result = DatabaseResult(source.label, str(source.path), namespace)
+    sqlite_conn = open_source(source.path)
+    policies = _policies(options)
+    exclusions = Exclusions()
+    try:
+        namespace = _prepare_target(conn, options, source)
+        with conn.transaction():
+            plan, targets = _plan(conn, sqlite_conn, options, source, namespace, policies)
+            result.skipped = plan.skipped
+            problems = _check(sqlite_conn, plan, options, exclusions)
+            if options.dry_run:
+                for table in plan.tables:
+                    problems += list(scan_values(sqlite_conn, plan, table, policies))
+                result.problems = problems
+                result.tables = [
+                    TableResult(t.source.name, t.target.display, t.source.row_count)
+                    for t in plan.tables
+                ]
+                result.status = "checked"
+                if problems:
+                    raise SourceDefect(problems)
+                return result
+            if problems:
+                raise SourceDefect(problems)
+            if options.verify_only:
+                result.tables = _verify_only(conn, sqlite_conn, plan, exclusions)
+                result.setval = setval_statements(conn, plan)
+                result.status = "verified"
+                if not all(t.verified for t in result.tables):
+                    raise VerificationFailed(
+                        f"{source.label}: target differs from {source.path} in "
+                        + ", ".join(t.target for t in result.tables if not t.verified),
+                        result.tables,
+                    )
+                return result
+            loaded: LoadResult = load_database(
+                conn,
+                sqlite_conn,
+                plan,
+                targets,
+                exclusions,
+                policies,
+                batch_size=options.batch_size,
+                progress=progress,
+            )
+            result.tables = loaded.tables
+            result.setval = loaded.setval_statements
+            result.cleared_outside_plan = loaded.cleared_outside_plan
+            result.status = "migrated"
+    except MigrationError as exc:
+        result.status = "failed"
+        result.error = redact(str(exc), options.target)
+        result.exit_code = exc.exit_code
+        if isinstance(exc, SourceDefect):
+            result.problems = exc.problems
+        if isinstance(exc, VerificationFailed) and exc.tables:
+            result.tables = exc.tables
+    finally:
+        sqlite_conn.close()
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def _verify_only(
+    conn: psycopg.Connection, sqlite_conn: sqlite3.Connection, plan: DatabasePlan, exclusions: Exclusions
+) -> list[TableResult]:
+    results = []
+    for table in plan.tables:
+        expected = source_checksum(sqlite_conn, table, exclusions)
+        actual = target_checksum(conn, table)
+        results.append(
+            TableResult(
+                source=table.source.name,
+                target=table.target.display,
+                source_rows=table.source.row_count,
+                target_rows=actual.rows,
+                copied_rows=expected.rows,
+                verified=expected.rows == actual.rows and expected.total == actual.total,
+                source_checksum=expected.total,
+                target_checksum=actual.total,
+            )
+        )
+    return results
+
+
+def migrate(options: MigrationOptions, progress: Progress | None = None) -> MigrationResult:
+    """Migrate every source of *options*; each database in its own transaction."""
+    result = MigrationResult(target=options.target.describe(), databases=[])
+    conn = connect(options.target)
+    try:
+        for source in options.sources:
+            result.databases.append(migrate_one(conn, options, source, progress))
+    finally:
+        conn.close()
+    return result

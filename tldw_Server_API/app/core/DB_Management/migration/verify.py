@@ -1,0 +1,201 @@
+"""Prove the copy: per table, row counts and a content checksum computed on each side.
+
+Each row is rendered as canonical text (one rendering per value family), hashed
+with MD5, and the first 64 bits of the hashes are summed; the sum does not
+depend on row order. The SQLite side is computed in Python from the *source*
+values; the PostgreSQL side is computed by PostgreSQL from what it stored, in
+SQL. Equal counts and sums mean equal contents; when they differ,
+:func:`first_difference` walks both sides in key order to name the first row
+that differs.
+
+Canonical text per family: integers in decimal; doubles as the hex of their
+IEEE-754 bytes; booleans ``1``/``0``; instants as epoch milliseconds; dates as
+days since 1970-01-01; blobs as their MD5; JSON as PostgreSQL's ``jsonb``
+text (keys ordered by length then bytes, ``", "`` and ``": "``); text as is.
+NULL is ``N``, any other value is prefixed with ``v``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from ..instants import to_instant
+from ..schemas.types import to_flag
+from .casts import INT_RANGES, InvalidUtf8, family_of
+from .plan import TablePlan
+
+SEPARATOR = "\x1f"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Checksum:
+    rows: int = 0
+    total: int = 0
+
+    def add(self, canonical_row: str) -> None:
+        digest = hashlib.md5(canonical_row.encode("utf-8", "surrogatepass")).digest()
+        self.rows += 1
+        self.total += int.from_bytes(digest[:8], "big", signed=True)
+
+
+# -- Python side ---------------------------------------------------------------
+
+
+def _jsonb_text(node: Any) -> str:
+    if isinstance(node, dict):
+        items = sorted(node.items(), key=lambda kv: (len(kv[0].encode()), kv[0].encode()))
+        return "{" + ", ".join(f"{_jsonb_text(k)}: {_jsonb_text(v)}" for k, v in items) + "}"
+    if isinstance(node, list):
+        return "[" + ", ".join(_jsonb_text(v) for v in node) + "]"
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    if node is None:
+        return "null"
+    if isinstance(node, Decimal | int):
+        return format(node, "f") if isinstance(node, Decimal) else str(node)
+    if isinstance(node, str):
+        return json.dumps(node, ensure_ascii=False)
+    return str(node)
+
+
+def _json_canonical(value: Any) -> str:
+    text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    try:
+        parsed = json.loads(text, parse_float=Decimal)
+    except ValueError:
+        return _jsonb_text(text)  # stored as a JSON string by --on-invalid-json=string
+    return _jsonb_text(_drop_nul(parsed))
+
+
+def _drop_nul(node: Any) -> Any:
+    if isinstance(node, str):
+        return node.replace("\x00", "")
+    if isinstance(node, list):
+        return [_drop_nul(v) for v in node]
+    if isinstance(node, dict):
+        return {_drop_nul(k): _drop_nul(v) for k, v in node.items()}
+    return node
+
+
+def _float_hex(value: Any) -> str:
+    number = float(value)
+    if math.isnan(number):
+        number = math.nan  # one NaN, as PostgreSQL normalises them
+    return struct.pack(">d", number).hex()
+
+
+def python_canonical(family: str, value: Any) -> str:
+    """The canonical text of one source value for a target column of *family*."""
+    if value is None:
+        return "N"
+    if isinstance(value, InvalidUtf8):
+        value = bytes(value).decode("utf-8", "replace")
+    if family in INT_RANGES:
+        return "v" + str(int(value))
+    if family == "float":
+        return "v" + _float_hex(value)
+    if family == "boolean":
+        return "v1" if to_flag(value) else "v0"
+    if family in ("timestamptz", "timestamp"):
+        moment = to_instant(value)
+        assert moment is not None
+        delta = moment - _EPOCH
+        return "v" + str((delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000)
+    if family == "date":
+        moment = to_instant(value)
+        assert moment is not None
+        return "v" + str((moment.date() - _EPOCH.date()).days)
+    if family == "bytea":
+        data = value if isinstance(value, bytes) else str(value).encode()
+        return "v" + hashlib.md5(data).hexdigest()
+    if family == "json":
+        return "v" + _json_canonical(value)
+    if family == "numeric":
+        return "v" + format(Decimal(str(value)).normalize(), "f")
+    if isinstance(value, float):
+        from .casts import _sqlite_real_text
+
+        return "v" + _sqlite_real_text(value)
+    if isinstance(value, bytes):
+        return "v" + value.decode("utf-8")
+    return "v" + str(value).replace("\x00", "")
+
+
+def python_row(families: list[str], row: Iterable[Any]) -> str:
+    return SEPARATOR.join(python_canonical(f, v) for f, v in zip(families, row, strict=True))
+
+
+# -- PostgreSQL side -------------------------------------------------------------
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_canonical(family: str, column: str) -> str:
+    """The SQL expression computing :func:`python_canonical` of *column* in PostgreSQL."""
+    c = _q(column)
+    if family in INT_RANGES:
+        text = f"{c}::text"
+    elif family == "float":
+        text = f"encode(float8send({c}::float8), 'hex')"
+    elif family == "boolean":
+        text = f"CASE WHEN {c} THEN '1' ELSE '0' END"
+    elif family == "timestamptz":
+        text = f"(extract(epoch FROM {c}) * 1000)::bigint::text"
+    elif family == "timestamp":
+        text = f"(extract(epoch FROM {c} AT TIME ZONE 'UTC') * 1000)::bigint::text"
+    elif family == "date":
+        text = f"({c} - date '1970-01-01')::text"
+    elif family == "bytea":
+        text = f"md5({c})"
+    elif family == "json":
+        text = f"{c}::jsonb::text"
+    elif family == "numeric":
+        text = f"trim_scale({c})::text"
+    else:
+        text = f"{c}::text"
+    return f"CASE WHEN {c} IS NULL THEN 'N' ELSE 'v' || {text} END"
+
+
+def sql_row(families: list[str], columns: list[str]) -> str:
+    parts = ", ".join(sql_canonical(f, c) for f, c in zip(families, columns, strict=True))
+    return f"concat_ws(chr(31), {parts})"
+
+
+def target_checksum(conn: psycopg.Connection, plan: TablePlan) -> Checksum:
+    families = [family_of(c.data_type) for c in plan.target_columns]
+    row = sql_row(families, [c.name for c in plan.target_columns])
+    total = conn.execute(
+        f"SELECT count(*), coalesce(sum(('x' || left(md5({row}), 16))::bit(64)::bigint), 0) "
+        f"FROM {plan.target.qualified}"
+    ).fetchone()
+    assert total is not None
+    return Checksum(rows=int(total[0]), total=int(total[1]))
+
+
+def families_of(plan: TablePlan) -> list[str]:
+    return [family_of(c.data_type) for c in plan.target_columns]
+
+
+def target_rows_by_key(conn: psycopg.Connection, plan: TablePlan) -> Iterator[tuple[str, str]]:
+    """(key text, canonical row) from PostgreSQL in key order, for locating a difference."""
+    key_cols = [plan.target_columns[plan.source_columns.index(k)].name for k in plan.key_columns]
+    row = sql_row(families_of(plan), [c.name for c in plan.target_columns])
+    keys = ", ".join(f"{_q(k)}::text" for k in key_cols)
+    order = ", ".join(_q(k) for k in key_cols)
+    with conn.cursor(name=f"verify_{plan.name}") as cursor:
+        cursor.execute(f"SELECT {keys}, {row} FROM {plan.target.qualified} ORDER BY {order}")
+        for record in cursor:
+            yield "|".join(str(v) for v in record[:-1]), record[-1]

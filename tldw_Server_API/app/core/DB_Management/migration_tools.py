@@ -1,0 +1,200 @@
+"""Command line: migrate SQLite content databases to PostgreSQL.
+
+    python -m tldw_Server_API.app.core.DB_Management.migration_tools \\
+        --content-sqlite Databases/user_databases/1/Media_DB_v2.db \\
+        --pg-host localhost --pg-database tldw_content --pg-user tldw_user
+
+This module only parses flags and prints; the work is
+:func:`tldw_Server_API.app.core.DB_Management.migration.run.migrate`. Exit
+codes are documented in ``migration/errors.py`` and docs/migration.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from .backends.target import PgTarget
+from .migration.errors import MigrationError, UsageError
+from .migration.report import ProgressReporter, print_summary, write_report
+from .migration.run import MigrationOptions, MigrationResult, SourceFile, migrate
+
+PASSWORD_WARNING = (
+    "warning: a password on the command line is visible to other users of this machine "
+    "(ps, shell history); prefer PGPASSWORD or ~/.pgpass"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tldw_Server_API.app.core.DB_Management.migration_tools",
+        description="Copy SQLite content databases into PostgreSQL: atomic, verified, at COPY speed.",
+    )
+    sources = parser.add_argument_group("sources (SQLite files)")
+    sources.add_argument("--content-sqlite", type=Path, help="the Media database (Media_DB_v2.db)")
+    sources.add_argument("--chacha-sqlite", type=Path, help="notes and chats (ChaChaNotes.db)")
+    sources.add_argument("--analytics-sqlite", type=Path, help="Analytics.db")
+    sources.add_argument("--workflows-sqlite", type=Path, help="workflows.db")
+    sources.add_argument("--user-id", help="whose Media/ChaChaNotes these are (default: 1)")
+    sources.add_argument(
+        "--all-users",
+        action="store_true",
+        help="migrate every DATA_DIR/user_databases/*/ plus the server databases in DATA_DIR",
+    )
+    sources.add_argument("--data-dir", type=Path, default=Path("Databases"), help="default: Databases")
+
+    target = parser.add_argument_group("target (PostgreSQL); unset values fall back to PG* variables")
+    target.add_argument("--pg-host")
+    target.add_argument("--pg-port", type=int)
+    target.add_argument("--pg-database")
+    target.add_argument("--pg-user")
+    target.add_argument("--pg-password", help="prefer PGPASSWORD or ~/.pgpass")
+    target.add_argument("--pg-sslmode")
+    target.add_argument("--pg-dsn", help="a libpq connection string or URI (never printed)")
+    target.add_argument(
+        "--create-schema", action="store_true", help="create missing target schemas first"
+    )
+
+    run = parser.add_argument_group("run")
+    run.add_argument("--batch-size", type=int, default=500, help="rows per progress update (default 500)")
+    run.add_argument("--skip-table", action="append", default=[], metavar="TABLE")
+    run.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    run.add_argument("--verify-only", action="store_true", help="re-check an earlier migration")
+    run.add_argument("--print-setval", action="store_true", help="print the sequence statements")
+    run.add_argument("--report", type=Path, help="write a JSON report to this file")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="migrate into a throw-away embedded PostgreSQL and verify, touching no server",
+    )
+
+    policies = parser.add_argument_group("policies (default: stop and report)")
+    policies.add_argument("--on-nul", choices=["error", "strip"], default="error")
+    policies.add_argument("--on-orphan", choices=["error", "skip", "null"], default="error")
+    policies.add_argument("--on-invalid-json", choices=["error", "string"], default="error")
+    policies.add_argument("--on-invalid-utf8", choices=["error", "replace"], default="error")
+    return parser
+
+
+def target_from_args(args: argparse.Namespace, env: os._Environ[str] | dict[str, str]) -> PgTarget:
+    """The target from --pg-dsn or --pg-* flags, falling back to the PG* variables."""
+    password = args.pg_password or None
+    if args.pg_dsn:
+        target = PgTarget.from_dsn(args.pg_dsn)
+    else:
+        target = PgTarget(
+            host=args.pg_host or env.get("PGHOST") or "localhost",
+            port=int(args.pg_port or env.get("PGPORT") or 5432),
+            database=args.pg_database or env.get("PGDATABASE") or "tldw_content",
+            user=args.pg_user or env.get("PGUSER") or "postgres",
+            sslmode=args.pg_sslmode or env.get("PGSSLMODE") or "prefer",
+        )
+    if password:
+        target = PgTarget(**{**target.__dict__, "password": SecretStr(password)})
+    return target
+
+
+def sources_from_args(args: argparse.Namespace) -> list[SourceFile]:
+    user = args.user_id or "1"
+    sources: list[SourceFile] = []
+    if args.all_users:
+        sources += discover_installation(args.data_dir)
+    for kind, path in (
+        ("media", args.content_sqlite),
+        ("chacha", args.chacha_sqlite),
+        ("analytics", args.analytics_sqlite),
+        ("workflows", args.workflows_sqlite),
+    ):
+        if path is not None:
+            owner = user if kind in ("media", "chacha") else None
+            sources = [s for s in sources if not (s.kind == kind and s.user_id == owner)]
+            sources.append(SourceFile(kind, path, owner))  # type: ignore[arg-type]
+    return sources
+
+
+def discover_installation(data_dir: Path) -> list[SourceFile]:
+    """Every user's files under DATA_DIR/user_databases/*/ and the server's databases."""
+    found: list[SourceFile] = []
+    users_dir = data_dir / "user_databases"
+    for user_dir in sorted(p for p in users_dir.glob("*") if p.is_dir()):
+        for kind, name in (("media", "Media_DB_v2.db"), ("chacha", "ChaChaNotes.db")):
+            if (user_dir / name).exists():
+                found.append(SourceFile(kind, user_dir / name, user_dir.name))  # type: ignore[arg-type]
+    for kind, name in (("analytics", "Analytics.db"), ("workflows", "workflows.db")):
+        if (data_dir / name).exists():
+            found.append(SourceFile(kind, data_dir / name))  # type: ignore[arg-type]
+    return found
+
+
+def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    environment = dict(os.environ) if env is None else env
+    if args.pg_password:
+        print(PASSWORD_WARNING, file=sys.stderr)
+    if args.batch_size < 1:
+        print("error: --batch-size must be at least 1", file=sys.stderr)
+        return UsageError.exit_code
+    try:
+        if args.rehearse:
+            from .migration.rehearse import rehearse
+
+            result = rehearse(args, environment)
+        else:
+            sources = sources_from_args(args)
+            if not sources:
+                raise UsageError(
+                    "nothing to migrate: give --content-sqlite, --chacha-sqlite, "
+                    "--analytics-sqlite, --workflows-sqlite or --all-users"
+                )
+            result = execute(args, sources, target_from_args(args, environment))
+    except MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return finish(args, result)
+
+
+def execute(args: argparse.Namespace, sources: list[SourceFile], target: PgTarget) -> MigrationResult:
+    options = MigrationOptions(
+        sources=sources,
+        target=target,
+        batch_size=args.batch_size,
+        skip_tables=set(args.skip_table),
+        create_schema=args.create_schema,
+        dry_run=args.dry_run,
+        verify_only=args.verify_only,
+        on_nul=args.on_nul,
+        on_orphan=args.on_orphan,
+        on_invalid_json=args.on_invalid_json,
+        on_invalid_utf8=args.on_invalid_utf8,
+    )
+    reporter = ProgressReporter(quiet=args.quiet)
+    with reporter.running():
+        return migrate(options, progress=reporter)
+
+
+def finish(args: argparse.Namespace, result: MigrationResult) -> int:
+    print_summary(result)
+    if args.print_setval:
+        for db in result.databases:
+            for statement in db.setval:
+                print(statement)
+    if args.report:
+        write_report(result, args.report)
+    for db in result.databases:
+        for problem in db.problems[:50]:
+            print(f"  {problem}", file=sys.stderr)
+    return result.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run_cli(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Regenerate ``_unicode_tables.py`` from a real FTS5 tokenizer and a real PostgreSQL.
+
+Run::
+
+    python -m tldw_Server_API.app.core.DB_Management.search.generate_tables \\
+        "host=127.0.0.1 user=postgres dbname=postgres"
+
+Why measured rather than derived from :mod:`unicodedata` alone: FTS5's ``unicode61`` uses
+its own Unicode 6.1 tables (code points unassigned in 6.1 count as *token* characters, and
+some marks such as U+0305 are separators), and PostgreSQL's parser in a UTF-8 locale asks
+the C library which characters are letters. Both are facts of the engines, so the tables
+are read off the engines and :mod:`unicodedata` only explains them (the NFD base letter is
+printed next to each fold, and the generator reports where FTS5 disagrees with NFD).
+
+The PostgreSQL database must use a UTF-8 ``LC_CTYPE``: that is where the C library can
+disagree with FTS5, and every disagreement becomes a separator or an extra fold so that
+the ``C`` locale and UTF-8 locales index identically.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+SQLITE_TOKENIZER = "unicode61 remove_diacritics 2"
+MAX_CODE_POINT = 0x10FFFF
+SURROGATES = range(0xD800, 0xE000)
+OUTPUT = Path(__file__).with_name("_unicode_tables.py")
+
+
+@dataclass(frozen=True)
+class Fts5Behaviour:
+    """What FTS5 does with each code point met between two letters."""
+
+    separators: frozenset[int]
+    folds: dict[int, str]  # token characters FTS5 rewrites ("" = dropped diacritic)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The generated constants, in the form ``_unicode_tables.py`` stores them."""
+
+    separators: list[tuple[int, int]]
+    folds: dict[int, str]
+    fts5_differences: list[tuple[int, int]]
+
+
+def all_code_points() -> Iterator[int]:
+    """Every code point that can appear in PostgreSQL text (no NUL, no surrogates)."""
+    return (c for c in range(1, MAX_CODE_POINT + 1) if c not in SURROGATES)
+
+
+def probe_fts5() -> Fts5Behaviour:
+    """Index ``x<c>y`` for every code point and read the tokens back with fts5vocab."""
+    db = sqlite3.connect(":memory:")
+    db.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize = '{SQLITE_TOKENIZER}')")
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    db.executemany(
+        "INSERT INTO t(rowid, x) VALUES (?, ?)", ((c, f"x{chr(c)}y") for c in all_code_points())
+    )
+    tokens: dict[int, list[str]] = {}
+    for doc, term in db.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+        tokens.setdefault(doc, []).append(term)
+    separators: set[int] = set()
+    folds: dict[int, str] = {}
+    for c in all_code_points():
+        found = tokens[c]
+        if found == ["x", "y"]:
+            separators.add(c)
+        elif len(found) == 1 and found[0][0] == "x" and found[0][-1] == "y":
+            if found[0][1:-1] != chr(c):
+                folds[c] = found[0][1:-1]
+        else:
+            raise RuntimeError(f"unexpected FTS5 tokens for U+{c:04X}: {found!r}")
+    return Fts5Behaviour(frozenset(separators), folds)
+
+
+def probe_postgres(conninfo: str, chars: Iterable[str]) -> dict[str, str | None]:
+    """What PostgreSQL's parser + 'simple' dictionary make of ``x<ch>y`` in a UTF-8 locale.
+
+    Returns the lexeme's middle (the character, possibly lower-cased by the C library)
+    or None when the parser splits there (the C library says "not a letter").
+    """
+    wanted = sorted(set(chars))
+    with psycopg.connect(conninfo) as conn:
+        ctype = conn.execute(
+            "SELECT datctype FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        if ctype is None or "utf" not in str(ctype[0]).lower().replace("-", ""):
+            raise RuntimeError(f"the probe needs a UTF-8 LC_CTYPE database, got {ctype}")
+        rows = conn.execute(
+            "SELECT ch, tsvector_to_array(to_tsvector('simple', 'x' || ch || 'y')) "
+            "FROM unnest(%s::text[]) AS ch",
+            (wanted,),
+        ).fetchall()
+    result: dict[str, str | None] = {}
+    for ch, lexemes in rows:
+        if len(lexemes) == 1 and lexemes[0].startswith("x") and lexemes[0].endswith("y"):
+            result[ch] = lexemes[0][1:-1]
+        else:
+            result[ch] = None
+    return result
+
+
+def nfd_base(c: int) -> str:
+    """The unicodedata view of a fold: lower-cased first character of the NFD form."""
+    return unicodedata.normalize("NFD", chr(c))[0].lower()
+
+
+def build_tables(fts5: Fts5Behaviour, conninfo: str) -> Tables:
+    """Combine the two probes into separators and folds both engines can share."""
+    kept = [c for c in all_code_points() if c >= 0x80 and c not in fts5.separators]
+    folded = {c: fts5.folds.get(c, chr(c)) for c in kept}
+    postgres = probe_postgres(conninfo, (f for f in folded.values() if f))
+    separators = {c for c in all_code_points() if c < 0x80 and not chr(c).isalnum()}
+    separators |= {c for c in fts5.separators if c >= 0x80}
+    folds: dict[int, str] = {}
+    differences: set[int] = set()
+    for c, fold in folded.items():
+        if fold == "":
+            folds[c] = ""
+            continue
+        seen = postgres[fold]
+        if seen is None:
+            separators.add(c)  # the C library says "not a letter": split in every locale
+            differences.add(c)
+        elif seen != fold:
+            folds[c] = seen  # the C library lower-cases it: do it in every locale
+            differences.add(c)
+        elif fold != chr(c):
+            folds[c] = fold
+    _check_closed(folds, separators)
+    return Tables(_ranges(separators), folds, _ranges(differences))
+
+
+def _check_closed(folds: dict[int, str], separators: set[int]) -> None:
+    """Folding twice must change nothing, and no fold may produce a separator."""
+    for c, fold in folds.items():
+        if fold and (ord(fold) in separators or ord(fold) in folds):
+            raise RuntimeError(f"fold of U+{c:04X} is not stable: {fold!r}")
+
+
+def _ranges(points: Iterable[int]) -> list[tuple[int, int]]:
+    """Collapse code points into inclusive (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for c in sorted(points):
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return runs
+
+
+def _name(c: int) -> str:
+    return unicodedata.name(chr(c), f"U+{c:04X}")
+
+
+def _render_ranges(name: str, doc: str, runs: list[tuple[int, int]]) -> list[str]:
+    lines = [f"#: {doc}", f"{name}: tuple[tuple[int, int], ...] = ("]
+    lines += [f"    (0x{a:04X}, 0x{b:04X}),  # {_name(a)[:60]}" for a, b in runs]
+    return [*lines, ")", ""]
+
+
+def render_module(tables: Tables) -> str:
+    """The Python source of ``_unicode_tables.py``."""
+    lines = [
+        '"""GENERATED by generate_tables.py from a real FTS5 and PostgreSQL: do not edit.',
+        "",
+        "See the generator for how each table was measured.",
+        '"""',
+        "",
+        "# ruff: noqa: E501",
+        "",
+    ]
+    lines += _render_ranges(
+        "SEPARATOR_RANGES",
+        "Code points that separate tokens (besides NUL and surrogates, handled by the users).",
+        tables.separators,
+    )
+    lines += [
+        "#: Token characters rewritten before splitting: FTS5's case fold + diacritic removal",
+        "#: (``remove_diacritics 2``), plus the C library's lower-casing where it goes further.",
+        "#: An empty value drops the character (a combining diacritic inside a word).",
+        "FOLDS: dict[str, str] = {",
+    ]
+    for c, fold in sorted(tables.folds.items()):
+        note = f"NFD base {nfd_base(c)!a}" if fold != nfd_base(c) else "NFD base"
+        lines.append(f"    {chr(c)!a}: {fold!a},  # {_name(c)[:50]}; {note}")
+    lines += ["}", ""]
+    lines += _render_ranges(
+        "FTS5_DIFFERENCES",
+        "Code points where tokenize() knowingly differs from FTS5 (the C library cannot agree).",
+        tables.fts5_differences,
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    conninfo = argv[1] if len(argv) > 1 else "host=127.0.0.1 port=5432 user=postgres"
+    tables = build_tables(probe_fts5(), conninfo)
+    OUTPUT.write_text(render_module(tables), encoding="utf-8")
+    print(
+        f"wrote {OUTPUT}: {len(tables.separators)} separator runs, {len(tables.folds)} folds, "
+        f"{len(tables.fts5_differences)} runs differing from FTS5"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

@@ -1,0 +1,171 @@
+"""What every step type is, and what a step sees while it runs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ..templates import render, render_value
+
+if TYPE_CHECKING:
+    from ...DB_Management.registry import DatabaseRegistry
+    from ...DB_Management.stores.workflows import Fence, WorkflowStore
+
+log = logging.getLogger("tldw.workflows")
+
+
+class StepFailed(Exception):
+    """A step attempt failed. ``retryable=False`` skips the remaining attempts."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class StepCancelled(Exception):
+    """The run was cancelled while the step was running."""
+
+
+class StepInterrupted(Exception):
+    """The worker is stopping, or lost its claim on the run: the step is left unfinished."""
+
+
+class StepConfig(BaseModel):
+    """Base of every step type's configuration: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class ParkForHuman:
+    """Returned by a step that needs a human decision before the run can go on."""
+
+    prompt: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class RunSignals:
+    """Out-of-band news about a run being executed: cancellation, a lost claim, shutdown.
+
+    The runtime's heartbeat thread sets ``cancel``/``lost``; the runtime sets
+    its stop event. :meth:`sleep` wakes on any of them.
+    """
+
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        self.stop = stop or threading.Event()
+        self._wake = threading.Event()
+        self.cancel = False
+        self.lost = False
+
+    def request_cancel(self) -> None:
+        self.cancel = True
+        self._wake.set()
+
+    def mark_lost(self) -> None:
+        self.lost = True
+        self._wake.set()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set()
+
+    def check(self) -> None:
+        if self.lost:
+            raise StepInterrupted("the claim on this run was lost")
+        if self.cancel:
+            raise StepCancelled("the run was cancelled")
+        if self.stopping:
+            raise StepInterrupted("the worker is stopping")
+
+    def sleep(self, seconds: float) -> None:
+        """Wait *seconds*, or less when the run is cancelled or the worker stops."""
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            self.check()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            # The stop event is separate: look at it at least every 0.2 s.
+            self._wake.wait(min(remaining, 0.2))
+            self._wake.clear()
+
+
+@dataclass
+class StepContext:
+    """Everything a step may use: its run, earlier outputs, the stores, and signals."""
+
+    registry: DatabaseRegistry
+    store: WorkflowStore
+    run: Mapping[str, Any]
+    step_id: str
+    step_run_id: str
+    attempt: int
+    fence: Fence
+    template_context: Mapping[str, Any]
+    signals: RunSignals
+
+    @property
+    def run_id(self) -> str:
+        return str(self.run["run_id"])
+
+    @property
+    def user_id(self) -> str:
+        return str(self.run["user_id"])
+
+    @property
+    def inputs(self) -> Mapping[str, Any]:
+        return self.template_context["inputs"]
+
+    def render(self, template: str) -> str:
+        return render(template, self.template_context)
+
+    def render_value(self, value: Any) -> Any:
+        return render_value(value, self.template_context)
+
+    def sleep(self, seconds: float) -> None:
+        self.signals.sleep(seconds)
+
+    def event(self, event_type: str, payload: Mapping[str, Any] | None = None) -> int:
+        """Append an event to the run's log, attributed to this step."""
+        return self.store.append_event(
+            self.run_id, event_type, payload, step_run_id=self.step_run_id, fence=self.fence
+        )
+
+    def add_artifact(self, **fields: Any) -> dict[str, Any]:
+        return self.store.add_artifact(
+            self.run_id, step_run_id=self.step_run_id, fence=self.fence, **fields
+        )
+
+
+class StepType:
+    """One kind of step: a name, a configuration model, and what running it does."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[StepConfig]] = StepConfig
+    #: The most attempts this step may have, whatever the retry policy says.
+    max_attempts_cap: ClassVar[int | None] = None
+    #: Branch-like steps choose their successor; see :meth:`targets`.
+    chooses_next: ClassVar[bool] = False
+
+    def parse(self, config: Mapping[str, Any]) -> StepConfig:
+        return self.Config.model_validate(dict(config))
+
+    def check(self, config: StepConfig) -> list[str]:
+        """Problems with *config* beyond its model (e.g. malformed templates)."""
+        return []
+
+    def targets(self, config: StepConfig) -> list[str]:
+        """The step ids (or ``end``) a branch-like step may continue with."""
+        return []
+
+    def run(self, ctx: StepContext, config: Any) -> Any:
+        raise NotImplementedError
