@@ -46,9 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="migrate every DATA_DIR/user_databases/*/ plus the server databases in DATA_DIR",
     )
-    sources.add_argument("--data-dir", type=Path, default=Path("Databases"), help="default: Databases")
+    sources.add_argument(
+        "--data-dir", type=Path, default=Path("Databases"), help="default: Databases"
+    )
 
-    target = parser.add_argument_group("target (PostgreSQL); unset values fall back to PG* variables")
+    target = parser.add_argument_group(
+        "target (PostgreSQL); unset values fall back to PG* variables"
+    )
     target.add_argument("--pg-host")
     target.add_argument("--pg-port", type=int)
     target.add_argument("--pg-database")
@@ -61,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     run = parser.add_argument_group("run")
-    run.add_argument("--batch-size", type=int, default=500, help="rows per progress update (default 500)")
+    run.add_argument(
+        "--batch-size", type=int, default=500, help="rows per progress update (default 500)"
+    )
     run.add_argument("--skip-table", action="append", default=[], metavar="TABLE")
     run.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     run.add_argument("--verify-only", action="store_true", help="re-check an earlier migration")
@@ -159,7 +165,9 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
     return finish(args, result)
 
 
-def execute(args: argparse.Namespace, sources: list[SourceFile], target: PgTarget) -> MigrationResult:
+def execute(
+    args: argparse.Namespace, sources: list[SourceFile], target: PgTarget
+) -> MigrationResult:
     options = MigrationOptions(
         sources=sources,
         target=target,

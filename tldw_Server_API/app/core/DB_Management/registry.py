@@ -39,9 +39,7 @@ class InvalidUserId(ValueError):
 
 def check_user_id(user_id: str) -> str:
     if not USER_ID_PATTERN.match(user_id):
-        raise InvalidUserId(
-            f"user id {user_id!r} is invalid: use 1-40 letters, digits, '_' or '-'"
-        )
+        raise InvalidUserId(f"user id {user_id!r} is invalid: use 1-40 letters, digits, '_' or '-'")
     return user_id
 
 

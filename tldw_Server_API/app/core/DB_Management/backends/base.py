@@ -41,7 +41,9 @@ class DialectOps(ABC):
         """Create search indexes, the version rule and sync-log triggers (idempotent)."""
 
     @abstractmethod
-    def drop_artefacts(self, conn: Connection, schema: DatabaseSchema, namespace: str | None) -> None:
+    def drop_artefacts(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None
+    ) -> None:
         """Remove what :meth:`install_artefacts` created (for downgrades)."""
 
     def normalize_legacy_values(

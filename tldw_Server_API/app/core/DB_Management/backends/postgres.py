@@ -71,15 +71,18 @@ class PostgresDialect(DialectOps):
         for synced in schema.synced:
             self._install_triggers(conn, ns, schema, synced)
 
-    def drop_artefacts(self, conn: Connection, schema: DatabaseSchema, namespace: str | None) -> None:
+    def drop_artefacts(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None
+    ) -> None:
         ns = namespace or "public"
         for synced in schema.synced:
             tbl = qualified(ns, synced.table)
             for trigger in (f"tldw_{synced.table}_version_rule", f"tldw_{synced.table}_sync"):
                 _run(conn, f"DROP TRIGGER IF EXISTS {quote_ident(trigger)} ON {tbl}")
         for index in schema.search:
-            _run(conn, 
-                f"ALTER TABLE {qualified(ns, index.table)} DROP COLUMN IF EXISTS {SEARCH_COLUMN}"
+            _run(
+                conn,
+                f"ALTER TABLE {qualified(ns, index.table)} DROP COLUMN IF EXISTS {SEARCH_COLUMN}",
             )
         for function in ("tldw_version_rule()", "tldw_sync_log()", "fts_norm(text)"):
             _run(conn, f"DROP FUNCTION IF EXISTS {quote_ident(ns)}.{function}")
@@ -87,13 +90,15 @@ class PostgresDialect(DialectOps):
     def _install_search(self, conn: Connection, ns: str, index: SearchIndex) -> None:
         tbl = qualified(ns, index.table)
         expression = postgres_tsvector_sql(ns, list(index.columns))
-        _run(conn, 
+        _run(
+            conn,
             f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {SEARCH_COLUMN} tsvector "
-            f"GENERATED ALWAYS AS ({expression}) STORED"
+            f"GENERATED ALWAYS AS ({expression}) STORED",
         )
-        _run(conn, 
+        _run(
+            conn,
             f"CREATE INDEX IF NOT EXISTS {quote_ident(f'ix_{index.name}')} "
-            f"ON {tbl} USING gin ({SEARCH_COLUMN})"
+            f"ON {tbl} USING gin ({SEARCH_COLUMN})",
         )
 
     def _install_triggers(
@@ -102,18 +107,20 @@ class PostgresDialect(DialectOps):
         tbl = qualified(ns, synced.table)
         rule = quote_ident(f"tldw_{synced.table}_version_rule")
         _run(conn, f"DROP TRIGGER IF EXISTS {rule} ON {tbl}")
-        _run(conn, 
+        _run(
+            conn,
             f"CREATE TRIGGER {rule} BEFORE UPDATE ON {tbl} FOR EACH ROW "
-            f"EXECUTE FUNCTION {quote_ident(ns)}.tldw_version_rule()"
+            f"EXECUTE FUNCTION {quote_ident(ns)}.tldw_version_rule()",
         )
         if schema.sync_log is None:
             return
         sync = quote_ident(f"tldw_{synced.table}_sync")
         _run(conn, f"DROP TRIGGER IF EXISTS {sync} ON {tbl}")
-        _run(conn, 
+        _run(
+            conn,
             f"CREATE TRIGGER {sync} AFTER INSERT OR UPDATE OR DELETE ON {tbl} FOR EACH ROW "
             f"EXECUTE FUNCTION {quote_ident(ns)}.tldw_sync_log("
-            f"'{synced.entity}', '{synced.key}')"
+            f"'{synced.entity}', '{synced.key}')",
         )
 
     # -- statements --------------------------------------------------------------

@@ -67,7 +67,9 @@ class SqliteDialect(DialectOps):
             if schema.sync_log is not None:
                 self._install_sync_log(conn, schema, synced)
 
-    def drop_artefacts(self, conn: Connection, schema: DatabaseSchema, namespace: str | None) -> None:
+    def drop_artefacts(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None
+    ) -> None:
         names = {index.name for index in schema.search}
         tables = {index.table for index in schema.search} | {s.table for s in schema.synced}
         for trigger, tbl, sql in conn.execute(
@@ -139,7 +141,9 @@ class SqliteDialect(DialectOps):
             "on every update'); END"
         )
 
-    def _install_sync_log(self, conn: Connection, schema: DatabaseSchema, synced: SyncedTable) -> None:
+    def _install_sync_log(
+        self, conn: Connection, schema: DatabaseSchema, synced: SyncedTable
+    ) -> None:
         assert schema.sync_log is not None
         log = schema.sync_log
         table = schema.table(synced.table)

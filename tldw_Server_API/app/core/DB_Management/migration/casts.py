@@ -148,7 +148,9 @@ def _strip_nul(text: str, policies: Policies, table: str) -> str:
     if policies.on_nul == "strip":
         policies.count(table, "nul_stripped")
         return text.replace("\x00", "")
-    raise CastProblem("text contains a NUL byte, which PostgreSQL cannot store (use --on-nul=strip)")
+    raise CastProblem(
+        "text contains a NUL byte, which PostgreSQL cannot store (use --on-nul=strip)"
+    )
 
 
 def _int_cast(family: str) -> Converter:

@@ -49,7 +49,9 @@ def _key_text(plan: TablePlan, row: tuple) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in zip(keys, row, strict=False))
 
 
-def _fk_pairs(plan: DatabasePlan, child: TablePlan) -> Iterator[tuple[TablePlan, list[str], list[str], str]]:
+def _fk_pairs(
+    plan: DatabasePlan, child: TablePlan
+) -> Iterator[tuple[TablePlan, list[str], list[str], str]]:
     """(parent plan, child source columns, parent source columns, constraint) per target FK."""
     for fk in child.target.foreign_keys:
         parent = plan.table(fk.parent or "")
@@ -86,7 +88,9 @@ def find_orphans(
         changed = False
         for child in plan.tables:
             for parent, child_cols, parent_cols, constraint in _fk_pairs(plan, child):
-                for rowid, values in _orphans(conn, child, parent, child_cols, parent_cols, exclusions):
+                for rowid, values in _orphans(
+                    conn, child, parent, child_cols, parent_cols, exclusions
+                ):
                     if policy == "skip":
                         if not exclusions.is_skipped(child.name, rowid):
                             exclusions.skipped.setdefault(child.name, set()).add(rowid)

@@ -55,7 +55,9 @@ class SourceDefect(MigrationError):
         self.total = total if total is not None else len(problems)
         shown = "\n  ".join(str(p) for p in problems[:20])
         more = f"\n  ... and {self.total - 20} more" if self.total > 20 else ""
-        super().__init__(f"{self.total} source value(s) cannot be migrated as they are:\n  {shown}{more}")
+        super().__init__(
+            f"{self.total} source value(s) cannot be migrated as they are:\n  {shown}{more}"
+        )
 
 
 class ConnectionFailed(MigrationError):

@@ -39,7 +39,9 @@ from .source import quote_sqlite
 from .verify import Checksum, families_of, python_row, target_checksum, target_rows_by_key
 
 Progress = Callable[[str, int, int], None]
-_COPY_CONTEXT = re.compile(r"COPY (?P<table>[^,]+), line (?P<line>\d+)(?:, column (?P<column>[^:]+))?")
+_COPY_CONTEXT = re.compile(
+    r"COPY (?P<table>[^,]+), line (?P<line>\d+)(?:, column (?P<column>[^:]+))?"
+)
 
 
 @dataclass
@@ -127,9 +129,7 @@ def _truncate(conn: psycopg.Connection, plan: DatabasePlan, namespace_tables: di
     return reached
 
 
-def _source_rows(
-    source: sqlite3.Connection, table: TablePlan
-) -> Iterator[tuple[Any, ...]]:
+def _source_rows(source: sqlite3.Connection, table: TablePlan) -> Iterator[tuple[Any, ...]]:
     rowid = "rowid" if table.source.has_rowid else "NULL"
     cols = ", ".join(quote_sqlite(c) for c in table.source_columns)
     cursor = source.execute(
@@ -231,10 +231,16 @@ def _map_copy_error(
     )
 
 
-def _row_at(source: sqlite3.Connection, table: TablePlan, line: int, column: str) -> tuple[str, str]:
+def _row_at(
+    source: sqlite3.Connection, table: TablePlan, line: int, column: str
+) -> tuple[str, str]:
     keys = ", ".join(quote_sqlite(k) for k in table.key_columns)
     source_col = next(
-        (s for s, t in zip(table.source_columns, table.target_columns, strict=True) if t.name == column),
+        (
+            s
+            for s, t in zip(table.source_columns, table.target_columns, strict=True)
+            if t.name == column
+        ),
         None,
     )
     shown = quote_sqlite(source_col) if source_col else "NULL"
@@ -277,9 +283,7 @@ def setval_statements(conn: psycopg.Connection, plan: DatabasePlan) -> list[str]
             ).fetchone()
             top = max(int(high[0] or 0) if high else 0, table.source.autoincrement_seq or 0)
             is_called = "true" if top > 0 else "false"
-            statements.append(
-                f"SELECT setval('{column.sequence}', {max(top, 1)}, {is_called});"
-            )
+            statements.append(f"SELECT setval('{column.sequence}', {max(top, 1)}, {is_called});")
     return statements
 
 

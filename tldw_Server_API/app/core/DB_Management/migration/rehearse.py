@@ -46,5 +46,8 @@ def rehearse(args: argparse.Namespace, env: dict[str, str]) -> MigrationResult:
         print(f"rehearse: embedded {server.target.describe()}", file=sys.stderr)
         args.create_schema = True
         result = execute(args, sources, server.target)
-    print("rehearse: the embedded server and its data are gone; your files were only read", file=sys.stderr)
+    print(
+        "rehearse: the embedded server and its data are gone; your files were only read",
+        file=sys.stderr,
+    )
     return result

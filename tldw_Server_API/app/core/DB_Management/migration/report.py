@@ -69,11 +69,19 @@ def write_report(result: MigrationResult, path: Path) -> None:
 
 def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None:
     """The row-count summary per table, SQLite beside PostgreSQL, per database."""
-    console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    out = stream or sys.stdout
+    console = Console(file=out, highlight=False, width=None if out.isatty() else 160)
     console.print(f"Target: {result.target}")
     for db in result.databases:
         table = Table(title=f"{db.label}: {db.source_file} → schema {db.namespace} [{db.status}]")
-        for heading in ("SQLite table", "PostgreSQL table", "SQLite rows", "PostgreSQL rows", "verified", "policy changes"):
+        for heading in (
+            "SQLite table",
+            "PostgreSQL table",
+            "SQLite rows",
+            "PostgreSQL rows",
+            "verified",
+            "policy changes",
+        ):
             table.add_column(heading, justify="right" if "rows" in heading else "left")
         for t in db.tables:
             changes = ", ".join(f"{k}={v}" for k, v in t.policy_changes.items()) or "-"
@@ -81,8 +89,15 @@ def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None
             target_rows = str(t.target_rows) if db.status != "checked" else "-"
             table.add_row(t.source, t.target, str(t.source_rows), target_rows, verified, changes)
         console.print(table)
+        derived = sorted(n for n, why in db.skipped.items() if "rebuilt on the target" in why)
+        if derived:
+            console.print(
+                f"  skipped {len(derived)} full-text tables (rebuilt on the target): "
+                + ", ".join(n for n in derived if db.skipped[n].startswith("virtual"))
+            )
         for name, why in sorted(db.skipped.items()):
-            console.print(f"  skipped {name}: {why}")
+            if name not in derived:
+                console.print(f"  skipped {name}: {why}")
         for name in db.cleared_outside_plan:
             console.print(f"  also cleared (references migrated tables): {name}")
         if db.error:

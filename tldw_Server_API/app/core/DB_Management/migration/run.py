@@ -103,7 +103,9 @@ def connect(target: PgTarget) -> psycopg.Connection:
         return psycopg.connect(target.conninfo(), autocommit=True)
     except psycopg.OperationalError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConnectionFailed(f"cannot connect to {target.describe()}: {redact(message, target)}") from None
+        raise ConnectionFailed(
+            f"cannot connect to {target.describe()}: {redact(message, target)}"
+        ) from None
 
 
 def redact(text: str, target: PgTarget) -> str:
@@ -127,6 +129,8 @@ def _create_schema(target: PgTarget, source: SourceFile) -> None:
     registry = DatabaseRegistry(settings, pg_target=target)
     try:
         registry.open(source.kind, source.user_id)
+        # As the server's first start does: psql finds the default user's tables unqualified.
+        registry.set_default_search_path(settings.default_user_id)
     finally:
         registry.close()
 
@@ -261,7 +265,10 @@ def migrate_one(
 
 
 def _verify_only(
-    conn: psycopg.Connection, sqlite_conn: sqlite3.Connection, plan: DatabasePlan, exclusions: Exclusions
+    conn: psycopg.Connection,
+    sqlite_conn: sqlite3.Connection,
+    plan: DatabasePlan,
+    exclusions: Exclusions,
 ) -> list[TableResult]:
     results = []
     for table in plan.tables:

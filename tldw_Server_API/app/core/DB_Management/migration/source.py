@@ -140,7 +140,9 @@ def _autoincrement_sequences(conn: sqlite3.Connection) -> dict[str, int]:
     ).fetchone()
     if not exists:
         return {}
-    return {str(n).lower(): int(s) for n, s in conn.execute("SELECT name, seq FROM sqlite_sequence")}
+    return {
+        str(n).lower(): int(s) for n, s in conn.execute("SELECT name, seq FROM sqlite_sequence")
+    }
 
 
 def _describe(conn: sqlite3.Connection, name: str, sql: str, seq: int | None) -> SourceTable:

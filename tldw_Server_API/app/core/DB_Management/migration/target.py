@@ -162,8 +162,7 @@ def _constraints(conn: psycopg.Connection, oid: int) -> list[TargetConstraint]:
         (oid,),
     ).fetchall()
     return [
-        TargetConstraint(r[0], r[1], r[2], tuple(r[3] or ()), r[4], tuple(r[5] or ()))
-        for r in rows
+        TargetConstraint(r[0], r[1], r[2], tuple(r[3] or ()), r[4], tuple(r[5] or ())) for r in rows
     ]
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, text
+from sqlalchemy import Column, Index, MetaData, Table, Text, text
 
 from .spec import DatabaseSchema, VersionRecord
-from .types import Double, Flag, Instant, Json, Key
+from .types import Double, Flag, Instant, Int, Json, Key
 from .upgrades import foreign_key_index_upgrade
 
 metadata = MetaData()
@@ -27,10 +27,10 @@ def _record(name: str, *columns: Column) -> Table:
 search_analytics = _record(
     "search_analytics",
     Column("query_hash", Text, nullable=False),
-    Column("query_length", Integer),
+    Column("query_length", Int),
     Column("query_complexity", Text),
     Column("search_type", Text),
-    Column("results_count", Integer),
+    Column("results_count", Int),
     Column("max_score", Double),
     Column("avg_score", Double),
     Column("response_time_ms", Double),
@@ -43,43 +43,48 @@ search_analytics = _record(
 )
 document_performance = _record(
     "document_performance",
-    Column("document_id", Text),
+    Column("document_id", Text, nullable=False),
     Column("query_hash", Text),
-    Column("rank_position", Integer),
+    Column("retrieval_rank", Int),
     Column("relevance_score", Double),
-    Column("clicked", Flag),
-    Column("dwell_time_ms", Double),
+    Column("was_clicked", Flag),
+    Column("dwell_time_ms", Int),
+    Column("chunk_count", Int),
 )
 feedback_analytics = _record(
     "feedback_analytics",
     Column("query_hash", Text),
     Column("document_id", Text),
-    Column("feedback_type", Text),
-    Column("rating", Integer),
-    Column("comment", Text),
+    Column("feedback_type", Text, nullable=False),
+    Column("rating", Int),
+    Column("helpful", Flag),
+    Column("comment_length", Int),
+    Column("details", Text),
 )
 error_tracking = _record(
     "error_tracking",
-    Column("error_type", Text),
-    Column("error_message", Text),
+    Column("error_type", Text, nullable=False),
     Column("component", Text),
-    Column("count", Integer),
-    Column("details", Json),
+    Column("severity", Text),
+    Column("error_hash", Text),
+    Column("count", Int, server_default="1"),
+    Column("details", Text),
 )
 system_performance = _record(
     "system_performance",
-    Column("metric_name", Text),
+    Column("metric_name", Text, nullable=False),
     Column("metric", Double),
     Column("unit", Text),
     Column("component", Text),
-    Column("details", Json),
+    Column("details", Text),
 )
 feature_usage = _record(
     "feature_usage",
-    Column("feature_name", Text),
-    Column("count", Integer),
-    Column("user_hash", Text),
-    Column("details", Json),
+    Column("feature_name", Text, nullable=False),
+    Column("count", Int, server_default="1"),
+    Column("success", Flag),
+    Column("user_segment", Text),
+    Column("details", Text),
 )
 analytics_events = _record(
     "analytics_events",
@@ -89,12 +94,14 @@ analytics_events = _record(
 )
 
 schema_version = Table(
-    "schema_version", metadata, Column("version", Integer, primary_key=True, autoincrement=False)
+    "schema_version", metadata, Column("version", Int, primary_key=True, autoincrement=False)
 )
 
 INDEXES = (
     Index("ix_search_analytics_timestamp", search_analytics.c.timestamp),
-    Index("ix_analytics_events_type_time", analytics_events.c.event_type, analytics_events.c.timestamp),
+    Index(
+        "ix_analytics_events_type_time", analytics_events.c.event_type, analytics_events.c.timestamp
+    ),
 )
 
 SCHEMA = DatabaseSchema(

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 
 from .nocase import NoCaseText, nocase_unique
 from .spec import DatabaseSchema, SearchIndex, SyncedTable, SyncLog, VersionRecord
-from .types import Blob, Flag, Instant, Json, Key, Uuid
+from .types import Blob, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade
 
 metadata = MetaData()
@@ -37,7 +36,7 @@ def _chat_sync(*, client_default: str | None = None) -> list[Column]:
         Column("last_modified", Instant, nullable=False, server_default=_NOW),
         Column("deleted", Flag, nullable=False, server_default="0"),
         Column("client_id", Text, nullable=False, server_default=client_default or "unknown"),
-        Column("version", Integer, nullable=False, server_default="1"),
+        Column("version", Int, nullable=False, server_default="1"),
     ]
 
 
@@ -87,7 +86,7 @@ conversations = Table(
     Column("parent_conversation_id", Uuid, ForeignKey("conversations.id", ondelete="SET NULL")),
     Column("character_id", Key, ForeignKey("character_cards.id", ondelete="CASCADE")),
     Column("title", Text),
-    Column("rating", Integer, CheckConstraint("rating BETWEEN 1 AND 5", name="ck_conv_rating")),
+    Column("rating", Int, CheckConstraint("rating BETWEEN 1 AND 5", name="ck_conv_rating")),
     *_chat_sync(),
 )
 
@@ -111,7 +110,7 @@ messages = Table(
     Column("image_data", Blob),
     Column("image_mime_type", Text),
     Column("timestamp", Instant, nullable=False),
-    Column("ranking", Integer),
+    Column("ranking", Int),
     *[c for c in _chat_sync() if c.name != "created_at"],
 )
 
@@ -175,7 +174,7 @@ sync_log = Table(
     Column("operation", Text, nullable=False),
     Column("timestamp", Instant, server_default=_NOW),
     Column("client_id", Text),
-    Column("version", Integer),
+    Column("version", Int),
     Column("payload", Json, nullable=False),
     CheckConstraint(
         "operation IN ('create', 'update', 'delete')", name="ck_chacha_sync_log_operation"
@@ -187,7 +186,7 @@ db_schema_version = Table(
     "db_schema_version",
     metadata,
     Column("schema_name", Text, primary_key=True),
-    Column("version", Integer, nullable=False),
+    Column("version", Int, nullable=False),
 )
 
 FOREIGN_KEY_INDEXES = (

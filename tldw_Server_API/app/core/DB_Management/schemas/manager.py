@@ -15,7 +15,7 @@ from typing import Literal
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Connection, delete, inspect, insert, select, text
+from sqlalchemy import Connection, delete, insert, inspect, select, text
 
 from ..backends.base import Database
 from .spec import DatabaseSchema

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     Table,
     Text,
@@ -29,7 +28,7 @@ from .spec import (
     VersionRecord,
     sync_columns,
 )
-from .types import Blob, Double, Flag, Instant, Json, Key, Uuid
+from .types import Blob, Double, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade
 
 metadata = MetaData()
@@ -55,7 +54,7 @@ media = Table(
     Column("trash_date", Instant),
     Column("vector_embedding", Blob),
     Column("chunking_status", Text, nullable=False, server_default="pending"),
-    Column("vector_processing", Integer, nullable=False, server_default="0"),
+    Column("vector_processing", Int, nullable=False, server_default="0"),
     Column("content_hash", Text, nullable=False),
     Column("source_hash", Text),
     Column("visibility", Text, server_default="personal"),
@@ -106,8 +105,8 @@ media_chunks = Table(
     Column("id", Key, primary_key=True),
     _media_fk(),
     Column("chunk_text", Text, nullable=False),
-    Column("start_index", Integer),
-    Column("end_index", Integer),
+    Column("start_index", Int),
+    Column("end_index", Int),
     Column("chunk_id", Text, unique=True),
     *sync_columns(),
     **_AUTO,
@@ -119,9 +118,9 @@ unvectorized_chunks = Table(
     Column("id", Key, primary_key=True),
     _media_fk(),
     Column("chunk_text", Text, nullable=False),
-    Column("chunk_index", Integer, nullable=False),
-    Column("start_char", Integer),
-    Column("end_char", Integer),
+    Column("chunk_index", Int, nullable=False),
+    Column("start_char", Int),
+    Column("end_char", Int),
     Column("chunk_type", Text),
     Column("creation_date", Instant),
     Column("last_modified_orig", Instant),
@@ -137,7 +136,7 @@ document_versions = Table(
     metadata,
     Column("id", Key, primary_key=True),
     _media_fk(),
-    Column("version_number", Integer, nullable=False),
+    Column("version_number", Int, nullable=False),
     Column("prompt", Text),
     Column("analysis_content", Text),
     Column("safe_metadata", Json),
@@ -158,7 +157,10 @@ document_version_identifiers = Table(
         primary_key=True,
         autoincrement=False,
     ),
-    *(Column(name, Text, index=True) for name in ("doi", "pmid", "pmcid", "arxiv_id", "s2_paper_id")),
+    *(
+        Column(name, Text, index=True)
+        for name in ("doi", "pmid", "pmcid", "arxiv_id", "s2_paper_id")
+    ),
 )
 
 claims = Table(
@@ -166,9 +168,9 @@ claims = Table(
     metadata,
     Column("id", Key, primary_key=True),
     _media_fk(),
-    Column("chunk_index", Integer, nullable=False),
-    Column("span_start", Integer),
-    Column("span_end", Integer),
+    Column("chunk_index", Int, nullable=False),
+    Column("span_start", Int),
+    Column("span_end", Int),
     Column("claim_text", Text, nullable=False),
     Column("confidence", Double),
     Column("extractor", Text, nullable=False),
@@ -188,7 +190,7 @@ sync_log = Table(
     Column("operation", Text, nullable=False),
     Column("timestamp", Instant, nullable=False),
     Column("client_id", Uuid, nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Int, nullable=False),
     Column("payload", Json),
     CheckConstraint(
         "operation IN ('create', 'update', 'delete', 'link', 'unlink')",
@@ -200,7 +202,7 @@ sync_log = Table(
 schema_version = Table(
     "schema_version",
     metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("version", Int, primary_key=True, autoincrement=False),
 )
 
 # Indexes our users' files lack; they make per-item reads and cascades cheap (version 2).

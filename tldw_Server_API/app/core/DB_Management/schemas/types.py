@@ -37,6 +37,9 @@ from ..instants import format_instant, to_instant, truncate_ms
 Key = BigInteger().with_variant(Integer(), "sqlite")
 """An integer primary or foreign key: BIGINT on PostgreSQL, the rowid alias on SQLite."""
 
+Int = Key
+"""Every integer column: SQLite integers are 64-bit, so the target never refuses one."""
+
 Uuid = Text
 Double = _Double
 Blob = LargeBinary

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     Table,
     Text,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 
 from .spec import DatabaseSchema, VersionRecord
-from .types import Instant, Json, Key, Uuid
+from .types import Instant, Int, Json, Key, Uuid
 from .upgrades import UpgradeContext, foreign_key_index_upgrade
 
 metadata = MetaData()
@@ -32,7 +31,7 @@ workflows = Table(
     Column("id", Key, primary_key=True),
     Column("tenant_id", Text, nullable=False),
     Column("name", Text, nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Int, nullable=False),
     Column("owner_id", Text, nullable=False),
     Column("visibility", Text, nullable=False, server_default="private"),
     Column("description", Text),
@@ -40,13 +39,13 @@ workflows = Table(
     Column("definition_json", Json, nullable=False),
     Column("created_at", Instant, nullable=False),
     Column("updated_at", Instant, nullable=False),
-    Column("is_active", Integer, nullable=False, server_default="1"),
+    Column("is_active", Int, nullable=False, server_default="1"),
     UniqueConstraint("tenant_id", "name", "version", name="uq_workflows_name_version"),
     **_AUTO,
 )
 
 RUN_RUNTIME_COLUMNS = (
-    ("attempt", Integer, "0"),
+    ("attempt", Int, "0"),
     ("locked_by", Text, None),
     ("locked_at", Instant, None),
     ("lease_expires_at", Instant, None),
@@ -78,10 +77,10 @@ workflow_runs = Table(
     Column("created_at", Instant, nullable=False),
     Column("started_at", Instant),
     Column("ended_at", Instant),
-    Column("definition_version", Integer),
+    Column("definition_version", Int),
     Column("definition_snapshot_json", Json),
     Column("idempotency_key", Text),
-    Column("cancel_requested", Integer, nullable=False, server_default="0"),
+    Column("cancel_requested", Int, nullable=False, server_default="0"),
     *_runtime_columns(),
 )
 
@@ -95,7 +94,7 @@ workflow_steps = Table(
     Column("name", Text),
     Column("type", Text),
     Column("status", Text),
-    Column("attempt", Integer, server_default="0"),
+    Column("attempt", Int, server_default="0"),
     Column("started_at", Instant),
     Column("ended_at", Instant),
     Column("inputs_json", Json),
@@ -114,7 +113,7 @@ workflow_events = Table(
     Column("tenant_id", Text, nullable=False),
     Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
     Column("step_run_id", Uuid),
-    Column("event_seq", Integer, nullable=False),
+    Column("event_seq", Int, nullable=False),
     Column("event_type", Text, nullable=False),
     Column("payload_json", Json),
     Column("created_at", Instant, nullable=False),
@@ -143,21 +142,23 @@ workflow_workers = Table(
     metadata,
     Column("worker_id", Text, primary_key=True),
     Column("hostname", Text, nullable=False),
-    Column("pid", Integer, nullable=False),
+    Column("pid", Int, nullable=False),
     Column("started_at", Instant, nullable=False),
     Column("heartbeat_at", Instant, nullable=False),
     Column("status", Text, nullable=False, server_default="running"),
-    Column("concurrency", Integer, nullable=False, server_default="1"),
+    Column("concurrency", Int, nullable=False, server_default="1"),
 )
 
 schema_version = Table(
-    "schema_version", metadata, Column("version", Integer, primary_key=True, autoincrement=False)
+    "schema_version", metadata, Column("version", Int, primary_key=True, autoincrement=False)
 )
 
 INDEXES = (
     Index("ix_workflow_runs_status", workflow_runs.c.status, workflow_runs.c.created_at),
     Index("ix_workflow_runs_workflow_id", workflow_runs.c.workflow_id),
-    Index("ix_workflow_runs_idempotency", workflow_runs.c.tenant_id, workflow_runs.c.idempotency_key),
+    Index(
+        "ix_workflow_runs_idempotency", workflow_runs.c.tenant_id, workflow_runs.c.idempotency_key
+    ),
     Index("ix_workflow_steps_run_id", workflow_steps.c.run_id),
     Index("ix_workflow_artifacts_run_id", workflow_artifacts.c.run_id),
 )

@@ -157,6 +157,20 @@ def _ranges(points: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _py_str(text: str) -> str:
+    """A double-quoted, pure-ASCII Python literal (as ruff format would write it)."""
+    return '"' + "".join(_py_char(ch) for ch in text) + '"'
+
+
+def _py_char(ch: str) -> str:
+    code = ord(ch)
+    if 0x20 <= code < 0x7F and ch not in '"\\':
+        return ch
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def _name(c: int) -> str:
     return unicodedata.name(chr(c), f"U+{c:04X}")
 
@@ -175,8 +189,6 @@ def render_module(tables: Tables) -> str:
         "See the generator for how each table was measured.",
         '"""',
         "",
-        "# ruff: noqa: E501",
-        "",
     ]
     lines += _render_ranges(
         "SEPARATOR_RANGES",
@@ -190,8 +202,9 @@ def render_module(tables: Tables) -> str:
         "FOLDS: dict[str, str] = {",
     ]
     for c, fold in sorted(tables.folds.items()):
-        note = f"NFD base {nfd_base(c)!a}" if fold != nfd_base(c) else "NFD base"
-        lines.append(f"    {chr(c)!a}: {fold!a},  # {_name(c)[:50]}; {note}")
+        base = nfd_base(c)
+        note = "= NFD base" if fold == base else f"NFD base would be {_py_str(base)}"
+        lines.append(f"    {_py_str(chr(c))}: {_py_str(fold)},  # {_name(c)[:50]}; {note}")
     lines += ["}", ""]
     lines += _render_ranges(
         "FTS5_DIFFERENCES",

@@ -16,18 +16,22 @@
 
 The SQL is pure ASCII (``E'\\uXXXX'`` escapes); the database encoding must be UTF8.
 
-Limits, all PostgreSQL's own (FTS5 has none of them):
+Limits, all PostgreSQL's own (FTS5 has none of them), so large documents can differ:
 
-* ``fts_norm`` indexes the first :data:`MAX_INDEXED_CHARS` (262,144) characters of each
-  column; the rest of a longer document is not searchable on PostgreSQL. The worst case
-  (every character a distinct one-letter word in a 3- or 4-byte script) costs 4 bytes of
-  tsvector per character, so one column stays under the 1 MB tsvector limit; the generated
-  expression gives all columns of an index one shared budget of that size (earlier columns
-  first), so an insert never fails however large or hostile the document.
-* positions stop at 16,383 and each word keeps at most 256 positions: phrase matches
-  beyond roughly the 16,000th word of a column (about 100 KB of English) are missed;
-  plain word matches there still work;
-* words longer than 2,047 bytes are not indexed, and the query side drops such terms.
+* **260,000 characters per row** (:data:`MAX_INDEXED_CHARS`): ``fts_norm`` reads only the
+  first 260,000 characters of its argument, and the generated expression shares that budget
+  between the columns of one index (earlier columns first; the title rarely uses much). The
+  rest of a longer document is not searchable on PostgreSQL. Why this number: a tsvector
+  must stay under 1 MB (1,048,575 bytes of lexemes and positions), and the worst case is
+  4 bytes per input character (every word distinct and made of 4-byte letters: ``n``
+  letters + 1 separator cost ``4n`` bytes of lexeme + 2 bytes of position count + 2 bytes
+  of position). 4 x 260,000 plus the column gaps stays below the limit, so an insert never
+  fails, however large or hostile the document.
+* **Positions stop at 16,383** and each word keeps at most 256 positions: a phrase that
+  only occurs beyond roughly the 16,000th word of a row (about 100 KB of English) is missed
+  on PostgreSQL; plain words there are still found.
+* **Words longer than 2,047 bytes** are not indexed by PostgreSQL; the query side drops
+  such terms (see :mod:`.query`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ from ._unicode_tables import FOLDS, SEPARATOR_RANGES
 from .tokenizer import MAX_INDEXED_CHARS
 
 _WEIGHTS: Final = frozenset("ABCD")
+
+#: One position holding ``-``, which fold_and_split() never leaves in a token.
+COLUMN_GAP: Final = "'-:1'::tsvector"
 
 
 def _sql_char(ch: str) -> str:
@@ -131,7 +138,9 @@ def postgres_tsvector_sql(schema: str, weighted_columns: Sequence[tuple[str, str
     """The generated-column expression: one weighted ``to_tsvector`` per column.
 
     Each column gets what is left of the shared :data:`MAX_INDEXED_CHARS` budget after the
-    columns before it, so the whole vector stays under PostgreSQL's 1 MB limit.
+    columns before it, so the whole vector stays under PostgreSQL's 1 MB limit. Between two
+    columns sits :data:`COLUMN_GAP`, a lexeme no query can produce, so that (as in FTS5) a
+    phrase never runs from the end of one column into the start of the next.
     """
     if not weighted_columns:
         raise ValueError("a search index needs at least one column")
@@ -141,11 +150,10 @@ def postgres_tsvector_sql(schema: str, weighted_columns: Sequence[tuple[str, str
         if weight not in _WEIGHTS:
             raise ValueError(f"tsvector weight must be one of A-D, got {weight!r}")
         value = f"coalesce({_quote_ident(column)}, '')"
-        budgeted = _budget(value, earlier)
-        norm = f"{_quote_ident(schema)}.fts_norm({budgeted})"
+        norm = f"{_quote_ident(schema)}.fts_norm({_budget(value, earlier)})"
         parts.append(f"setweight(to_tsvector('simple'::regconfig, {norm}), '{weight}')")
         earlier.append(value)
-    return " || ".join(parts)
+    return f" || {COLUMN_GAP} || ".join(parts)
 
 
 def _budget(value: str, earlier: list[str]) -> str:

@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..backends.base import Database
 from ..instants import to_instant, utc_now
+from .errors import NotFound, StoreError
 
 DEFAULT_TENANT = "default"
 DEFAULT_LEASE_SECONDS = 10.0
@@ -73,12 +74,8 @@ STEP_ABANDONED = "abandoned"  # its worker died or stopped mid-step; the step is
 STEP_CANCELLED = "cancelled"
 
 
-class WorkflowStoreError(RuntimeError):
-    """Base class of the store's errors."""
-
-
-class NotFound(WorkflowStoreError, LookupError):
-    """No such definition or run (or it is not visible to the caller)."""
+class WorkflowStoreError(StoreError):
+    """Base class of the errors only the workflows store raises."""
 
 
 class Conflict(WorkflowStoreError):
@@ -281,7 +278,7 @@ class WorkflowStore:
                 select(self.workflows).where(self.workflows.c.id == workflow_id)
             ).first()
         if row is None:
-            raise NotFound(f"workflow {workflow_id} does not exist")
+            raise NotFound("workflows", workflow_id)
         return _public(row)
 
     def get_definition_by_name(self, name: str, version: int | None = None) -> dict[str, Any]:
@@ -296,7 +293,7 @@ class WorkflowStore:
         with self.database.begin(write=False) as conn:
             row = conn.execute(query.order_by(self.workflows.c.version.desc()).limit(1)).first()
         if row is None:
-            raise NotFound(f"workflow {name!r} (version {version or 'latest'}) does not exist")
+            raise NotFound("workflows", name, f"version {version or 'latest active'}")
         return _public(row)
 
     def list_definitions(
@@ -354,7 +351,7 @@ class WorkflowStore:
                 .values(is_active=0, updated_at=utc_now())
             )
             if result.rowcount != 1:
-                raise NotFound(f"workflow {workflow_id} does not exist")
+                raise NotFound("workflows", workflow_id)
         return self.get_definition(workflow_id)
 
     # ---------------------------------------------------------------------- runs
@@ -402,7 +399,7 @@ class WorkflowStore:
                 select(self.workflows).where(self.workflows.c.id == workflow_id)
             ).first()
             if definition is None:
-                raise NotFound(f"workflow {workflow_id} does not exist")
+                raise NotFound("workflows", workflow_id)
             if not definition.is_active:
                 raise Conflict(f"workflow {workflow_id} is deactivated")
             now = utc_now()
@@ -435,7 +432,7 @@ class WorkflowStore:
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
         row = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).first()
         if row is None:
-            raise NotFound(f"run {run_id} does not exist")
+            raise NotFound("workflow_runs", run_id)
         return _public(row)
 
     def get_run(self, run_id: str) -> dict[str, Any]:
@@ -503,7 +500,7 @@ class WorkflowStore:
         with self.database.begin(write=True) as conn:
             run = self._lock_run(conn, run_id)
             if run is None:
-                raise NotFound(f"run {run_id} does not exist")
+                raise NotFound("workflow_runs", run_id)
             if run.status in TERMINAL_STATUSES:
                 raise Conflict(f"run {run_id} is already {run.status}")
             now = utc_now()
@@ -728,7 +725,9 @@ class WorkflowStore:
         with self.database.begin(write=True) as conn:
             self._fence(conn, run_id, fence)
             run = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).one()
-            self._finish(conn, run, status, now=utc_now(), outputs=outputs, error=error, reason=reason)
+            self._finish(
+                conn, run, status, now=utc_now(), outputs=outputs, error=error, reason=reason
+            )
             return self._get_run(conn, run_id)
 
     def park_for_human(
@@ -795,7 +794,7 @@ class WorkflowStore:
         with self.database.begin(write=True) as conn:
             run = self._lock_run(conn, run_id)
             if run is None:
-                raise NotFound(f"run {run_id} does not exist")
+                raise NotFound("workflow_runs", run_id)
             if run.status != WAITING_HUMAN:
                 raise Conflict(f"run {run_id} is {run.status}, not waiting for a human decision")
             step = conn.execute(
@@ -812,8 +811,10 @@ class WorkflowStore:
                 "comment": comment,
                 "payload": dict(payload or {}),
             }
-            error = None if approved else f"rejected by {decided_by}" + (
-                f": {comment}" if comment else ""
+            error = (
+                None
+                if approved
+                else f"rejected by {decided_by}" + (f": {comment}" if comment else "")
             )
             conn.execute(
                 update(self.steps)
@@ -821,7 +822,7 @@ class WorkflowStore:
                 .values(
                     status=STEP_SUCCEEDED if approved else STEP_FAILED,
                     ended_at=now,
-                    outputs_json=decision,
+                    outputs_json=decision if approved else decision | {"final": True},
                     error=error,
                 )
             )
@@ -978,18 +979,24 @@ class WorkflowStore:
         step_run_id: str,
         error: str,
         *,
+        final: bool = True,
         event_payload: Mapping[str, Any] | None = None,
         status: str = STEP_FAILED,
     ) -> bool:
-        """Record that a step attempt failed (or, with *status*, was cancelled)."""
+        """Record that a step attempt failed (or, with *status*, was cancelled or abandoned).
+
+        *final* says no further attempt will be made; it is kept in the row's
+        outputs so a worker that resumes the run knows it too.
+        """
         return self._end_step(
             run_id,
             fence,
             step_run_id,
             status=status,
             event_type="step_failed" if status == STEP_FAILED else f"step_{status}",
+            outputs={"final": final, "error": error},
             error=error,
-            event_payload=event_payload,
+            event_payload={"final": final} | dict(event_payload or {}),
         )
 
     def abandon_running_steps(self, run_id: str, fence: Fence, *, reason: str) -> list[str]:
@@ -1052,7 +1059,7 @@ class WorkflowStore:
             else:
                 run = self._lock_run(conn, run_id)
                 if run is None:
-                    raise NotFound(f"run {run_id} does not exist")
+                    raise NotFound("workflow_runs", run_id)
                 tenant = run.tenant_id
             return self._append_event(
                 conn, run_id, tenant, event_type, payload, step_run_id=step_run_id
@@ -1094,7 +1101,7 @@ class WorkflowStore:
             else:
                 run = self._lock_run(conn, run_id)
                 if run is None:
-                    raise NotFound(f"run {run_id} does not exist")
+                    raise NotFound("workflow_runs", run_id)
                 tenant = run.tenant_id
             conn.execute(
                 insert(self.artifacts).values(
@@ -1317,6 +1324,7 @@ __all__ = [
     "Lease",
     "LeaseLost",
     "NotFound",
+    "StoreError",
     "WorkflowStore",
     "WorkflowStoreError",
 ]

@@ -1,0 +1,267 @@
+"""Workflow definitions: versioned JSON documents, validated with clear errors.
+
+A definition is::
+
+    {
+      "name": "greet",
+      "description": "...",
+      "inputs": {"name": "world"},              # defaults for run inputs
+      "retry": {"max_attempts": 1},             # default retry policy of every step
+      "steps": [
+        {"id": "hello", "type": "prompt", "config": {"template": "Hello {{ inputs.name }}"}},
+        {"id": "check", "type": "branch",
+         "config": {"cases": [{"when": {"path": "inputs.shout", "op": "truthy"}, "next": "loud"}],
+                    "default": "end"}},
+        {"id": "loud", "type": "log", "config": {"message": "{{ steps.hello.output.text }}!"},
+         "on_success": "end", "on_failure": "end",
+         "retry": {"max_attempts": 3, "backoff_seconds": 1}}
+      ]
+    }
+
+The first step runs first. ``on_success`` names the next step (default: the
+following step in the list, ``end`` after the last); a branch step chooses its
+own successor. ``on_failure`` names the step that handles this step's final
+failure; without it (or with ``end``) the run fails. The steps must form no
+cycle, so every step runs at most once per run: that is what lets a run that
+is taken over resume exactly after its last recorded step.
+
+The version is assigned by the store (same name: next version); a ``version``
+key in the submitted document is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from .steps import STEP_TYPES
+from .steps.base import StepConfig, StepType
+
+END = "end"
+STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
+
+
+class DefinitionError(ValueError):
+    """A definition that cannot be run; ``problems`` lists every reason, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid workflow definition: " + "; ".join(problems))
+
+
+class RetryPolicy(BaseModel):
+    """How often a failing step is tried, and how long to wait between tries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=1, ge=1, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0, le=3600)
+    max_backoff_seconds: float = Field(default=300.0, ge=0, le=86_400)
+
+    def delay_after(self, failures: int) -> float:
+        """Seconds to wait after the *failures*-th failed attempt: exponential, capped."""
+        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** max(0, failures - 1))
+
+
+class StepDefinition(BaseModel):
+    # Keys our users' older definitions carry (timeouts, labels) are tolerated and ignored.
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(pattern=STEP_ID_PATTERN)
+    type: str
+    name: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    on_success: str | None = None
+    on_failure: str | None = None
+    retry: RetryPolicy | None = None
+
+    _settings: StepConfig | None = PrivateAttr(default=None)
+
+    @property
+    def step_type(self) -> StepType:
+        return STEP_TYPES[self.type]
+
+    @property
+    def settings(self) -> StepConfig:
+        """The parsed, validated ``config`` of this step."""
+        if self._settings is None:
+            self._settings = self.step_type.parse(self.config)
+        return self._settings
+
+
+class WorkflowDefinition(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(min_length=1, max_length=200)
+    version: int | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    steps: list[StepDefinition] = Field(min_length=1, max_length=500)
+
+    # -- navigation ----------------------------------------------------------------
+    @property
+    def first_step(self) -> str:
+        return self.steps[0].id
+
+    def step(self, step_id: str) -> StepDefinition:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def default_next(self, step_id: str) -> str:
+        """The step after *step_id* when it succeeds and names no ``on_success``."""
+        ids = [s.id for s in self.steps]
+        index = ids.index(step_id)
+        return ids[index + 1] if index + 1 < len(ids) else END
+
+    def next_on_success(self, step_id: str, output: Any) -> str:
+        step = self.step(step_id)
+        if step.step_type.chooses_next:
+            chosen = output.get("next") if isinstance(output, Mapping) else None
+            return str(chosen or END)
+        return step.on_success or self.default_next(step_id)
+
+    def next_on_failure(self, step_id: str) -> str:
+        return self.step(step_id).on_failure or END
+
+    def retry_policy(self, step_id: str) -> RetryPolicy:
+        return self.step(step_id).retry or self.retry
+
+    def max_attempts(self, step_id: str) -> int:
+        step = self.step(step_id)
+        attempts = self.retry_policy(step_id).max_attempts
+        cap = step.step_type.max_attempts_cap
+        return min(attempts, cap) if cap else attempts
+
+    def successors(self, step: StepDefinition) -> list[tuple[str, str]]:
+        """(edge label, target) pairs leaving *step*."""
+        if step.step_type.chooses_next:
+            edges = [("branch", t) for t in step.step_type.targets(step.settings)]
+        else:
+            edges = [("on_success", step.on_success or self.default_next(step.id))]
+        if step.on_failure:
+            edges.append(("on_failure", step.on_failure))
+        return edges
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON document stored for this definition (what was submitted, normalised)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _format_pydantic(exc: ValidationError, prefix: str = "") -> list[str]:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        location = f"{prefix}{where}" if where else prefix.rstrip(".") or "definition"
+        problems.append(f"{location}: {error['msg']}")
+    return problems
+
+
+def parse_definition(document: Mapping[str, Any] | Any) -> WorkflowDefinition:
+    """Validate *document* and return the definition, or raise :class:`DefinitionError`.
+
+    Every problem is reported at once, each naming where it is (``steps[2] (id
+    'notify').config.url: ...``).
+    """
+    if not isinstance(document, Mapping):
+        raise DefinitionError([f"a definition is a JSON object, got {type(document).__name__}"])
+    try:
+        definition = WorkflowDefinition.model_validate(dict(document))
+    except ValidationError as exc:
+        problems = [p.replace("steps.", "steps[", 1) for p in _format_pydantic(exc)]
+        raise DefinitionError(_bracket_indexes(problems)) from None
+    problems: list[str] = []
+    ids: dict[str, int] = {}
+    for index, step in enumerate(definition.steps):
+        where = f"steps[{index}] (id {step.id!r})"
+        if step.id == END:
+            problems.append(f"{where}: 'end' is reserved and cannot be a step id")
+        if step.id in ids:
+            problems.append(f"{where}: duplicate id (also steps[{ids[step.id]}])")
+        ids.setdefault(step.id, index)
+        if step.type not in STEP_TYPES:
+            known = ", ".join(sorted(STEP_TYPES))
+            problems.append(f"{where}.type: unknown step type {step.type!r} (known: {known})")
+            continue
+        try:
+            settings = step.settings
+        except ValidationError as exc:
+            problems += _format_pydantic(exc, f"{where}.config.")
+            continue
+        problems += [f"{where}.config: {p}" for p in step.step_type.check(settings)]
+    if problems:
+        raise DefinitionError(problems)
+    for index, step in enumerate(definition.steps):
+        where = f"steps[{index}] (id {step.id!r})"
+        for label, target in definition.successors(step):
+            if target != END and target not in ids:
+                problems.append(f"{where}.{label}: {target!r} is not a step id or 'end'")
+    if problems:
+        raise DefinitionError(problems)
+    cycle = _find_cycle(definition)
+    if cycle:
+        problems.append(
+            "steps form a cycle (" + " -> ".join(cycle) + "); a run executes each step at most once"
+        )
+        raise DefinitionError(problems)
+    return definition
+
+
+def _bracket_indexes(problems: list[str]) -> list[str]:
+    """``steps[2.config`` -> ``steps[2].config`` (pydantic locations as list indexes)."""
+    fixed = []
+    for problem in problems:
+        if problem.startswith("steps["):
+            head, _, rest = problem[len("steps[") :].partition(".")
+            if head.isdigit():
+                problem = f"steps[{head}].{rest}"
+            else:
+                head, _, rest = problem[len("steps[") :].partition(":")
+                problem = f"steps[{head}]:{rest}" if head.isdigit() else problem
+        fixed.append(problem)
+    return fixed
+
+
+def _find_cycle(definition: WorkflowDefinition) -> list[str] | None:
+    graph = {
+        step.id: [t for _, t in definition.successors(step) if t != END]
+        for step in definition.steps
+    }
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in graph[node]:
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if state.get(target) is None:
+                found = visit(target)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for step in definition.steps:
+        if step.id not in state:
+            found = visit(step.id)
+            if found:
+                return found
+    return None
+
+
+__all__ = [
+    "END",
+    "DefinitionError",
+    "RetryPolicy",
+    "StepDefinition",
+    "WorkflowDefinition",
+    "parse_definition",
+]
