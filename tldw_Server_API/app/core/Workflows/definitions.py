@@ -153,11 +153,24 @@ class WorkflowDefinition(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+def _location(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
 def _format_pydantic(exc: ValidationError, prefix: str = "") -> list[str]:
     problems = []
     for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"])
-        location = f"{prefix}{where}" if where else prefix.rstrip(".") or "definition"
+        where = _location(tuple(error["loc"]))
+        if prefix:
+            location = f"{prefix}.{where}" if where else prefix
+        else:
+            location = where or "definition"
         problems.append(f"{location}: {error['msg']}")
     return problems
 
@@ -173,8 +186,7 @@ def parse_definition(document: Mapping[str, Any] | Any) -> WorkflowDefinition:
     try:
         definition = WorkflowDefinition.model_validate(dict(document))
     except ValidationError as exc:
-        problems = [p.replace("steps.", "steps[", 1) for p in _format_pydantic(exc)]
-        raise DefinitionError(_bracket_indexes(problems)) from None
+        raise DefinitionError(_format_pydantic(exc)) from None
     problems: list[str] = []
     ids: dict[str, int] = {}
     for index, step in enumerate(definition.steps):
@@ -191,7 +203,7 @@ def parse_definition(document: Mapping[str, Any] | Any) -> WorkflowDefinition:
         try:
             settings = step.settings
         except ValidationError as exc:
-            problems += _format_pydantic(exc, f"{where}.config.")
+            problems += _format_pydantic(exc, f"{where}.config")
             continue
         problems += [f"{where}.config: {p}" for p in step.step_type.check(settings)]
     if problems:
@@ -210,21 +222,6 @@ def parse_definition(document: Mapping[str, Any] | Any) -> WorkflowDefinition:
         )
         raise DefinitionError(problems)
     return definition
-
-
-def _bracket_indexes(problems: list[str]) -> list[str]:
-    """``steps[2.config`` -> ``steps[2].config`` (pydantic locations as list indexes)."""
-    fixed = []
-    for problem in problems:
-        if problem.startswith("steps["):
-            head, _, rest = problem[len("steps[") :].partition(".")
-            if head.isdigit():
-                problem = f"steps[{head}].{rest}"
-            else:
-                head, _, rest = problem[len("steps[") :].partition(":")
-                problem = f"steps[{head}]:{rest}" if head.isdigit() else problem
-        fixed.append(problem)
-    return fixed
 
 
 def _find_cycle(definition: WorkflowDefinition) -> list[str] | None:

@@ -51,7 +51,7 @@ __all__ = [
     "parse",
     "postgres_fts_norm_function_sql",
     "postgres_tsvector_sql",
-    "tokenize",
     "to_fts5",
     "to_tsquery",
+    "tokenize",
 ]

@@ -177,7 +177,7 @@ def _name(c: int) -> str:
 
 def _render_ranges(name: str, doc: str, runs: list[tuple[int, int]]) -> list[str]:
     lines = [f"#: {doc}", f"{name}: tuple[tuple[int, int], ...] = ("]
-    lines += [f"    (0x{a:04X}, 0x{b:04X}),  # {_name(a)[:60]}" for a, b in runs]
+    lines += [f"    (0x{a:04X}, 0x{b:04X}),  # {_name(a)[:70]}" for a, b in runs]
     return [*lines, ")", ""]
 
 
@@ -203,8 +203,9 @@ def render_module(tables: Tables) -> str:
     ]
     for c, fold in sorted(tables.folds.items()):
         base = nfd_base(c)
-        note = "= NFD base" if fold == base else f"NFD base would be {_py_str(base)}"
-        lines.append(f"    {_py_str(chr(c))}: {_py_str(fold)},  # {_name(c)[:50]}; {note}")
+        note = "" if fold == base else f" (NFD base {_py_str(base)})"
+        entry = f"    {_py_str(chr(c))}: {_py_str(fold)},  # "
+        lines.append(entry + _name(c)[: 100 - len(entry) - len(note)] + note)
     lines += ["}", ""]
     lines += _render_ranges(
         "FTS5_DIFFERENCES",
