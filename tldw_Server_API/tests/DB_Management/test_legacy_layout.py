@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -706,18 +705,3 @@ def test_generate_installation_and_cli(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "Media_DB_v2.db" in out and "Media=12" in out and "workflows.db" in out
     assert main(["--data-dir", str(tmp_path / "cli"), "--media-items", "12", "--users", "7"]) == 2
-
-
-@pytest.mark.slow
-def test_benchmark_twenty_thousand_media_items(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Measures (does not assert) the time to generate the benchmark's media database."""
-    path = tmp_path / "Media_DB_v2.db"
-    started = time.perf_counter()
-    counts = generate("media", path, size=20_000, seed=0)
-    elapsed = time.perf_counter() - started
-    size_mb = path.stat().st_size / 1e6
-    with capsys.disabled():
-        print(f"\n[benchmark] media, 20,000 items: {elapsed:.1f} s, {size_mb:.0f} MB, {counts}")
-    assert counts["Media"] == 20_000 and counts["MediaChunks"] == 80_000

@@ -20,14 +20,14 @@ from .registry import DatabaseRegistry, InvalidUserId
 from .schemas.manager import SchemaError, SchemaState
 
 
-def init_databases(settings: Settings, user_ids: list[str] | None = None) -> list[tuple[str, SchemaState]]:
+def init_databases(
+    settings: Settings, user_ids: list[str] | None = None
+) -> list[tuple[str, SchemaState]]:
     """Open (creating or upgrading) every database; return (description, state) per database."""
     registry = DatabaseRegistry(settings)
     try:
         opened = registry.open_all(user_ids)
-        return [
-            (db.describe(), registry.states[(db.schema.name, db.user_id)]) for db in opened
-        ]
+        return [(db.describe(), registry.states[(db.schema.name, db.user_id)]) for db in opened]
     finally:
         registry.close()
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import Flag
@@ -212,6 +213,10 @@ class SqliteDialect(DialectOps):
 
     def insert(self, table: Table) -> Any:
         return sqlite_insert(table)
+
+    def nocase_equals(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+        # SQLite has no translate(); its own NOCASE folds exactly A-Z, the rule itself.
+        return column.collate("NOCASE") == value
 
     def claim(self, select: Select[Any]) -> Select[Any]:
         # Writers hold the database lock from BEGIN IMMEDIATE: nobody else can claim meanwhile.

@@ -1,0 +1,166 @@
+"""The Analytics store: what searches cost and how they went, without what was searched.
+
+Queries are personal data; analytics only needs to group identical searches.
+So a search is recorded by the SHA-256 of its normalised text (whitespace
+collapsed, case folded), its length and a coarse complexity, never the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, insert, select
+
+from ..backends.base import Database
+from ..instants import to_instant
+from ._common import now
+from .errors import InvalidInput
+
+TOP_SEARCH_TYPES = 5
+
+
+def query_hash(query: str) -> str:
+    """The key under which a query is recorded: equal for queries differing only in case/spacing."""
+    normalised = " ".join(query.split()).casefold()
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def query_complexity(query: str) -> str:
+    """'simple' (up to 3 words), 'moderate' (up to 8) or 'complex'."""
+    words = len(query.split())
+    if words <= 3:
+        return "simple"
+    return "moderate" if words <= 8 else "complex"
+
+
+class AnalyticsStore:
+    """Writes search and event records, and summarises them."""
+
+    def __init__(self, database: Database) -> None:
+        if database.schema.name != "analytics":
+            raise InvalidInput(
+                "analytics", f"AnalyticsStore needs the Analytics database, got {database.schema.title}"
+            )
+        self.database = database
+        self.searches = database.table("search_analytics")
+        self.events = database.table("analytics_events")
+
+    def record_search(
+        self,
+        query: str,
+        search_type: str,
+        results_count: int,
+        max_score: float | None,
+        avg_score: float | None,
+        response_time_ms: float,
+        cache_hit: bool = False,
+        error: str | BaseException | None = None,
+        *,
+        reranking_used: bool = False,
+        expansion_used: bool = False,
+        filters_used: str | None = None,
+        timestamp: datetime | None = None,
+    ) -> int:
+        """Record one search; *error* (a message or an exception) marks it failed. Returns its id."""
+        if results_count < 0 or response_time_ms < 0:
+            raise InvalidInput(
+                "search_analytics",
+                f"results_count and response_time_ms must be >= 0, got {results_count} "
+                f"and {response_time_ms}",
+            )
+        error_type = None
+        if error is not None:
+            error_type = type(error).__name__ if isinstance(error, BaseException) else str(error)
+        stmt = (
+            insert(self.searches)
+            .values(
+                timestamp=to_instant(timestamp) if timestamp else now(),
+                query_hash=query_hash(query),
+                query_length=len(query),
+                query_complexity=query_complexity(query),
+                search_type=search_type,
+                results_count=results_count,
+                max_score=max_score,
+                avg_score=avg_score,
+                response_time_ms=response_time_ms,
+                cache_hit=cache_hit,
+                reranking_used=reranking_used,
+                expansion_used=expansion_used,
+                filters_used=filters_used,
+                error_occurred=error is not None,
+                error_type=error_type,
+            )
+            .returning(self.searches.c.id)
+        )
+        with self.database.begin(write=True) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def record_event(
+        self,
+        event_type: str,
+        metrics: Mapping[str, Any],
+        query_hash: str | None = None,  # noqa: F811 - the column's name; see query_hash()
+        *,
+        timestamp: datetime | None = None,
+    ) -> int:
+        """Record one event with its metrics (stored as JSON). Returns its id."""
+        if not event_type:
+            raise InvalidInput("analytics_events", "event_type must be a non-empty string")
+        stmt = (
+            insert(self.events)
+            .values(
+                timestamp=to_instant(timestamp) if timestamp else now(),
+                event_type=event_type,
+                query_hash=query_hash,
+                metrics=dict(metrics),
+            )
+            .returning(self.events.c.id)
+        )
+        with self.database.begin(write=True) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def summarize(self, since: datetime | None = None) -> dict[str, Any]:
+        """Totals since *since* (everything when ``None``).
+
+        Keys: ``searches``, ``avg_response_time_ms``, ``errors``, ``error_rate``,
+        ``cache_hit_rate``, ``top_search_types`` (``[(type, count)]``, most used
+        first) and ``events_by_type`` (``{type: count}``).
+        """
+        s = self.searches
+        errors = func.sum(case((s.c.error_occurred.is_(True), 1), else_=0))
+        hits = func.sum(case((s.c.cache_hit.is_(True), 1), else_=0))
+        totals = self._since(
+            select(func.count(), func.avg(s.c.response_time_ms), errors, hits), s, since
+        )
+        by_type = self._since(
+            select(s.c.search_type, func.count().label("n")), s, since
+        ).group_by(s.c.search_type)
+        by_type = by_type.order_by(func.count().desc(), s.c.search_type).limit(TOP_SEARCH_TYPES)
+        e = self.events
+        events = self._since(select(e.c.event_type, func.count()), e, since).group_by(e.c.event_type)
+        with self.database.begin(write=False) as conn:
+            count, avg_ms, error_count, hit_count = conn.execute(totals).one()
+            top = [(t, int(n)) for t, n in conn.execute(by_type)]
+            event_counts = {t: int(n) for t, n in conn.execute(events)}
+        count = int(count or 0)
+        return {
+            "since": since,
+            "searches": count,
+            "avg_response_time_ms": float(avg_ms) if avg_ms is not None else None,
+            "errors": int(error_count or 0),
+            "error_rate": (int(error_count or 0) / count) if count else 0.0,
+            "cache_hit_rate": (int(hit_count or 0) / count) if count else 0.0,
+            "top_search_types": top,
+            "events_by_type": event_counts,
+        }
+
+    @staticmethod
+    def _since(stmt: Select[Any], table: Any, since: datetime | None) -> Select[Any]:
+        stmt = stmt.select_from(table)
+        return stmt if since is None else stmt.where(table.c.timestamp >= to_instant(since))
+
+
+__all__ = ["AnalyticsStore", "query_complexity", "query_hash"]

@@ -1,0 +1,277 @@
+"""The workflow runtime: worker threads that claim runs from the database and execute them.
+
+A :class:`WorkflowRuntime` is one *worker* (one row in ``workflow_workers``)
+with N threads. Each thread claims a run (``claim_next_run``), executes it with
+the :class:`~.engine.WorkflowEngine`, and claims the next; when nothing is due
+it polls again every ``poll_seconds``. One heartbeat thread refreshes, every
+``heartbeat_seconds``, the worker's row and the lease of every run its threads
+execute, and passes on cancellation requests it reads there.
+
+Several runtimes may work on one database at once: threads of the API server,
+and separate processes started with::
+
+    python -m tldw_Server_API.app.core.Workflows.worker --workers 4
+
+Takeover bound
+--------------
+A run's lease is ``lease_seconds`` (default 10 s) from its worker's last
+heartbeat, and heartbeats come every ``heartbeat_seconds`` (default 2 s). When
+a worker dies, its runs' leases expire at most ``lease_seconds`` after its
+death, and a live worker claims each of them at its next poll, so a run whose
+worker died is taken over within ``lease_seconds + poll_seconds`` (10.5 s with
+the defaults), provided a worker with a free thread is running. The new
+worker resumes the run after its last recorded step (see ``engine.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..DB_Management.stores.workflows import (
+    DEFAULT_LEASE_SECONDS,
+    TERMINAL_STATUSES,
+    WAITING_STATUSES,
+    WorkflowStore,
+)
+from .engine import DEFAULT_MAX_TAKEOVERS, WorkflowEngine
+from .steps import RunSignals
+
+if TYPE_CHECKING:
+    from ..DB_Management.registry import DatabaseRegistry
+
+log = logging.getLogger("tldw.workflows")
+
+DEFAULT_HEARTBEAT_SECONDS = 2.0
+DEFAULT_POLL_SECONDS = 0.5
+
+
+def takeover_bound(
+    lease_seconds: float = DEFAULT_LEASE_SECONDS, poll_seconds: float = DEFAULT_POLL_SECONDS
+) -> float:
+    """Seconds within which a live worker takes over a run whose worker died."""
+    return lease_seconds + poll_seconds
+
+
+def is_settled(run: Mapping[str, Any]) -> bool:
+    """Finished, or waiting for something only a human can give."""
+    return run.get("status") in TERMINAL_STATUSES or run.get("status") in WAITING_STATUSES
+
+
+def run_and_wait(store: WorkflowStore, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Wait until the run is settled (see :func:`is_settled`) or *timeout* passes.
+
+    Returns the run as it then is; a caller checks ``status`` to tell a result
+    from a timeout. Some runtime (in this process or another) must execute it.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.02
+    while True:
+        run = store.get_run(run_id)
+        if is_settled(run) or time.monotonic() >= deadline:
+            return run
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, 0.25)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class WorkflowRuntime:
+    """N worker threads executing the runs of one workflows database (see the module doc)."""
+
+    def __init__(
+        self,
+        registry: DatabaseRegistry,
+        workers: int | None = None,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        worker_id: str | None = None,
+        max_takeovers: int = DEFAULT_MAX_TAKEOVERS,
+    ) -> None:
+        if heartbeat_seconds >= lease_seconds:
+            raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
+        self.registry = registry
+        self.workers = registry.settings.workflow_workers if workers is None else workers
+        if self.workers < 1:
+            raise ValueError("a runtime needs at least one worker thread")
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.poll_seconds = poll_seconds
+        self.worker_id = worker_id or new_worker_id()
+        self.store = WorkflowStore(registry.workflows())
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._active: dict[str, RunSignals] = {}
+        self._active_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.engine = WorkflowEngine(
+            registry, self.store, stop=self._stop, max_takeovers=max_takeovers
+        )
+
+    # -- life cycle ------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return bool(self._threads) and not self._stop.is_set()
+
+    @property
+    def takeover_bound_seconds(self) -> float:
+        return takeover_bound(self.lease_seconds, self.poll_seconds)
+
+    def start(self) -> WorkflowRuntime:
+        if self._threads:
+            raise RuntimeError("this runtime is already started")
+        self._stop.clear()
+        self.store.register_worker(
+            self.worker_id, hostname=socket.gethostname(), pid=os.getpid(), concurrency=self.workers
+        )
+        beat = threading.Thread(
+            target=self._heartbeat_loop, name=f"wf-heartbeat-{self.worker_id}", daemon=True
+        )
+        self._threads.append(beat)
+        for index in range(self.workers):
+            self._threads.append(
+                threading.Thread(
+                    target=self._worker_loop,
+                    args=(index,),
+                    name=f"wf-worker-{index}-{self.worker_id}",
+                    daemon=True,
+                )
+            )
+        for thread in self._threads:
+            thread.start()
+        log.info(
+            "workflow runtime %s: %d worker thread(s) on %s",
+            self.worker_id,
+            self.workers,
+            self.store.database.describe(),
+        )
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming; runs in progress are given back to the queue at their next boundary."""
+        self._stop.set()
+        with self._active_lock:
+            for signals in self._active.values():
+                signals.notify()
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = []
+        try:
+            self.store.unregister_worker(self.worker_id)
+        except Exception:  # the database may be gone already at shutdown
+            log.exception("workflow runtime %s: could not unregister", self.worker_id)
+
+    def __enter__(self) -> WorkflowRuntime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wake(self) -> None:
+        """Make idle threads look for work now rather than at their next poll."""
+        with self._wake:
+            self._wake.notify_all()
+
+    # -- submission helpers --------------------------------------------------------------
+    def submit(
+        self,
+        workflow_id: int,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        user_id: str,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        run = self.store.submit_run(
+            workflow_id, inputs, user_id=user_id, idempotency_key=idempotency_key
+        )
+        self.wake()
+        return run
+
+    def run_and_wait(self, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Wait for *run_id* to finish (or wait for a human); see :func:`run_and_wait`."""
+        self.wake()
+        return run_and_wait(self.store, run_id, timeout)
+
+    def active_runs(self) -> list[str]:
+        with self._active_lock:
+            return list(self._active)
+
+    # -- threads ---------------------------------------------------------------------------
+    def _worker_loop(self, index: int) -> None:
+        while not self._stop.is_set():
+            try:
+                run = self.store.claim_next_run(self.worker_id, self.lease_seconds)
+            except Exception:
+                log.exception("workflow worker %s/%d: claim failed", self.worker_id, index)
+                self._stop.wait(self.poll_seconds)
+                continue
+            if run is None:
+                with self._wake:
+                    if not self._stop.is_set():
+                        self._wake.wait(self.poll_seconds)
+                continue
+            run_id = str(run["run_id"])
+            signals = RunSignals(self._stop)
+            with self._active_lock:
+                self._active[run_id] = signals
+            try:
+                outcome = self.engine.execute(run, signals)
+                log.debug("workflow run %s: %s", run_id, outcome)
+            except Exception:
+                # Left claimed: its lease runs out and a worker takes it over.
+                log.exception("workflow run %s: the engine failed", run_id)
+            finally:
+                with self._active_lock:
+                    self._active.pop(run_id, None)
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self.heartbeat_seconds):
+            self.heartbeat_once()
+
+    def heartbeat_once(self) -> None:
+        """Refresh this worker's row and the leases of its runs (the heartbeat thread's job)."""
+        try:
+            if not self.store.heartbeat_worker(self.worker_id):
+                self.store.register_worker(
+                    self.worker_id,
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    concurrency=self.workers,
+                )
+        except Exception:
+            log.exception("workflow runtime %s: worker heartbeat failed", self.worker_id)
+        with self._active_lock:
+            active = list(self._active.items())
+        for run_id, signals in active:
+            try:
+                lease = self.store.heartbeat(self.worker_id, run_id, self.lease_seconds)
+            except Exception:
+                log.exception("workflow run %s: heartbeat failed", run_id)
+                continue
+            if not lease.held:
+                signals.mark_lost()
+            elif lease.cancel_requested:
+                signals.request_cancel()
+
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_SECONDS",
+    "DEFAULT_POLL_SECONDS",
+    "WorkflowRuntime",
+    "is_settled",
+    "new_worker_id",
+    "run_and_wait",
+    "takeover_bound",
+]

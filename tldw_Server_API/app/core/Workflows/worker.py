@@ -1,0 +1,93 @@
+"""A workflow worker process: ``python -m tldw_Server_API.app.core.Workflows.worker``.
+
+It reads the same configuration as the server (``TLDW_*`` variables,
+``Config_Files/config.txt``), opens the workflows database (SQLite file or
+PostgreSQL schema), and executes queued runs with ``--workers`` threads until
+SIGTERM or SIGINT, when it gives its unfinished runs back to the queue and
+exits. Runs of a worker that is killed outright are taken over by another
+worker within ``--lease-seconds`` + ``--poll-seconds`` (see ``runtime.py``).
+
+It prints one line when it is ready::
+
+    workflow worker <worker_id> ready: 2 thread(s) on SQLite at Databases/workflows.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from ..config import ConfigError, load_settings
+from ..DB_Management.registry import DatabaseRegistry
+from ..DB_Management.stores.workflows import DEFAULT_LEASE_SECONDS
+from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_POLL_SECONDS, WorkflowRuntime
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tldw_Server_API.app.core.Workflows.worker",
+        description="Execute queued workflow runs from the configured workflows database.",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker threads (default: TLDW_WORKFLOW_WORKERS, at least 1)",
+    )
+    parser.add_argument("--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS)
+    parser.add_argument("--heartbeat-seconds", type=float, default=DEFAULT_HEARTBEAT_SECONDS)
+    parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS)
+    parser.add_argument("--worker-id", default=None, help="default: host:pid:random")
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    workers = args.workers if args.workers is not None else max(1, settings.workflow_workers)
+    registry = DatabaseRegistry(settings)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        runtime = WorkflowRuntime(
+            registry,
+            workers=workers,
+            lease_seconds=args.lease_seconds,
+            heartbeat_seconds=args.heartbeat_seconds,
+            poll_seconds=args.poll_seconds,
+            worker_id=args.worker_id,
+        )
+        runtime.start()
+        print(
+            f"workflow worker {runtime.worker_id} ready: {workers} thread(s) on "
+            f"{runtime.store.database.describe()}",
+            flush=True,
+        )
+        while not stop.wait(1.0):
+            pass
+        runtime.stop()
+        print(f"workflow worker {runtime.worker_id} stopped", flush=True)
+        return 0
+    finally:
+        registry.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
