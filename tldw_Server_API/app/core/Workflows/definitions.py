@@ -167,10 +167,8 @@ def _format_pydantic(exc: ValidationError, prefix: str = "") -> list[str]:
     problems = []
     for error in exc.errors():
         where = _location(tuple(error["loc"]))
-        if prefix:
-            location = f"{prefix}.{where}" if where else prefix
-        else:
-            location = where or "definition"
+        location = (f"{prefix}.{where}" if where else prefix) if prefix else where
+        location = location or "definition"
         problems.append(f"{location}: {error['msg']}")
     return problems
 

@@ -203,9 +203,7 @@ class WorkflowEngine:
             log.warning("workflow run %s: claim lost, another worker has it", run["run_id"])
             return Outcome.LOST
 
-    def _finish(
-        self, run_id: str, fence: Fence, status: str, **fields: Any
-    ) -> str:
+    def _finish(self, run_id: str, fence: Fence, status: str, **fields: Any) -> str:
         self.store.finish_run(run_id, fence, status, **fields)
         return status
 
@@ -259,9 +257,7 @@ class WorkflowEngine:
                 store.release_run(run_id, fence, reason="worker stopping")
                 return Outcome.RELEASED
             assert plan.step_id is not None
-            outcome = self._run_step(
-                run, fence, signals, definition, plan, inputs, run_info, rows
-            )
+            outcome = self._run_step(run, fence, signals, definition, plan, inputs, run_info, rows)
             if outcome is not None:
                 return outcome
 
@@ -318,9 +314,7 @@ class WorkflowEngine:
             store.release_run(run_id, fence, reason="worker stopping")
             return Outcome.RELEASED
         except Exception as exc:  # a step's failure, whatever its kind
-            return self._step_failed(
-                run_id, fence, definition, plan, step_run_id, exc, rows
-            )
+            return self._step_failed(run_id, fence, definition, plan, step_run_id, exc, rows)
         if isinstance(output, ParkForHuman):
             store.park_for_human(
                 run_id,
@@ -367,9 +361,7 @@ class WorkflowEngine:
             extra["retry_in_seconds"] = delay
         elif definition.next_on_failure(step_id) != END:
             extra["next"] = definition.next_on_failure(step_id)
-        self.store.fail_step(
-            run_id, fence, step_run_id, error, final=final, event_payload=extra
-        )
+        self.store.fail_step(run_id, fence, step_run_id, error, final=final, event_payload=extra)
         rows.append(
             {
                 "step_id": step_id,

@@ -66,16 +66,13 @@ def _parse(expression: str) -> tuple[str, list[tuple[str, Any]]]:
     if not _PATH.match(head):
         raise TemplateError(f"{{{{ {expression} }}}}: {head!r} is not a path like inputs.name")
     if _split_path(head)[0] not in ROOTS:
-        raise TemplateError(
-            f"{{{{ {expression} }}}}: paths start with one of {', '.join(ROOTS)}"
-        )
+        raise TemplateError(f"{{{{ {expression} }}}}: paths start with one of {', '.join(ROOTS)}")
     parsed: list[tuple[str, Any]] = []
     for text in filters:
         match = _FILTER.match(text)
         if match is None or match["name"] not in FILTERS:
             raise TemplateError(
-                f"{{{{ {expression} }}}}: unknown filter {text!r} "
-                f"(known: {', '.join(FILTERS)})"
+                f"{{{{ {expression} }}}}: unknown filter {text!r} (known: {', '.join(FILTERS)})"
             )
         arg: Any = None
         if match["name"] == "default":

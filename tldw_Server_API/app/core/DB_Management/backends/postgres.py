@@ -23,7 +23,6 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -36,8 +35,9 @@ SEARCH_COLUMN = "search_vector"
 
 
 def _run(conn: Connection, sql: str) -> None:
-    # text() escapes the '%' of PL/pgSQL messages for the driver's paramstyle.
-    conn.execute(text(sql))
+    # The driver always parses '%' placeholders: double the '%' of PL/pgSQL messages.
+    # (text() would also take ':name' inside literals for bind parameters.)
+    conn.exec_driver_sql(sql.replace("%", "%%"))
 
 
 def quote_ident(name: str) -> str:

@@ -185,18 +185,18 @@ class SqliteDialect(DialectOps):
         rowid = _rowid_column(table)
         key = list(table.primary_key.columns)[0]
         weights = ", ".join("10.0" if w == "A" else "1.0" for _, w in index.columns)
+        fts_table = sql_table(index.name, sql_column("rowid"))
+        content_rowid = literal_column(f"{_quote(table.name)}.{_quote(rowid)}")
         if index.title_columns and len(index.title_columns) < len(index.columns):
             titles = " ".join(_quote(c) for c in index.title_columns)
             title_match = f"{{{titles}}} : ({compiled.fts5})"
-            title_hit = literal_column(
-                f"({_quote(table.name)}.{_quote(rowid)} IN "
-                f"(SELECT rowid FROM {fts} WHERE {fts} MATCH :title_q))"
+            # text() (not literal_column) so that :title_q is a real bind parameter.
+            title_hit = content_rowid.in_(
+                select(fts_table.c.rowid).where(text(f"{fts} MATCH :title_q"))
             )
         else:
             title_match, title_hit = None, literal_column("1")
         rank = literal_column(f"-bm25({fts}, {weights})")
-        fts_table = sql_table(index.name, sql_column("rowid"))
-        content_rowid = literal_column(f"{_quote(table.name)}.{_quote(rowid)}")
         stmt = (
             select(key.label("key"), title_hit.label("title_hit"), rank.label("rank"))
             .select_from(table.join(fts_table, fts_table.c.rowid == content_rowid))

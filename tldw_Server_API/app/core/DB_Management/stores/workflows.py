@@ -36,7 +36,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Row,
-    and_,
     delete,
     func,
     insert,

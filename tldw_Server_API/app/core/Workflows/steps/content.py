@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from .base import StepConfig, StepContext, StepFailed, StepType
 from .basic import _template_problems
 
 MAX_TEXT_CHARS = 2_000
+#: The ``client_id`` content written by workflows carries in the sync log.
+CLIENT_ID = "workflows"
 #: Files a media_ingest step may read live under ``<data_dir>/workflow_inputs``.
 INGEST_DIR_NAME = "workflow_inputs"
 
@@ -60,16 +63,15 @@ def _render(ctx: StepContext, template: str | None) -> str | None:
         raise StepFailed(str(exc), retryable=False) from None
 
 
-def _key_of(result: Any, *names: str) -> Any:
-    """The id in whatever a store's ``add_*`` returned (an id, a record, a mapping)."""
-    if isinstance(result, int | str):
-        return result
-    data = jsonable(result)
-    if isinstance(data, Mapping):
-        for name in names:
-            if data.get(name) is not None:
-                return data[name]
-    return data
+@contextmanager
+def _store_errors(step: str) -> Iterator[None]:
+    """A store's refusal (invalid input, missing row) fails the step without retries."""
+    from ...DB_Management.stores.errors import StoreError
+
+    try:
+        yield
+    except StoreError as exc:
+        raise StepFailed(f"{step}: {exc}", retryable=False) from None
 
 
 # -- rag_search ---------------------------------------------------------------------
@@ -93,10 +95,10 @@ class RagSearchStep(StepType):
         from ...DB_Management.stores.media import MediaStore
 
         query = _render(ctx, config.query) or ""
-        store = MediaStore(ctx.registry.media(ctx.user_id))
-        found = store.search_media(query, limit=config.limit)
-        items = getattr(found, "items", found)
-        results = [jsonable(item) for item in list(items)[: config.limit]]
+        store = MediaStore(ctx.registry.media(ctx.user_id), client_id=CLIENT_ID)
+        with _store_errors("rag_search"):
+            hits = store.search_media(query, limit=config.limit)
+        results = [jsonable(hit) for hit in hits]
         return {"query": query, "count": len(results), "results": results}
 
 
@@ -156,16 +158,17 @@ class MediaIngestStep(StepType):
         else:
             source = "text"
             content = _render(ctx, config.text) or ""
-        store = MediaStore(ctx.registry.media(ctx.user_id))
-        added = store.add_media(
-            title=title,
-            content=content,
-            media_type=config.media_type,
-            url=_render(ctx, config.url),
-            author=config.author,
-            keywords=list(config.keywords),
-        )
-        media_id = _key_of(added, "id", "media_id")
+        store = MediaStore(ctx.registry.media(ctx.user_id), client_id=CLIENT_ID)
+        with _store_errors("media_ingest"):
+            added = store.add_media(
+                title=title,
+                content=content,
+                type=config.media_type,
+                url=_render(ctx, config.url),
+                author=config.author,
+                keywords=list(config.keywords),
+            )
+        media_id = added.id
         data = content.encode("utf-8")
         artifact = ctx.add_artifact(
             type="media",
@@ -202,11 +205,11 @@ class CreateNoteStep(StepType):
         return _template_problems(config.title, config.content)
 
     def run(self, ctx: StepContext, config: CreateNoteConfig) -> dict[str, Any]:
-        from ...DB_Management.stores import chacha
+        from ...DB_Management.stores.chacha import NotesStore
 
         title = _render(ctx, config.title) or ""
         content = _render(ctx, config.content) or ""
-        store = chacha.ChaChaStore(ctx.registry.chacha(ctx.user_id))
-        note = store.add_note(title=title, content=content)
-        note_id = _key_of(note, "id", "note_id")
-        return {"note_id": note_id, "title": title}
+        store = NotesStore(ctx.registry.chacha(ctx.user_id), client_id=CLIENT_ID)
+        with _store_errors("create_note"):
+            note = store.add_note(title, content, list(config.keywords))
+        return {"note_id": note.id, "title": note.title, "keywords": list(note.keywords)}

@@ -9,8 +9,8 @@ import httpx
 from pydantic import Field, field_validator
 
 from ..templates import TemplateError
-from .basic import _template_problems
 from .base import StepConfig, StepContext, StepFailed, StepType
+from .basic import _template_problems
 
 MAX_BODY_CHARS = 20_000
 
@@ -88,8 +88,12 @@ class WebhookStep(StepType):
                     last_error = f"HTTP {response.status_code}: {response.text[:500]}"
                     retry = _retryable_status(response.status_code)
                 final = not retry or attempt == config.max_attempts
-                delay = 0.0 if final else min(
-                    config.max_backoff_seconds, config.backoff_seconds * 2 ** (attempt - 1)
+                delay = (
+                    0.0
+                    if final
+                    else min(
+                        config.max_backoff_seconds, config.backoff_seconds * 2 ** (attempt - 1)
+                    )
                 )
                 ctx.event(
                     "webhook_attempt_failed",
