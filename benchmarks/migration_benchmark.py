@@ -142,7 +142,7 @@ def _rows(sqlite_conn: sqlite3.Connection, table) -> list[tuple]:  # type: ignor
 
 
 def run_guide_method(source: Path, target: PgTarget) -> float:
-    """(b): DELETE in reverse dependency order, then INSERT ... ON CONFLICT DO NOTHING, batch 500."""
+    """(b): DELETE in reverse dependency order, then INSERT ON CONFLICT DO NOTHING, batch 500."""
     sqlite_conn, plan = _plan(source, target)
     started = time.perf_counter()
     with psycopg.connect(target.conninfo()) as conn:
@@ -154,7 +154,10 @@ def run_guide_method(source: Path, target: PgTarget) -> float:
         for table in plan.tables:
             cols = ", ".join(f'"{c.name}"' for c in table.target_columns)
             marks = ", ".join(["%s"] * len(table.target_columns))
-            sql = f"INSERT INTO {table.target.qualified} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+            sql = (
+                f"INSERT INTO {table.target.qualified} ({cols}) VALUES ({marks}) "
+                "ON CONFLICT DO NOTHING"
+            )
             with conn.cursor() as cursor:
                 for batch in _rows(sqlite_conn, table):
                     cursor.executemany(sql, batch)

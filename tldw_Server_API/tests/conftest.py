@@ -35,7 +35,9 @@ def pg_database(pg_server: PgTarget) -> Iterator[PgTarget]:
         yield target
 
 
-def settings_for(kind: str, data_dir: Path, target: PgTarget | None = None, **extra: object) -> Settings:
+def settings_for(
+    kind: str, data_dir: Path, target: PgTarget | None = None, **extra: object
+) -> Settings:
     """Settings for *kind* ("sqlite" or "postgresql") with files under *data_dir*."""
     values: dict[str, object] = {"content_db_backend": kind, "data_dir": data_dir}
     if target is not None:

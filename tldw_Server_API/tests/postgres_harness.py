@@ -55,7 +55,9 @@ def choose_test_server() -> Iterator[tuple[PgTarget, str]]:
     configured = target_from_env()
     if configured is not None:
         if not _answers(configured):
-            raise RuntimeError(f"POSTGRES_TEST_* names {configured.describe()}, which does not answer")
+            raise RuntimeError(
+                f"POSTGRES_TEST_* names {configured.describe()}, which does not answer"
+            )
         yield configured, "POSTGRES_TEST_*"
         return
     if os.environ.get("TLDW_TEST_NO_LOCAL_PG") != "1" and _answers(LOCAL_SERVER):

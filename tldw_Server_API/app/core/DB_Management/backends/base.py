@@ -46,7 +46,7 @@ class DialectOps(ABC):
     ) -> None:
         """Remove what :meth:`install_artefacts` created (for downgrades)."""
 
-    def normalize_legacy_values(
+    def normalize_legacy_values(  # noqa: B027 - optional hook, most dialects need nothing
         self, conn: Connection, schema: DatabaseSchema, namespace: str | None
     ) -> None:
         """Rewrite stored forms the dialect tolerates but our rules expect (default: nothing)."""
@@ -78,7 +78,7 @@ class DialectOps(ABC):
 
     @abstractmethod
     def claim(self, select: Select[Any]) -> Select[Any]:
-        """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or the like)."""
+        """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or alike)."""
 
 
 class Backend(ABC):

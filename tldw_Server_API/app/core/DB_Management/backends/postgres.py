@@ -132,7 +132,7 @@ class PostgresDialect(DialectOps):
             return None
         query = func.to_tsquery(literal_column("'simple'::regconfig"), compiled.tsquery)
         vector = literal_column(SEARCH_COLUMN)
-        key = list(table.primary_key.columns)[0]
+        key = next(iter(table.primary_key.columns))
         if index.title_columns and len(index.title_columns) < len(index.columns):
             title_hit = literal_column(f"ts_filter({SEARCH_COLUMN}, '{{a}}')").op("@@")(query)
         else:
@@ -162,7 +162,8 @@ CREATE OR REPLACE FUNCTION {quote_ident(ns)}.tldw_version_rule() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
     IF NEW.version IS DISTINCT FROM OLD.version + 1 THEN
-        RAISE EXCEPTION 'version rule: %.version must grow by exactly 1 on every update (was %, got %)',
+        RAISE EXCEPTION
+            'version rule: %.version must grow by exactly 1 on every update (was %, got %)',
             TG_TABLE_NAME, OLD.version, NEW.version
             USING ERRCODE = 'check_violation';
     END IF;

@@ -183,7 +183,7 @@ class SqliteDialect(DialectOps):
             return None
         fts = _quote(index.name)
         rowid = _rowid_column(table)
-        key = list(table.primary_key.columns)[0]
+        key = next(iter(table.primary_key.columns))
         weights = ", ".join("10.0" if w == "A" else "1.0" for _, w in index.columns)
         fts_table = sql_table(index.name, sql_column("rowid"))
         content_rowid = literal_column(f"{_quote(table.name)}.{_quote(rowid)}")
