@@ -8,6 +8,7 @@ locales, and the normalised text and the resulting tsvectors must be identical.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,7 +90,7 @@ def _vector(conn: psycopg.Connection, text: str) -> list[tuple[str, list[int]]]:
     """(lexeme, positions) of ``to_tsvector('simple', fts_norm(text))``."""
     rows = conn.execute(
         f"SELECT lexeme, positions FROM unnest(to_tsvector('simple', {SCHEMA}.fts_norm(%s))) "
-        "ORDER BY lexeme COLLATE \"C\"",
+        'ORDER BY lexeme COLLATE "C"',
         (text,),
     ).fetchall()
     return [(str(lexeme), list(positions)) for lexeme, positions in rows]
@@ -102,7 +103,9 @@ def _expected_vector(text: str) -> list[tuple[str, list[int]]]:
     return sorted(positions.items(), key=lambda item: item[0].encode("utf-8"))
 
 
-def test_the_two_databases_really_differ_in_locale(databases: dict[str, psycopg.Connection]) -> None:
+def test_the_two_databases_really_differ_in_locale(
+    databases: dict[str, psycopg.Connection],
+) -> None:
     """Without fts_norm the parser and lower() disagree between the locales."""
     raw = {
         name: conn.execute(
@@ -154,20 +157,15 @@ def test_fts_norm_handles_null_and_truncates(databases: dict[str, psycopg.Connec
 def test_query_text_reaches_the_index_unchanged(
     databases: dict[str, psycopg.Connection],
 ) -> None:
-    """to_tsquery re-parses each quoted token: in both locales it must stay one lexeme."""
+    """to_tsquery re-parses each quoted token: in both locales it must stay that one lexeme."""
     for text in STRINGS:
         tsquery = compile_query(" OR ".join(tokenize(text))).tsquery
         if tsquery is None:
             continue
         for conn in databases.values():
-            row = conn.execute(
-                "SELECT ARRAY(SELECT DISTINCT unnest(tsvector_to_array("
-                "  array_to_tsvector(string_to_array(querytree(to_tsquery('simple', %s)), ' ')))))",
-                (tsquery,),
-            ).fetchone()
+            row = conn.execute("SELECT to_tsquery('simple', %s)::text", (tsquery,)).fetchone()
             assert row is not None
-            mentioned = {word.strip("'") for word in row[0] if word not in ("|", "&")}
-            assert mentioned == set(tokenize(text))
+            assert set(re.findall(r"'((?:[^']|'')*)'", row[0])) == set(tokenize(text))
 
 
 # -- the generated column never fails --------------------------------------------------
@@ -180,7 +178,7 @@ def _letters(count: int) -> list[str]:
 
 def _hostile(chars: int) -> str:
     """Distinct two-letter words of 4-byte letters: 4 bytes of tsvector per character."""
-    letters = _letters(300)
+    letters = _letters(600)
     words = (a + b for a in letters for b in letters)
     text = " ".join(next(words) for _ in range(chars // 3 + 1))
     return text[:chars]
@@ -212,8 +210,8 @@ def test_huge_hostile_documents_insert(docs: psycopg.Connection) -> None:
         f"INSERT INTO {SCHEMA}.docs VALUES (1, %s, %s), (2, 'small', %s), (3, %s, NULL)",
         (hostile, hostile, hostile, hostile),
     )
-    sizes = docs.execute(f"SELECT pg_column_size(search) FROM {SCHEMA}.docs").fetchall()
-    assert all(size < 1_100_000 for (size,) in sizes)
+    counts = docs.execute(f"SELECT length(search) FROM {SCHEMA}.docs ORDER BY id").fetchall()
+    assert [count > 80_000 for (count,) in counts] == [True, True, True]
 
 
 def test_huge_plain_document_is_searchable_up_to_the_limit(docs: psycopg.Connection) -> None:

@@ -11,7 +11,7 @@ import sqlite3
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -191,7 +191,7 @@ def test_corpus_tokens_are_the_same_in_both_indexes(
 ) -> None:
     """tokenize() predicts both indexes exactly, document by document, position by position."""
     conn, schema = pg_corpus
-    vocab = sqlite_corpus.execute(
+    sqlite_corpus.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS docs_vocab USING fts5vocab(docs_fts, 'instance')"
     )
     vocab = sqlite_corpus.execute("SELECT doc, col, offset, term FROM docs_vocab")
@@ -202,12 +202,26 @@ def test_corpus_tokens_are_the_same_in_both_indexes(
         for col, text in (("title", title), ("body", body or "")):
             found = [term for _, term in sorted(fts5.get((doc_id, col), []))]
             assert found == tokenize(text), (doc_id, col)
-        lexemes = conn.execute(
-            f'SELECT tsvector_to_array(search) FROM "{schema}".docs WHERE id = %s', (doc_id,)
-        ).fetchone()
-        assert lexemes is not None
-        expected = set(tokenize(title) + tokenize(body or "")) | {"-"}
-        assert set(lexemes[0]) | {"-"} == expected, doc_id
+        rows = conn.execute(
+            f'SELECT lexeme, positions, weights FROM unnest((SELECT search FROM "{schema}".docs '
+            "WHERE id = %s))",
+            (doc_id,),
+        ).fetchall()
+        assert {r[0]: (list(r[1]), list(r[2])) for r in rows} == _expected_vector(title, body)
+
+
+def _expected_vector(title: str, body: str | None) -> dict[str, tuple[list[int], list[str]]]:
+    """Title tokens weighted A, the column gap ``-`` (D), then body tokens weighted B."""
+    title_tokens, body_tokens = tokenize(title), tokenize(body or "")
+    placed = [(t, i, "A") for i, t in enumerate(title_tokens, 1)]
+    placed.append(("-", len(title_tokens) + 1, "D"))
+    placed += [(t, len(title_tokens) + 1 + i, "B") for i, t in enumerate(body_tokens, 1)]
+    vector: dict[str, tuple[list[int], list[str]]] = {}
+    for token, position, weight in placed:
+        positions, weights = vector.setdefault(token, ([], []))
+        positions.append(position)
+        weights.append(weight)
+    return vector
 
 
 WORDS = sorted({t for _, title, body in CORPUS for t in tokenize(f"{title} {body or ''}")})
@@ -230,9 +244,7 @@ def word_queries(draw: st.DrawFn) -> str:
     return " ".join(parts)
 
 
-@hsettings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hsettings(max_examples=300, deadline=None)
 @given(query=word_queries())
 def test_random_word_queries_agree(
     query: str,
@@ -243,9 +255,7 @@ def test_random_word_queries_agree(
     assert sqlite_ids(sqlite_corpus, query) == postgres_ids(conn, schema, query)
 
 
-@hsettings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hsettings(max_examples=300, deadline=None)
 @given(query=st.text(max_size=60))
 def test_random_text_is_safe_and_agrees(
     query: str,

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
+from ..schemas.types import is_false
 from ..search import compile_query, postgres_fts_norm_function_sql, postgres_tsvector_sql
 from .base import Backend, DialectOps
 from .target import PgTarget
@@ -144,9 +145,9 @@ class PostgresDialect(DialectOps):
             .where(vector.op("@@")(query))
         )
         if live_only and "deleted" in table.c:
-            stmt = stmt.where(table.c.deleted.is_(False))
+            stmt = stmt.where(is_false(table.c.deleted))
         if live_only and "is_trash" in table.c:
-            stmt = stmt.where(table.c.is_trash.is_(False))
+            stmt = stmt.where(is_false(table.c.is_trash))
         return stmt.order_by(title_hit.desc(), rank.desc(), key)
 
     def insert(self, table: Table) -> Any:

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
+from ..schemas.types import is_false
 from ..schemas.types import Flag
 from ..search import SQLITE_TOKENIZER, compile_query
 from .base import Backend, DialectOps
@@ -203,9 +204,9 @@ class SqliteDialect(DialectOps):
             .where(text(f"{fts} MATCH :fts_q"))
         )
         if live_only and "deleted" in table.c:
-            stmt = stmt.where(table.c.deleted.is_(False))
+            stmt = stmt.where(is_false(table.c.deleted))
         if live_only and "is_trash" in table.c:
-            stmt = stmt.where(table.c.is_trash.is_(False))
+            stmt = stmt.where(is_false(table.c.is_trash))
         params = {"fts_q": compiled.fts5}
         if title_match is not None:
             params["title_q"] = title_match

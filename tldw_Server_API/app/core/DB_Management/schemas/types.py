@@ -27,7 +27,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Dialect, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, Boolean, Dialect, Integer, LargeBinary, Text, false
 from sqlalchemy import Double as _Double
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -115,6 +115,15 @@ class Flag(TypeDecorator[bool]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bool | None:
         return to_flag(value)
+
+
+def is_false(column: Any) -> Any:
+    """``column`` is false, portably: ``= false`` on PostgreSQL, ``= 0`` on SQLite.
+
+    (``column.is_(False)`` binds a parameter for decorated types, and ``IS $1``
+    is a syntax error on PostgreSQL.)
+    """
+    return column == false()
 
 
 class Json(TypeDecorator[Any]):
