@@ -32,8 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
-from ..schemas.types import is_false
-from ..schemas.types import Flag
+from ..schemas.types import Flag, is_false
 from ..search import SQLITE_TOKENIZER, compile_query
 from .base import Backend, DialectOps
 
