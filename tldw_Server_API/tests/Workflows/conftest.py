@@ -24,8 +24,8 @@ def store(registry: DatabaseRegistry) -> WorkflowStore:
 
 @pytest.fixture
 def runtime(registry: DatabaseRegistry) -> Iterator[WorkflowRuntime]:
-    """Two worker threads that poll often (the tests' runs are short)."""
-    runtime = WorkflowRuntime(registry, workers=2, poll_seconds=0.05)
+    """Two worker threads that poll and heartbeat often (the tests' runs are short)."""
+    runtime = WorkflowRuntime(registry, workers=2, poll_seconds=0.05, heartbeat_seconds=0.5)
     runtime.start()
     try:
         yield runtime
@@ -36,7 +36,9 @@ def runtime(registry: DatabaseRegistry) -> Iterator[WorkflowRuntime]:
 def create_workflow(store: WorkflowStore, document: dict[str, Any], owner: str = "1") -> int:
     """Validate *document* and store it; return the definition's id."""
     definition = parse_definition(document)
-    return int(store.create_definition(definition.name, definition.to_document(), owner_id=owner)["id"])
+    return int(
+        store.create_definition(definition.name, definition.to_document(), owner_id=owner)["id"]
+    )
 
 
 def event_types(store: WorkflowStore, run_id: str) -> list[str]:
@@ -70,14 +72,18 @@ def http_server() -> Iterator[Callable[[list[int]], tuple[str, Recorder]]]:
         recorder = Recorder(statuses=list(statuses))
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode("utf-8")
                 code = recorder.next_status()
                 with recorder.lock:
                     recorder.requests.append(
-                        {"path": self.path, "body": json.loads(body or "null"), "status": code,
-                         "headers": dict(self.headers)}
+                        {
+                            "path": self.path,
+                            "body": json.loads(body or "null"),
+                            "status": code,
+                            "headers": dict(self.headers),
+                        }
                     )
                 reply = json.dumps({"ok": code < 400, "seen": len(recorder.requests)}).encode()
                 self.send_response(code)

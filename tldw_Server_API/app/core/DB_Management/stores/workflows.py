@@ -27,6 +27,7 @@ Guarantees
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Row,
+    and_,
     delete,
     func,
     insert,
@@ -377,8 +379,6 @@ class WorkflowStore:
         run_id: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Like :meth:`submit_run`, and whether a new run was created (False: key replayed)."""
-        import uuid
-
         new_id = run_id or str(uuid.uuid4())
         with self.database.begin(write=True) as conn:
             if idempotency_key is not None:
@@ -576,6 +576,23 @@ class WorkflowStore:
         self._append_event(conn, run.run_id, run.tenant_id, event, payload, now=now)
 
     # --------------------------------------------------------------------- claims
+    def _due_conditions(self, now: datetime) -> list[Any]:
+        """What makes a run claimable, in the order claims prefer them."""
+        r = self.runs
+        return [
+            and_(
+                r.c.status == RUNNING,
+                or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
+            ),
+            and_(
+                r.c.status == QUEUED,
+                or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
+            ),
+        ]
+
+    def _due_query(self, now: datetime) -> Any:
+        return select(self.runs.c.run_id).where(or_(*self._due_conditions(now)))
+
     def claim_next_run(
         self, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
     ) -> dict[str, Any] | None:
@@ -589,29 +606,19 @@ class WorkflowStore:
         ``{"reason": "new" | "resumed" | "taken_over", "previous_worker": ...}``.
         """
         r = self.runs
+        # An idle worker polls: look (read-only, no lock taken) before trying to claim.
+        with self.database.begin(write=False) as conn:
+            if conn.execute(self._due_query(utc_now()).limit(1)).first() is None:
+                return None
         with self.database.begin(write=True) as conn:
             now = utc_now()
-            expired = self.database.dialect.claim(
-                select(r.c.run_id)
-                .where(
-                    r.c.status == RUNNING,
-                    or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
-                )
-                .order_by(r.c.created_at, r.c.run_id)
-                .limit(1)
-            )
-            run_id = conn.execute(expired).scalar_one_or_none()
-            if run_id is None:
-                queued = self.database.dialect.claim(
-                    select(r.c.run_id)
-                    .where(
-                        r.c.status == QUEUED,
-                        or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
-                    )
-                    .order_by(r.c.created_at, r.c.run_id)
-                    .limit(1)
-                )
-                run_id = conn.execute(queued).scalar_one_or_none()
+            run_id = None
+            for condition in self._due_conditions(now):
+                query = select(r.c.run_id).where(condition)
+                query = query.order_by(r.c.created_at, r.c.run_id).limit(1)
+                run_id = conn.execute(self.database.dialect.claim(query)).scalar_one_or_none()
+                if run_id is not None:
+                    break
             if run_id is None:
                 return None
             run = conn.execute(select(r).where(r.c.run_id == run_id)).one()
@@ -871,8 +878,6 @@ class WorkflowStore:
         inputs: Any = None,
     ) -> str:
         """Record that a step attempt starts (a ``running`` row and ``step_started``)."""
-        import uuid
-
         step_run_id = str(uuid.uuid4())
         now = utc_now()
         with self.database.begin(write=True) as conn:
@@ -1090,8 +1095,6 @@ class WorkflowStore:
         fence: Fence | None = None,
     ) -> dict[str, Any]:
         """Record an artifact of a run (and an ``artifact_created`` event)."""
-        import uuid
-
         artifact_id = str(uuid.uuid4())
         now = utc_now()
         with self.database.begin(write=True) as conn:
@@ -1205,7 +1208,7 @@ class WorkflowStore:
     def status_summary(
         self,
         *,
-        live_within_seconds: float = 3 * DEFAULT_LEASE_SECONDS,
+        live_within_seconds: float = DEFAULT_LEASE_SECONDS,
         recent_seconds: int = RECENT_WINDOW_SECONDS,
         pool_settings: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -1213,7 +1216,8 @@ class WorkflowStore:
 
         Queue depth and running/waiting counts, runs that ended in the last
         *recent_seconds* (5 minutes), live workers (heartbeat within
-        *live_within_seconds*) with their last heartbeat, the runtime heartbeat
+        *live_within_seconds*, one lease: a worker silent that long has lost its
+        runs) with their last heartbeat, the runtime heartbeat
         (the newest worker heartbeat) and its age, and the connection pool.
         """
         now = utc_now()

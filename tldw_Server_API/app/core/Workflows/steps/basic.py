@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..templates import TemplateError, check, check_value, lookup
+from ..templates import TemplateError, check_value, lookup
 from .base import ParkForHuman, StepConfig, StepContext, StepFailed, StepType, log
 
 
@@ -241,5 +241,4 @@ __all__ = [
     "LogStep",
     "PromptStep",
     "WaitForHumanStep",
-    "check",
 ]
