@@ -51,6 +51,11 @@ class DialectOps(ABC):
     ) -> None:
         """Rewrite stored forms the dialect tolerates but our rules expect (default: nothing)."""
 
+    def sync_sequences(  # noqa: B027 - optional hook: SQLite's AUTOINCREMENT keeps up itself
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None
+    ) -> None:
+        """Move id generators past rows inserted with explicit ids (default: nothing)."""
+
     # -- statements ------------------------------------------------------------
     @abstractmethod
     def search(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -124,6 +125,33 @@ class PostgresDialect(DialectOps):
             f"'{synced.entity}', '{synced.key}')",
         )
 
+    def sync_sequences(
+        self, conn: Connection, schema: DatabaseSchema, namespace: str | None
+    ) -> None:
+        """Move each serial sequence past its table's highest id, never backwards.
+
+        Rows that arrive with explicit ids (an older layout's rows, a restore, a
+        hand-written INSERT) do not advance a sequence; without this the next
+        insert would collide with them. Only a sequence that is behind is moved,
+        so a concurrent writer's freshly drawn ids are never handed out again.
+        """
+        ns = namespace or "public"
+        for table in schema.metadata.sorted_tables:
+            pk = list(table.primary_key.columns)
+            if len(pk) != 1 or pk[0].type.python_type is not int:
+                continue
+            tbl, col = qualified(ns, table.name), quote_ident(pk[0].name)
+            conn.execute(
+                text(
+                    "SELECT setval(s.seq, m.top) "
+                    "FROM (SELECT pg_get_serial_sequence(:tbl, :col) AS seq) s, "
+                    f"(SELECT max({col}) AS top FROM {tbl}) m "
+                    "WHERE s.seq IS NOT NULL AND m.top IS NOT NULL "
+                    "AND m.top > coalesce(pg_sequence_last_value(s.seq::regclass), 0)"
+                ),
+                {"tbl": tbl, "col": pk[0].name},
+            )
+
     # -- statements --------------------------------------------------------------
     def search(
         self, table: Table, index: SearchIndex, query_text: str, *, live_only: bool = True
@@ -134,7 +162,8 @@ class PostgresDialect(DialectOps):
         query = func.to_tsquery(literal_column("'simple'::regconfig"), compiled.tsquery)
         vector = literal_column(SEARCH_COLUMN)
         key = next(iter(table.primary_key.columns))
-        if index.title_columns and len(index.title_columns) < len(index.columns):
+        ranks_titles = bool(index.title_columns) and len(index.title_columns) < len(index.columns)
+        if ranks_titles:
             title_hit = literal_column(f"ts_filter({SEARCH_COLUMN}, '{{a}}')").op("@@")(query)
         else:
             title_hit = literal_column("true")
@@ -148,7 +177,9 @@ class PostgresDialect(DialectOps):
             stmt = stmt.where(is_false(table.c.deleted))
         if live_only and "is_trash" in table.c:
             stmt = stmt.where(is_false(table.c.is_trash))
-        return stmt.order_by(title_hit.desc(), rank.desc(), key)
+        # A constant title_hit cannot be sorted on (PostgreSQL refuses ORDER BY true).
+        by_title = [title_hit.desc()] if ranks_titles else []
+        return stmt.order_by(*by_title, rank.desc(), key)
 
     def insert(self, table: Table) -> Any:
         return pg_insert(table)

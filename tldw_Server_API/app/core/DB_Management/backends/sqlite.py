@@ -209,7 +209,9 @@ class SqliteDialect(DialectOps):
         params = {"fts_q": compiled.fts5}
         if title_match is not None:
             params["title_q"] = title_match
-        return stmt.order_by(title_hit.desc(), rank.desc(), key).params(**params)
+        # A constant title_hit cannot be sorted on: SQLite reads ORDER BY 1 as column 1.
+        by_title = [title_hit.desc()] if title_match is not None else []
+        return stmt.order_by(*by_title, rank.desc(), key).params(**params)
 
     def insert(self, table: Table) -> Any:
         return sqlite_insert(table)

@@ -122,6 +122,10 @@ def ensure_schema(database: Database) -> SchemaState:
             )
         else:
             state = SchemaState("current", found, found)
+        if state.outcome != "created":
+            # Rows inserted with explicit ids (an older layout's, a restore's) must not
+            # collide with the ids of new rows.
+            database.dialect.sync_sequences(conn, schema, database.namespace)
     database.version = state.version
     return state
 

@@ -68,7 +68,12 @@ def drop_indexes(ctx: UpgradeContext, indexes: Iterable[Index]) -> None:
 
 
 def install_rules(ctx: UpgradeContext) -> None:
-    """Search artefacts, version rule and sync log, as this version renders them."""
+    """Search artefacts, version rule and sync log, as this version renders them.
+
+    Whatever an older layout had in their place goes first: its FTS tables use
+    another tokenizer, and its triggers would index every new row a second time.
+    """
+    ctx.dialect.drop_artefacts(ctx.conn, ctx.schema, ctx.namespace)
     ctx.dialect.normalize_legacy_values(ctx.conn, ctx.schema, ctx.namespace)
     ctx.dialect.install_artefacts(ctx.conn, ctx.schema, ctx.namespace, rebuild=True)
 

@@ -6,6 +6,7 @@ database itself enforces the sync rules (version + 1 on every update, one
 ``sync_log`` row per change), so stores bump versions and never write the log.
 """
 
+from ._common import SearchHit
 from .analytics import AnalyticsStore, query_hash
 from .chacha import (
     CharacterCard,
@@ -16,7 +17,6 @@ from .chacha import (
     Note,
     NotesStore,
 )
-from ._common import SearchHit
 from .errors import InvalidInput, NotFound, StoreError, VersionConflict
 from .media import (
     Chunk,
@@ -44,9 +44,9 @@ __all__ = [
     "MediaStore",
     "Message",
     "NewClaim",
+    "NotFound",
     "Note",
     "NotesStore",
-    "NotFound",
     "SearchHit",
     "StoreError",
     "Transcript",

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..backends.base import Database
 from ..instants import utc_now
+from ..schemas.types import is_false
 from .errors import InvalidInput, NotFound, VersionConflict
 
 
@@ -115,7 +116,7 @@ def update_versioned(
     pk = primary_key(table)
     stmt = update(table).where(pk == key).values(**values, **bump(table, client_id))
     if live_only and "deleted" in table.c:
-        stmt = stmt.where(table.c.deleted.is_(False))
+        stmt = stmt.where(is_false(table.c.deleted))
     if expected_version is not None:
         stmt = stmt.where(table.c.version == expected_version)
     new_version = conn.execute(stmt.returning(table.c.version)).scalar_one_or_none()
@@ -142,7 +143,7 @@ def require_live(conn: Connection, table: Table, key: Any) -> None:
     pk = primary_key(table)
     stmt = select(pk).where(pk == key)
     if "deleted" in table.c:
-        stmt = stmt.where(table.c.deleted.is_(False))
+        stmt = stmt.where(is_false(table.c.deleted))
     if conn.execute(stmt).first() is None:
         raise NotFound(table.name, key)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import Select, case, func, insert, select, true
 
 from ..backends.base import Database
 from ..instants import to_instant
@@ -42,7 +42,8 @@ class AnalyticsStore:
     def __init__(self, database: Database) -> None:
         if database.schema.name != "analytics":
             raise InvalidInput(
-                "analytics", f"AnalyticsStore needs the Analytics database, got {database.schema.title}"
+                "analytics",
+                f"AnalyticsStore needs the Analytics database, got {database.schema.title}",
             )
         self.database = database
         self.searches = database.table("search_analytics")
@@ -64,7 +65,7 @@ class AnalyticsStore:
         filters_used: str | None = None,
         timestamp: datetime | None = None,
     ) -> int:
-        """Record one search; *error* (a message or an exception) marks it failed. Returns its id."""
+        """Record one search and return its id; an *error* (text or exception) marks it failed."""
         if results_count < 0 or response_time_ms < 0:
             raise InvalidInput(
                 "search_analytics",
@@ -102,7 +103,7 @@ class AnalyticsStore:
         self,
         event_type: str,
         metrics: Mapping[str, Any],
-        query_hash: str | None = None,  # noqa: F811 - the column's name; see query_hash()
+        query_hash: str | None = None,
         *,
         timestamp: datetime | None = None,
     ) -> int:
@@ -130,17 +131,19 @@ class AnalyticsStore:
         first) and ``events_by_type`` (``{type: count}``).
         """
         s = self.searches
-        errors = func.sum(case((s.c.error_occurred.is_(True), 1), else_=0))
-        hits = func.sum(case((s.c.cache_hit.is_(True), 1), else_=0))
+        errors = func.sum(case((s.c.error_occurred == true(), 1), else_=0))
+        hits = func.sum(case((s.c.cache_hit == true(), 1), else_=0))
         totals = self._since(
             select(func.count(), func.avg(s.c.response_time_ms), errors, hits), s, since
         )
-        by_type = self._since(
-            select(s.c.search_type, func.count().label("n")), s, since
-        ).group_by(s.c.search_type)
+        by_type = self._since(select(s.c.search_type, func.count().label("n")), s, since).group_by(
+            s.c.search_type
+        )
         by_type = by_type.order_by(func.count().desc(), s.c.search_type).limit(TOP_SEARCH_TYPES)
         e = self.events
-        events = self._since(select(e.c.event_type, func.count()), e, since).group_by(e.c.event_type)
+        events = self._since(select(e.c.event_type, func.count()), e, since).group_by(
+            e.c.event_type
+        )
         with self.database.begin(write=False) as conn:
             count, avg_ms, error_count, hit_count = conn.execute(totals).one()
             top = [(t, int(n)) for t, n in conn.execute(by_type)]

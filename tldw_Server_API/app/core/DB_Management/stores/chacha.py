@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Row, Table, delete, func, insert, select
 
 from ..backends.base import Database
 from ..instants import to_instant
+from ..schemas.types import is_false
 from ._common import (
     SearchHit,
     check_fields,
@@ -62,8 +63,8 @@ class _ChaChaStore:
     def __init__(self, database: Database, client_id: str = "server") -> None:
         if database.schema.name != "chacha":
             raise InvalidInput(
-                "chacha", f"{type(self).__name__} needs a ChaChaNotes database, "
-                f"got {database.schema.title}"
+                "chacha",
+                f"{type(self).__name__} needs a ChaChaNotes database, got {database.schema.title}",
             )
         self.database = database
         self.client_id = client_id
@@ -97,9 +98,7 @@ class _ChaChaStore:
     def _restore(self, conn: Connection, table: str, key: Any) -> None:
         """Undelete *key*; a live row is left as it is."""
         tbl = self._table(table)
-        deleted = conn.execute(
-            select(tbl.c.deleted).where(tbl.c.id == key)
-        ).scalar_one_or_none()
+        deleted = conn.execute(select(tbl.c.deleted).where(tbl.c.id == key)).scalar_one_or_none()
         if deleted is None:
             raise NotFound(table, key)
         if deleted:
@@ -177,8 +176,10 @@ class NotesStore(_ChaChaStore):
         notes = self._table("notes")
         stmt = select(notes)
         if not include_deleted:
-            stmt = stmt.where(notes.c.deleted.is_(False))
-        stmt = stmt.order_by(*order_clauses(notes, order, NOTE_SORT_KEYS)).limit(limit).offset(offset)
+            stmt = stmt.where(is_false(notes.c.deleted))
+        stmt = (
+            stmt.order_by(*order_clauses(notes, order, NOTE_SORT_KEYS)).limit(limit).offset(offset)
+        )
         with self.database.begin(write=False) as conn:
             rows = conn.execute(stmt).all()
             words = self._keywords_of(conn, [row.id for row in rows])
@@ -188,12 +189,12 @@ class NotesStore(_ChaChaStore):
         notes = self._table("notes")
         stmt = select(func.count()).select_from(notes)
         if not include_deleted:
-            stmt = stmt.where(notes.c.deleted.is_(False))
+            stmt = stmt.where(is_false(notes.c.deleted))
         with self.database.begin(write=False) as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def update_note(self, note_id: str, expected_version: int, **changes: Any) -> Note:
-        """Change ``title``, ``content`` and/or ``keywords`` of a note still at *expected_version*."""
+        """Change ``title``, ``content``, ``keywords`` of a note still at *expected_version*."""
         check_fields("notes", changes, {"title", "content", "keywords"})
         words = changes.pop("keywords", None)
         if "title" in changes:
@@ -262,18 +263,22 @@ class NotesStore(_ChaChaStore):
     def list_keywords(self) -> list[str]:
         kw = self._table("keywords")
         with self.database.begin(write=False) as conn:
-            words = conn.execute(select(kw.c.keyword).where(kw.c.deleted.is_(False))).scalars()
+            words = conn.execute(select(kw.c.keyword).where(is_false(kw.c.deleted))).scalars()
             return sorted(words, key=lambda w: (w.casefold(), w))
 
     def notes_with_keyword(self, keyword: str) -> list[str]:
         """Ids of live notes tagged *keyword* (NOCASE match), oldest first."""
-        kw, links, notes = self._table("keywords"), self._table("note_keywords"), self._table("notes")
+        kw, links, notes = (
+            self._table("keywords"),
+            self._table("note_keywords"),
+            self._table("notes"),
+        )
         stmt = (
             select(notes.c.id)
             .join(links, links.c.note_id == notes.c.id)
             .join(kw, kw.c.id == links.c.keyword_id)
             .where(self.database.dialect.nocase_equals(kw.c.keyword, keyword.strip()))
-            .where(kw.c.deleted.is_(False), notes.c.deleted.is_(False))
+            .where(is_false(kw.c.deleted), is_false(notes.c.deleted))
             .order_by(notes.c.created_at, notes.c.id)
         )
         with self.database.begin(write=False) as conn:
@@ -302,7 +307,9 @@ class NotesStore(_ChaChaStore):
     def _replace_keywords(self, conn: Connection, note_id: str, words: Sequence[str]) -> None:
         links = self._table("note_keywords")
         keep = self._link_keywords(conn, note_id, words)
-        conn.execute(delete(links).where(links.c.note_id == note_id, links.c.keyword_id.not_in(keep)))
+        conn.execute(
+            delete(links).where(links.c.note_id == note_id, links.c.keyword_id.not_in(keep))
+        )
 
     def _keywords_of(self, conn: Connection, note_ids: Sequence[str]) -> dict[str, list[str]]:
         if not note_ids:
@@ -311,7 +318,7 @@ class NotesStore(_ChaChaStore):
         rows = conn.execute(
             select(links.c.note_id, kw.c.keyword)
             .join(kw, kw.c.id == links.c.keyword_id)
-            .where(links.c.note_id.in_(note_ids), kw.c.deleted.is_(False))
+            .where(links.c.note_id.in_(note_ids), is_false(kw.c.deleted))
         )
         found: dict[str, list[str]] = {}
         for note_id, word in rows:
@@ -368,7 +375,9 @@ class CharacterCard:
 class CharacterStore(_ChaChaStore):
     """Character cards. Text fields given as lists or dicts are stored as JSON text."""
 
-    def add_character(self, name: str, *, image: bytes | None = None, **fields: Any) -> CharacterCard:
+    def add_character(
+        self, name: str, *, image: bytes | None = None, **fields: Any
+    ) -> CharacterCard:
         require_text("character_cards", "name", name)
         check_fields("character_cards", fields, CHARACTER_TEXT_FIELDS)
         cards = self._table("character_cards")
@@ -389,7 +398,7 @@ class CharacterStore(_ChaChaStore):
         cards = self._table("character_cards")
         with self.database.begin(write=False) as conn:
             card_id = conn.execute(
-                select(cards.c.id).where(cards.c.name == name, cards.c.deleted.is_(False))
+                select(cards.c.id).where(cards.c.name == name, is_false(cards.c.deleted))
             ).scalar_one_or_none()
             if card_id is None:
                 raise NotFound("character_cards", name)
@@ -400,7 +409,7 @@ class CharacterStore(_ChaChaStore):
         cards = self._table("character_cards")
         stmt = (
             select(cards)
-            .where(cards.c.deleted.is_(False))
+            .where(is_false(cards.c.deleted))
             .order_by(cards.c.name, cards.c.id)
             .limit(limit)
             .offset(offset)
@@ -459,7 +468,9 @@ class CharacterStore(_ChaChaStore):
 
 def _card_text(fields: dict[str, Any]) -> dict[str, str | None]:
     return {
-        name: value if value is None or isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        name: value
+        if value is None or isinstance(value, str)
+        else json.dumps(value, ensure_ascii=False)
         for name, value in fields.items()
     }
 
@@ -542,8 +553,8 @@ class ChatStore(_ChaChaStore):
             parent = conn.execute(
                 select(conversations)
                 .join(messages, messages.c.conversation_id == conversations.c.id)
-                .where(messages.c.id == message_id, messages.c.deleted.is_(False))
-                .where(conversations.c.deleted.is_(False))
+                .where(messages.c.id == message_id, is_false(messages.c.deleted))
+                .where(is_false(conversations.c.deleted))
             ).one_or_none()
             if parent is None:
                 raise NotFound("messages", message_id)
@@ -569,7 +580,7 @@ class ChatStore(_ChaChaStore):
         """Live conversations, most recently changed first."""
         check_paging("conversations", limit, offset)
         conversations = self._table("conversations")
-        stmt = select(conversations).where(conversations.c.deleted.is_(False))
+        stmt = select(conversations).where(is_false(conversations.c.deleted))
         if character_id is not None:
             stmt = stmt.where(conversations.c.character_id == character_id)
         stmt = stmt.order_by(conversations.c.last_modified.desc(), conversations.c.id)
@@ -640,13 +651,15 @@ class ChatStore(_ChaChaStore):
         with self.database.begin(write=False) as conn:
             return self._load_message(conn, message_id)
 
-    def list_messages(self, conversation_id: str, limit: int = 500, offset: int = 0) -> list[Message]:
+    def list_messages(
+        self, conversation_id: str, limit: int = 500, offset: int = 0
+    ) -> list[Message]:
         """The conversation's live messages, oldest first."""
         check_paging("messages", limit, offset)
         messages = self._table("messages")
         stmt = (
             select(messages)
-            .where(messages.c.conversation_id == conversation_id, messages.c.deleted.is_(False))
+            .where(messages.c.conversation_id == conversation_id, is_false(messages.c.deleted))
             .order_by(messages.c.timestamp, messages.c.id)
             .limit(limit)
             .offset(offset)
@@ -681,7 +694,7 @@ class ChatStore(_ChaChaStore):
         """Live messages of live conversations matching *query*; ``title`` is the sender."""
         check_paging("messages", limit, offset)
         messages, conversations = self._table("messages"), self._table("conversations")
-        live = select(conversations.c.id).where(conversations.c.deleted.is_(False))
+        live = select(conversations.c.id).where(is_false(conversations.c.deleted))
         where = [messages.c.conversation_id.in_(live)]
         if conversation_id is not None:
             where.append(messages.c.conversation_id == conversation_id)
@@ -750,7 +763,9 @@ class ChatStore(_ChaChaStore):
 
 def _check_rating(rating: int | None) -> None:
     if rating is not None and (not isinstance(rating, int) or not 1 <= rating <= 5):
-        raise InvalidInput("conversations", f"rating must be an integer from 1 to 5, got {rating!r}")
+        raise InvalidInput(
+            "conversations", f"rating must be an integer from 1 to 5, got {rating!r}"
+        )
 
 
 def _conversation(row: Row[Any]) -> Conversation:

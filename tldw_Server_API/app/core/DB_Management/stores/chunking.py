@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEFAULT_CHUNKS = 4
+MIN_CHUNK_CHARS = 32  # below this a chunk carries too little text to retrieve or cite
 _PARAGRAPH = re.compile(r"\S[\s\S]*?(?=\n[ \t]*\n|\Z)")
 
 
@@ -23,10 +24,13 @@ class ChunkSpan:
 
 
 def split_content(content: str, target_chunks: int = DEFAULT_CHUNKS) -> list[ChunkSpan]:
-    """Cut *content* into about *target_chunks* slices, at paragraph breaks or spaces."""
+    """Cut *content* into about *target_chunks* slices, at paragraph breaks or spaces.
+
+    Short documents get fewer chunks: none is cut below :data:`MIN_CHUNK_CHARS`.
+    """
     if not content.strip():
         return []
-    size = max(1, -(-len(content.strip()) // max(1, target_chunks)))
+    size = max(MIN_CHUNK_CHARS, -(-len(content.strip()) // max(1, target_chunks)))
     pieces: list[tuple[int, int]] = []
     for match in _PARAGRAPH.finditer(content):
         pieces.extend(_cut_long(content, match.start(), match.end(), size))
@@ -49,10 +53,10 @@ def _cut_long(content: str, start: int, end: int, size: int) -> list[tuple[int, 
 
 
 def _group(pieces: Sequence[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    """Join consecutive pieces until each group reaches the target size."""
+    """Join consecutive pieces while a group is short and stays under 1.5 times the target."""
     groups: list[tuple[int, int]] = []
     for start, end in pieces:
-        if groups and groups[-1][1] - groups[-1][0] < size:
+        if groups and groups[-1][1] - groups[-1][0] < size and end - groups[-1][0] <= size * 3 // 2:
             groups[-1] = (groups[-1][0], end)
         else:
             groups.append((start, end))

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select
 
 from ..backends.base import Database
 from ..instants import to_instant
+from ..schemas.types import is_false
 from ._common import (
     SearchHit,
     check_fields,
@@ -188,7 +189,9 @@ class MediaStore:
 
     def __init__(self, database: Database, client_id: str = "server") -> None:
         if database.schema.name != "media":
-            raise InvalidInput("media", f"MediaStore needs a Media database, got {database.schema.title}")
+            raise InvalidInput(
+                "media", f"MediaStore needs a Media database, got {database.schema.title}"
+            )
         self.database = database
         self.client_id = client_id
         self.t = _Tables(database)
@@ -210,7 +213,7 @@ class MediaStore:
         self,
         title: str,
         content: str,
-        type: str,  # noqa: A002 - the column's name, as callers know it
+        type: str,
         author: str | None = None,
         url: str | None = None,
         keywords: Iterable[str] = (),
@@ -236,7 +239,11 @@ class MediaStore:
             )
         self._check_visibility(visibility)
         words = clean_keywords("media", keywords)
-        spans = split_content(content, target_chunks) if chunks is None else locate_chunks(content, chunks)
+        spans = (
+            split_content(content, target_chunks)
+            if chunks is None
+            else locate_chunks(content, chunks)
+        )
         with self.database.begin(write=True) as conn:
             self._check_url_free(conn, url)
             sync = self._new_sync()
@@ -293,14 +300,18 @@ class MediaStore:
         check_paging("media", limit, offset)
         media = self.t.media
         stmt = self._visible(select(media), include_deleted, include_trash)
-        stmt = stmt.order_by(*order_clauses(media, order, MEDIA_SORT_KEYS)).limit(limit).offset(offset)
+        stmt = (
+            stmt.order_by(*order_clauses(media, order, MEDIA_SORT_KEYS)).limit(limit).offset(offset)
+        )
         with self.database.begin(write=False) as conn:
             rows = conn.execute(stmt).all()
             words = self._keywords_of(conn, [row.id for row in rows])
         return [_media_item(row, words.get(row.id, [])) for row in rows]
 
     def count_media(self, include_deleted: bool = False, *, include_trash: bool = False) -> int:
-        stmt = self._visible(select(func.count()).select_from(self.t.media), include_deleted, include_trash)
+        stmt = self._visible(
+            select(func.count()).select_from(self.t.media), include_deleted, include_trash
+        )
         with self.database.begin(write=False) as conn:
             return int(conn.execute(stmt).scalar_one())
 
@@ -418,7 +429,7 @@ class MediaStore:
         """Every live keyword, sorted case-insensitively."""
         kw = self.t.keywords
         with self.database.begin(write=False) as conn:
-            words = conn.execute(select(kw.c.keyword).where(kw.c.deleted.is_(False))).scalars()
+            words = conn.execute(select(kw.c.keyword).where(is_false(kw.c.deleted))).scalars()
             return sorted(words, key=lambda w: (w.casefold(), w))
 
     def media_with_keyword(self, keyword: str) -> list[int]:
@@ -429,7 +440,7 @@ class MediaStore:
             .join(kw, kw.c.id == links.c.keyword_id)
             .join(media, media.c.id == links.c.media_id)
             .where(self.database.dialect.nocase_equals(kw.c.keyword, keyword.strip()))
-            .where(kw.c.deleted.is_(False), media.c.deleted.is_(False))
+            .where(is_false(kw.c.deleted), is_false(media.c.deleted))
             .order_by(links.c.media_id)
         )
         with self.database.begin(write=False) as conn:
@@ -465,7 +476,7 @@ class MediaStore:
         rows = conn.execute(
             select(links.c.media_id, kw.c.keyword)
             .join(kw, kw.c.id == links.c.keyword_id)
-            .where(links.c.media_id.in_(media_ids), kw.c.deleted.is_(False))
+            .where(links.c.media_id.in_(media_ids), is_false(kw.c.deleted))
         )
         found: dict[int, list[str]] = {}
         for media_id, word in rows:
@@ -479,8 +490,8 @@ class MediaStore:
         chunks = self.t.chunks
         stmt = (
             select(chunks)
-            .where(chunks.c.media_id == media_id, chunks.c.deleted.is_(False))
-            .order_by(chunks.c.start_index, chunks.c.id)
+            .where(chunks.c.media_id == media_id, is_false(chunks.c.deleted))
+            .order_by(chunks.c.id)
         )
         with self.database.begin(write=False) as conn:
             require_live(conn, self.t.media, media_id)
@@ -539,7 +550,9 @@ class MediaStore:
                     ).scalar_one()
                 )
             rows = conn.execute(
-                select(self.t.claims).where(self.t.claims.c.id.in_(ids)).order_by(self.t.claims.c.id)
+                select(self.t.claims)
+                .where(self.t.claims.c.id.in_(ids))
+                .order_by(self.t.claims.c.id)
             )
             return [_claim(row) for row in rows]
 
@@ -547,7 +560,7 @@ class MediaStore:
         claims = self.t.claims
         stmt = (
             select(claims)
-            .where(claims.c.media_id == media_id, claims.c.deleted.is_(False))
+            .where(claims.c.media_id == media_id, is_false(claims.c.deleted))
             .order_by(claims.c.chunk_index, claims.c.id)
         )
         with self.database.begin(write=False) as conn:
@@ -560,13 +573,20 @@ class MediaStore:
         """Live claims of live, untrashed items matching *query*, best first."""
         check_paging("claims", limit, offset)
         claims, media = self.t.claims, self.t.media
-        live_media = select(media.c.id).where(media.c.deleted.is_(False), media.c.is_trash.is_(False))
+        live_media = select(media.c.id).where(is_false(media.c.deleted), is_false(media.c.is_trash))
         where = [claims.c.media_id.in_(live_media)]
         if media_id is not None:
             where.append(claims.c.media_id == media_id)
         with self.database.begin(write=False) as conn:
             keys = search_keys(
-                conn, self.database, claims, "claims_fts", query, limit=limit, offset=offset, where=where
+                conn,
+                self.database,
+                claims,
+                "claims_fts",
+                query,
+                limit=limit,
+                offset=offset,
+                where=where,
             )
             rows = {
                 row.id: row
@@ -577,15 +597,16 @@ class MediaStore:
                 )
             }
         return [
-            ClaimHit(key, int(rows[key].media_id), rows[key].claim_text, rank) for key, _, rank in keys
+            ClaimHit(key, int(rows[key].media_id), rows[key].claim_text, rank)
+            for key, _, rank in keys
         ]
 
     def _chunk_texts(self, conn: Connection, media_id: int) -> dict[int, str]:
         chunks = self.t.chunks
         texts = conn.execute(
             select(chunks.c.chunk_text)
-            .where(chunks.c.media_id == media_id, chunks.c.deleted.is_(False))
-            .order_by(chunks.c.start_index, chunks.c.id)
+            .where(chunks.c.media_id == media_id, is_false(chunks.c.deleted))
+            .order_by(chunks.c.id)
         ).scalars()
         return dict(enumerate(texts))
 
@@ -607,14 +628,16 @@ class MediaStore:
             version_id = self._insert_version(
                 conn, media_id, content, prompt, analysis_content, safe_metadata
             )
-            row = conn.execute(select(self.t.versions).where(self.t.versions.c.id == version_id)).one()
+            row = conn.execute(
+                select(self.t.versions).where(self.t.versions.c.id == version_id)
+            ).one()
             return _document_version(row)
 
     def list_document_versions(self, media_id: int) -> list[DocumentVersion]:
         versions = self.t.versions
         stmt = (
             select(versions)
-            .where(versions.c.media_id == media_id, versions.c.deleted.is_(False))
+            .where(versions.c.media_id == media_id, is_false(versions.c.deleted))
             .order_by(versions.c.version_number)
         )
         with self.database.begin(write=False) as conn:
@@ -626,7 +649,7 @@ class MediaStore:
         stmt = select(versions).where(
             versions.c.media_id == media_id,
             versions.c.version_number == version_number,
-            versions.c.deleted.is_(False),
+            is_false(versions.c.deleted),
         )
         with self.database.begin(write=False) as conn:
             require_live(conn, self.t.media, media_id)
@@ -697,7 +720,7 @@ class MediaStore:
         transcripts = self.t.transcripts
         stmt = (
             select(transcripts)
-            .where(transcripts.c.media_id == media_id, transcripts.c.deleted.is_(False))
+            .where(transcripts.c.media_id == media_id, is_false(transcripts.c.deleted))
             .order_by(transcripts.c.created_at, transcripts.c.id)
         )
         with self.database.begin(write=False) as conn:
@@ -716,12 +739,14 @@ class MediaStore:
     def _visible(self, stmt: Any, include_deleted: bool, include_trash: bool) -> Any:
         media = self.t.media
         if not include_deleted:
-            stmt = stmt.where(media.c.deleted.is_(False))
+            stmt = stmt.where(is_false(media.c.deleted))
         if not include_trash:
-            stmt = stmt.where(media.c.is_trash.is_(False))
+            stmt = stmt.where(is_false(media.c.is_trash))
         return stmt
 
-    def _check_url_free(self, conn: Connection, url: str | None, media_id: int | None = None) -> None:
+    def _check_url_free(
+        self, conn: Connection, url: str | None, media_id: int | None = None
+    ) -> None:
         """URLs are unique: say which item holds one instead of failing on the constraint."""
         if url is None:
             return
@@ -733,7 +758,8 @@ class MediaStore:
     def _check_visibility(self, visibility: str | None) -> None:
         if visibility is not None and visibility not in VISIBILITIES:
             raise InvalidInput(
-                "media", f"visibility {visibility!r} is invalid; choose one of {', '.join(VISIBILITIES)}"
+                "media",
+                f"visibility {visibility!r} is invalid; choose one of {', '.join(VISIBILITIES)}",
             )
 
     def _validated_changes(self, changes: dict[str, Any]) -> dict[str, Any]:
