@@ -32,7 +32,7 @@ from sqlalchemy import Double as _Double
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from ..instants import format_instant, to_instant, truncate_ms
+from ..instants import format_instant, to_instant
 
 Key = BigInteger().with_variant(Integer(), "sqlite")
 """An integer primary or foreign key: BIGINT on PostgreSQL, the rowid alias on SQLite."""
@@ -68,8 +68,7 @@ class Instant(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, datetime):
-            return truncate_ms(value) if value.tzinfo else to_instant(value)
+        # One representation whatever the backend: aware, datetime.UTC, milliseconds.
         return to_instant(value)
 
 
