@@ -78,6 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server_host", "TLDW_SERVER_HOST", "a host name or address"),
     Setting("server_port", "TLDW_SERVER_PORT", "an integer from 1 to 65535"),
     Setting("workflow_workers", "TLDW_WORKFLOW_WORKERS", "an integer from 0 to 64"),
+    Setting("max_request_bytes", "TLDW_MAX_REQUEST_BYTES", "an integer from 1024 to 1073741824"),
 )
 _BY_FIELD = {s.field: s for s in SETTINGS}
 
@@ -105,6 +106,7 @@ class Settings(BaseModel):
     server_host: str = "127.0.0.1"
     server_port: int = Field(default=8000, ge=1, le=65535)
     workflow_workers: int = Field(default=2, ge=0, le=64)
+    max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
 
     @field_validator("content_db_backend", mode="before")
     @classmethod

@@ -1,0 +1,16 @@
+"""Version 1 of the HTTP API: one router per resource."""
+
+from fastapi import APIRouter
+
+from . import analytics, characters, chats, health, media, notes
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    media.router,
+    notes.router,
+    characters.router,
+    chats.router,
+    analytics.router,
+)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,207 @@
+"""What every router shares: the registry, per-user stores, paging, safe input types.
+
+A store is built per request from the caller's own database handle
+(``registry.media(user_id)``...), so a route can only ever reach the data of
+the user its API key belongs to.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from ..core.DB_Management.instants import format_instant
+from ..core.DB_Management.registry import DatabaseRegistry
+from ..core.DB_Management.stores import (
+    AnalyticsStore,
+    CharacterStore,
+    ChatStore,
+    MediaStore,
+    NotesStore,
+    SearchHit,
+)
+from .auth import UserId
+
+log = logging.getLogger("tldw_server.api")
+
+CLIENT_ID = "tldw-api"
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+MAX_ID = 2**63 - 1
+MAX_QUERY_CHARS = 1000
+
+
+# -- input types ----------------------------------------------------------------------
+
+
+def _storable(value: str) -> str:
+    """Text both backends can store: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_storable)]
+"""Any storable text."""
+
+Name = Annotated[str, AfterValidator(_storable), Field(min_length=1, max_length=1000)]
+"""A short non-empty label: a title, type, author, keyword, sender..."""
+
+Keywords = Annotated[list[Name], Field(max_length=1000)]
+
+Instant = Annotated[datetime, PlainSerializer(format_instant, return_type=str)]
+"""Instants leave the API as ``2025-10-08T12:34:56.789Z`` whatever the backend."""
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown fields are an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Versioned(StrictModel):
+    version: int = Field(
+        ge=1, le=MAX_ID, description="the version you read; 409 if the row moved on"
+    )
+
+
+# -- path and query parameters ------------------------------------------------------------
+
+IntId = Annotated[int, Path(ge=1, le=MAX_ID, description="the row's integer id")]
+TextId = Annotated[
+    str,
+    Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description="the row's id"),
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"page size, 1-{MAX_LIMIT}")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
+SearchQuery = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        description='FTS5-style: words, "a phrase", prefix*, OR, -word / NOT word',
+    ),
+    AfterValidator(_storable),
+]
+ExpectedVersion = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_ID, description="only if the row is still at this version (409 if not)"),
+]
+
+
+# -- registry and stores ---------------------------------------------------------------------
+# These dependencies never block (every database a key can reach is opened at start-up), so
+# they are ``async``: FastAPI then runs them on the event loop instead of one thread hop each.
+
+
+async def get_registry(request: Request) -> DatabaseRegistry:
+    return request.app.state.registry
+
+
+Registry = Annotated[DatabaseRegistry, Depends(get_registry)]
+
+
+async def media_store(registry: Registry, user_id: UserId) -> MediaStore:
+    return MediaStore(registry.media(user_id), client_id=CLIENT_ID)
+
+
+async def notes_store(registry: Registry, user_id: UserId) -> NotesStore:
+    return NotesStore(registry.chacha(user_id), client_id=CLIENT_ID)
+
+
+async def character_store(registry: Registry, user_id: UserId) -> CharacterStore:
+    return CharacterStore(registry.chacha(user_id), client_id=CLIENT_ID)
+
+
+async def chat_store(registry: Registry, user_id: UserId) -> ChatStore:
+    return ChatStore(registry.chacha(user_id), client_id=CLIENT_ID)
+
+
+async def analytics_store(registry: Registry) -> AnalyticsStore:
+    return AnalyticsStore(registry.analytics())
+
+
+Media = Annotated[MediaStore, Depends(media_store)]
+Notes = Annotated[NotesStore, Depends(notes_store)]
+Characters = Annotated[CharacterStore, Depends(character_store)]
+Chats = Annotated[ChatStore, Depends(chat_store)]
+Analytics = Annotated[AnalyticsStore, Depends(analytics_store)]
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+class SearchResult(BaseModel):
+    id: int | str
+    title: str
+    snippet: str
+    rank: float
+    title_hit: bool
+
+
+class SearchPage(BaseModel):
+    query: str
+    results: list[SearchResult]
+    limit: int
+    offset: int
+
+
+def recorded_search(
+    analytics: AnalyticsStore,
+    search_type: str,
+    query: str,
+    run: Any,
+    score: Any = None,
+) -> list[Any]:
+    """Run a search and record it in analytics (by hash), including failed searches.
+
+    *run* is a no-argument callable; *score* picks a hit's score (default ``.rank``).
+    A failure to record is logged, never turned into a failed search.
+    """
+    started = time.perf_counter()
+    error: BaseException | None = None
+    hits: list[Any] = []
+    try:
+        hits = list(run())
+        return hits
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        scores = [float(score(h) if score else h.rank) for h in hits]
+        try:
+            analytics.record_search(
+                query,
+                search_type,
+                results_count=len(hits),
+                max_score=max(scores) if scores else None,
+                avg_score=sum(scores) / len(scores) if scores else None,
+                response_time_ms=elapsed_ms,
+                error=error,
+            )
+        except Exception as exc:  # analytics must never break a search
+            log.warning("could not record a %s search in analytics: %s", search_type, exc)
+
+
+def search_page(query: str, hits: list[SearchHit], limit: int, offset: int) -> SearchPage:
+    return SearchPage(
+        query=query,
+        results=[
+            SearchResult(
+                id=h.id, title=h.title, snippet=h.snippet, rank=h.rank, title_hit=h.title_hit
+            )
+            for h in hits
+        ],
+        limit=limit,
+        offset=offset,
+    )

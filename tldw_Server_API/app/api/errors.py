@@ -1,0 +1,213 @@
+"""Errors as clear 4xx answers: store errors, bad input, oversize bodies.
+
+===============================  ======  =============================================
+what                             status  body
+===============================  ======  =============================================
+malformed JSON                   400     ``{"detail": "...", "errors": [...]}``
+unknown field / wrong type       422     ``{"detail": "...", "errors": [...]}``
+body over the configured limit   413     ``{"detail": "...", "limit_bytes": n}``
+``NotFound``                     404     ``{"detail": "media 7 not found"}``
+``VersionConflict``              409     ``... "expected_version", "current_version"``
+``InvalidInput``                 422     ``{"detail": "media: title must be ..."}``
+a row that clashes with another  409     (a unique constraint the store did not check)
+an integer beyond 64 bits        422     (any router, workflows' included)
+===============================  ======  =============================================
+
+Validation errors never echo the input back (it may be large, or secret).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..core.DB_Management.registry import InvalidUserId
+from ..core.DB_Management.stores.errors import (
+    InvalidInput,
+    NotFound,
+    StoreError,
+    VersionConflict,
+)
+
+log = logging.getLogger("tldw_server.api")
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc) or "request"
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
+        for error in exc.errors()
+    ]
+    malformed = any(error["type"] == "json_invalid" for error in errors)
+    if malformed:
+        detail = "the request body is not valid JSON"
+        first = next(e for e in errors if e["type"] == "json_invalid")
+        position = first["loc"][-1] if first["loc"] else None
+        if isinstance(position, int):
+            detail += f" (error at character {position})"
+        code = status.HTTP_400_BAD_REQUEST
+    else:
+        detail = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in errors[:20])
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    return JSONResponse({"detail": detail, "errors": errors[:100]}, status_code=code)
+
+
+async def store_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, NotFound):
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, VersionConflict):
+        return JSONResponse(
+            {
+                "detail": str(exc),
+                "expected_version": exc.expected_version,
+                "current_version": exc.current_version,
+            },
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, InvalidInput | InvalidUserId):
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+
+
+async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # The driver's message can quote row values; log it, answer in general terms.
+    log.warning(
+        "%s %s: rejected by a database constraint: %s",
+        request.method,
+        request.url.path,
+        getattr(exc, "orig", exc),
+    )
+    return JSONResponse(
+        {"detail": "the change conflicts with stored data (a unique or reference constraint)"},
+        status_code=status.HTTP_409_CONFLICT,
+    )
+
+
+async def data_error(request: Request, exc: Exception) -> JSONResponse:
+    log.warning(
+        "%s %s: a value the database refused: %s",
+        request.method,
+        request.url.path,
+        getattr(exc, "orig", exc),
+    )
+    return JSONResponse(
+        {"detail": "a value is out of range or malformed for the database"},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+async def overflow_error(request: Request, exc: Exception) -> JSONResponse:
+    # SQLite's driver refuses integers beyond 64 bits with OverflowError.
+    log.info("%s %s: a number out of range: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "a number is out of range (integers must fit in 64 bits)"},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(InvalidUserId, store_error)
+    app.add_exception_handler(IntegrityError, integrity_error)
+    app.add_exception_handler(DataError, data_error)
+    app.add_exception_handler(OverflowError, overflow_error)
+
+
+# -- request size ---------------------------------------------------------------------------
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the request body is larger than the limit of {limit} bytes (TLDW_MAX_REQUEST_BYTES)",
+        )
+        self.limit = limit
+
+
+class BodySizeLimit:
+    """Refuse bodies over *limit* bytes with 413, before reading them.
+
+    A ``Content-Length`` over the limit is refused at once, without reading a
+    byte of the body. A body without one (chunked) is counted as it arrives and
+    refused as soon as it passes the limit, so at most *limit* bytes are ever
+    buffered.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared == -1:
+            await self._refuse(send, "the Content-Length header is not a valid number", 400)
+            return
+        if declared is not None and declared > self.limit:
+            await self._refuse(send, BodyTooLarge(self.limit).detail, 413)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await self._refuse(send, str(exc.detail), 413)
+
+    async def _refuse(self, send: Send, detail: str, code: int) -> None:
+        body = JSONResponse({"detail": detail, "limit_bytes": self.limit}, status_code=code).body
+        await send(
+            {
+                "type": "http.response.start",
+                "status": code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared length; ``None`` when absent, ``-1`` when not a number."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return -1
+            return length if length >= 0 else -1
+    return None

@@ -1,0 +1,49 @@
+"""``GET /api/v1/analytics/summary``: what searches cost and how they went.
+
+Analytics is one database per server and records searches by the hash of
+their text, never the text, and without a user: the summary is the server's
+aggregate (counts, rates, timings), which tells a caller nothing about another
+user's content.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from ..auth import UserId
+from ..deps import Analytics, Instant
+
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+
+
+class SearchTypeCount(BaseModel):
+    search_type: str | None
+    count: int
+
+
+class Summary(BaseModel):
+    since: Instant | None
+    searches: int
+    avg_response_time_ms: float | None
+    errors: int
+    error_rate: float
+    cache_hit_rate: float
+    top_search_types: list[SearchTypeCount]
+    events_by_type: dict[str, int]
+
+
+@router.get("/summary", response_model=Summary)
+def summary(
+    store: Analytics,
+    _user: UserId,
+    since: Annotated[
+        datetime | None, Query(description="only records at or after this ISO-8601 instant")
+    ] = None,
+) -> Summary:
+    data = store.summarize(since=since)
+    data["top_search_types"] = [
+        SearchTypeCount(search_type=kind, count=count) for kind, count in data["top_search_types"]
+    ]
+    return Summary(**data)

@@ -1,0 +1,201 @@
+"""The API server: ``create_app(settings)`` and the ``tldw-server`` command.
+
+Start-up (the app's lifespan), in order:
+
+1. settings (environment > ``Config_Files/config.txt`` > defaults; see docs/configuration.md)
+   and the API keys (see :mod:`tldw_Server_API.app.api.auth`);
+2. every database opened, created or upgraded through one
+   :class:`~.core.DB_Management.registry.DatabaseRegistry`, and one log line per
+   database naming its backend, e.g. ``Media: PostgreSQL at
+   127.0.0.1:5432/tldw_content (schema user_1_media), schema version 2 (created)``;
+3. the workflow runtime (when ``app/core/Workflows/runtime.py`` is present and
+   ``TLDW_WORKFLOW_WORKERS`` > 0).
+
+Shutdown stops the runtime and closes every pool. Run it with::
+
+    tldw-server [--host 127.0.0.1] [--port 8000]
+    python -m tldw_Server_API.app.main [--host ...] [--port ...]
+
+A configuration error prints a message naming the variable and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from .api.auth import ApiKeyAuth, build_auth, get_user_id
+from .api.deps import get_registry
+from .api.errors import BodySizeLimit, install_error_handlers
+from .api.v1 import ROUTERS
+from .core.config import ConfigError, Settings, load_settings
+from .core.DB_Management.backends.base import Database
+from .core.DB_Management.registry import DatabaseRegistry
+
+log = logging.getLogger("tldw_server")
+
+WORKFLOWS_PACKAGE = f"{__package__}.core.Workflows"
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _module_present(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def describe_database(registry: DatabaseRegistry, database: Database, multi_user: bool) -> str:
+    """The start-up line of one database: its name, where it is, its schema version (no secret)."""
+    name = database.schema.title
+    if multi_user and database.user_id is not None:
+        name = f"{name} (user {database.user_id})"
+    state = registry.states.get((database.schema.name, database.user_id))
+    outcome = ""
+    if state is not None:
+        outcome = f" ({state.outcome}"
+        if state.outcome == "upgraded":
+            outcome += f" from version {state.from_version}"
+        outcome += ")"
+    return f"{name}: {database.describe()}, schema version {database.version}{outcome}"
+
+
+def _start_runtime(registry: DatabaseRegistry, settings: Settings) -> Any:
+    if settings.workflow_workers < 1:
+        log.info("Workflow runtime: disabled (TLDW_WORKFLOW_WORKERS=0)")
+        return None
+    if not _module_present(f"{WORKFLOWS_PACKAGE}.runtime"):
+        log.info("Workflow runtime: not installed")
+        return None
+    runtime_module = importlib.import_module(f"{WORKFLOWS_PACKAGE}.runtime")
+    runtime = runtime_module.WorkflowRuntime(registry, workers=settings.workflow_workers)
+    runtime.start()
+    log.info("Workflow runtime: started with %d worker(s)", settings.workflow_workers)
+    return runtime
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    auth: ApiKeyAuth = app.state.auth
+    registry = DatabaseRegistry(settings)
+    app.state.registry = registry
+    multi_user = settings.auth_mode == "multi_user"
+    users = auth.user_ids if multi_user else [settings.default_user_id]
+    try:
+        opened = registry.open_all(sorted(set(users) | {settings.default_user_id}))
+    except Exception as exc:
+        log.error("cannot open the %s databases: %s", BACKEND_NAMES[registry.kind], exc)
+        registry.close()
+        raise
+    log.info(
+        "Content backend: %s (%s mode, %d user(s))",
+        BACKEND_NAMES[registry.kind],
+        settings.auth_mode,
+        len(users),
+    )
+    for database in opened:
+        log.info("%s", describe_database(registry, database, multi_user))
+    auth.announce()
+    runtime = None
+    try:
+        runtime = _start_runtime(registry, settings)
+        app.state.workflow_runtime = runtime
+        yield
+    finally:
+        if runtime is not None:
+            runtime.stop(timeout=10.0)
+            log.info("Workflow runtime: stopped")
+        registry.close()
+        log.info("Databases closed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI application for *settings* (default: loaded from the environment).
+
+    Raises :class:`ConfigError` for invalid settings or API keys, before anything starts.
+    """
+    settings = settings or load_settings()
+    auth = build_auth(settings)
+    app = FastAPI(
+        title="tldw_server",
+        version="0.1.0",
+        summary="Media, notes, chats, search, analytics and workflows on SQLite or PostgreSQL.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.auth = auth
+    app.state.workflow_runtime = None
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    if _module_present(f"{WORKFLOWS_PACKAGE}.api"):
+        workflows_api = importlib.import_module(f"{WORKFLOWS_PACKAGE}.api")
+        app.include_router(workflows_api.build_router(get_registry, get_user_id))
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    return app
+
+
+# -- command line ------------------------------------------------------------------------
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tldw-server",
+        description="Serve the tldw API (settings: environment, then Config_Files/config.txt).",
+    )
+    parser.add_argument("--host", help="address to listen on (default: TLDW_SERVER_HOST)")
+    parser.add_argument("--port", type=_port, help="port to listen on (default: TLDW_SERVER_PORT)")
+    parser.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """``tldw-server``: serve the API with uvicorn; 2 on a configuration error."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings()
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=args.host or settings.server_host,
+        port=args.port or settings.server_port,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,107 @@
+"""API test fixtures: an app per test (``client``) or per module and backend (``shared_client``).
+
+Every client runs the app's real lifespan (databases opened through the
+registry, on SQLite or on a fresh database of the test PostgreSQL server) and
+authenticates with a known single-user key.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from tldw_Server_API.app.core.config import Settings
+from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
+from tldw_Server_API.app.main import create_app
+from tldw_Server_API.tests.conftest import settings_for
+from tldw_Server_API.tests.postgres_harness import fresh_database
+
+with warnings.catch_warnings():
+    # Starlette warns that its TestClient will move from httpx to httpx2.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+API_KEY = "test-key-0123456789abcdef"
+AUTH = {"X-API-KEY": API_KEY}
+
+
+def with_key(settings: Settings, **extra: object) -> Settings:
+    """*settings* with the test API key and no workflow workers (unless asked)."""
+    values: dict[str, object] = {
+        "single_user_api_key": SecretStr(API_KEY),
+        "workflow_workers": 0,
+    }
+    return settings.model_copy(update=values | extra)
+
+
+@pytest.fixture
+def api_settings(settings: Settings) -> Settings:
+    return with_key(settings)
+
+
+@pytest.fixture
+def client(api_settings: Settings) -> Iterator[TestClient]:
+    """A started app on the parametrised backend, sending the test key on every request."""
+    with TestClient(create_app(api_settings)) as test_client:
+        test_client.headers.update(AUTH)
+        yield test_client
+
+
+@pytest.fixture
+def anonymous(api_settings: Settings) -> Iterator[TestClient]:
+    """A started app whose requests carry no key."""
+    with TestClient(create_app(api_settings)) as test_client:
+        yield test_client
+
+
+USERS = {"alice-key-aaaaaaaaaaaaaaaa": "alice", "bob-key-bbbbbbbbbbbbbbbbbb": "bob"}
+
+
+@pytest.fixture
+def multi_user(settings: Settings, tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
+    """(alice, bob): two clients of one multi-user app, each sending its own key."""
+    keys_file = tmp_path / "api_keys.json"
+    keys_file.write_text(json.dumps(USERS), encoding="utf-8")
+    multi = with_key(settings, auth_mode="multi_user", api_keys_file=keys_file)
+    app = create_app(multi)
+    with TestClient(app) as alice:  # runs the app's lifespan once, for both clients
+        bob = TestClient(app)
+        alice.headers["X-API-KEY"] = "alice-key-aaaaaaaaaaaaaaaa"
+        bob.headers["Authorization"] = "Bearer bob-key-bbbbbbbbbbbbbbbbbb"
+        yield alice, bob
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_client(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server: PgTarget,
+) -> Iterator[TestClient]:
+    """One started app per backend for a whole module (for long tables of cheap requests)."""
+    data_dir = tmp_path_factory.mktemp(f"api-{request.param}") / "Databases"
+
+    def start(settings: Settings) -> Iterator[TestClient]:
+        with TestClient(create_app(with_key(settings)), raise_server_exceptions=False) as c:
+            c.headers.update(AUTH)
+            yield c
+
+    if request.param == "sqlite":
+        yield from start(settings_for("sqlite", data_dir))
+        return
+    with fresh_database(pg_server) as target:
+        yield from start(settings_for("postgresql", data_dir, target))
+
+
+def create_media(client: TestClient, **fields: object) -> dict:
+    body = {"title": "A title", "content": "Some content.", "type": "document"} | fields
+    response = client.post("/api/v1/media", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+MakeMedia = Callable[..., dict]

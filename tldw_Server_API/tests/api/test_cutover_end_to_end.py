@@ -1,0 +1,405 @@
+"""The cut-over story, over a real socket.
+
+1. Start the server (a subprocess) on SQLite; write media with keywords and
+   claims, notes, a character, a chat with messages and a workflow run over
+   HTTP; search.
+2. Stop it; migrate its SQLite files with the migration CLI (a subprocess) into
+   a fresh PostgreSQL database.
+3. Start it again with ``TLDW_CONTENT_DB_BACKEND=postgresql``: its start-up log
+   names PostgreSQL for Media, ChaChaNotes, Analytics and Workflows; every item
+   reads back identical (ids, uuids, versions, timestamps); every search returns
+   the same results; new writes work and take the next ids (sequences resynced).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
+from tldw_Server_API.tests.postgres_harness import fresh_database
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+REPO = Path(__file__).resolve().parents[3]
+KEY = "cutover-test-key-5f2b9c"
+HEADERS = {"X-API-KEY": KEY}
+DATABASES = ("Media", "ChaChaNotes", "Analytics", "Workflows")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The test process's environment without any server or libpq setting, plus *extra*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TLDW_", "PG", "SINGLE_USER"))}
+    env |= {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+        "TLDW_CONFIG_FILE": str(tmp_path / "no-config.txt"),
+        "TLDW_DATA_DIR": str(tmp_path / "Databases"),
+        "SINGLE_USER_API_KEY": KEY,
+        "TLDW_WORKFLOW_WORKERS": "1",
+    }
+    return env | extra
+
+
+@contextmanager
+def server(tmp_path: Path, log_name: str, **extra_env: str) -> Iterator[tuple[httpx.Client, Path]]:
+    """A server subprocess on a free port; yields a client and its log file."""
+    port = free_port()
+    log_path = tmp_path / log_name
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tldw_Server_API.app.main",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=tmp_path,
+            env=clean_env(tmp_path, **extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited: {log_path.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server not up: {log_path.read_text(errors='replace')}")
+            time.sleep(0.1)
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
+            yield client, log_path
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    # uvicorn re-raises SIGTERM after a graceful shutdown, so -SIGTERM is a clean exit too.
+    log_text = log_path.read_text(errors="replace")
+    assert process.returncode in (0, -signal.SIGTERM), log_text
+    assert "Databases closed" in log_text, log_text
+
+
+def ok(response: httpx.Response, code: int = 200) -> Any:
+    assert response.status_code == code, (response.request.url, response.text)
+    return response.json()
+
+
+SEARCHES = [
+    ("/api/v1/media/search", "orbit"),
+    ("/api/v1/media/search", "moon OR tide*"),
+    ("/api/v1/media/search", '"red planet"'),
+    ("/api/v1/media/search", "planet -mars"),
+    ("/api/v1/notes/search", "launch"),
+    ("/api/v1/chats/messages/search", "telescope"),
+    ("/api/v1/claims/search", "gravity"),
+]
+
+
+def populate(client: httpx.Client) -> None:
+    docs = [
+        (
+            "The Moon",
+            "The moon is in orbit around the earth and drives the tides.",
+            ["space", "Moon"],
+        ),
+        ("Mars", "Mars is the red planet. Its orbit is longer than ours.", ["space", "planets"]),
+        ("Jupiter", "A gas giant planet with many moons.", ["planets"]),
+        ("Tides", "Tidal forces come from gravity.", ["ocean"]),
+        ("Gone", "A deleted planet note about orbit.", []),
+    ]
+    for title, content, keywords in docs:
+        ok(
+            client.post(
+                "/api/v1/media",
+                json={
+                    "title": title,
+                    "content": content,
+                    "type": "document",
+                    "keywords": keywords,
+                    "author": "Tester",
+                },
+            ),
+            201,
+        )
+    ok(
+        client.put(
+            "/api/v1/media/2",
+            json={"version": 1, "content": "Mars is the red planet. Its orbit takes 687 days."},
+        )
+    )
+    ok(client.delete("/api/v1/media/5"))
+    ok(
+        client.post(
+            "/api/v1/media/4/claims",
+            json={"claims": [{"claim_text": "Tides are caused by gravity", "confidence": 0.8}]},
+        ),
+        201,
+    )
+    ok(
+        client.post(
+            "/api/v1/notes",
+            json={"title": "Launch plan", "content": "launch at dawn", "keywords": ["work"]},
+        ),
+        201,
+    )
+    ok(client.post("/api/v1/notes", json={"title": "Groceries", "content": "bread"}), 201)
+    character = ok(client.post("/api/v1/characters", json={"name": "Astronomer"}), 201)
+    chat = ok(
+        client.post("/api/v1/chats", json={"title": "Stargazing", "character_id": character["id"]}),
+        201,
+    )
+    for sender, text in [
+        ("user", "Which telescope should I buy?"),
+        ("Astronomer", "A small refractor telescope is a good start."),
+        ("user", "Thanks!"),
+    ]:
+        ok(
+            client.post(
+                f"/api/v1/chats/{chat['id']}/messages", json={"sender": sender, "content": text}
+            ),
+            201,
+        )
+    workflow = ok(
+        client.post(
+            "/api/v1/workflows",
+            json={
+                "name": "greet",
+                "steps": [
+                    {
+                        "id": "s1",
+                        "name": "Log",
+                        "type": "log",
+                        "config": {"message": "hello {{ inputs.who }}"},
+                    }
+                ],
+            },
+        ),
+        201,
+    )
+    run = ok(
+        client.post(
+            f"/api/v1/workflows/{workflow['id']}/run",
+            params={"mode": "sync", "timeout": 20},
+            json={"inputs": {"who": "a"}},
+        )
+    )
+    assert run["run"]["status"] == "succeeded", run
+
+
+def snapshot(client: httpx.Client) -> dict[str, Any]:
+    """Everything a user can read, as JSON (search ranks left out: their scales differ)."""
+    state: dict[str, Any] = {}
+    media = ok(client.get("/api/v1/media", params={"limit": 1000}))
+    state["media_list"] = media
+    for item in media["items"]:
+        i = item["id"]
+        state[f"media/{i}"] = ok(client.get(f"/api/v1/media/{i}"))
+        state[f"media/{i}/versions"] = ok(client.get(f"/api/v1/media/{i}/versions"))
+        state[f"media/{i}/claims"] = ok(client.get(f"/api/v1/media/{i}/claims"))
+    state["media/5"] = client.get("/api/v1/media/5").status_code  # deleted: 404
+    state["keywords"] = ok(client.get("/api/v1/keywords"))
+    notes = ok(client.get("/api/v1/notes", params={"sort": "title"}))
+    state["notes"] = notes
+    for note in notes["items"]:
+        state[f"note/{note['id']}"] = ok(client.get(f"/api/v1/notes/{note['id']}"))
+    state["characters"] = ok(client.get("/api/v1/characters"))
+    chats = ok(client.get("/api/v1/chats"))
+    state["chats"] = chats
+    for chat in chats["items"]:
+        messages = ok(client.get(f"/api/v1/chats/{chat['id']}/messages"))
+        messages["items"].sort(key=lambda m: (m["timestamp"], m["id"]))
+        state[f"chat/{chat['id']}/messages"] = messages
+    runs = ok(client.get("/api/v1/workflows/runs"))
+    state["workflow_runs"] = runs
+    for run in runs["runs"]:
+        state[f"run/{run['run_id']}/steps"] = ok(
+            client.get(f"/api/v1/workflows/runs/{run['run_id']}/steps")
+        )
+    for path, query in SEARCHES:
+        found = ok(client.get(path, params={"q": query}))
+        # Both backends find the same rows and put title hits first; within those groups
+        # the order follows each engine's own rank (bm25 / ts_rank), which may differ.
+        title_hits = [bool(h.get("title_hit")) for h in found["results"]]
+        assert title_hits == sorted(title_hits, reverse=True)
+        for hit in found["results"]:
+            hit.pop("rank")
+        found["results"].sort(key=lambda h: (not h.get("title_hit"), str(h["id"])))
+        state[f"search {path} {query}"] = found
+    return state
+
+
+def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) -> None:
+    data_dir = tmp_path / "Databases"
+
+    # 1. On SQLite.
+    with server(tmp_path, "sqlite.log") as (client, log_path):
+        populate(client)
+        before = snapshot(client)
+        searches_before = ok(client.get("/api/v1/analytics/summary"))["searches"]
+    assert before["media_list"]["total"] == 4 and before["media/5"] == 404
+    assert sorted(h["id"] for h in before["search /api/v1/media/search orbit"]["results"]) == [1, 2]
+    assert "SQLite at" in log_path.read_text()
+
+    # 2. Migrate, with the guide's command.
+    user_dir = data_dir / "user_databases" / "1"
+    with fresh_database(pg_server) as target:
+        pg_env = {
+            "TLDW_CONTENT_DB_BACKEND": "postgresql",
+            "TLDW_PG_HOST": target.host,
+            "TLDW_PG_PORT": str(target.port),
+            "TLDW_PG_DATABASE": target.database,
+            "TLDW_PG_USER": target.user,
+        }
+        migrate_env = clean_env(tmp_path)
+        if target.password is not None:
+            pg_env["TLDW_PG_PASSWORD"] = target.password.get_secret_value()
+            migrate_env["PGPASSWORD"] = target.password.get_secret_value()
+        migration = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tldw_Server_API.app.core.DB_Management.migration_tools",
+                "--content-sqlite",
+                str(user_dir / "Media_DB_v2.db"),
+                "--chacha-sqlite",
+                str(user_dir / "ChaChaNotes.db"),
+                "--analytics-sqlite",
+                str(data_dir / "Analytics.db"),
+                "--workflows-sqlite",
+                str(data_dir / "workflows.db"),
+                "--pg-host",
+                target.host,
+                "--pg-port",
+                str(target.port),
+                "--pg-user",
+                target.user,
+                "--pg-database",
+                target.database,
+                "--create-schema",
+                "--quiet",
+            ],
+            cwd=tmp_path,
+            env=migrate_env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert migration.returncode == 0, migration.stdout + migration.stderr
+
+        # 3. On PostgreSQL.
+        with server(tmp_path, "postgres.log", **pg_env) as (client, log_path):
+            log = log_path.read_text()
+            for name in DATABASES:
+                assert re.search(rf"{name}: PostgreSQL at \S+/{target.database} ", log), log
+            assert "SQLite at" not in log and KEY not in log
+
+            after = snapshot(client)
+            assert after.keys() == before.keys()
+            for key in before:
+                assert after[key] == before[key], key
+
+            # Restored deleted rows come back too.
+            assert ok(client.post("/api/v1/media/5/restore"))["title"] == "Gone"
+
+            # New writes take the next ids: the sequences were resynced.
+            new = ok(
+                client.post(
+                    "/api/v1/media",
+                    json={
+                        "title": "Venus",
+                        "content": "A hot planet in orbit.",
+                        "type": "document",
+                        "keywords": ["space"],
+                    },
+                ),
+                201,
+            )
+            assert new["id"] == 6
+            claim = ok(
+                client.post(
+                    "/api/v1/media/6/claims", json={"claims": [{"claim_text": "Venus is hot"}]}
+                ),
+                201,
+            )
+            assert claim["claims"][0]["id"] == 2
+            version = ok(client.post("/api/v1/media/6/versions", json={"content": "v2"}), 201)
+            assert version["version_number"] == 2
+            character = ok(client.post("/api/v1/characters", json={"name": "Pilot"}), 201)
+            assert character["id"] == 2
+            updated = ok(
+                client.put(
+                    "/api/v1/media/1",
+                    json={"version": before["media/1"]["version"], "title": "The Moon (edited)"},
+                )
+            )
+            assert updated["version"] == before["media/1"]["version"] + 1
+            note = ok(
+                client.post("/api/v1/notes", json={"title": "Orbit notes", "content": "new"}), 201
+            )
+            chat_id = before["chats"]["items"][0]["id"]
+            ok(
+                client.post(
+                    f"/api/v1/chats/{chat_id}/messages",
+                    json={"sender": "user", "content": "Another telescope question"},
+                ),
+                201,
+            )
+
+            found = ok(client.get("/api/v1/media/search", params={"q": "orbit"}))["results"]
+            assert sorted(h["id"] for h in found) == [1, 2, 5, 6]
+            assert [
+                h["id"]
+                for h in ok(client.get("/api/v1/notes/search", params={"q": "orbit"}))["results"]
+            ] == [note["id"]]
+            assert (
+                len(
+                    ok(client.get("/api/v1/chats/messages/search", params={"q": "telescope"}))[
+                        "results"
+                    ]
+                )
+                == 3
+            )
+            # The old search records came along: 7 in the snapshot and 3 above are new.
+            summary = ok(client.get("/api/v1/analytics/summary"))
+            assert summary["searches"] == searches_before + len(SEARCHES) + 3
+            # The workflow runtime runs on PostgreSQL too.
+            workflow_id = before["workflow_runs"]["runs"][0]["workflow_id"]
+            run = ok(
+                client.post(
+                    f"/api/v1/workflows/{workflow_id}/run",
+                    params={"mode": "sync", "timeout": 20},
+                    json={"inputs": {"who": "b"}},
+                )
+            )
+            assert run["run"]["status"] == "succeeded", run
+            health = ok(client.get("/api/v1/health"))
+            assert {d["backend"] for d in health["databases"]} == {"postgresql"}
