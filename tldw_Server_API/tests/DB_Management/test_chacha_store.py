@@ -251,3 +251,12 @@ def test_notes_can_point_at_a_conversation_and_message(chats: ChatStore, notes: 
         "Insight", "from the chat", conversation_id=conversation.id, message_id=message.id
     )
     assert (note.conversation_id, note.message_id) == (conversation.id, message.id)
+
+
+def test_messages_written_within_one_millisecond_list_in_write_order(
+    registry: DatabaseRegistry,
+) -> None:
+    chats = ChatStore(registry.chacha())
+    conversation = chats.create_conversation(title="burst")
+    written = [chats.add_message(conversation.id, "user", f"m{i}").id for i in range(30)]
+    assert [m.id for m in chats.list_messages(conversation.id)] == written

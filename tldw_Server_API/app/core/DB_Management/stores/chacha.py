@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, delete, func, insert, select
@@ -640,12 +640,30 @@ class ChatStore(_ChaChaStore):
                     content=content,
                     image_data=image_data,
                     image_mime_type=image_mime_type,
-                    timestamp=to_instant(timestamp) if timestamp else sync["last_modified"],
+                    timestamp=to_instant(timestamp)
+                    if timestamp
+                    else self._next_message_time(conn, conversation_id, sync["last_modified"]),
                     ranking=ranking,
                     **sync,
                 )
             )
             return self._load_message(conn, key)
+
+    def _next_message_time(self, conn: Connection, conversation_id: str, now: datetime) -> datetime:
+        """*now*, or 1 ms past the conversation's newest message when that is not earlier.
+
+        Messages are listed by timestamp: two written within one millisecond must
+        still come back in the order they were written.
+        """
+        messages = self._table("messages")
+        newest = conn.execute(
+            select(func.max(messages.c.timestamp)).where(
+                messages.c.conversation_id == conversation_id
+            )
+        ).scalar()
+        if newest is not None and to_instant(newest) >= now:
+            return to_instant(newest) + timedelta(milliseconds=1)
+        return now
 
     def get_message(self, message_id: str) -> Message:
         with self.database.begin(write=False) as conn:
