@@ -220,3 +220,16 @@ def test_status_reports_runtime_workers_queue_and_pool(
     assert status["pool"]["configured"] == {"pool_size": 10, "max_overflow": 20, "timeout": 30.0}
     assert status["pool"]["applies"] is (registry.settings.content_db_backend == "postgresql")
     assert "checkedout" in status["pool"]["status"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/workflows/99999999999999999999999",
+        "/api/v1/workflows/runs?workflow_id=99999999999999999999999",
+        "/api/v1/workflows/runs?offset=99999999999999999999",
+        "/api/v1/workflows/0",
+    ],
+)
+def test_out_of_range_ids_and_offsets_are_rejected_with_422(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 422

@@ -22,7 +22,7 @@ everyone when their visibility is not ``private``.
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Response, status
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,11 @@ class Decision(BaseModel):
 
     comment: str | None = Field(default=None, max_length=5000)
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+MAX_ID = 2**63 - 1  # ids are BIGINT on PostgreSQL, 64-bit integers on SQLite
+MAX_OFFSET = 1_000_000_000
+WorkflowIdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _error(exc: Exception) -> HTTPException:
@@ -129,9 +134,9 @@ def build_router(
             str | None,
             Query(alias="status", description="one status, or several comma-separated"),
         ] = None,
-        workflow_id: int | None = None,
+        workflow_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         statuses = None
         if status_filter:
@@ -167,7 +172,7 @@ def build_router(
         run_id: str,
         store: Store,
         user_id: UserId,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> dict[str, Any]:
         try:
@@ -265,7 +270,7 @@ def build_router(
         all_versions: bool = False,
         include_inactive: bool = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         items = store.list_definitions(
             name=name,
@@ -279,7 +284,7 @@ def build_router(
 
     @router.get("/{workflow_id}")
     def get_workflow(
-        workflow_id: int,
+        workflow_id: WorkflowIdPath,
         store: Store,
         user_id: UserId,
     ) -> dict[str, Any]:
@@ -290,7 +295,7 @@ def build_router(
 
     @router.delete("/{workflow_id}")
     def deactivate_workflow(
-        workflow_id: int,
+        workflow_id: WorkflowIdPath,
         store: Store,
         user_id: UserId,
     ) -> dict[str, Any]:
@@ -304,7 +309,7 @@ def build_router(
 
     @router.post("/{workflow_id}/run", status_code=status.HTTP_202_ACCEPTED)
     def run_workflow(
-        workflow_id: int,
+        workflow_id: WorkflowIdPath,
         response: Response,
         store: Store,
         user_id: UserId,
