@@ -38,11 +38,20 @@ def truncate_ms(moment: datetime) -> datetime:
 
 
 def from_epoch(number: float) -> datetime:
-    """An epoch number in seconds, or in milliseconds when it is that large."""
-    seconds = number / 1000 if abs(number) >= _EPOCH_MS_THRESHOLD else number
-    if not _MIN_EPOCH_S <= seconds <= _MAX_EPOCH_S:
+    """An epoch number in seconds, or in milliseconds when it is that large.
+
+    Integers are converted exactly: dividing milliseconds by 1000 in floating
+    point would land some instants a millisecond early once truncated.
+    """
+    milliseconds = abs(number) >= _EPOCH_MS_THRESHOLD
+    seconds = number / 1000 if milliseconds else number
+    if not _MIN_EPOCH_S <= seconds <= _MAX_EPOCH_S + 1:
         raise InstantError(f"epoch value {number!r} is outside years 1-9999")
-    return truncate_ms(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds))
+    delta = timedelta(milliseconds=number) if milliseconds else timedelta(seconds=number)
+    try:
+        return truncate_ms(datetime(1970, 1, 1, tzinfo=UTC) + delta)
+    except OverflowError:
+        raise InstantError(f"epoch value {number!r} is outside years 1-9999") from None
 
 
 def _offset(tz: str | None) -> timedelta:
@@ -57,7 +66,9 @@ def _offset(tz: str | None) -> timedelta:
 def parse_text(text: str) -> datetime:
     """Parse one textual instant; see the module docstring for the accepted forms."""
     stripped = text.strip()
-    if re.fullmatch(r"[+-]?\d+(\.\d+)?", stripped):
+    if re.fullmatch(r"[+-]?\d+", stripped):
+        return from_epoch(int(stripped))
+    if re.fullmatch(r"[+-]?\d+\.\d+", stripped):
         return from_epoch(float(stripped))
     match = _ISO.match(stripped)
     if match is None:

@@ -33,7 +33,9 @@ PASSWORD_WARNING = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tldw_Server_API.app.core.DB_Management.migration_tools",
-        description="Copy SQLite content databases into PostgreSQL: atomic, verified, at COPY speed.",
+        description=(
+            "Copy SQLite content databases into PostgreSQL: atomic, verified, at COPY speed."
+        ),
     )
     sources = parser.add_argument_group("sources (SQLite files)")
     sources.add_argument("--content-sqlite", type=Path, help="the Media database (Media_DB_v2.db)")
@@ -146,6 +148,9 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
     if args.batch_size < 1:
         print("error: --batch-size must be at least 1", file=sys.stderr)
         return UsageError.exit_code
+    if args.dry_run and args.verify_only:
+        print("error: --dry-run and --verify-only exclude each other", file=sys.stderr)
+        return UsageError.exit_code
     try:
         if args.rehearse:
             from .migration.rehearse import rehearse
@@ -153,6 +158,11 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
             result = rehearse(args, environment)
         else:
             sources = sources_from_args(args)
+            if not sources and args.all_users:
+                raise UsageError(
+                    f"nothing to migrate: no SQLite files under {args.data_dir}/user_databases/*/ "
+                    f"or in {args.data_dir}/ (give --data-dir)"
+                )
             if not sources:
                 raise UsageError(
                     "nothing to migrate: give --content-sqlite, --chacha-sqlite, "
@@ -162,6 +172,9 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
     except MigrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was committed", file=sys.stderr)
+        return 130
     return finish(args, result)
 
 

@@ -10,7 +10,7 @@ Type families, by ``format_type`` of the target column:
 =================================  ==========================================
 target type                        accepted source values
 =================================  ==========================================
-smallint, integer, bigint          integers in range; 0/1 booleans as stored
+smallint, integer, bigint          integers in range; 'true'/'false' as 1/0
 double precision, real             integers and reals (NaN, ±inf as stored)
 numeric                            integers, reals, numeric text
 text, varchar, char                text without NUL (or with ``--on-nul=strip``);
@@ -116,6 +116,21 @@ def family_of(data_type: str) -> str:
     return "text"
 
 
+def storage_class(value: Any) -> str:
+    """What SQLite stored, in its own words (``text``, ``blob``, ``real``, ``integer``)."""
+    if isinstance(value, InvalidUtf8):
+        return "text (not valid UTF-8)"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bytes):
+        return "blob"
+    if isinstance(value, float):
+        return "real"
+    if isinstance(value, int):
+        return "integer"
+    return type(value).__name__
+
+
 def _text_of(value: Any, policies: Policies, table: str) -> str:
     if isinstance(value, InvalidUtf8):
         if policies.on_invalid_utf8 == "replace":
@@ -167,9 +182,26 @@ def _int_cast(family: str) -> Converter:
             if value.is_integer() and low <= value <= high:
                 return int(value)
             raise CastProblem(f"real value in a {family} column would be altered")
-        raise CastProblem(f"{type(value).__name__} in an integer column")
+        flag = flag_word(value)
+        if flag is not None:
+            return flag
+        raise CastProblem(f"{storage_class(value)} in an integer column")
 
     return convert
+
+
+def flag_word(value: Any) -> int | None:
+    """1 or 0 for the words hand-edited rows hold in 0/1 flag columns ('true', 'false').
+
+    Some flags are integer columns on the target too (``workflows.is_active``,
+    ``workflow_runs.cancel_requested``); content-schema.md says their rows may
+    hold the words, which mean what 1 and 0 mean.
+    """
+    if isinstance(value, str) and not isinstance(value, InvalidUtf8):
+        word = value.strip().lower()
+        if word in ("true", "false"):
+            return 1 if word == "true" else 0
+    return None
 
 
 def _float_cast(value: Any) -> float:
@@ -178,7 +210,7 @@ def _float_cast(value: Any) -> float:
         if int(as_float) != value:
             raise CastProblem("integer too large to be exact as a double")
         return as_float
-    raise CastProblem(f"{type(value).__name__} in a floating-point column")
+    raise CastProblem(f"{storage_class(value)} in a floating-point column")
 
 
 def _numeric_cast(value: Any) -> Decimal:
@@ -236,7 +268,7 @@ def _bytea_cast(value: Any) -> bytes:
 
 
 def _reject_constant(name: str) -> Any:
-    raise CastProblem(f"JSON text holds {name}, which is not valid JSON")
+    raise ValueError(f"JSON text holds {name}, which is not valid JSON")
 
 
 def _drop_nul(node: Any) -> Any:
@@ -254,8 +286,8 @@ def _json_cast(policies: Policies, table: str) -> Converter:
         text = _strip_nul(_text_of(value, policies, table), policies, table)
         try:
             parsed = json.loads(text, parse_constant=_reject_constant)
-        except CastProblem:
-            raise
+            if "\\u" in text and _has_surrogate(parsed):
+                raise ValueError("a \\u escape names a lone UTF-16 surrogate")
         except ValueError as exc:
             if policies.on_invalid_json == "string":
                 policies.count(table, "invalid_json_as_string")
@@ -269,6 +301,21 @@ def _json_cast(policies: Policies, table: str) -> Converter:
         return text
 
     return convert
+
+
+def _has_surrogate(node: Any) -> bool:
+    """Whether a parsed document holds a lone surrogate, which PostgreSQL's JSON refuses."""
+    if isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(node, list):
+        return any(_has_surrogate(v) for v in node)
+    if isinstance(node, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in node.items())
+    return False
 
 
 def _has_nul(node: Any) -> bool:

@@ -18,7 +18,7 @@ from typing import Literal
 from .casts import CastProblem, InvalidUtf8, Policies, cast_for
 from .errors import ValueProblem, short_repr
 from .plan import DatabasePlan, TablePlan
-from .source import quote_sqlite
+from .source import quote_sqlite, tolerant_text
 
 OrphanPolicy = Literal["error", "skip", "null"]
 MAX_LISTED = 200
@@ -80,7 +80,8 @@ def find_orphans(
     """Rows whose foreign key names no parent row; apply *policy* to them.
 
     With ``skip``, skipping a row can orphan its own children, so the search
-    repeats until nothing new is found.
+    repeats until nothing new is found. ``null`` cannot clear a reference the
+    target declares NOT NULL: such rows are reported, naming ``skip`` instead.
     """
     problems: list[ValueProblem] = []
     changed = True
@@ -88,7 +89,8 @@ def find_orphans(
         changed = False
         for child in plan.tables:
             for parent, child_cols, parent_cols, constraint in _fk_pairs(plan, child):
-                for rowid, values in _orphans(
+                required = _required(child, child_cols)
+                for rowid, key, values in _orphans(
                     conn, child, parent, child_cols, parent_cols, exclusions
                 ):
                     if policy == "skip":
@@ -96,29 +98,44 @@ def find_orphans(
                             exclusions.skipped.setdefault(child.name, set()).add(rowid)
                             changed = True
                         continue
-                    if policy == "null":
+                    if policy == "null" and not required:
                         nulled = exclusions.nulled.setdefault(child.name, {})
                         nulled.setdefault(rowid, set()).update(child_cols)
                         continue
+                    shown = short_repr(values[0] if len(values) == 1 else values)
+                    if policy == "null":
+                        advice = (
+                            f"--on-orphan=null cannot clear it: {child.target.display} declares "
+                            f"{', '.join(required)} NOT NULL; use --on-orphan=skip"
+                        )
+                    else:
+                        advice = "use --on-orphan=skip or null"
                     problems.append(
                         ValueProblem(
                             file=str(plan.source.path),
                             table=child.source.name,
-                            key=f"rowid={rowid}",
+                            key=_key_text(child, key),
                             column=", ".join(child_cols),
-                            value=short_repr(values),
+                            value=shown,
                             problem=(
                                 f"orphaned reference: no {parent.source.name} row has "
-                                f"{', '.join(parent_cols)} = {short_repr(values)} "
-                                f"(constraint {constraint}; use --on-orphan=skip or null)"
+                                f"{', '.join(parent_cols)} = {shown} "
+                                f"(constraint {constraint}; {advice})"
                             ),
                         )
                     )
                     if len(problems) >= MAX_LISTED:
                         return problems
-            if policy == "error":
-                changed = False
     return problems
+
+
+def _required(child: TablePlan, child_cols: list[str]) -> list[str]:
+    """The columns among *child_cols* the target declares NOT NULL."""
+    return [
+        source
+        for source, target in zip(child.source_columns, child.target_columns, strict=True)
+        if source in child_cols and target.not_null
+    ]
 
 
 def _orphans(
@@ -128,34 +145,37 @@ def _orphans(
     child_cols: list[str],
     parent_cols: list[str],
     exclusions: Exclusions,
-) -> Iterator[tuple[int, tuple]]:
+) -> Iterator[tuple[int, tuple, tuple]]:
+    """(rowid, key, referencing values) of every child row whose parent is missing or skipped."""
     c_tbl, p_tbl = quote_sqlite(child.source.name), quote_sqlite(parent.source.name)
     not_null = " AND ".join(f"c.{quote_sqlite(col)} IS NOT NULL" for col in child_cols)
     match = " AND ".join(
         f"p.{quote_sqlite(pc)} = c.{quote_sqlite(cc)}"
         for cc, pc in zip(child_cols, parent_cols, strict=True)
     )
+    keys = child.key_columns
+    key_cols = ", ".join(f"c.{quote_sqlite(k)}" for k in keys)
     select_cols = ", ".join(f"c.{quote_sqlite(col)}" for col in child_cols)
+    head = f"SELECT c.rowid, {key_cols}, {select_cols}"
     sql = (
-        f"SELECT c.rowid, {select_cols}, "
-        f"(SELECT group_concat(p.rowid) FROM {p_tbl} p WHERE {match}) "
-        f"FROM {c_tbl} c WHERE {not_null} AND NOT EXISTS "
+        f"{head}, NULL FROM {c_tbl} c WHERE {not_null} AND NOT EXISTS "
         f"(SELECT 1 FROM {p_tbl} p WHERE {match})"
     )
     skipped_parents = exclusions.skipped.get(parent.name, set())
     if skipped_parents:
         # Parents removed by the skip policy count as missing.
         sql = (
-            f"SELECT c.rowid, {select_cols}, (SELECT group_concat(p.rowid) FROM {p_tbl} p "
-            f"WHERE {match}) FROM {c_tbl} c WHERE {not_null}"
+            f"{head}, (SELECT group_concat(p.rowid) FROM {p_tbl} p WHERE {match}) "
+            f"FROM {c_tbl} c WHERE {not_null}"
         )
     for row in conn.execute(sql):
-        rowid, values, parents = row[0], tuple(row[1:-1]), row[-1]
+        rowid, parents = row[0], row[-1]
+        key, values = tuple(row[1 : 1 + len(keys)]), tuple(row[1 + len(keys) : -1])
         if parents:
             alive = [int(r) for r in str(parents).split(",") if int(r) not in skipped_parents]
             if alive:
                 continue
-        yield int(rowid), values
+        yield int(rowid), key, values
 
 
 def find_duplicates(conn: sqlite3.Connection, plan: DatabasePlan) -> list[ValueProblem]:
@@ -168,19 +188,27 @@ def find_duplicates(conn: sqlite3.Connection, plan: DatabasePlan) -> list[ValueP
                 continue
             cols = [quote_sqlite(c) for c in source_cols if c]
             keyed = [f"lower({c})" if nocase else c for c in cols]
+            keys = table.key_columns
+            key_sql = " || ', ' || ".join(f"quote({quote_sqlite(k)})" for k in keys)
+            if len(keys) > 1:
+                key_sql = f"'(' || {key_sql} || ')'"
             sql = (
-                f"SELECT {', '.join(cols)}, count(*) FROM {quote_sqlite(table.source.name)} "
+                f"SELECT {', '.join(cols)}, group_concat({key_sql}, ', ') "
+                f"FROM {quote_sqlite(table.source.name)} "
                 f"WHERE {' AND '.join(f'{c} IS NOT NULL' for c in cols)} "
                 f"GROUP BY {', '.join(keyed)} HAVING count(*) > 1 LIMIT 20"
             )
+            key_names = ", ".join(keys)
+            key_names = key_names if len(keys) == 1 else f"({key_names})"
             for row in conn.execute(sql):
+                values = tuple(row[:-1])
                 problems.append(
                     ValueProblem(
                         file=str(plan.source.path),
                         table=table.source.name,
-                        key=f"{row[-1]} rows",
+                        key=f"{key_names} in ({row[-1]})",
                         column=", ".join(c for c in source_cols if c),
-                        value=short_repr(tuple(row[:-1])),
+                        value=short_repr(values[0] if len(values) == 1 else values),
                         problem=f"duplicate under the target's unique rule {name}",
                     )
                 )
@@ -227,20 +255,13 @@ def find_nulls(conn: sqlite3.Connection, plan: DatabasePlan) -> list[ValueProble
     return problems
 
 
-def _tolerant_text(data: bytes) -> str | InvalidUtf8:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return InvalidUtf8(data)
-
-
 def scan_values(
     conn: sqlite3.Connection, plan: DatabasePlan, table: TablePlan, policies: Policies
 ) -> Iterator[ValueProblem]:
     """Convert every value of *table* with the strict casts; yield each one that fails."""
     strict = [cast_for(c.data_type, Policies(), table.name) for c in table.target_columns]
     previous = conn.text_factory
-    conn.text_factory = _tolerant_text  # type: ignore[assignment]
+    conn.text_factory = tolerant_text  # type: ignore[assignment]
     try:
         keys = table.key_columns
         cols = ", ".join(quote_sqlite(c) for c in table.source_columns)

@@ -36,7 +36,15 @@ from .check import Exclusions, scan_values
 from .errors import SourceDefect, ValueProblem, VerificationFailed, short_repr
 from .plan import DatabasePlan, TablePlan
 from .source import quote_sqlite
-from .verify import Checksum, families_of, python_row, target_checksum, target_rows_by_key
+from .verify import (
+    SEPARATOR,
+    Checksum,
+    families_of,
+    key_order,
+    python_row,
+    target_checksum,
+    target_rows_by_key,
+)
 
 Progress = Callable[[str, int, int], None]
 _COPY_CONTEXT = re.compile(
@@ -125,15 +133,20 @@ def _truncate(conn: psycopg.Connection, plan: DatabasePlan, namespace_tables: di
     )
     if plan.tables:
         names = ", ".join(t.target.qualified for t in plan.tables)
-        conn.execute(f"TRUNCATE {names} CASCADE")
+        # RESTART IDENTITY gives each owned sequence a new relfilenode in this transaction, so
+        # the setval() of step 5 is rolled back with everything else (a bare setval is not).
+        conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     return reached
 
 
-def _source_rows(source: sqlite3.Connection, table: TablePlan) -> Iterator[tuple[Any, ...]]:
+def _source_rows(
+    source: sqlite3.Connection, table: TablePlan, order_by: str | None = None
+) -> Iterator[tuple[Any, ...]]:
     rowid = "rowid" if table.source.has_rowid else "NULL"
     cols = ", ".join(quote_sqlite(c) for c in table.source_columns)
     cursor = source.execute(
-        f"SELECT {rowid}, {cols} FROM {quote_sqlite(table.source.name)} ORDER BY {table.order_by}"
+        f"SELECT {rowid}, {cols} FROM {quote_sqlite(table.source.name)} "
+        f"ORDER BY {order_by or table.order_by}"
     )
     while True:
         batch = cursor.fetchmany(2000)
@@ -142,12 +155,39 @@ def _source_rows(source: sqlite3.Connection, table: TablePlan) -> Iterator[tuple
         yield from batch
 
 
+def copied_rows(
+    source: sqlite3.Connection,
+    table: TablePlan,
+    exclusions: Exclusions,
+    order_by: str | None = None,
+) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    """(rowid, source values) of every row a load copies, after the orphan policy.
+
+    Rows ``--on-orphan=skip`` removed are left out and references
+    ``--on-orphan=null`` cleared are ``None``: the load, the checksum of
+    ``--verify-only`` and the search for a first difference all see the same rows.
+    """
+    nulled = exclusions.nulled.get(table.name, {})
+    null_positions = {
+        rowid: {table.source_columns.index(c) for c in cols} for rowid, cols in nulled.items()
+    }
+    for raw in _source_rows(source, table, order_by):
+        rowid, values = raw[0], raw[1:]
+        if exclusions.is_skipped(table.name, rowid):
+            continue
+        if rowid in null_positions:
+            positions = null_positions[rowid]
+            values = tuple(None if i in positions else v for i, v in enumerate(values))
+        yield rowid, values
+
+
 def _copy_table(
     conn: psycopg.Connection,
     source: sqlite3.Connection,
     plan: DatabasePlan,
     table: TablePlan,
     exclusions: Exclusions,
+    policies: Policies,
     batch_size: int,
     progress: Progress | None,
 ) -> tuple[int, Checksum]:
@@ -155,41 +195,37 @@ def _copy_table(
     columns = ", ".join(_q(c.name) for c in table.target_columns)
     casts = table.casts
     families = families_of(table)
-    nulled = exclusions.nulled.get(table.name, {})
-    null_positions = {
-        rowid: {table.source_columns.index(c) for c in cols} for rowid, cols in nulled.items()
-    }
     checksum = Checksum()
     copied = 0
+    name = table.target.display
     with conn.cursor() as cursor:
         copy_sql = f"COPY {table.target.qualified} ({columns}) FROM STDIN WITH (FREEZE)"
         with cursor.copy(copy_sql) as copy:
-            for raw in _source_rows(source, table):
-                rowid, values = raw[0], raw[1:]
-                if exclusions.is_skipped(table.name, rowid):
-                    continue
-                if rowid in null_positions:
-                    values = tuple(
-                        None if i in null_positions[rowid] else v for i, v in enumerate(values)
-                    )
+            for rowid, values in copied_rows(source, table, exclusions):
                 try:
                     row = tuple(cast(v) for cast, v in zip(casts, values, strict=True))
                 except CastProblem as exc:
-                    raise _defect(plan, table, source, rowid, exc) from None
+                    raise _defect(plan, table, source, rowid, exc, policies) from None
                 copy.write_row(row)
                 checksum.add(python_row(families, values))
                 copied += 1
                 if progress is not None and copied % batch_size == 0:
-                    progress(table.name, copied, table.source.row_count)
+                    progress(name, copied, table.source.row_count)
     if progress is not None:
-        progress(table.name, copied, table.source.row_count)
+        progress(name, copied, table.source.row_count)
     return copied, checksum
 
 
 def _defect(
-    plan: DatabasePlan, table: TablePlan, source: sqlite3.Connection, rowid: Any, exc: Exception
+    plan: DatabasePlan,
+    table: TablePlan,
+    source: sqlite3.Connection,
+    rowid: Any,
+    exc: Exception,
+    policies: Policies,
 ) -> SourceDefect:
-    problems = list(scan_values(source, plan, table, Policies()))
+    """Every bad value of *table* (not only the first), as the policies in force see them."""
+    problems = list(scan_values(source, plan, table, policies))
     if not problems:
         problems = [
             ValueProblem(
@@ -205,18 +241,24 @@ def _defect(
 
 
 def _map_copy_error(
-    exc: psycopg.Error, plan: DatabasePlan, table: TablePlan, source: sqlite3.Connection
+    exc: psycopg.Error,
+    plan: DatabasePlan,
+    table: TablePlan,
+    source: sqlite3.Connection,
+    exclusions: Exclusions,
+    policies: Policies,
 ) -> SourceDefect:
     """Turn PostgreSQL's refusal of a COPY row into the source row, column and value."""
     context = (exc.diag.context or "") if exc.diag else ""
     match = _COPY_CONTEXT.search(context)
     message = (exc.diag.message_primary if exc.diag else None) or str(exc).splitlines()[0]
-    problems = list(scan_values(source, plan, table, Policies()))
+    problems = list(scan_values(source, plan, table, policies))
     if problems:
         return SourceDefect(problems[:200], total=len(problems))
-    key, column, value = "?", (match["column"] if match else "?") or "?", "?"
+    column = (match["column"] if match else None) or _constraint_column(exc, table) or "?"
+    key, value = "?", "?"
     if match:
-        key, value = _row_at(source, table, int(match["line"]), column)
+        key, value = _row_at(source, table, exclusions, int(match["line"]), column)
     return SourceDefect(
         [
             ValueProblem(
@@ -231,28 +273,37 @@ def _map_copy_error(
     )
 
 
+def _constraint_column(exc: psycopg.Error, table: TablePlan) -> str | None:
+    """The (first) target column of the constraint PostgreSQL names, e.g. a CHECK."""
+    name = exc.diag.constraint_name if exc.diag else None
+    for constraint in table.target.constraints:
+        if constraint.name == name and constraint.columns:
+            return constraint.columns[0]
+    return None
+
+
 def _row_at(
-    source: sqlite3.Connection, table: TablePlan, line: int, column: str
+    source: sqlite3.Connection,
+    table: TablePlan,
+    exclusions: Exclusions,
+    line: int,
+    column: str,
 ) -> tuple[str, str]:
-    keys = ", ".join(quote_sqlite(k) for k in table.key_columns)
-    source_col = next(
-        (
-            s
-            for s, t in zip(table.source_columns, table.target_columns, strict=True)
-            if t.name == column
-        ),
-        None,
-    )
-    shown = quote_sqlite(source_col) if source_col else "NULL"
-    row = source.execute(
-        f"SELECT {keys}, {shown} FROM {quote_sqlite(table.source.name)} "
-        f"ORDER BY {table.order_by} LIMIT 1 OFFSET ?",
-        (line - 1,),
-    ).fetchone()
-    if row is None:
-        return "?", "?"
-    key = ", ".join(f"{k}={v!r}" for k, v in zip(table.key_columns, row[:-1], strict=False))
-    return key, short_repr(row[-1])
+    """The key and *column* value of the *line*-th row the load copied (1-based)."""
+    position = next((i for i, t in enumerate(table.target_columns) if t.name == column), None)
+    for number, (rowid, values) in enumerate(copied_rows(source, table, exclusions), 1):
+        if number < line:
+            continue
+        keys = table.key_columns
+        if all(k in table.source_columns for k in keys):
+            key_values = [values[table.source_columns.index(k)] for k in keys]
+            key = ", ".join(f"{k}={v!r}" for k, v in zip(keys, key_values, strict=True))
+        else:
+            key = f"rowid={rowid}"
+        if position is not None:
+            return key, short_repr(values[position])
+        return key, short_repr(values)
+    return "?", "?"
 
 
 def _map_constraint_error(exc: psycopg.Error, plan: DatabasePlan) -> SourceDefect:
@@ -310,12 +361,10 @@ def load_database(
         table_started = time.perf_counter()
         try:
             copied, checksum = _copy_table(
-                conn, source, plan, table, exclusions, batch_size, progress
+                conn, source, plan, table, exclusions, policies, batch_size, progress
             )
-        except psycopg.errors.DataError as exc:
-            raise _map_copy_error(exc, plan, table, source) from None
-        except psycopg.errors.IntegrityError as exc:
-            raise _map_copy_error(exc, plan, table, source) from None
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            raise _map_copy_error(exc, plan, table, source, exclusions, policies) from None
         checksums[table.name] = checksum
         result = TableResult(
             source=table.source.name,
@@ -335,7 +384,7 @@ def load_database(
         conn.execute(statement)
     for table in plan.tables:
         conn.execute(f"ANALYZE {table.target.qualified}")
-    verify_tables(conn, source, plan, results, checksums)
+    verify_tables(conn, source, plan, results, checksums, exclusions)
     return LoadResult(results, statements, cleared, time.perf_counter() - started)
 
 
@@ -345,6 +394,7 @@ def verify_tables(
     plan: DatabasePlan,
     results: list[TableResult],
     checksums: dict[str, Checksum],
+    exclusions: Exclusions,
 ) -> None:
     """Compare each table's target checksum with its source checksum; raise on the first miss."""
     for table, result in zip(plan.tables, results, strict=True):
@@ -355,7 +405,7 @@ def verify_tables(
         result.verified = expected.rows == actual.rows and expected.total == actual.total
     for table, result in zip(plan.tables, results, strict=True):
         if not result.verified:
-            where = first_difference(conn, source, table) or "no single row differs"
+            where = first_difference(conn, source, table, exclusions) or "no single row differs"
             raise VerificationFailed(
                 f"verification failed for {result.target}: source {result.copied_rows} rows, "
                 f"target {result.target_rows} rows; first difference: {where}",
@@ -369,36 +419,79 @@ def source_checksum(
     """The checksum of *table*'s source rows as a load would copy them (for --verify-only)."""
     families = families_of(table)
     checksum = Checksum()
-    for raw in _source_rows(source, table):
-        rowid, values = raw[0], raw[1:]
-        if exclusions.is_skipped(table.name, rowid):
-            continue
+    for _, values in copied_rows(source, table, exclusions):
         checksum.add(python_row(families, values))
     return checksum
 
 
 def first_difference(
-    conn: psycopg.Connection, source: sqlite3.Connection, table: TablePlan
+    conn: psycopg.Connection,
+    source: sqlite3.Connection,
+    table: TablePlan,
+    exclusions: Exclusions | None = None,
 ) -> str | None:
-    """The key of the first row that differs between the two sides, in key order."""
+    """The key (and column) of the first row that differs between the two sides, in key order.
+
+    Runs inside a transaction (the target side is read through a server-side cursor).
+    """
+    exclusions = exclusions or Exclusions()
+    order = ", ".join(quote_sqlite(k) for k in table.key_columns)
+    target_rows = target_rows_by_key(conn, table)
+    try:
+        return _first_difference(
+            table, copied_rows(source, table, exclusions, order_by=order), target_rows
+        )
+    finally:
+        target_rows.close()  # the server-side cursor, before the transaction ends
+
+
+def _first_difference(
+    table: TablePlan,
+    source_rows: Iterator[tuple[Any, tuple[Any, ...]]],
+    target_rows: Iterator[tuple[tuple[Any, ...], str]],
+) -> str | None:
     families = families_of(table)
     keys = table.key_columns
-    cols = ", ".join(quote_sqlite(c) for c in table.source_columns)
-    key_sql = ", ".join(quote_sqlite(k) for k in keys)
-    source_rows = source.execute(
-        f"SELECT {key_sql}, {cols} FROM {quote_sqlite(table.source.name)} ORDER BY {key_sql}"
-    )
-    target_rows = target_rows_by_key(conn, table)
-    for src in source_rows:
-        src_key = "|".join(str(v) for v in src[: len(keys)])
-        tgt = next(target_rows, None)
+    positions = [table.source_columns.index(k) for k in keys]
+    tgt = next(target_rows, None)
+    for _, values in source_rows:
+        key_values = tuple(values[i] for i in positions)
+        shown = ", ".join(f"{k}={v!r}" for k, v in zip(keys, key_values, strict=True))
         if tgt is None:
-            return f"{table.source.name} row {src_key} is missing from {table.target.display}"
-        if tgt[0] != src_key:
-            return f"{table.source.name} row {src_key} (target has {tgt[0]} in its place)"
-        if tgt[1] != python_row(families, src[len(keys) :]):
-            return f"{table.source.name} row {src_key} differs"
-    extra = next(target_rows, None)
-    if extra is not None:
-        return f"{table.target.display} has an extra row {extra[0]}"
+            return f"{table.source.name} row {shown} is missing from {table.target.display}"
+        if not _same_key(key_values, tgt[0]):
+            try:
+                target_first = key_order(tgt[0]) < key_order(key_values)
+            except TypeError:
+                return f"{table.source.name} row {shown} (target has {tgt[0]!r} in its place)"
+            if target_first:
+                return f"{table.target.display} has an extra row {_shown(keys, tgt[0])}"
+            return f"{table.source.name} row {shown} is missing from {table.target.display}"
+        expected = python_row(families, values)
+        if tgt[1] != expected:
+            columns = _columns_differing(table, expected, tgt[1])
+            return f"{table.source.name} row {shown} differs{columns}"
+        tgt = next(target_rows, None)
+    if tgt is not None:
+        return f"{table.target.display} has an extra row {_shown(keys, tgt[0])}"
     return None
+
+
+def _same_key(source: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
+    return [str(v) for v in source] == [str(v) for v in target]
+
+
+def _shown(keys: list[str], values: tuple[Any, ...]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in zip(keys, values, strict=True))
+
+
+def _columns_differing(table: TablePlan, expected: str, actual: str) -> str:
+    source_parts, target_parts = expected.split(SEPARATOR), actual.split(SEPARATOR)
+    if len(source_parts) != len(target_parts) or len(source_parts) != len(table.source_columns):
+        return ""
+    names = [
+        name
+        for name, a, b in zip(table.source_columns, source_parts, target_parts, strict=True)
+        if a != b
+    ]
+    return f" in column(s) {', '.join(names)}" if names else ""

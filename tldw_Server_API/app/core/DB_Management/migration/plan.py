@@ -96,8 +96,9 @@ def plan_database(
     if missing:
         raise TargetNotReady(
             f"{source.path}: table(s) {', '.join(sorted(missing))} have no counterpart in "
-            f"PostgreSQL schema {namespace}; pass --skip-table to leave them out, or "
-            "--create-schema to create them from the source"
+            f"PostgreSQL schema {namespace} (is this file the {label} database, and is the "
+            "schema up to date? `python -m tldw_Server_API.app.core.DB_Management.init_db` "
+            "upgrades it); pass --skip-table to leave them out"
         )
     return DatabasePlan(label, source, namespace, _dependency_order(plans), skipped)
 

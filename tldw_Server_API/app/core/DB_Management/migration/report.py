@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -71,9 +72,11 @@ def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None
     """The row-count summary per table, SQLite beside PostgreSQL, per database."""
     out = stream or sys.stdout
     console = Console(file=out, highlight=False, width=None if out.isatty() else 160)
-    console.print(f"Target: {result.target}")
+    console.print(f"Target: {escape(result.target)}")
     for db in result.databases:
-        table = Table(title=f"{db.label}: {db.source_file} → schema {db.namespace} [{db.status}]")
+        table = Table(
+            title=escape(f"{db.label}: {db.source_file} → schema {db.namespace} [{db.status}]")
+        )
         for heading in (
             "SQLite table",
             "PostgreSQL table",
@@ -87,21 +90,29 @@ def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None
             changes = ", ".join(f"{k}={v}" for k, v in t.policy_changes.items()) or "-"
             verified = "yes" if t.verified else ("-" if db.status == "checked" else "NO")
             target_rows = str(t.target_rows) if db.status != "checked" else "-"
-            table.add_row(t.source, t.target, str(t.source_rows), target_rows, verified, changes)
+            cells = (t.source, t.target, str(t.source_rows), target_rows, verified, changes)
+            table.add_row(*(escape(c) for c in cells))
         console.print(table)
         derived = sorted(n for n, why in db.skipped.items() if "rebuilt on the target" in why)
+        virtual = [n for n in derived if db.skipped[n].startswith("virtual")]
         if derived:
+            shadows = len(derived) - len(virtual)
             console.print(
-                f"  skipped {len(derived)} full-text tables (rebuilt on the target): "
-                + ", ".join(n for n in derived if db.skipped[n].startswith("virtual"))
+                escape(
+                    f"  skipped {len(virtual)} full-text tables and their {shadows} shadow "
+                    f"tables (rebuilt on the target): {', '.join(virtual)}"
+                )
             )
         for name, why in sorted(db.skipped.items()):
             if name not in derived:
-                console.print(f"  skipped {name}: {why}")
+                console.print(escape(f"  skipped {name}: {why}"))
         for name in db.cleared_outside_plan:
-            console.print(f"  also cleared (references migrated tables): {name}")
+            console.print(escape(f"  also cleared (references migrated tables): {name}"))
         if db.error:
-            console.print(f"[bold red]error[/]: {db.error}")
+            # The problems themselves are listed once, after the summary.
+            shown = db.error.splitlines()[0] if db.problems else db.error
+            label = "error" if db.exit_code else "note"
+            console.print(f"[bold red]{label}[/]: {escape(shown)}")
 
 
 class ProgressReporter:

@@ -28,10 +28,18 @@ from .errors import (
     MigrationError,
     SourceDefect,
     TargetNotReady,
+    UsageError,
     ValueProblem,
     VerificationFailed,
 )
-from .load import LoadResult, TableResult, load_database, setval_statements, source_checksum
+from .load import (
+    LoadResult,
+    TableResult,
+    first_difference,
+    load_database,
+    setval_statements,
+    source_checksum,
+)
 from .plan import DatabasePlan, plan_database
 from .source import open_source, read_catalog
 from .target import read_target, schema_exists
@@ -136,17 +144,36 @@ def _create_schema(target: PgTarget, source: SourceFile) -> None:
 
 
 def _prepare_target(conn: psycopg.Connection, options: MigrationOptions, source: SourceFile) -> str:
+    """The target schema of *source*, created first when --create-schema allows it.
+
+    ``--dry-run`` and ``--verify-only`` write nothing, so they never create one.
+    """
     namespace = pg_namespace(SCHEMAS[source.kind], source.user_id or "1")
-    if not schema_exists(conn, namespace):
-        if not options.create_schema:
+    if schema_exists(conn, namespace):
+        return namespace
+    read_only = options.dry_run or options.verify_only
+    if options.create_schema and not read_only:
+        try:
+            _create_schema(options.target, source)
+        except Exception as exc:  # the schema code's own errors, e.g. a missing privilege
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise TargetNotReady(
-                f"PostgreSQL schema {namespace} does not exist in {options.target.describe()}. "
-                "Create it first: start the server once with TLDW_CONTENT_DB_BACKEND=postgresql, "
-                "or run `python -m tldw_Server_API.app.core.DB_Management.init_db`, "
-                "or pass --create-schema"
-            )
-        _create_schema(options.target, source)
-    return namespace
+                f"could not create PostgreSQL schema {namespace} in "
+                f"{options.target.describe()}: {redact(first, options.target)}"
+            ) from None
+        return namespace
+    how = (
+        "start the server once with TLDW_CONTENT_DB_BACKEND=postgresql, "
+        "or run `python -m tldw_Server_API.app.core.DB_Management.init_db`, "
+        "or pass --create-schema"
+    )
+    if read_only:
+        mode = "--dry-run" if options.dry_run else "--verify-only"
+        how += f" (without {mode}, which writes nothing)"
+    raise TargetNotReady(
+        f"PostgreSQL schema {namespace} does not exist in {options.target.describe()}. "
+        f"Create it first: {how}"
+    )
 
 
 def _plan(
@@ -197,15 +224,21 @@ def migrate_one(
     options: MigrationOptions,
     source: SourceFile,
     progress: Progress | None = None,
+    result: DatabaseResult | None = None,
 ) -> DatabaseResult:
-    """Migrate (or check, or verify) one source file into its target schema."""
+    """Migrate (or check, or verify) one source file into its target schema.
+
+    Runs in a transaction of its own, or in a savepoint of the caller's: a
+    failure leaves the target as it was and is recorded in the result.
+    """
     started = time.perf_counter()
     namespace = pg_namespace(SCHEMAS[source.kind], source.user_id or "1")
-    result = DatabaseResult(source.label, str(source.path), namespace)
-    sqlite_conn = open_source(source.path)
+    result = result or DatabaseResult(source.label, str(source.path), namespace)
     policies = _policies(options)
     exclusions = Exclusions()
+    sqlite_conn: sqlite3.Connection | None = None
     try:
+        sqlite_conn = open_source(source.path)
         namespace = _prepare_target(conn, options, source)
         with conn.transaction():
             plan, targets = _plan(conn, sqlite_conn, options, source, namespace, policies)
@@ -229,10 +262,20 @@ def migrate_one(
                 result.tables = _verify_only(conn, sqlite_conn, plan, exclusions)
                 result.setval = setval_statements(conn, plan)
                 result.status = "verified"
-                if not all(t.verified for t in result.tables):
+                failed = [
+                    (t, r)
+                    for t, r in zip(plan.tables, result.tables, strict=True)
+                    if not r.verified
+                ]
+                if failed:
+                    details = "; ".join(
+                        f"{r.target} (source {r.copied_rows} rows, target {r.target_rows} rows; "
+                        "first difference: "
+                        f"{first_difference(conn, sqlite_conn, t, exclusions) or 'none found'})"
+                        for t, r in failed
+                    )
                     raise VerificationFailed(
-                        f"{source.label}: target differs from {source.path} in "
-                        + ", ".join(t.target for t in result.tables if not t.verified),
+                        f"{source.label}: target differs from {source.path} in {details}",
                         result.tables,
                     )
                 return result
@@ -251,17 +294,22 @@ def migrate_one(
             result.cleared_outside_plan = loaded.cleared_outside_plan
             result.status = "migrated"
     except MigrationError as exc:
-        result.status = "failed"
-        result.error = redact(str(exc), options.target)
-        result.exit_code = exc.exit_code
-        if isinstance(exc, SourceDefect):
-            result.problems = exc.problems
-        if isinstance(exc, VerificationFailed) and exc.tables:
-            result.tables = exc.tables
+        _record_failure(result, exc, options)
     finally:
-        sqlite_conn.close()
+        if sqlite_conn is not None:
+            sqlite_conn.close()
         result.seconds = time.perf_counter() - started
     return result
+
+
+def _record_failure(result: DatabaseResult, exc: MigrationError, options: MigrationOptions) -> None:
+    result.status = "failed"
+    result.error = redact(str(exc), options.target)
+    result.exit_code = exc.exit_code
+    if isinstance(exc, SourceDefect):
+        result.problems = exc.problems
+    if isinstance(exc, VerificationFailed) and exc.tables:
+        result.tables = exc.tables
 
 
 def _verify_only(
@@ -289,13 +337,97 @@ def _verify_only(
     return results
 
 
+class _RollBack(Exception):
+    """Leaves the run's transaction: one database failed, so none is kept."""
+
+
+def _check_skip_names(options: MigrationOptions) -> None:
+    """Every --skip-table must name a table of some source: a typo must not go unnoticed."""
+    if not options.skip_tables:
+        return
+    known: set[str] = set()
+    for source in options.sources:
+        if not source.path.exists():
+            continue  # reported, with its path, when the file is opened
+        conn = open_source(source.path)
+        try:
+            renames = SCHEMAS[source.kind].legacy_table_names
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+                known |= {str(name).lower(), renames.get(str(name).lower(), str(name).lower())}
+        finally:
+            conn.close()
+    unknown = sorted(s for s in options.skip_tables if s.lower() not in known)
+    if unknown:
+        raise UsageError(
+            f"--skip-table {', '.join(unknown)}: no such table in "
+            + ", ".join(str(s.path) for s in options.sources)
+        )
+
+
 def migrate(options: MigrationOptions, progress: Progress | None = None) -> MigrationResult:
-    """Migrate every source of *options*; each database in its own transaction."""
-    result = MigrationResult(target=options.target.describe(), databases=[])
+    """Migrate every source of *options*, all or nothing.
+
+    Every target schema is made ready first (``--create-schema``); then all the
+    databases load in one PostgreSQL transaction, each in a savepoint of it. If
+    any database fails, the transaction is rolled back and the target is left
+    exactly as it was, the databases loaded before the failure included.
+    ``--dry-run`` and ``--verify-only`` write nothing and go through every
+    database, so that one run reports every problem.
+    """
+    _check_skip_names(options)
     conn = connect(options.target)
     try:
-        for source in options.sources:
-            result.databases.append(migrate_one(conn, options, source, progress))
+        return _migrate(conn, options, progress)
+    except psycopg.OperationalError as exc:
+        # The server went away mid-run: its transaction died with the connection.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConnectionFailed(
+            f"lost the connection to {options.target.describe()} "
+            f"({redact(first, options.target)}); nothing was committed"
+        ) from None
     finally:
         conn.close()
+
+
+def _migrate(
+    conn: psycopg.Connection, options: MigrationOptions, progress: Progress | None
+) -> MigrationResult:
+    result = MigrationResult(target=options.target.describe(), databases=[])
+    if options.dry_run or options.verify_only:
+        for source in options.sources:
+            result.databases.append(migrate_one(conn, options, source, progress))
+        return result
+    result.databases = [
+        DatabaseResult(s.label, str(s.path), pg_namespace(SCHEMAS[s.kind], s.user_id or "1"))
+        for s in options.sources
+    ]
+    for source, db in zip(options.sources, result.databases, strict=True):
+        try:
+            if not source.path.exists():
+                raise UsageError(f"{source.path}: no such SQLite file")
+            _prepare_target(conn, options, source)
+        except MigrationError as exc:
+            _record_failure(db, exc, options)
+            _mark_not_done(result, "not migrated: another database is not ready")
+            return result
+    try:
+        with conn.transaction():
+            for source, db in zip(options.sources, result.databases, strict=True):
+                migrate_one(conn, options, source, progress, db)
+                if db.exit_code:
+                    raise _RollBack
+    except _RollBack:
+        _mark_not_done(result, "rolled back: another database failed, so none was kept")
     return result
+
+
+def _mark_not_done(result: MigrationResult, why: str) -> None:
+    for db in result.databases:
+        if db.status == "migrated":
+            db.status = "rolled back"
+            db.error = why
+            for table in db.tables:
+                table.verified = False
+        elif db.status == "pending":
+            db.status = "not attempted"
+            db.error = why

@@ -2,17 +2,19 @@
 
 Everything the migration reads from a file (catalog, checks, rows, checksums)
 happens inside one read transaction, so an application writing meanwhile, in
-WAL or rollback-journal mode, cannot tear the copy. The file is opened with
-``mode=ro``: the migration never writes it.
+WAL or rollback-journal mode, cannot tear the copy. The migration never
+writes a source file, and leaves none beside it: see :func:`open_source`.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from .casts import InvalidUtf8
 from .errors import UsageError
 
 FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
@@ -91,13 +93,57 @@ class SourceCatalog:
         return None
 
 
+def tolerant_text(data: bytes) -> str | InvalidUtf8:
+    """SQLite text as ``str``, or as :class:`InvalidUtf8` when its bytes are not UTF-8.
+
+    The default decoder raises in the middle of a fetch, naming neither row nor
+    table; this one hands the bytes on so that the casts can name the value and
+    apply ``--on-invalid-utf8``.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return InvalidUtf8(data)
+
+
+def _in_wal_mode(path: Path) -> bool:
+    """Whether the file's header says WAL (read and write versions 2)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18] == 2
+
+
+def _uri(path: Path) -> str:
+    """Read-only (``mode=ro``), except for an idle WAL-mode file (see :func:`open_source`)."""
+    resolved = path.resolve()
+    idle_wal = (
+        _in_wal_mode(resolved)
+        and not Path(f"{resolved}-wal").exists()
+        and os.access(resolved, os.W_OK)
+        and os.access(resolved.parent, os.W_OK)
+    )
+    return f"file:{quote(str(resolved))}?mode={'rw' if idle_wal else 'ro'}"
+
+
 def open_source(path: Path) -> sqlite3.Connection:
-    """Open *path* read-only and start the read transaction everything else runs in."""
+    """Open *path* for reading and start the read transaction everything else runs in.
+
+    The file is opened ``mode=ro``. One case differs: a WAL-mode file that no
+    application has open (no ``-wal`` file beside it). A read-only connection
+    would create ``-wal`` and ``-shm`` files it cannot remove again; a
+    connection opened read-write, but with ``PRAGMA query_only`` so that no
+    statement can write, removes them when it closes, leaving the directory as
+    it found it.
+    """
     if not path.exists():
         raise UsageError(f"{path}: no such SQLite file")
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(_uri(path), uri=True, isolation_level=None, check_same_thread=False)
+        conn.text_factory = tolerant_text  # type: ignore[assignment]
+        conn.execute("PRAGMA query_only = ON")
         conn.execute("BEGIN")
         # The snapshot is taken at the first read, so read now.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

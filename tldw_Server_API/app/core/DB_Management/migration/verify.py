@@ -31,7 +31,14 @@ import psycopg
 
 from ..instants import to_instant
 from ..schemas.types import to_flag
-from .casts import INT_RANGES, InvalidUtf8, family_of
+from .casts import (
+    INT_RANGES,
+    InvalidUtf8,
+    _has_surrogate,
+    _reject_constant,
+    family_of,
+    flag_word,
+)
 from .plan import TablePlan
 
 SEPARATOR = "\x1f"
@@ -62,8 +69,10 @@ def _jsonb_text(node: Any) -> str:
         return "true" if node else "false"
     if node is None:
         return "null"
-    if isinstance(node, Decimal | int):
-        return format(node, "f") if isinstance(node, Decimal) else str(node)
+    if isinstance(node, Decimal):
+        return format(abs(node) if node.is_zero() else node, "f")  # numeric has no -0
+    if isinstance(node, int):
+        return str(node)
     if isinstance(node, str):
         return json.dumps(node, ensure_ascii=False)
     return str(node)
@@ -72,7 +81,9 @@ def _jsonb_text(node: Any) -> str:
 def _json_canonical(value: Any) -> str:
     text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
     try:
-        parsed = json.loads(text, parse_float=Decimal)
+        parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        if "\\u" in text and _has_surrogate(parsed):
+            raise ValueError("lone surrogate")
     except ValueError:
         return _jsonb_text(text)  # stored as a JSON string by --on-invalid-json=string
     return _jsonb_text(_drop_nul(parsed))
@@ -100,9 +111,11 @@ def python_canonical(family: str, value: Any) -> str:
     if value is None:
         return "N"
     if isinstance(value, InvalidUtf8):
-        value = bytes(value).decode("utf-8", "replace")
+        # A bytea column keeps the bytes; a text column the replaced text (--on-invalid-utf8).
+        value = bytes(value) if family == "bytea" else bytes(value).decode("utf-8", "replace")
     if family in INT_RANGES:
-        return "v" + str(int(value))
+        flag = flag_word(value)
+        return "v" + str(int(value) if flag is None else flag)
     if family == "float":
         return "v" + _float_hex(value)
     if family == "boolean":
@@ -189,13 +202,38 @@ def families_of(plan: TablePlan) -> list[str]:
     return [family_of(c.data_type) for c in plan.target_columns]
 
 
-def target_rows_by_key(conn: psycopg.Connection, plan: TablePlan) -> Iterator[tuple[str, str]]:
-    """(key text, canonical row) from PostgreSQL in key order, for locating a difference."""
-    key_cols = [plan.target_columns[plan.source_columns.index(k)].name for k in plan.key_columns]
+def target_rows_by_key(
+    conn: psycopg.Connection, plan: TablePlan
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(key values, canonical row) from PostgreSQL in key order, for locating a difference."""
+    key_targets = [plan.target_columns[plan.source_columns.index(k)] for k in plan.key_columns]
     row = sql_row(families_of(plan), [c.name for c in plan.target_columns])
-    keys = ", ".join(f"{_q(k)}::text" for k in key_cols)
-    order = ", ".join(_q(k) for k in key_cols)
+    keys = ", ".join(f"t.{_q(k.name)} AS key_{i}" for i, k in enumerate(key_targets))
+    # Text keys in byte order, as SQLite's BINARY collation sorts the source side.
+    order = ", ".join(
+        f't.{_q(k.name)} COLLATE "C"' if family_of(k.data_type) == "text" else f"t.{_q(k.name)}"
+        for k in key_targets
+    )
     with conn.cursor(name=f"verify_{plan.name}") as cursor:
-        cursor.execute(f"SELECT {keys}, {row} FROM {plan.target.qualified} ORDER BY {order}")
+        cursor.execute(f"SELECT {keys}, {row} FROM {plan.target.qualified} t ORDER BY {order}")
         for record in cursor:
-            yield "|".join(str(v) for v in record[:-1]), record[-1]
+            yield tuple(record[:-1]), record[-1]
+
+
+def key_order(values: Iterable[Any]) -> tuple[tuple[int, Any], ...]:
+    """A sort key ordering key values as both sides sort them (numbers, then text bytewise)."""
+    ordered = []
+    for value in values:
+        if value is None:
+            ordered.append((0, 0))
+        elif isinstance(value, bool):
+            ordered.append((1, int(value)))
+        elif isinstance(value, int | float | Decimal):
+            ordered.append((1, value))
+        elif isinstance(value, str):
+            ordered.append((2, value.encode("utf-8", "surrogatepass")))
+        elif isinstance(value, bytes | bytearray | memoryview):
+            ordered.append((3, bytes(value)))
+        else:
+            ordered.append((4, str(value).encode("utf-8", "surrogatepass")))
+    return tuple(ordered)
