@@ -36,6 +36,16 @@ from .target import PgTarget
 SEARCH_COLUMN = "search_vector"
 
 
+def search_trigger(index: SearchIndex) -> str:
+    """The name of the trigger (and of its function) keeping *index*'s vectors current."""
+    return f"tldw_{index.name}_vector"
+
+
+def search_vector_sql(namespace: str, index: SearchIndex) -> str:
+    """The expression computing *index*'s search vector from a row's columns."""
+    return postgres_tsvector_sql(namespace, list(index.columns))
+
+
 def _run(conn: Connection, sql: str) -> None:
     # The driver always parses '%' placeholders: double the '%' of PL/pgSQL messages.
     # (text() would also take ':name' inside literals for bind parameters.)
@@ -65,7 +75,7 @@ class PostgresDialect(DialectOps):
         if schema.search:
             _run(conn, postgres_fts_norm_function_sql(ns))
         for index in schema.search:
-            self._install_search(conn, ns, index)
+            self._install_search(conn, ns, index, backfill=rebuild)
         if schema.synced:
             _run(conn, _version_rule_function(ns))
         if schema.synced and schema.sync_log is not None:
@@ -82,21 +92,46 @@ class PostgresDialect(DialectOps):
             for trigger in (f"tldw_{synced.table}_version_rule", f"tldw_{synced.table}_sync"):
                 _run(conn, f"DROP TRIGGER IF EXISTS {quote_ident(trigger)} ON {tbl}")
         for index in schema.search:
-            _run(
-                conn,
-                f"ALTER TABLE {qualified(ns, index.table)} DROP COLUMN IF EXISTS {SEARCH_COLUMN}",
-            )
+            tbl = qualified(ns, index.table)
+            _run(conn, f"DROP TRIGGER IF EXISTS {quote_ident(search_trigger(index))} ON {tbl}")
+            _run(conn, f"DROP FUNCTION IF EXISTS {quote_ident(ns)}.{search_trigger(index)}()")
+            _run(conn, f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {SEARCH_COLUMN}")
         for function in ("tldw_version_rule()", "tldw_sync_log()", "fts_norm(text)"):
             _run(conn, f"DROP FUNCTION IF EXISTS {quote_ident(ns)}.{function}")
 
-    def _install_search(self, conn: Connection, ns: str, index: SearchIndex) -> None:
+    def _install_search(
+        self, conn: Connection, ns: str, index: SearchIndex, *, backfill: bool
+    ) -> None:
+        """A search-vector column, the trigger keeping it current, and its GIN index.
+
+        A trigger rather than a generated column: every writer (the application,
+        a plain ``COPY``) still gets a current vector, while the migration can set
+        its own triggers aside and compute all vectors set-wise with parallel
+        workers, which a generated column's per-row evaluation cannot use.
+        """
         tbl = qualified(ns, index.table)
-        expression = postgres_tsvector_sql(ns, list(index.columns))
+        function = f"{quote_ident(ns)}.{quote_ident(search_trigger(index))}"
+        columns = ", ".join(quote_ident(c) for c in index.column_names)
+        _run(conn, f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {SEARCH_COLUMN} tsvector")
         _run(
             conn,
-            f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {SEARCH_COLUMN} tsvector "
-            f"GENERATED ALWAYS AS ({expression}) STORED",
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+            f"BEGIN\n    NEW.{SEARCH_COLUMN} := "
+            f"{postgres_tsvector_sql(ns, list(index.columns), row='NEW')};\n"
+            "    RETURN NEW;\nEND\n$fn$",
         )
+        trigger = quote_ident(search_trigger(index))
+        _run(conn, f"DROP TRIGGER IF EXISTS {trigger} ON {tbl}")
+        _run(
+            conn,
+            f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF {columns} ON {tbl} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+        )
+        if backfill:
+            # Rows that predate the column: one set-wise pass, no rule or log triggers.
+            _run(conn, f"ALTER TABLE {tbl} DISABLE TRIGGER USER")
+            _run(conn, f"UPDATE {tbl} SET {SEARCH_COLUMN} = {search_vector_sql(ns, index)}")
+            _run(conn, f"ALTER TABLE {tbl} ENABLE TRIGGER USER")
         _run(
             conn,
             f"CREATE INDEX IF NOT EXISTS {quote_ident(f'ix_{index.name}')} "

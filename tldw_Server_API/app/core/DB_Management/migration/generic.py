@@ -87,7 +87,8 @@ def _census(conn: sqlite3.Connection, table: str, column: str) -> dict[str, int]
 
 def _fits(conn: sqlite3.Connection, table: str, column: str, pg_type: str) -> bool:
     cast = cast_for(pg_type, Policies(on_nul="strip"), table)
-    sql = f"SELECT {quote_sqlite(column)} FROM {quote_sqlite(table)} WHERE {quote_sqlite(column)} IS NOT NULL"
+    col = quote_sqlite(column)
+    sql = f"SELECT {col} FROM {quote_sqlite(table)} WHERE {col} IS NOT NULL"
     try:
         for (value,) in conn.execute(sql):
             if type(value) not in cast.identity_types:
@@ -218,8 +219,8 @@ def foreign_key_ddl(table: SourceTable, catalog: SourceCatalog, namespace: str) 
         statements.append(
             f"ALTER TABLE {_q(namespace)}.{_q(table.name)} ADD CONSTRAINT {name} "
             f"FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
-            f"REFERENCES {_q(namespace)}.{_q(parent.name)} ({', '.join(_q(c) for c in parent_cols)})"
-            f"{on_delete}"
+            f"REFERENCES {_q(namespace)}.{_q(parent.name)} "
+            f"({', '.join(_q(c) for c in parent_cols)}){on_delete}"
         )
     return statements
 

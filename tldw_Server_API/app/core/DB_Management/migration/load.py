@@ -31,6 +31,7 @@ from typing import Any
 
 import psycopg
 
+from ..backends.postgres import SEARCH_COLUMN, search_vector_sql
 from .casts import CastProblem, Policies
 from .check import Exclusions, scan_values
 from .errors import SourceDefect, ValueProblem, VerificationFailed, short_repr
@@ -190,16 +191,22 @@ def _copy_table(
     policies: Policies,
     batch_size: int,
     progress: Progress | None,
+    into: str | None = None,
 ) -> tuple[int, Checksum]:
-    """Stream one table; return (rows copied, checksum of the source rows copied)."""
+    """Stream one table (into the table *into*, if given); return (rows, source checksum)."""
     columns = ", ".join(_q(c.name) for c in table.target_columns)
     casts = table.casts
     families = families_of(table)
     checksum = Checksum()
     copied = 0
     name = table.target.display
+    # FREEZE: the target was truncated in this transaction, so its rows can be written frozen.
+    if into is None:
+        destination = f"{table.target.qualified} ({columns}) FROM STDIN WITH (FREEZE)"
+    else:
+        destination = f"{into} ({columns}) FROM STDIN"
     with conn.cursor() as cursor:
-        copy_sql = f"COPY {table.target.qualified} ({columns}) FROM STDIN WITH (FREEZE)"
+        copy_sql = f"COPY {destination}"
         with cursor.copy(copy_sql) as copy:
             for rowid, values in copied_rows(source, table, exclusions):
                 try:
@@ -207,12 +214,81 @@ def _copy_table(
                 except CastProblem as exc:
                     raise _defect(plan, table, source, rowid, exc, policies) from None
                 copy.write_row(row)
-                checksum.add(python_row(families, values))
+                checksum.add(python_row(families, row))
                 copied += 1
                 if progress is not None and copied % batch_size == 0:
                     progress(name, copied, table.source.row_count)
     if progress is not None:
         progress(name, copied, table.source.row_count)
+    return copied, checksum
+
+
+def _searchable(plan: DatabasePlan, table: TablePlan) -> bool:
+    """Does *table* keep search vectors by trigger (so the load computes them set-wise)?"""
+    column = table.target.column(SEARCH_COLUMN)
+    return (
+        table.name in plan.search
+        and column is not None
+        and not column.generated
+        and bool(table.target.primary_key)
+    )
+
+
+_PARALLEL_SETTINGS = {
+    "max_parallel_workers_per_gather": "2",
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0",
+    "min_parallel_table_scan_size": "0",
+}
+
+
+def _copy_searchable(
+    conn: psycopg.Connection,
+    source: sqlite3.Connection,
+    plan: DatabasePlan,
+    table: TablePlan,
+    policies: Policies,
+    exclusions: Exclusions,
+    batch_size: int,
+    progress: Progress | None,
+) -> tuple[int, Checksum]:
+    """Load a searchable table with its search vectors computed set-wise, in parallel.
+
+    Rows stream into an unlogged staging table (uncompressed, no WAL); the vectors
+    are computed from it by one ``CREATE TABLE AS`` that PostgreSQL runs with
+    parallel workers; one ``INSERT ... SELECT`` then writes each row once, vector
+    included. Both helper tables live and die inside this transaction.
+    """
+    index = plan.search[table.name]
+    target = table.target
+    stage = f"{_q(target.namespace)}.{_q('_tldw_stage_' + target.name)}"
+    vectors = f"{_q(target.namespace)}.{_q('_tldw_vectors_' + target.name)}"
+    conn.execute(
+        f"CREATE UNLOGGED TABLE {stage} (LIKE {target.qualified} INCLUDING DEFAULTS "
+        "INCLUDING CONSTRAINTS) WITH (autovacuum_enabled = false, parallel_workers = 2)"
+    )
+    for column in index.column_names:
+        conn.execute(f"ALTER TABLE {stage} ALTER COLUMN {_q(column)} SET STORAGE EXTERNAL")
+    copied, checksum = _copy_table(
+        conn, source, plan, table, exclusions, policies, batch_size, progress, into=stage
+    )
+    keys = ", ".join(_q(k) for k in target.primary_key)
+    columns = ", ".join(_q(c.name) for c in table.target_columns)
+    staged = ", ".join(f"s.{_q(c.name)}" for c in table.target_columns)
+    expression = search_vector_sql(target.namespace, index)
+    for name, value in _PARALLEL_SETTINGS.items():
+        conn.execute(f"SET LOCAL {name} = {value}")
+    conn.execute(
+        f"CREATE UNLOGGED TABLE {vectors} AS SELECT {keys}, {expression} AS {SEARCH_COLUMN} "
+        f"FROM {stage}"
+    )
+    for name in _PARALLEL_SETTINGS:
+        conn.execute(f"SET LOCAL {name} TO DEFAULT")
+    conn.execute(
+        f"INSERT INTO {target.qualified} ({columns}, {SEARCH_COLUMN}) "
+        f"SELECT {staged}, v.{SEARCH_COLUMN} FROM {stage} s JOIN {vectors} v USING ({keys})"
+    )
+    conn.execute(f"DROP TABLE {stage}, {vectors}")
     return copied, checksum
 
 
@@ -360,9 +436,14 @@ def load_database(
     for table in plan.tables:
         table_started = time.perf_counter()
         try:
-            copied, checksum = _copy_table(
-                conn, source, plan, table, exclusions, policies, batch_size, progress
-            )
+            if _searchable(plan, table):
+                copied, checksum = _copy_searchable(
+                    conn, source, plan, table, policies, exclusions, batch_size, progress
+                )
+            else:
+                copied, checksum = _copy_table(
+                    conn, source, plan, table, exclusions, policies, batch_size, progress
+                )
         except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
             raise _map_copy_error(exc, plan, table, source, exclusions, policies) from None
         checksums[table.name] = checksum
@@ -382,8 +463,8 @@ def load_database(
     statements = setval_statements(conn, plan)
     for statement in statements:
         conn.execute(statement)
-    for table in plan.tables:
-        conn.execute(f"ANALYZE {table.target.qualified}")
+    # No ANALYZE here: autovacuum analyzes the freshly loaded tables within a minute of
+    # the commit, outside the transaction that holds every migrated table locked.
     verify_tables(conn, source, plan, results, checksums, exclusions)
     return LoadResult(results, statements, cleared, time.perf_counter() - started)
 

@@ -10,8 +10,10 @@ is dropped silently.
 from __future__ import annotations
 
 import graphlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..schemas.spec import SearchIndex
 from .casts import Cast, Policies, cast_for
 from .errors import TargetNotReady, UsageError
 from .source import SourceCatalog, SourceTable
@@ -56,6 +58,8 @@ class DatabasePlan:
     namespace: str
     tables: list[TablePlan]
     skipped: dict[str, str] = field(default_factory=dict)
+    search: dict[str, SearchIndex] = field(default_factory=dict)
+    """Target tables whose search vectors the load computes set-wise, by table name."""
 
     def table(self, target_name: str) -> TablePlan | None:
         for plan in self.tables:
@@ -78,6 +82,7 @@ def plan_database(
     renames: dict[str, str],
     skip: set[str],
     policies: Policies,
+    search: Sequence[SearchIndex] = (),
 ) -> DatabasePlan:
     """Match *source* to *targets*; raise with every mismatch at once."""
     plans: list[TablePlan] = []
@@ -100,7 +105,9 @@ def plan_database(
             "schema up to date? `python -m tldw_Server_API.app.core.DB_Management.init_db` "
             "upgrades it); pass --skip-table to leave them out"
         )
-    return DatabasePlan(label, source, namespace, _dependency_order(plans), skipped)
+    planned = {p.name for p in plans}
+    indexes = {i.table: i for i in search if i.table in planned}
+    return DatabasePlan(label, source, namespace, _dependency_order(plans), skipped, indexes)
 
 
 def _plan_table(source: SourceTable, target: TargetTable, policies: Policies) -> TablePlan:

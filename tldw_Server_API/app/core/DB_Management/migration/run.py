@@ -195,6 +195,7 @@ def _plan(
         renames=schema.legacy_table_names,
         skip={s.lower() for s in options.skip_tables},
         policies=policies,
+        search=schema.search,
     )
     return plan, targets
 

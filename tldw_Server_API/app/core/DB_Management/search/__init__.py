@@ -1,7 +1,7 @@
 """Full-text search shared by SQLite FTS5 and PostgreSQL: one query language, one tokenisation.
 
 * :mod:`.tokenizer` - :data:`SQLITE_TOKENIZER`, :func:`tokenize`, :func:`normalize`;
-* :mod:`.postgres` - the ``fts_norm`` SQL function and the generated tsvector expression
+* :mod:`.postgres` - the ``fts_norm`` SQL function and the search-vector expression
   (limits of the PostgreSQL index are documented there);
 * :mod:`.query` - the query language and its AST; :mod:`.render` - FTS5 / tsquery text.
 """

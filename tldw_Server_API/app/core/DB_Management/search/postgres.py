@@ -1,4 +1,4 @@
-"""The PostgreSQL half of the index: ``fts_norm`` and the generated tsvector expression.
+"""The PostgreSQL half of the index: ``fts_norm`` and the search-vector expression.
 
 ``fts_norm(text)`` makes PostgreSQL tokenise like FTS5 ``unicode61 remove_diacritics 2``
 (see :mod:`.tokenizer`), in three locale-independent steps:
@@ -19,7 +19,7 @@ The SQL is pure ASCII (``E'\\uXXXX'`` escapes); the database encoding must be UT
 Limits, all PostgreSQL's own (FTS5 has none of them), so large documents can differ:
 
 * **260,000 characters per row** (:data:`MAX_INDEXED_CHARS`): ``fts_norm`` reads only the
-  first 260,000 characters of its argument, and the generated expression shares that budget
+  first 260,000 characters of its argument, and the search-vector expression shares that budget
   between the columns of one index (earlier columns first; the title rarely uses much). The
   rest of a longer document is not searchable on PostgreSQL. Why this number: a tsvector
   must stay under 1 MB (1,048,575 bytes of lexemes and positions), and the worst case is
@@ -135,8 +135,12 @@ CROSS JOIN LATERAL (
 $fts_norm$"""
 
 
-def postgres_tsvector_sql(schema: str, weighted_columns: Sequence[tuple[str, str]]) -> str:
-    """The generated-column expression: one weighted ``to_tsvector`` per column.
+def postgres_tsvector_sql(
+    schema: str, weighted_columns: Sequence[tuple[str, str]], *, row: str | None = None
+) -> str:
+    """The search-vector expression: one weighted ``to_tsvector`` per column.
+
+    Columns are referenced by name, or as fields of *row* (``NEW`` in a trigger).
 
     Each column gets what is left of the shared :data:`MAX_INDEXED_CHARS` budget after the
     columns before it, so the whole vector stays under PostgreSQL's 1 MB limit. Between two
@@ -150,7 +154,8 @@ def postgres_tsvector_sql(schema: str, weighted_columns: Sequence[tuple[str, str
     for column, weight in weighted_columns:
         if weight not in _WEIGHTS:
             raise ValueError(f"tsvector weight must be one of A-D, got {weight!r}")
-        value = f"coalesce({_quote_ident(column)}, '')"
+        reference = _quote_ident(column) if row is None else f"{row}.{_quote_ident(column)}"
+        value = f"coalesce({reference}, '')"
         norm = f"{_quote_ident(schema)}.fts_norm({_budget(value, earlier)})"
         parts.append(f"setweight(to_tsvector('simple'::regconfig, {norm}), '{weight}')")
         earlier.append(value)
