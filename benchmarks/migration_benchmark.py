@@ -147,7 +147,7 @@ def bookkeeping_triggers(target: PgTarget) -> list[tuple[str, str]]:
     """(qualified table, trigger) of the sync-log and version-rule triggers."""
     with psycopg.connect(target.conninfo()) as conn:
         rows = conn.execute(
-            "SELECT format('%I.%I', n.nspname, c.relname), t.tgname FROM pg_trigger t "
+            "SELECT format('%%I.%%I', n.nspname, c.relname), t.tgname FROM pg_trigger t "
             "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND NOT t.tgisinternal AND t.tgname NOT LIKE '%%_vector'",
             (NAMESPACE,),
