@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument("--chacha-sqlite", type=Path, help="notes and chats (ChaChaNotes.db)")
     sources.add_argument("--analytics-sqlite", type=Path, help="Analytics.db")
     sources.add_argument("--workflows-sqlite", type=Path, help="workflows.db")
+    sources.add_argument(
+        "--sqlite",
+        type=Path,
+        help="any other SQLite file (with --target-schema; --create-schema creates its tables)",
+    )
+    sources.add_argument("--target-schema", help="the PostgreSQL schema --sqlite lands in")
     sources.add_argument("--user-id", help="whose Media/ChaChaNotes these are (default: 1)")
     sources.add_argument(
         "--all-users",
@@ -123,6 +129,12 @@ def sources_from_args(args: argparse.Namespace) -> list[SourceFile]:
             owner = user if kind in ("media", "chacha") else None
             sources = [s for s in sources if not (s.kind == kind and s.user_id == owner)]
             sources.append(SourceFile(kind, path, owner))  # type: ignore[arg-type]
+    if args.sqlite is not None:
+        if not args.target_schema:
+            raise UsageError("--sqlite needs --target-schema: the PostgreSQL schema to fill")
+        sources.append(SourceFile("generic", args.sqlite, namespace=args.target_schema))
+    elif args.target_schema:
+        raise UsageError("--target-schema goes with --sqlite")
     return sources
 
 

@@ -185,7 +185,8 @@ def table_ddl(
     for index in table.indexes:
         if index.origin == "pk" or not index.columns:
             continue
-        name = _q(f"{table.name}_{index.name}"[:63])
+        label = f"uq_{'_'.join(index.columns)}" if index.origin == "u" else index.name
+        name = _q(f"{table.name}_{label}"[:63])
         unique = "UNIQUE " if index.unique else ""
         cols = ", ".join(
             f"translate({_q(c)}, '{ASCII_UPPER}', '{ASCII_LOWER}')"

@@ -21,6 +21,7 @@ from ...config import load_settings
 from ..backends.target import PgTarget
 from ..registry import DatabaseRegistry, pg_namespace
 from ..schemas import SCHEMAS
+from ..schemas.spec import DatabaseSchema, SearchIndex
 from .casts import Policies
 from .check import Exclusions, OrphanPolicy, find_duplicates, find_nulls, find_orphans, scan_values
 from .errors import (
@@ -32,6 +33,7 @@ from .errors import (
     ValueProblem,
     VerificationFailed,
 )
+from .generic import schema_ddl
 from .load import (
     LoadResult,
     TableResult,
@@ -51,16 +53,43 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One SQLite file to migrate, which of our databases it is, and whose."""
+    """One SQLite file to migrate: which of our databases it is and whose, or any file.
 
-    kind: DatabaseKind
+    ``kind="generic"`` is any SQLite file; it lands in the PostgreSQL schema
+    *namespace*, which ``--create-schema`` creates from the file's own layout.
+    """
+
+    kind: DatabaseKind | Literal["generic"]
     path: Path
     user_id: str | None = None
+    namespace: str | None = None
+
+    @property
+    def schema(self) -> DatabaseSchema | None:
+        return SCHEMAS.get(self.kind)
 
     @property
     def label(self) -> str:
-        title = SCHEMAS[self.kind].title
+        if self.schema is None:
+            return f"SQLite file {self.path.name}"
+        title = self.schema.title
         return f"{title} (user {self.user_id})" if self.user_id else title
+
+    @property
+    def target_namespace(self) -> str:
+        if self.schema is None:
+            if not self.namespace:
+                raise UsageError(f"{self.path}: give the target schema (--target-schema)")
+            return self.namespace
+        return pg_namespace(self.schema, self.user_id or "1")
+
+    @property
+    def renames(self) -> dict[str, str]:
+        return self.schema.legacy_table_names if self.schema else {}
+
+    @property
+    def search(self) -> tuple[SearchIndex, ...]:
+        return self.schema.search if self.schema else ()
 
 
 @dataclass
@@ -148,10 +177,12 @@ def _prepare_target(conn: psycopg.Connection, options: MigrationOptions, source:
 
     ``--dry-run`` and ``--verify-only`` write nothing, so they never create one.
     """
-    namespace = pg_namespace(SCHEMAS[source.kind], source.user_id or "1")
+    namespace = source.target_namespace
+    read_only = options.dry_run or options.verify_only
+    if source.schema is None:
+        return _prepare_generic(conn, options, source, namespace, read_only)
     if schema_exists(conn, namespace):
         return namespace
-    read_only = options.dry_run or options.verify_only
     if options.create_schema and not read_only:
         try:
             _create_schema(options.target, source)
@@ -176,6 +207,46 @@ def _prepare_target(conn: psycopg.Connection, options: MigrationOptions, source:
     )
 
 
+def _prepare_generic(
+    conn: psycopg.Connection,
+    options: MigrationOptions,
+    source: SourceFile,
+    namespace: str,
+    read_only: bool,
+) -> str:
+    """Any SQLite file: create, from its own layout, the tables the target lacks."""
+    sqlite_conn = open_source(source.path)
+    try:
+        catalog = read_catalog(sqlite_conn, source.path)
+        existing = set(read_target(conn, namespace)) if schema_exists(conn, namespace) else set()
+        skip = {s.lower() for s in options.skip_tables}
+        missing = {
+            t.name.lower()
+            for t in catalog.tables.values()
+            if t.name.lower() not in existing and t.name.lower() not in skip
+        }
+        if not missing:
+            return namespace
+        if not options.create_schema or read_only:
+            raise TargetNotReady(
+                f"PostgreSQL schema {namespace} lacks table(s) {', '.join(sorted(missing))} "
+                f"of {source.path}; pass --create-schema to create them from the file's layout"
+            )
+        statements, _ = schema_ddl(sqlite_conn, catalog, namespace, only=missing)
+    finally:
+        sqlite_conn.close()
+    try:
+        with conn.transaction():
+            for statement in statements:
+                conn.execute(statement)
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TargetNotReady(
+            f"could not create PostgreSQL schema {namespace}: {redact(first, options.target)}"
+        ) from None
+    return namespace
+
+
 def _plan(
     conn: psycopg.Connection,
     sqlite_conn: sqlite3.Connection,
@@ -186,16 +257,15 @@ def _plan(
 ) -> tuple[DatabasePlan, dict]:
     catalog = read_catalog(sqlite_conn, source.path)
     targets = read_target(conn, namespace)
-    schema = SCHEMAS[source.kind]
     plan = plan_database(
         source.label,
         catalog,
         namespace,
         targets,
-        renames=schema.legacy_table_names,
+        renames=source.renames,
         skip={s.lower() for s in options.skip_tables},
         policies=policies,
-        search=schema.search,
+        search=source.search,
     )
     return plan, targets
 
@@ -233,7 +303,7 @@ def migrate_one(
     failure leaves the target as it was and is recorded in the result.
     """
     started = time.perf_counter()
-    namespace = pg_namespace(SCHEMAS[source.kind], source.user_id or "1")
+    namespace = source.target_namespace
     result = result or DatabaseResult(source.label, str(source.path), namespace)
     policies = _policies(options)
     exclusions = Exclusions()
@@ -352,7 +422,7 @@ def _check_skip_names(options: MigrationOptions) -> None:
             continue  # reported, with its path, when the file is opened
         conn = open_source(source.path)
         try:
-            renames = SCHEMAS[source.kind].legacy_table_names
+            renames = source.renames
             for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
                 known |= {str(name).lower(), renames.get(str(name).lower(), str(name).lower())}
         finally:
@@ -399,7 +469,7 @@ def _migrate(
             result.databases.append(migrate_one(conn, options, source, progress))
         return result
     result.databases = [
-        DatabaseResult(s.label, str(s.path), pg_namespace(SCHEMAS[s.kind], s.user_id or "1"))
+        DatabaseResult(s.label, str(s.path), s.target_namespace)
         for s in options.sources
     ]
     for source, db in zip(options.sources, result.databases, strict=True):
