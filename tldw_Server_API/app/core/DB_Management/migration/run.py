@@ -469,8 +469,7 @@ def _migrate(
             result.databases.append(migrate_one(conn, options, source, progress))
         return result
     result.databases = [
-        DatabaseResult(s.label, str(s.path), s.target_namespace)
-        for s in options.sources
+        DatabaseResult(s.label, str(s.path), s.target_namespace) for s in options.sources
     ]
     for source, db in zip(options.sources, result.databases, strict=True):
         try:
