@@ -33,9 +33,10 @@ from typing import Any
 import psycopg
 
 from ..backends.postgres import SEARCH_COLUMN, search_vector_sql
-from .casts import CastProblem, Policies
+from .casts import Policies
 from .check import Exclusions, scan_values
 from .errors import SourceDefect, ValueProblem, VerificationFailed, short_repr
+from .feed import CastFailed, RowFeed
 from .plan import DatabasePlan, TablePlan
 from .source import quote_sqlite
 from .verify import (
@@ -85,8 +86,8 @@ class _SetAside:
     """Constraints, indexes and triggers removed for the copy, to be restored after it."""
 
     foreign_keys: list[tuple[str, str, str]] = field(default_factory=list)  # table, name, def
-    keys: list[tuple[str, str, str]] = field(default_factory=list)
-    indexes: list[str] = field(default_factory=list)
+    keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # table: (name, def)
+    indexes: dict[str, list[str]] = field(default_factory=dict)  # table: definitions
     triggers: list[str] = field(default_factory=list)  # qualified tables
 
 
@@ -101,12 +102,14 @@ def _set_aside(conn: psycopg.Connection, plan: DatabasePlan, namespace_tables: d
         conn.execute(f"ALTER TABLE {qualified} DROP CONSTRAINT {_q(name)}")
     for table_plan in plan.tables:
         table = table_plan.target
+        indexes = aside.indexes.setdefault(table.qualified, [])
         for index in table.secondary_indexes:
-            aside.indexes.append(index.definition)
+            indexes.append(index.definition)
             conn.execute(f"DROP INDEX {_q(table.namespace)}.{_q(index.name)}")
+        keys = aside.keys.setdefault(table.qualified, [])
         for constraint in table.constraints:
             if constraint.kind in "pu":
-                aside.keys.append((table.qualified, constraint.name, constraint.definition))
+                keys.append((constraint.name, constraint.definition))
                 conn.execute(f"ALTER TABLE {table.qualified} DROP CONSTRAINT {_q(constraint.name)}")
         if table.user_triggers:
             aside.triggers.append(table.qualified)
@@ -114,11 +117,22 @@ def _set_aside(conn: psycopg.Connection, plan: DatabasePlan, namespace_tables: d
     return aside
 
 
-def _restore(conn: psycopg.Connection, aside: _SetAside) -> None:
-    for qualified, name, definition in aside.keys:
+def _restore_table(conn: psycopg.Connection, aside: _SetAside, qualified: str) -> None:
+    """Rebuild one loaded table's keys and indexes (sorted builds, once, set-wise).
+
+    Done as soon as the table is loaded: while PostgreSQL builds, the feed keeps
+    converting the next tables' rows.
+    """
+    for name, definition in aside.keys.pop(qualified, []):
         conn.execute(f"ALTER TABLE {qualified} ADD CONSTRAINT {_q(name)} {definition}")
-    for definition in aside.indexes:
+    for definition in aside.indexes.pop(qualified, []):
         conn.execute(definition)
+
+
+def _restore(conn: psycopg.Connection, aside: _SetAside) -> None:
+    """Restore what is still set aside: foreign keys last, as they need every table loaded."""
+    for qualified in list(aside.keys) + [q for q in aside.indexes if q not in aside.keys]:
+        _restore_table(conn, aside, qualified)
     for qualified, name, definition in aside.foreign_keys:
         conn.execute(f"ALTER TABLE {qualified} ADD CONSTRAINT {_q(name)} {definition}")
     for qualified in aside.triggers:
@@ -185,20 +199,14 @@ def copied_rows(
 
 def _copy_table(
     conn: psycopg.Connection,
-    source: sqlite3.Connection,
-    plan: DatabasePlan,
+    feed: RowFeed,
     table: TablePlan,
-    exclusions: Exclusions,
-    policies: Policies,
     batch_size: int,
     progress: Progress | None,
     into: str | None = None,
 ) -> tuple[int, Checksum]:
     """Stream one table (into the table *into*, if given); return (rows, source checksum)."""
     columns = ", ".join(_q(c.name) for c in table.target_columns)
-    casts = table.casts
-    families = families_of(table)
-    checksum = Checksum()
     copied = 0
     name = table.target.display
     # FREEZE: the target was truncated in this transaction, so its rows can be written frozen.
@@ -206,22 +214,38 @@ def _copy_table(
         destination = f"{table.target.qualified} ({columns}) FROM STDIN WITH (FREEZE)"
     else:
         destination = f"{into} ({columns}) FROM STDIN"
-    with conn.cursor() as cursor:
-        copy_sql = f"COPY {destination}"
-        with cursor.copy(copy_sql) as copy:
-            for rowid, values in copied_rows(source, table, exclusions):
-                try:
-                    row = tuple(cast(v) for cast, v in zip(casts, values, strict=True))
-                except CastProblem as exc:
-                    raise _defect(plan, table, source, rowid, exc, policies) from None
-                copy.write_row(row)
-                checksum.add(python_row(families, row))
-                copied += 1
-                if progress is not None and copied % batch_size == 0:
-                    progress(name, copied, table.source.row_count)
+    with conn.cursor() as cursor, cursor.copy(f"COPY {destination}") as copy:
+        for row in feed.rows(table.name):
+            copy.write_row(row)
+            copied += 1
+            if progress is not None and copied % batch_size == 0:
+                progress(name, copied, table.source.row_count)
     if progress is not None:
         progress(name, copied, table.source.row_count)
-    return copied, checksum
+    return copied, feed.checksum
+
+
+def _load_table(
+    conn: psycopg.Connection,
+    feed: RowFeed,
+    source: sqlite3.Connection,
+    plan: DatabasePlan,
+    table: TablePlan,
+    exclusions: Exclusions,
+    policies: Policies,
+    batch_size: int,
+    progress: Progress | None,
+) -> tuple[int, Checksum]:
+    """Copy one table; a value the cast or PostgreSQL refuses becomes a :class:`SourceDefect`."""
+    try:
+        if _searchable(plan, table):
+            return _copy_searchable(conn, feed, plan, table, batch_size, progress)
+        return _copy_table(conn, feed, table, batch_size, progress)
+    except CastFailed as failed:
+        raise _defect(plan, table, source, failed.rowid, failed.problem, policies) from None
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+        feed.stop()  # the source connection is needed to name the refused row
+        raise _map_copy_error(exc, plan, table, source, exclusions, policies) from None
 
 
 def _searchable(plan: DatabasePlan, table: TablePlan) -> bool:
@@ -274,11 +298,9 @@ def parallel_workers(conn: psycopg.Connection) -> Iterator[None]:
 
 def _copy_searchable(
     conn: psycopg.Connection,
-    source: sqlite3.Connection,
+    feed: RowFeed,
     plan: DatabasePlan,
     table: TablePlan,
-    policies: Policies,
-    exclusions: Exclusions,
     batch_size: int,
     progress: Progress | None,
 ) -> tuple[int, Checksum]:
@@ -299,9 +321,7 @@ def _copy_searchable(
     )
     for column in index.column_names:
         conn.execute(f"ALTER TABLE {stage} ALTER COLUMN {_q(column)} SET STORAGE EXTERNAL")
-    copied, checksum = _copy_table(
-        conn, source, plan, table, exclusions, policies, batch_size, progress, into=stage
-    )
+    copied, checksum = _copy_table(conn, feed, table, batch_size, progress, into=stage)
     keys = ", ".join(_q(k) for k in target.primary_key)
     columns = ", ".join(_q(c.name) for c in table.target_columns)
     staged = ", ".join(f"s.{_q(c.name)}" for c in table.target_columns)
@@ -461,29 +481,32 @@ def load_database(
     aside = _set_aside(conn, plan, namespace_tables)
     results: list[TableResult] = []
     checksums: dict[str, Checksum] = {}
-    for table in plan.tables:
-        table_started = time.perf_counter()
-        try:
-            if _searchable(plan, table):
-                copied, checksum = _copy_searchable(
-                    conn, source, plan, table, policies, exclusions, batch_size, progress
-                )
-            else:
-                copied, checksum = _copy_table(
-                    conn, source, plan, table, exclusions, policies, batch_size, progress
-                )
-        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
-            raise _map_copy_error(exc, plan, table, source, exclusions, policies) from None
-        checksums[table.name] = checksum
-        result = TableResult(
-            source=table.source.name,
-            target=table.target.display,
-            source_rows=table.source.row_count,
-            copied_rows=copied,
-            seconds=time.perf_counter() - table_started,
-        )
-        result.policy_changes = policies.for_table(table.name) | exclusions.count(table.name)
-        results.append(result)
+    computed: dict[str, Checksum] = {}
+    feed = RowFeed(source, plan, exclusions)
+    try:
+        for table in plan.tables:
+            table_started = time.perf_counter()
+            copied, checksum = _load_table(
+                conn, feed, source, plan, table, exclusions, policies, batch_size, progress
+            )
+            try:
+                _restore_table(conn, aside, table.target.qualified)
+            except psycopg.errors.IntegrityError as exc:
+                raise _map_constraint_error(exc, plan) from None
+            # Checked now, while the feed converts the next table: the rows are final.
+            computed[table.name] = _target_checksum(conn, table)
+            checksums[table.name] = checksum
+            result = TableResult(
+                source=table.source.name,
+                target=table.target.display,
+                source_rows=table.source.row_count,
+                copied_rows=copied,
+                seconds=time.perf_counter() - table_started,
+            )
+            result.policy_changes = policies.for_table(table.name) | exclusions.count(table.name)
+            results.append(result)
+    finally:
+        feed.stop()
     try:
         _restore(conn, aside)
     except psycopg.errors.IntegrityError as exc:
@@ -493,8 +516,13 @@ def load_database(
         conn.execute(statement)
     # No ANALYZE here: autovacuum analyzes the freshly loaded tables within a minute of
     # the commit, outside the transaction that holds every migrated table locked.
-    verify_tables(conn, source, plan, results, checksums, exclusions)
+    verify_tables(conn, source, plan, results, checksums, exclusions, computed)
     return LoadResult(results, statements, cleared, time.perf_counter() - started)
+
+
+def _target_checksum(conn: psycopg.Connection, table: TablePlan) -> Checksum:
+    with parallel_workers(conn):
+        return target_checksum(conn, table)
 
 
 def verify_tables(
@@ -504,12 +532,16 @@ def verify_tables(
     results: list[TableResult],
     checksums: dict[str, Checksum],
     exclusions: Exclusions,
+    computed: dict[str, Checksum] | None = None,
 ) -> None:
-    """Compare each table's target checksum with its source checksum; raise on the first miss."""
+    """Compare each table's target checksum with its source checksum; raise on the first miss.
+
+    Target checksums already *computed* (right after each table was loaded) are used as
+    they are; the others are computed now.
+    """
     for table, result in zip(plan.tables, results, strict=True):
         expected = checksums[table.name]
-        with parallel_workers(conn):
-            actual = target_checksum(conn, table)
+        actual = (computed or {}).get(table.name) or _target_checksum(conn, table)
         result.target_rows = actual.rows
         result.source_checksum, result.target_checksum = expected.total, actual.total
         result.verified = expected.rows == actual.rows and expected.total == actual.total
