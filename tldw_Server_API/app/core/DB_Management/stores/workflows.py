@@ -1223,37 +1223,33 @@ class WorkflowStore:
         now = utc_now()
         r = self.runs
         since = now - timedelta(seconds=recent_seconds)
+        open_statuses = [QUEUED, RUNNING, *WAITING_STATUSES]
+        just_ended = and_(r.c.status.in_(TERMINAL_STATUSES), r.c.ended_at >= since)
+        due_now = and_(
+            r.c.status == QUEUED,
+            or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
+        )
+        # One pass over the runs (the status index) answers every count: the endpoint is
+        # polled while the runtime is busy, so each round trip counts.
+        per_status = (
+            select(
+                r.c.status,
+                func.count(),
+                func.count().filter(due_now),
+                func.min(r.c.created_at).filter(r.c.status == QUEUED),
+            )
+            .where(or_(r.c.status.in_(open_statuses), just_ended))
+            .group_by(r.c.status)
+        )
         with self.database.begin(write=False) as conn:
-            counts = {
-                status: int(n)
-                for status, n in conn.execute(
-                    select(r.c.status, func.count())
-                    .where(r.c.status.in_([QUEUED, RUNNING, *WAITING_STATUSES]))
-                    .group_by(r.c.status)
-                )
-            }
-            recent = {
-                status: int(n)
-                for status, n in conn.execute(
-                    select(r.c.status, func.count())
-                    .where(r.c.status.in_(TERMINAL_STATUSES), r.c.ended_at >= since)
-                    .group_by(r.c.status)
-                )
-            }
-            due = conn.execute(
-                select(func.count())
-                .select_from(r)
-                .where(
-                    r.c.status == QUEUED,
-                    or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
-                )
-            ).scalar_one()
-            oldest = conn.execute(
-                select(func.min(r.c.created_at)).where(r.c.status == QUEUED)
-            ).scalar_one()
+            rows = conn.execute(per_status).all()
             worker_rows = conn.execute(
                 select(self.workers).order_by(self.workers.c.heartbeat_at.desc())
             ).all()
+        counts = {row[0]: int(row[1]) for row in rows if row[0] in open_statuses}
+        recent = {row[0]: int(row[1]) for row in rows if row[0] in TERMINAL_STATUSES}
+        due = sum(int(row[2]) for row in rows)
+        oldest = min((row[3] for row in rows if row[3] is not None), default=None)
         cutoff = now - timedelta(seconds=live_within_seconds)
         workers = []
         for row in worker_rows:
