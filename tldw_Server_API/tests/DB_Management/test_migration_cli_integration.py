@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
@@ -485,9 +486,14 @@ def test_connection_refused_exits_3_without_the_password(
 
 
 def test_pg_dsn_works(workdir: Path, shared_db: PgTarget) -> None:
-    dsn = (
-        f"postgresql://{shared_db.user}:{PASSWORD}@{shared_db.host}:{shared_db.port}/"
-        f"{shared_db.database}"
+    # key=value form: the host may be a socket directory (the embedded server), which a URI
+    # cannot carry in its host part.
+    dsn = make_conninfo(
+        host=shared_db.host,
+        port=shared_db.port,
+        dbname=shared_db.database,
+        user=shared_db.user,
+        password=PASSWORD,
     )
     env = environment(PgTarget(host="nowhere.invalid", database="wrong"))
     run = cli(
