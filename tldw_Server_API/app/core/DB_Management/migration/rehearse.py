@@ -10,6 +10,7 @@ a fresh machine.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +26,7 @@ def rehearse(args: argparse.Namespace, env: dict[str, str]) -> MigrationResult:
     sources = sources_from_args(args)
     if not args.all_users and not sources:
         sources = discover_installation(args.data_dir)
+    sample_dir: Path | None = None
     if not sources:
         sample_dir = Path(tempfile.mkdtemp(prefix="tldw-sample-"))
         print(
@@ -46,6 +48,8 @@ def rehearse(args: argparse.Namespace, env: dict[str, str]) -> MigrationResult:
         print(f"rehearse: embedded {server.target.describe()}", file=sys.stderr)
         args.create_schema = True
         result = execute(args, sources, server.target)
+    if sample_dir is not None:
+        shutil.rmtree(sample_dir, ignore_errors=True)
     print(
         "rehearse: the embedded server and its data are gone; your files were only read",
         file=sys.stderr,
