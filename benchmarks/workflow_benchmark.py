@@ -93,6 +93,7 @@ from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime  # noqa: 
 API_KEY = "workflow-benchmark-key"
 USER_ID = "1"
 NO_CONFIG = "/nonexistent"
+WORKER_MODE = ["thread"]  # the server runtime's mode, set from --worker-mode
 SWEEP_TARGET_SECONDS = 12.0
 STATUS_P99_TARGET_MS = 50.0
 BACKENDS = ("sqlite", "postgresql")
@@ -389,6 +390,7 @@ def server(inst: Installation, workers: int) -> Iterator[str]:
         "PYTHONPATH": str(ROOT),
         "SINGLE_USER_API_KEY": API_KEY,
         "TLDW_WORKFLOW_WORKERS": str(workers),
+        "TLDW_WORKFLOW_WORKER_MODE": WORKER_MODE[0],
     }
     log_path = inst.work / "server.log"
     command = [
@@ -680,6 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--noop-steps", type=_positive, default=5)
     parser.add_argument("--noop-workers", type=_int_list, default=[1, 2, 4])
     parser.add_argument("--server-workers", type=_positive, default=8, help="server's runtime")
+    parser.add_argument(
+        "--worker-mode",
+        choices=["thread", "process"],
+        default="thread",
+        help="the server's runtime in its own threads or in a worker process",
+    )
     parser.add_argument("--poll-ms", type=float, default=20.0, help="pause between status polls")
     parser.add_argument("--max-samples", type=_positive, default=10_000)
     parser.add_argument(
@@ -690,6 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    WORKER_MODE[0] = args.worker_mode
     load_before = load_average()
     sweeps: list[SweepResult] = []
     noops: list[NoopResult] = []

@@ -25,6 +25,8 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -36,7 +38,7 @@ from .api.auth import ApiKeyAuth, build_auth, get_user_id
 from .api.deps import get_registry
 from .api.errors import BodySizeLimit, install_error_handlers
 from .api.v1 import ROUTERS
-from .core.config import ConfigError, Settings, load_settings
+from .core.config import ConfigError, Settings, load_settings, to_environment
 from .core.DB_Management.backends.base import Database
 from .core.DB_Management.registry import DatabaseRegistry
 
@@ -68,6 +70,46 @@ def describe_database(registry: DatabaseRegistry, database: Database, multi_user
     return f"{name}: {database.describe()}, schema version {database.version}{outcome}"
 
 
+def _lower_priority() -> None:
+    os.nice(WORKER_NICENESS)
+
+
+WORKER_NICENESS = 10
+
+
+class WorkerProcess:
+    """The workflow runtime in a child process (``TLDW_WORKFLOW_WORKER_MODE=process``).
+
+    Its worker threads then never compete with the API's request handling for the
+    interpreter lock: ``/api/v1/workflows/status`` stays fast while runs execute.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        env = os.environ | to_environment(settings)
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                f"{WORKFLOWS_PACKAGE}.worker",
+                "--workers",
+                str(settings.workflow_workers),
+            ],
+            env=env,
+            # Requests first: runs tolerate a few milliseconds of delay, a polled
+            # status endpoint or an interactive request less so.
+            preexec_fn=_lower_priority,
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (the worker hands its runs back to the queue), then SIGKILL if it hangs."""
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
 def _start_runtime(registry: DatabaseRegistry, settings: Settings) -> Any:
     if settings.workflow_workers < 1:
         log.info("Workflow runtime: disabled (TLDW_WORKFLOW_WORKERS=0)")
@@ -75,6 +117,13 @@ def _start_runtime(registry: DatabaseRegistry, settings: Settings) -> Any:
     if not _module_present(f"{WORKFLOWS_PACKAGE}.runtime"):
         log.info("Workflow runtime: not installed")
         return None
+    if settings.workflow_worker_mode == "process":
+        process = WorkerProcess(settings)
+        log.info(
+            "Workflow runtime: started in a worker process with %d worker(s)",
+            settings.workflow_workers,
+        )
+        return process
     runtime_module = importlib.import_module(f"{WORKFLOWS_PACKAGE}.runtime")
     runtime = runtime_module.WorkflowRuntime(registry, workers=settings.workflow_workers)
     runtime.start()

@@ -78,6 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server_host", "TLDW_SERVER_HOST", "a host name or address"),
     Setting("server_port", "TLDW_SERVER_PORT", "an integer from 1 to 65535"),
     Setting("workflow_workers", "TLDW_WORKFLOW_WORKERS", "an integer from 0 to 64"),
+    Setting("workflow_worker_mode", "TLDW_WORKFLOW_WORKER_MODE", "thread, process"),
     Setting("max_request_bytes", "TLDW_MAX_REQUEST_BYTES", "an integer from 1024 to 1073741824"),
 )
 _BY_FIELD = {s.field: s for s in SETTINGS}
@@ -106,6 +107,7 @@ class Settings(BaseModel):
     server_host: str = "127.0.0.1"
     server_port: int = Field(default=8000, ge=1, le=65535)
     workflow_workers: int = Field(default=2, ge=0, le=64)
+    workflow_worker_mode: Literal["thread", "process"] = "thread"
     max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
 
     @field_validator("content_db_backend", mode="before")
@@ -144,6 +146,22 @@ class Settings(BaseModel):
     @property
     def workflows_db_path(self) -> Path:
         return self.data_dir / "workflows.db"
+
+
+def to_environment(settings: Settings) -> dict[str, str]:
+    """*settings* as the environment variables that reproduce them in a child process.
+
+    The result holds secrets: hand it to a child's environment, never to a log.
+    """
+    env: dict[str, str] = {}
+    for setting in SETTINGS:
+        value = getattr(settings, setting.field)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[setting.env] = str(value)
+    return env
 
 
 def read_config_file(path: Path) -> dict[str, str]:

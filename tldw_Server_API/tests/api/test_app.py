@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -114,6 +115,33 @@ def test_workflow_runtime_starts_and_stops(api_settings: Settings) -> None:
         status = client.get("/api/v1/workflows/status", headers=AUTH)
         assert status.status_code == 200, status.text
     assert not runtime.running
+
+
+def test_workflow_runtime_in_a_worker_process_runs_submitted_workflows(
+    api_settings: Settings,
+) -> None:
+    settings = api_settings.model_copy(
+        update={"workflow_workers": 1, "workflow_worker_mode": "process"}
+    )
+    app = main.create_app(settings)
+    definition = {
+        "name": "in-a-process",
+        "steps": [{"id": "hello", "type": "log", "config": {"message": "hi"}}],
+    }
+    with TestClient(app) as client:
+        created = client.post("/api/v1/workflows", json=definition, headers=AUTH)
+        assert created.status_code == 201, created.text
+        run = client.post(f"/api/v1/workflows/{created.json()['id']}/run", headers=AUTH)
+        assert run.status_code in (200, 202), run.text
+        run_id = run.json()["run"]["run_id"]
+        deadline = time.monotonic() + 60
+        state = ""
+        while time.monotonic() < deadline and state != "succeeded":
+            state = client.get(f"/api/v1/workflows/runs/{run_id}", headers=AUTH).json()["status"]
+            time.sleep(0.2)
+        assert state == "succeeded"
+        process = app.state.workflow_runtime._process
+    assert process.poll() is not None  # stopped with the server
 
 
 def test_configuration_errors_exit_2(
