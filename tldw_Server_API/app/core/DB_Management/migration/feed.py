@@ -25,7 +25,7 @@ from typing import Any
 from .casts import CastProblem
 from .check import Exclusions
 from .plan import DatabasePlan, TablePlan
-from .verify import Checksum, families_of, python_row
+from .verify import Checksum, families_of, row_canonicalizer
 
 BUDGET_BYTES = 16 * 1024 * 1024
 BATCH_BYTES = 256 * 1024
@@ -94,7 +94,7 @@ class RowFeed:
     def _produce(self, table: TablePlan) -> bool:
         from .load import copied_rows
 
-        casts, families = table.casts, families_of(table)
+        casts, canonical = table.casts, row_canonicalizer(families_of(table))
         checksum = Checksum()
         rows: list[tuple[Any, ...]] = []
         size = 0
@@ -105,7 +105,7 @@ class RowFeed:
                 self._put(_Batch(table.name, rows))
                 self._put(_Batch(table.name, [], failure=CastFailed(table.name, rowid, exc)))
                 return False
-            checksum.add(python_row(families, row))
+            checksum.add(canonical(row))
             rows.append(row)
             size += _size(row)
             if size >= BATCH_BYTES or len(rows) >= BATCH_ROWS:

@@ -44,7 +44,7 @@ from .verify import (
     Checksum,
     families_of,
     key_order,
-    python_row,
+    row_canonicalizer,
     target_checksum,
     target_rows_by_key,
 )
@@ -559,10 +559,10 @@ def source_checksum(
     source: sqlite3.Connection, table: TablePlan, exclusions: Exclusions
 ) -> Checksum:
     """The checksum of *table*'s source rows as a load would copy them (for --verify-only)."""
-    families = families_of(table)
+    canonical = row_canonicalizer(families_of(table))
     checksum = Checksum()
     for _, values in copied_rows(source, table, exclusions):
-        checksum.add(python_row(families, values))
+        checksum.add(canonical(values))
     return checksum
 
 
@@ -592,7 +592,7 @@ def _first_difference(
     source_rows: Iterator[tuple[Any, tuple[Any, ...]]],
     target_rows: Iterator[tuple[tuple[Any, ...], str]],
 ) -> str | None:
-    families = families_of(table)
+    canonical = row_canonicalizer(families_of(table))
     keys = table.key_columns
     positions = [table.source_columns.index(k) for k in keys]
     tgt = next(target_rows, None)
@@ -609,7 +609,7 @@ def _first_difference(
             if target_first:
                 return f"{table.target.display} has an extra row {_shown(keys, tgt[0])}"
             return f"{table.source.name} row {shown} is missing from {table.target.display}"
-        expected = python_row(families, values)
+        expected = canonical(values)
         if tgt[1] != expected:
             columns = _columns_differing(table, expected, tgt[1])
             return f"{table.source.name} row {shown} differs{columns}"

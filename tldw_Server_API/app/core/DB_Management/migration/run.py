@@ -139,10 +139,16 @@ def connect(target: PgTarget) -> psycopg.Connection:
     try:
         return psycopg.connect(target.conninfo(), autocommit=True)
     except psycopg.OperationalError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         raise ConnectionFailed(
             f"cannot connect to {target.describe()}: {redact(message, target)}"
         ) from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (driver messages run to several), or its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def redact(text: str, target: PgTarget) -> str:
@@ -187,7 +193,7 @@ def _prepare_target(conn: psycopg.Connection, options: MigrationOptions, source:
         try:
             _create_schema(options.target, source)
         except Exception as exc:  # the schema code's own errors, e.g. a missing privilege
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             raise TargetNotReady(
                 f"could not create PostgreSQL schema {namespace} in "
                 f"{options.target.describe()}: {redact(first, options.target)}"
@@ -240,7 +246,7 @@ def _prepare_generic(
             for statement in statements:
                 conn.execute(statement)
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise TargetNotReady(
             f"could not create PostgreSQL schema {namespace}: {redact(first, options.target)}"
         ) from None
@@ -451,7 +457,7 @@ def migrate(options: MigrationOptions, progress: Progress | None = None) -> Migr
         return _migrate(conn, options, progress)
     except psycopg.OperationalError as exc:
         # The server went away mid-run: its transaction died with the connection.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise ConnectionFailed(
             f"lost the connection to {options.target.describe()} "
             f"({redact(first, options.target)}); nothing was committed"

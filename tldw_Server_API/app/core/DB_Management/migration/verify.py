@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -235,20 +235,19 @@ def _canonicalizer(family: str) -> Callable[[Any], str]:
     return general
 
 
-@lru_cache(maxsize=256)
-def _canonicalizers(families: tuple[str, ...]) -> tuple[Callable[[Any], str], ...]:
-    return tuple(_canonicalizer(f) for f in families)
-
-
-def python_row(families: Sequence[str], row: Iterable[Any]) -> str:
-    """The canonical text of one row (its values in target-column order).
+def row_canonicalizer(families: Sequence[str]) -> Callable[[Iterable[Any]], str]:
+    """The function giving one row's canonical text, built once per table.
 
     A source value and the value the load's cast made of it have the same
     canonical text, so the load passes what it converted (no instant is parsed
     twice) and ``--verify-only`` what it read.
     """
-    functions = _canonicalizers(tuple(families))
-    return SEPARATOR.join([f(v) for f, v in zip(functions, row, strict=True)])
+    functions = tuple(_canonicalizer(f) for f in families)
+
+    def canonical(row: Iterable[Any]) -> str:
+        return SEPARATOR.join([f(v) for f, v in zip(functions, row, strict=True)])
+
+    return canonical
 
 
 # -- PostgreSQL side -------------------------------------------------------------

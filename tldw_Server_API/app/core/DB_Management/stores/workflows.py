@@ -1304,10 +1304,6 @@ class WorkflowStore:
         }
 
 
-def run_is_finished(run: Mapping[str, Any]) -> bool:
-    return run.get("status") in TERMINAL_STATUSES
-
-
 __all__ = [
     "CANCELLED",
     "DEFAULT_LEASE_SECONDS",
