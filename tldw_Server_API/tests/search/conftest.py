@@ -5,13 +5,18 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
+from tldw_Server_API.app.core.DB_Management.search import postgres_fts_norm_function_sql
 
 from .corpus import build_postgres, build_sqlite
+
+#: The schema holding fts_norm in the locale databases.
+SCHEMA = "fts"
 
 
 @pytest.fixture(scope="module")
@@ -31,3 +36,40 @@ def pg_corpus(pg_target: PgTarget) -> Iterator[tuple[psycopg.Connection, str]]:
         conn.rollback()
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         conn.commit()
+
+
+LOCALES = {"C": "C", "C.UTF-8": "C.UTF-8"}
+
+
+@contextmanager
+def locale_database(server: PgTarget, ctype: str) -> Iterator[psycopg.Connection]:
+    """A new database whose LC_CTYPE and LC_COLLATE are *ctype*, with fts_norm installed."""
+    name = f"tldw_fts_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server.conninfo(), autocommit=True) as admin:
+        admin.execute(
+            f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
+            f"LC_COLLATE '{ctype}' LC_CTYPE '{ctype}'"
+        )
+    try:
+        with psycopg.connect(server.with_database(name).conninfo(), autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {SCHEMA}")
+            conn.execute(postgres_fts_norm_function_sql(SCHEMA))
+            yield conn
+    finally:
+        with psycopg.connect(server.conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def databases(pg_server: PgTarget) -> Iterator[dict[str, psycopg.Connection]]:
+    """One connection per locale; C.UTF-8 is skipped where the OS lacks it."""
+    with locale_database(pg_server, "C") as c_conn:
+        try:
+            context = locale_database(pg_server, "C.UTF-8")
+            utf8_conn = context.__enter__()
+        except psycopg.Error:
+            pytest.skip("the server has no C.UTF-8 locale")
+        try:
+            yield {"C": c_conn, "C.UTF-8": utf8_conn}
+        finally:
+            context.__exit__(None, None, None)

@@ -117,3 +117,20 @@ def postgres_ids(conn: psycopg.Connection, schema: str, text: str) -> list[int] 
     ).fetchall()
     conn.commit()
     return sorted(r[0] for r in rows)
+
+
+#: Strings where locales, scripts and PostgreSQL's parser could disagree.
+TRICKY_STRINGS = [
+    "",
+    "Café CAFÉ cafe\u0301 École ÉCOLE",
+    "İstanbul ISTANBUL ıi Iİ",  # a Turkish locale would lower I to ı
+    "Straße STRASSE ẞ Øre Łódź Ærø đ þ ð œ",
+    "Ἀθῆναι ΑΘΗΝΑ Москва МОСКВА Ꭰꭰ ᲐᲑ",  # Greek, Cyrillic, Cherokee, Georgian Mtavruli
+    "東京タワー 北京、上海。서울 القاهرة עברית हिन्दी ไทย",
+    "alice@example.com https://x.org/a?b=c&d C++ C# foo_bar 3.14 1e5 -42 v1.2.3 e-mail",
+    "<b>tag</b> &amp; &#x41; /usr/bin ~user $HOME 100%",
+    "emoji 🎉🍰😀🤔👍🏽 x² ½ ① ™ © ° € ₿ \u200b\u200d\ufeff\u202e",
+    "tabs\tand\nnew\r\nlines\u2028\u2029\u3000ideographic\u00a0nbsp",
+    "\ue000private\U000f0000use \U0001d400math \U00020000ext-b",
+    "Ⓐ ｆｕｌｌｗｉｄｔｈ ＡＢＣ ｶﾀｶﾅ ﬁ ﬀ ǅ ǈ",
+]

@@ -9,14 +9,11 @@ locales, and the normalised text and the resulting tsvectors must be identical.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 import pytest
 
-from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.search import (
     MAX_INDEXED_CHARS,
     compile_query,
@@ -26,58 +23,8 @@ from tldw_Server_API.app.core.DB_Management.search import (
     tokenize,
 )
 
-SCHEMA = "fts"
-
-STRINGS = [
-    "",
-    "Café CAFÉ cafe\u0301 École ÉCOLE",
-    "İstanbul ISTANBUL ıi Iİ",  # a Turkish locale would lower I to ı
-    "Straße STRASSE ẞ Øre Łódź Ærø đ þ ð œ",
-    "Ἀθῆναι ΑΘΗΝΑ Москва МОСКВА Ꭰꭰ ᲐᲑ",  # Greek, Cyrillic, Cherokee, Georgian Mtavruli
-    "東京タワー 北京、上海。서울 القاهرة עברית हिन्दी ไทย",
-    "alice@example.com https://x.org/a?b=c&d C++ C# foo_bar 3.14 1e5 -42 v1.2.3 e-mail",
-    "<b>tag</b> &amp; &#x41; /usr/bin ~user $HOME 100%",
-    "emoji 🎉🍰😀🤔👍🏽 x² ½ ① ™ © ° € ₿ \u200b\u200d\ufeff\u202e",
-    "tabs\tand\nnew\r\nlines\u2028\u2029\u3000ideographic\u00a0nbsp",
-    "\ue000private\U000f0000use \U0001d400math \U00020000ext-b",
-    "Ⓐ ｆｕｌｌｗｉｄｔｈ ＡＢＣ ｶﾀｶﾅ ﬁ ﬀ ǅ ǈ",
-]
-
-LOCALES = {"C": "C", "C.UTF-8": "C.UTF-8"}
-
-
-@contextmanager
-def locale_database(server: PgTarget, ctype: str) -> Iterator[psycopg.Connection]:
-    """A new database whose LC_CTYPE and LC_COLLATE are *ctype*, with fts_norm installed."""
-    name = f"tldw_fts_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as admin:
-        admin.execute(
-            f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
-            f"LC_COLLATE '{ctype}' LC_CTYPE '{ctype}'"
-        )
-    try:
-        with psycopg.connect(server.with_database(name).conninfo(), autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {SCHEMA}")
-            conn.execute(postgres_fts_norm_function_sql(SCHEMA))
-            yield conn
-    finally:
-        with psycopg.connect(server.conninfo(), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def databases(pg_server: PgTarget) -> Iterator[dict[str, psycopg.Connection]]:
-    """One connection per locale; C.UTF-8 is skipped where the OS lacks it."""
-    with locale_database(pg_server, "C") as c_conn:
-        try:
-            context = locale_database(pg_server, "C.UTF-8")
-            utf8_conn = context.__enter__()
-        except psycopg.Error:
-            pytest.skip("the server has no C.UTF-8 locale")
-        try:
-            yield {"C": c_conn, "C.UTF-8": utf8_conn}
-        finally:
-            context.__exit__(None, None, None)
+from .conftest import SCHEMA
+from .corpus import TRICKY_STRINGS as STRINGS
 
 
 def _norm(conn: psycopg.Connection, text: str) -> str:

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from .backends.target import PgTarget
 from .migration.errors import MigrationError, UsageError
+from .migration.feed import DEFAULT_JOBS
 from .migration.report import ProgressReporter, print_summary, write_report
 from .migration.run import MigrationOptions, MigrationResult, SourceFile, migrate
 
@@ -75,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("run")
     run.add_argument(
         "--batch-size", type=int, default=500, help="rows per progress update (default 500)"
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help="helper processes for checksums and search vectors on large databases "
+        f"(default {DEFAULT_JOBS}; 0: all in one process, least memory)",
     )
     run.add_argument("--skip-table", action="append", default=[], metavar="TABLE")
     run.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
@@ -160,6 +169,9 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
     if args.batch_size < 1:
         print("error: --batch-size must be at least 1", file=sys.stderr)
         return UsageError.exit_code
+    if args.jobs < 0:
+        print("error: --jobs must be 0 or more", file=sys.stderr)
+        return UsageError.exit_code
     if args.dry_run and args.verify_only:
         print("error: --dry-run and --verify-only exclude each other", file=sys.stderr)
         return UsageError.exit_code
@@ -197,6 +209,7 @@ def execute(
         sources=sources,
         target=target,
         batch_size=args.batch_size,
+        jobs=args.jobs,
         skip_tables=set(args.skip_table),
         create_schema=args.create_schema,
         dry_run=args.dry_run,

@@ -1,27 +1,38 @@
-"""Read, convert and checksum source rows ahead of the COPY, on a second thread.
+"""Read and convert source rows ahead of the COPY; checksum them and build search vectors.
 
 The load alternates between work for Python (reading SQLite, converting
-values, checksums) and work for PostgreSQL alone (computing search vectors,
-writing them, rebuilding indexes). A feed keeps converting the next tables'
+values, checksums, search vectors) and work for PostgreSQL alone (writing
+rows, rebuilding indexes). A feed thread keeps converting the next tables'
 rows while PostgreSQL works, so neither waits for the other more than it must.
 Its buffer is bounded (:data:`BUDGET_BYTES`): memory stays flat whatever the
 size of the database.
 
+Each batch is then *finished*: its source checksum computed and, for a
+searchable table, each row's search vector built (:mod:`..search.vectors`;
+``None`` where only PostgreSQL can compute it), appended to the row. On a large
+database that is done in a helper process, on the other core, while the feed
+converts the next batches and the main thread writes earlier ones; the
+consumer picks each batch's result up when it reaches that batch.
+
 One thread reads the whole source, in plan order, through the connection of
 the run's single read transaction; nobody else uses that connection until the
-feed has finished or been stopped.
+feed has finished or been stopped. The helper never sees the source, only
+converted rows.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from ..search.vectors import build_vectors
 from .casts import CastProblem
 from .check import Exclusions
 from .plan import DatabasePlan, TablePlan
@@ -30,6 +41,56 @@ from .verify import Checksum, families_of, row_canonicalizer
 BUDGET_BYTES = 16 * 1024 * 1024
 BATCH_BYTES = 256 * 1024
 BATCH_ROWS = 1000
+#: Rows from which finishing batches in helper processes pays for starting them.
+HELPERS_FROM_ROWS = 20_000
+#: Helper processes by default: on two cores, two helpers and PostgreSQL keep both busy.
+DEFAULT_JOBS = 2
+#: One row in this many is measured to size batches (measuring each costs more than
+#: the conversion of some tables).
+_MEASURE_EVERY = 8
+
+Rows = list[tuple[Any, ...]]
+Finished = tuple[Checksum, list[str | None] | None]
+
+
+@dataclass(frozen=True)
+class Finishing:
+    """What finishing a table's batches takes: picklable, so a helper process can do it."""
+
+    families: tuple[str, ...]
+    vector_positions: tuple[int | None, ...] = ()
+    vector_weights: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, plan: DatabasePlan, table: TablePlan) -> Finishing:
+        families = tuple(families_of(table))
+        index = plan.search_index(table)
+        if index is None:
+            return cls(families)
+        names = [c.name for c in table.target_columns]
+        return cls(
+            families,
+            tuple(names.index(c) if c in names else None for c in index.column_names),
+            tuple(weight for _, weight in index.columns),
+        )
+
+
+_CANONICALIZERS: dict[tuple[str, ...], Any] = {}
+
+
+def finish_batch(finishing: Finishing, rows: Rows) -> Finished:
+    """The checksum of converted *rows* and, for a searchable table, their vectors."""
+    canonical = _CANONICALIZERS.get(finishing.families)
+    if canonical is None:
+        canonical = _CANONICALIZERS[finishing.families] = row_canonicalizer(finishing.families)
+    checksum = Checksum()
+    for row in rows:
+        checksum.add(canonical(row))
+    if not finishing.vector_weights:
+        return checksum, None
+    positions = finishing.vector_positions
+    values = [tuple(None if p is None else row[p] for p in positions) for row in rows]
+    return checksum, build_vectors(finishing.vector_weights, values)
 
 
 @dataclass
@@ -44,8 +105,9 @@ class CastFailed(Exception):
 @dataclass
 class _Batch:
     table: str
-    rows: list[tuple[Any, ...]]
-    end: Checksum | None = None
+    rows: Rows
+    finished: Future[Finished] | Finished | None = None
+    last: bool = False
     failure: BaseException | None = None
 
 
@@ -64,10 +126,23 @@ class RowFeed:
         exclusions: Exclusions,
         *,
         budget_bytes: int = BUDGET_BYTES,
+        jobs: int = DEFAULT_JOBS,
+        min_rows: int | None = None,
     ) -> None:
+        """Batches are finished by *jobs* helper processes if the source has *min_rows*
+        (default :data:`HELPERS_FROM_ROWS`) rows or more; else, or with ``jobs=0``, by the
+        feed thread itself."""
         self._source = source
         self._plan = plan
         self._exclusions = exclusions
+        threshold = HELPERS_FROM_ROWS if min_rows is None else min_rows
+        large = sum(t.source.row_count for t in plan.tables) >= threshold
+        # spawn, not fork: this process has threads (and a PostgreSQL connection).
+        self._helper = (
+            ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+            if jobs > 0 and large
+            else None
+        )
         self._queue: queue.Queue[_Batch] = queue.Queue(maxsize=max(1, budget_bytes // BATCH_BYTES))
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="migration-feed", daemon=True)
@@ -94,29 +169,40 @@ class RowFeed:
     def _produce(self, table: TablePlan) -> bool:
         from .load import copied_rows
 
-        casts, canonical = table.casts, row_canonicalizer(families_of(table))
-        checksum = Checksum()
-        rows: list[tuple[Any, ...]] = []
+        casts, finishing = table.casts, Finishing.of(self._plan, table)
+        rows: Rows = []
         size = 0
         for rowid, values in copied_rows(self._source, table, self._exclusions):
             try:
-                row = tuple(cast(v) for cast, v in zip(casts, values, strict=True))
+                row = tuple([cast(v) for cast, v in zip(casts, values, strict=True)])
             except CastProblem as exc:
-                self._put(_Batch(table.name, rows))
+                self._put(self._batch(table, finishing, rows))
                 self._put(_Batch(table.name, [], failure=CastFailed(table.name, rowid, exc)))
                 return False
-            checksum.add(canonical(row))
             rows.append(row)
-            size += _size(row)
+            if len(rows) % _MEASURE_EVERY == 1:
+                size += _size(row) * _MEASURE_EVERY
             if size >= BATCH_BYTES or len(rows) >= BATCH_ROWS:
-                if not self._put(_Batch(table.name, rows)):
+                if not self._put(self._batch(table, finishing, rows)):
                     return False
                 rows, size = [], 0
-        return self._put(_Batch(table.name, rows, end=checksum))
+        return self._put(self._batch(table, finishing, rows, last=True))
+
+    def _batch(
+        self, table: TablePlan, finishing: Finishing, rows: Rows, *, last: bool = False
+    ) -> _Batch:
+        """A batch of converted rows, its finishing under way (or done, without a helper)."""
+        if self._helper is None or not rows:
+            return _Batch(table.name, rows, finish_batch(finishing, rows), last)
+        return _Batch(table.name, rows, self._helper.submit(finish_batch, finishing, rows), last)
 
     # -- consumer ------------------------------------------------------------------
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
-        """The converted rows of *table*; then :attr:`checksum` holds its source checksum."""
+        """The final rows of *table*; then :attr:`checksum` holds its source checksum.
+
+        A searchable table's rows end with their search vector (text, or ``None``).
+        """
+        checksum = Checksum()
         while True:
             batch = self._queue.get()
             if batch.failure is not None:
@@ -124,9 +210,13 @@ class RowFeed:
                 raise batch.failure
             if batch.table != table:
                 raise RuntimeError(f"feed out of order: expected {table}, got {batch.table}")
-            yield from batch.rows
-            if batch.end is not None:
-                self.checksum = batch.end
+            assert batch.finished is not None
+            finished = batch.finished
+            part, vectors = finished.result() if isinstance(finished, Future) else finished
+            checksum.merge(part)
+            yield from _with_vectors(batch.rows, vectors)
+            if batch.last:
+                self.checksum = checksum
                 return
 
     def stop(self) -> None:
@@ -136,3 +226,11 @@ class RowFeed:
             with suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
         self._thread.join()
+        if self._helper is not None:
+            self._helper.shutdown(wait=True, cancel_futures=True)
+
+
+def _with_vectors(rows: Rows, vectors: Sequence[str | None] | None) -> Iterator[tuple[Any, ...]]:
+    if vectors is None:
+        return iter(rows)
+    return map(tuple.__add__, rows, ((v,) for v in vectors))

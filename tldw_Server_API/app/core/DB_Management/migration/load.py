@@ -16,12 +16,17 @@ moment leaves the target as it was):
    mark, so deleted ids are never reused);
 6. verify counts and checksums, and commit only if they match.
 
-Search vectors are generated columns, computed by PostgreSQL as rows arrive:
-the data is searchable the moment the transaction commits.
+Search vectors arrive with their rows, computed by the feed
+(:mod:`..search.vectors`): PostgreSQL parses a finished vector instead of
+folding, splitting and parsing the text, which would cost it more than storing
+the row. The few rows the feed declines, PostgreSQL computes set-wise; a sample
+of the others is checked against PostgreSQL's own expression. The data is
+searchable the moment the transaction commits.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import time
@@ -33,10 +38,11 @@ from typing import Any
 import psycopg
 
 from ..backends.postgres import SEARCH_COLUMN, search_vector_sql
+from ..schemas.spec import SearchIndex
 from .casts import Policies
 from .check import Exclusions, scan_values
 from .errors import SourceDefect, ValueProblem, VerificationFailed, short_repr
-from .feed import CastFailed, RowFeed
+from .feed import DEFAULT_JOBS, CastFailed, RowFeed
 from .plan import DatabasePlan, TablePlan
 from .source import quote_sqlite
 from .verify import (
@@ -48,6 +54,8 @@ from .verify import (
     target_checksum,
     target_rows_by_key,
 )
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 _COPY_CONTEXT = re.compile(
@@ -203,18 +211,17 @@ def _copy_table(
     table: TablePlan,
     batch_size: int,
     progress: Progress | None,
-    into: str | None = None,
+    *,
+    with_vectors: bool = False,
 ) -> tuple[int, Checksum]:
-    """Stream one table (into the table *into*, if given); return (rows, source checksum)."""
-    columns = ", ".join(_q(c.name) for c in table.target_columns)
+    """Stream one table (its search vectors too, if asked); return (rows, source checksum)."""
+    names = [c.name for c in table.target_columns] + ([SEARCH_COLUMN] if with_vectors else [])
+    columns = ", ".join(_q(n) for n in names)
     copied = 0
     name = table.target.display
     # FREEZE: the target was truncated in this transaction, so its rows can be written frozen.
-    if into is None:
-        destination = f"{table.target.qualified} ({columns}) FROM STDIN WITH (FREEZE)"
-    else:
-        destination = f"{into} ({columns}) FROM STDIN"
-    with conn.cursor() as cursor, cursor.copy(f"COPY {destination}") as copy:
+    statement = f"COPY {table.target.qualified} ({columns}) FROM STDIN WITH (FREEZE)"
+    with conn.cursor() as cursor, cursor.copy(statement) as copy:
         for row in feed.rows(table.name):
             copy.write_row(row)
             copied += 1
@@ -238,25 +245,17 @@ def _load_table(
 ) -> tuple[int, Checksum]:
     """Copy one table; a value the cast or PostgreSQL refuses becomes a :class:`SourceDefect`."""
     try:
-        if _searchable(plan, table):
-            return _copy_searchable(conn, feed, plan, table, batch_size, progress)
-        return _copy_table(conn, feed, table, batch_size, progress)
+        index = plan.search_index(table)
+        if index is None:
+            return _copy_table(conn, feed, table, batch_size, progress)
+        loaded = _copy_table(conn, feed, table, batch_size, progress, with_vectors=True)
+        _complete_vectors(conn, table, index)
+        return loaded
     except CastFailed as failed:
         raise _defect(plan, table, source, failed.rowid, failed.problem, policies) from None
     except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
         feed.stop()  # the source connection is needed to name the refused row
         raise _map_copy_error(exc, plan, table, source, exclusions, policies) from None
-
-
-def _searchable(plan: DatabasePlan, table: TablePlan) -> bool:
-    """Does *table* keep search vectors by trigger (so the load computes them set-wise)?"""
-    column = table.target.column(SEARCH_COLUMN)
-    return (
-        table.name in plan.search
-        and column is not None
-        and not column.generated
-        and bool(table.target.primary_key)
-    )
 
 
 _PARALLEL_SETTINGS = {
@@ -296,47 +295,36 @@ def parallel_workers(conn: psycopg.Connection) -> Iterator[None]:
             conn.execute(f"SET LOCAL {name} TO DEFAULT")
 
 
-def _copy_searchable(
-    conn: psycopg.Connection,
-    feed: RowFeed,
-    plan: DatabasePlan,
-    table: TablePlan,
-    batch_size: int,
-    progress: Progress | None,
-) -> tuple[int, Checksum]:
-    """Load a searchable table with its search vectors computed set-wise, in parallel.
+#: How many rows of each searchable table have their vector checked against PostgreSQL's.
+VECTOR_SAMPLE_ROWS = 500
 
-    Rows stream into an unlogged staging table (uncompressed, no WAL); the vectors
-    are computed from it by one ``CREATE TABLE AS`` that PostgreSQL runs with
-    parallel workers; one ``INSERT ... SELECT`` then writes each row once, vector
-    included. Both helper tables live and die inside this transaction.
+
+def _complete_vectors(conn: psycopg.Connection, table: TablePlan, index: SearchIndex) -> None:
+    """Compute the vectors the feed declined, and check a sample of the others.
+
+    Declined rows arrived with a NULL vector (the expression never yields NULL):
+    PostgreSQL computes them set-wise. Then a sample of the feed's vectors is
+    compared with PostgreSQL's own; should any differ (a server whose parser or
+    locale :mod:`..search.vectors` does not model), PostgreSQL recomputes them all,
+    so the vectors are always exactly what the search trigger would have written.
     """
-    index = plan.search[table.name]
-    target = table.target
-    stage = f"{_q(target.namespace)}.{_q('_tldw_stage_' + target.name)}"
-    vectors = f"{_q(target.namespace)}.{_q('_tldw_vectors_' + target.name)}"
+    target = table.target.qualified
+    expression = search_vector_sql(table.target.namespace, index)
     conn.execute(
-        f"CREATE UNLOGGED TABLE {stage} (LIKE {target.qualified} INCLUDING DEFAULTS "
-        "INCLUDING CONSTRAINTS) WITH (autovacuum_enabled = false, parallel_workers = 2)"
+        f"UPDATE {target} SET {SEARCH_COLUMN} = {expression} WHERE {SEARCH_COLUMN} IS NULL"
     )
-    for column in index.column_names:
-        conn.execute(f"ALTER TABLE {stage} ALTER COLUMN {_q(column)} SET STORAGE EXTERNAL")
-    copied, checksum = _copy_table(conn, feed, table, batch_size, progress, into=stage)
-    keys = ", ".join(_q(k) for k in target.primary_key)
-    columns = ", ".join(_q(c.name) for c in table.target_columns)
-    staged = ", ".join(f"s.{_q(c.name)}" for c in table.target_columns)
-    expression = search_vector_sql(target.namespace, index)
-    with parallel_workers(conn):
-        conn.execute(
-            f"CREATE UNLOGGED TABLE {vectors} AS SELECT {keys}, {expression} AS {SEARCH_COLUMN} "
-            f"FROM {stage}"
+    percent = min(100.0, 100.0 * VECTOR_SAMPLE_ROWS / max(1, table.source.row_count))
+    row = conn.execute(
+        f"SELECT count(*) FROM {target} TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE (0) "
+        f"WHERE {SEARCH_COLUMN} IS DISTINCT FROM ({expression})"
+    ).fetchone()
+    if row and row[0]:
+        logger.warning(
+            "%s: %d sampled search vectors differ from PostgreSQL's; recomputing them all",
+            table.target.display,
+            row[0],
         )
-    conn.execute(
-        f"INSERT INTO {target.qualified} ({columns}, {SEARCH_COLUMN}) "
-        f"SELECT {staged}, v.{SEARCH_COLUMN} FROM {stage} s JOIN {vectors} v USING ({keys})"
-    )
-    conn.execute(f"DROP TABLE {stage}, {vectors}")
-    return copied, checksum
+        conn.execute(f"UPDATE {target} SET {SEARCH_COLUMN} = {expression}")
 
 
 def _defect(
@@ -470,6 +458,7 @@ def load_database(
     policies: Policies,
     *,
     batch_size: int = 500,
+    jobs: int = DEFAULT_JOBS,
     progress: Progress | None = None,
 ) -> LoadResult:
     """Run steps 1-6 of the module docstring inside the caller's transaction."""
@@ -482,7 +471,7 @@ def load_database(
     results: list[TableResult] = []
     checksums: dict[str, Checksum] = {}
     computed: dict[str, Checksum] = {}
-    feed = RowFeed(source, plan, exclusions)
+    feed = RowFeed(source, plan, exclusions, jobs=jobs)
     try:
         for table in plan.tables:
             table_started = time.perf_counter()

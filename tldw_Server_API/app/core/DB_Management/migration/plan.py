@@ -13,6 +13,7 @@ import graphlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..backends.postgres import SEARCH_COLUMN
 from ..schemas.spec import SearchIndex
 from .casts import Cast, Policies, cast_for
 from .errors import TargetNotReady, UsageError
@@ -59,7 +60,15 @@ class DatabasePlan:
     tables: list[TablePlan]
     skipped: dict[str, str] = field(default_factory=dict)
     search: dict[str, SearchIndex] = field(default_factory=dict)
-    """Target tables whose search vectors the load computes set-wise, by table name."""
+    """Target tables whose search vectors the load writes with their rows, by table name."""
+
+    def search_index(self, table: TablePlan) -> SearchIndex | None:
+        """The search index whose vectors the load writes with *table*'s rows, if any."""
+        index = self.search.get(table.name)
+        column = table.target.column(SEARCH_COLUMN)
+        if index is None or column is None or column.generated:
+            return None
+        return index
 
     def table(self, target_name: str) -> TablePlan | None:
         for plan in self.tables:

@@ -33,6 +33,7 @@ from .errors import (
     ValueProblem,
     VerificationFailed,
 )
+from .feed import DEFAULT_JOBS
 from .generic import schema_ddl
 from .load import (
     LoadResult,
@@ -97,6 +98,7 @@ class MigrationOptions:
     sources: list[SourceFile]
     target: PgTarget
     batch_size: int = 500
+    jobs: int = DEFAULT_JOBS
     skip_tables: set[str] = field(default_factory=set)
     create_schema: bool = False
     dry_run: bool = False
@@ -364,6 +366,7 @@ def migrate_one(
                 exclusions,
                 policies,
                 batch_size=options.batch_size,
+                jobs=options.jobs,
                 progress=progress,
             )
             result.tables = loaded.tables

@@ -56,6 +56,11 @@ class Checksum:
         self.rows += 1
         self.total += int.from_bytes(digest[:8], "big", signed=True)
 
+    def merge(self, other: Checksum) -> None:
+        """Add the rows of *other* (the sum does not depend on the order of rows)."""
+        self.rows += other.rows
+        self.total += other.total
+
 
 # -- Python side ---------------------------------------------------------------
 
