@@ -92,8 +92,8 @@ def fresh_database(server: PgTarget, name: str) -> PgTarget:
     return target
 
 
-def run_tool(source: Path, target: PgTarget) -> tuple[float, int]:
-    """(seconds, peak RSS in MB) of one migration_tools run."""
+def run_tool(source: Path, target: PgTarget, *extra: str) -> tuple[float, int]:
+    """(seconds, peak RSS in MB) of one migration_tools run with *extra* arguments."""
     args = [
         sys.executable,
         "-m",
@@ -109,6 +109,7 @@ def run_tool(source: Path, target: PgTarget) -> tuple[float, int]:
         "--pg-user",
         target.user,
         "--quiet",
+        *extra,
     ]
     started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -304,6 +305,9 @@ def benchmark(size: int, server: PgTarget) -> dict[str, tuple[float, float, int 
     first, rss1 = run_tool(source, target)
     rerun, rss2 = run_tool(source, target)
     results["(a) migration_tools"] = (first, rerun, max(rss1, rss2))
+    first, rss1 = run_tool(source, target, "--jobs", "0")
+    rerun, rss2 = run_tool(source, target, "--jobs", "0")
+    results["(a') migration_tools --jobs 0 (one process)"] = (first, rerun, max(rss1, rss2))
 
     target = fresh_database(server, "tldw_bench_b")
     results["(b) guide: INSERT ON CONFLICT, batch 500"] = (

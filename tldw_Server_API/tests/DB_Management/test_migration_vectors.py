@@ -81,3 +81,12 @@ def test_a_wrong_vector_in_the_sample_makes_postgres_recompute_all(
     assert "'wrong'" not in "".join(vector for _, vector in migrated)
     assert migrated == _trigger_vectors(pg_target)
     assert "recomputing them all" in caplog.text
+
+
+def test_a_negative_jobs_count_is_a_usage_error(
+    media_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tldw_Server_API.app.core.DB_Management.migration_tools import run_cli
+
+    assert run_cli(["--content-sqlite", str(media_file), "--jobs", "-1"], env={}) == 2
+    assert "--jobs must be 0 or more" in capsys.readouterr().err

@@ -43,8 +43,10 @@ BATCH_BYTES = 256 * 1024
 BATCH_ROWS = 1000
 #: Rows from which finishing batches in helper processes pays for starting them.
 HELPERS_FROM_ROWS = 20_000
-#: Helper processes by default: on two cores, two helpers and PostgreSQL keep both busy.
-DEFAULT_JOBS = 2
+#: Helper processes by default: none. Each helper costs ~90 MB (its own interpreter and
+#: libraries) and, side by side on two cores, two of them did not make the run reliably
+#: faster (docs/benchmarks.md); on more cores, ``--jobs`` lets the client keep up.
+DEFAULT_JOBS = 0
 #: One row in this many is measured to size batches (measuring each costs more than
 #: the conversion of some tables).
 _MEASURE_EVERY = 8
