@@ -24,7 +24,6 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
 from tldw_Server_API.app.core.DB_Management.migration.run import (
     MigrationOptions,
     MigrationResult,
@@ -55,13 +54,6 @@ def media_row(conn: sqlite3.Connection, media_id: int, **values: object) -> None
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     conn.execute(f"INSERT INTO Media ({columns}) VALUES ({marks})", tuple(row.values()))
-
-
-@pytest.fixture
-def media_file(tmp_path: Path) -> Path:
-    path = tmp_path / "Media_DB_v2.db"
-    create_legacy_database("media", path)
-    return path
 
 
 def run(target: PgTarget, *sources: SourceFile, **options: object) -> MigrationResult:

@@ -21,9 +21,7 @@ from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.migration import feed
 from tldw_Server_API.app.core.DB_Management.search import vectors
 
-from .test_migration_tools import assert_ok, fetch, media, media_file, media_row, run
-
-__all__ = ["media_file"]  # the fixture, used by name
+from .test_migration_tools import assert_ok, fetch, media, media_row, run
 
 VECTORS = "SELECT id, search_vector::text FROM user_1_media.media ORDER BY id"
 

@@ -101,22 +101,19 @@ class VectorBuilder:
         """The vector's text for one row's column *values*, or ``None`` if declined."""
         if sum(len(v) for v in values if v) > MAX_INDEXED_CHARS:
             return None
-        parts: list[str] = []
-        everything: list[str] = []
+        parts: list[str] = []  # word, what follows it, word, ...
         offset = 0
         for number, (value, weight) in enumerate(zip(values, self._weights, strict=True)):
             if number:
                 offset += 1
                 parts += (GAP_LEXEME, self._after["D"][offset])
-                everything.append(GAP_LEXEME)
             words = self._words(value) if value else []
             if words is None or offset + len(words) > MAX_POSITION - 1:
                 return None
             after = self._after[weight][offset + 1 : offset + 1 + len(words)]
             parts += chain.from_iterable(zip(words, after, strict=True))
-            everything += words
             offset += len(words)
-        if offset > MAX_REPEATS and max(Counter(everything).values()) > MAX_REPEATS:
+        if offset > MAX_REPEATS and max(Counter(parts[::2]).values()) > MAX_REPEATS:
             return None
         return "'" + "".join(parts)[:-2] if parts else ""
 
