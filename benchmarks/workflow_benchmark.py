@@ -5,6 +5,7 @@
         [--runs 250] [--batch 25] [--sweep-workers 8]
         [--noop-runs 200] [--noop-steps 5] [--noop-workers 1,2,4]
         [--server-workers 8] [--poll-ms 20] [--sections sweep,noop,status]
+        [--worker-modes process,thread] [--status-rounds 3]
 
 Every measurement starts from an empty installation: a fresh temporary data
 directory (SQLite) or a fresh, throw-away database created on the server of
@@ -30,11 +31,13 @@ directory (SQLite) or a fresh, throw-away database created on the server of
 
 3. **Status latency under load**: the real server
    (``python -m tldw_Server_API.app.main``) is started as a subprocess on a
-   free port of 127.0.0.1 with ``--server-workers`` workflow worker threads;
-   the same sweep is submitted through the HTTP API (``POST
+   free port of 127.0.0.1 with ``--server-workers`` workflow worker threads,
+   in each ``--worker-modes`` (``TLDW_WORKFLOW_WORKER_MODE``), ``--status-rounds``
+   times, alternating; the same sweep is submitted through the HTTP API (``POST
    /api/v1/workflows``, then ``POST /api/v1/workflows/{id}/run`` from an
    httpx async client, ``--batch`` requests at a time) while a separate
-   thread polls ``GET /api/v1/workflows/status`` with its own httpx client,
+   process (as a monitoring client would be) polls ``GET
+   /api/v1/workflows/status`` with its own httpx client,
    waiting ``--poll-ms`` between requests, until the status reports every run
    ended (bounded by ``--max-samples`` and ``--timeout``). Reported: p50, p99
    and max latency in ms over the samples taken during the sweep (a few
@@ -54,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import multiprocessing
 import os
 import platform
 import signal
@@ -61,7 +65,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -69,6 +72,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +97,10 @@ from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime  # noqa: 
 API_KEY = "workflow-benchmark-key"
 USER_ID = "1"
 NO_CONFIG = "/nonexistent"
-WORKER_MODE = ["thread"]  # the server runtime's mode, set from --worker-mode
 SWEEP_TARGET_SECONDS = 12.0
 STATUS_P99_TARGET_MS = 50.0
 BACKENDS = ("sqlite", "postgresql")
+WORKER_MODES = ("process", "thread")  # the server's default first
 SECTIONS = ("sweep", "noop", "status")
 STEP_EVENT_TYPES = ("step_started", "step_completed")
 
@@ -189,6 +193,7 @@ class NoopResult:
 @dataclass
 class StatusResult:
     backend: str
+    mode: str
     workers: int
     runs: int
     sweep_seconds: float
@@ -382,7 +387,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(inst: Installation, workers: int) -> Iterator[str]:
+def server(inst: Installation, workers: int, mode: str) -> Iterator[str]:
     """The API server as a subprocess on 127.0.0.1; yields its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TLDW_", "SINGLE_USER"))}
@@ -390,7 +395,7 @@ def server(inst: Installation, workers: int) -> Iterator[str]:
         "PYTHONPATH": str(ROOT),
         "SINGLE_USER_API_KEY": API_KEY,
         "TLDW_WORKFLOW_WORKERS": str(workers),
-        "TLDW_WORKFLOW_WORKER_MODE": WORKER_MODE[0],
+        "TLDW_WORKFLOW_WORKER_MODE": mode,
     }
     log_path = inst.work / "server.log"
     command = [
@@ -438,48 +443,55 @@ def ended_runs(status: dict[str, Any]) -> int:
     return sum(int(recent.get(k, 0)) for k in ("succeeded", "failed", "cancelled"))
 
 
-class StatusPoller(threading.Thread):
-    """Polls ``/status`` until it reports *runs* ended runs, or a bound is reached."""
+@dataclass
+class PollOutcome:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    #: Seconds from the first poll to the one that saw every run ended (None: it never did).
+    finished_after: float | None = None
 
-    def __init__(
-        self, base: str, runs: int, pause: float, max_samples: int, timeout: float
-    ) -> None:
-        super().__init__(name="status-poller", daemon=True)
-        self.base = base
-        self.runs = runs
-        self.pause = pause
-        self.max_samples = max_samples
-        self.timeout = timeout
-        self.latencies_ms: list[float] = []
-        self.errors = 0
-        self.finished_after: float | None = None
-        self.started_at = 0.0
-        self.stop_event = threading.Event()
 
-    def run(self) -> None:
-        headers = {"X-API-KEY": API_KEY}
-        deadline = time.monotonic() + self.timeout
-        with httpx.Client(base_url=self.base, headers=headers, timeout=30) as client:
-            while (
-                not self.stop_event.is_set()
-                and len(self.latencies_ms) < self.max_samples
-                and time.monotonic() < deadline
-            ):
-                before = time.perf_counter()
-                try:
-                    response = client.get("/api/v1/workflows/status")
-                except httpx.HTTPError:
-                    self.errors += 1
-                    self.stop_event.wait(self.pause)
-                    continue
-                after = time.perf_counter()
-                self.latencies_ms.append((after - before) * 1000)
-                if response.status_code != 200:
-                    self.errors += 1
-                elif ended_runs(response.json()) >= self.runs:
-                    self.finished_after = after - self.started_at
-                    return
-                self.stop_event.wait(self.pause)
+def poll_status(
+    base: str,
+    runs: int,
+    pause: float,
+    max_samples: int,
+    timeout: float,
+    channel: Connection,
+) -> None:
+    """Poll ``/status`` until it reports *runs* ended runs, or a bound is reached.
+
+    Runs in a process of its own, as a monitoring client would: in the submitting
+    process it would also measure that process's own contention for the interpreter
+    lock. Says "ready" on *channel* before its first poll, then sends a
+    :class:`PollOutcome`.
+    """
+    outcome = PollOutcome()
+    headers = {"X-API-KEY": API_KEY}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        client.get("/api/v1/workflows/status").raise_for_status()  # connect before timing
+        channel.send("ready")
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout
+        while len(outcome.latencies_ms) < max_samples and time.monotonic() < deadline:
+            if channel.poll(0):  # the parent gave up
+                break
+            before = time.perf_counter()
+            try:
+                response = client.get("/api/v1/workflows/status")
+            except httpx.HTTPError:
+                outcome.errors += 1
+                time.sleep(pause)
+                continue
+            after = time.perf_counter()
+            outcome.latencies_ms.append((after - before) * 1000)
+            if response.status_code != 200:
+                outcome.errors += 1
+            elif ended_runs(response.json()) >= runs:
+                outcome.finished_after = after - started
+                break
+            time.sleep(pause)
+    channel.send(outcome)
 
 
 async def submit_over_http(base: str, workflow_id: int, runs: int, batch: int) -> int:
@@ -510,12 +522,13 @@ def status_latency(
     runs: int,
     batch: int,
     workers: int,
+    mode: str,
     pause: float,
     max_samples: int,
     timeout: float,
 ) -> StatusResult:
     with (
-        server(inst, workers) as base,
+        server(inst, workers, mode) as base,
         httpx.Client(base_url=base, headers={"X-API-KEY": API_KEY}, timeout=30) as client,
     ):
         created = client.post("/api/v1/workflows", json=SWEEP_WORKFLOW)
@@ -523,26 +536,35 @@ def status_latency(
         workflow_id = int(created.json()["id"])
         for _ in range(10):  # warm-up, not counted: first-request imports, pool connections
             client.get("/api/v1/workflows/status").raise_for_status()
-        poller = StatusPoller(base, runs, pause, max_samples, timeout)
-        poller.started_at = time.perf_counter()
+        parent, child = multiprocessing.Pipe()
+        poller = multiprocessing.get_context("spawn").Process(
+            target=poll_status,
+            args=(base, runs, pause, max_samples, timeout, child),
+            name="status-poller",
+        )
         poller.start()
+        if not parent.poll(60):
+            raise SystemExit("the status poller did not start")
+        parent.recv()
         refused = asyncio.run(submit_over_http(base, workflow_id, runs, batch))
-        poller.join(timeout + 5)
-        poller.stop_event.set()
-        poller.join(5)
+        if not parent.poll(timeout + 5):
+            parent.send("stop")
+        outcome: PollOutcome = parent.recv()
+        poller.join(10)
         succeeded = client.get(
             "/api/v1/workflows/runs", params={"status": "succeeded", "limit": 1}
         ).json()["total"]
-    finished = poller.finished_after is not None
-    sweep = poller.finished_after if finished else time.perf_counter() - poller.started_at
+    finished = outcome.finished_after is not None
+    sweep = outcome.finished_after if finished else timeout
     return StatusResult(
         backend,
+        mode,
         workers,
         runs,
         float(sweep or 0.0),
         refused + (runs - int(succeeded)),
-        poller.errors,
-        poller.latencies_ms,
+        outcome.errors,
+        outcome.latencies_ms,
         finished,
     )
 
@@ -619,15 +641,15 @@ def noop_table(rows: Sequence[NoopResult]) -> str:
 
 def status_table(rows: Sequence[StatusResult]) -> str:
     lines = [
-        "| backend | server worker threads | runs | sweep wall s | run failures "
+        "| backend | worker mode | server worker threads | runs | sweep wall s | run failures "
         "| status errors | samples | p50 ms | p99 ms | max ms | p99 under 50 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         p99 = percentile(r.latencies_ms, 99)
         wall = f"{r.sweep_seconds:.2f}" if r.finished else f"> {r.sweep_seconds:.0f} (unfinished)"
         lines.append(
-            f"| {r.backend} | {r.workers} | {r.runs} | {wall} | {r.failures} | "
+            f"| {r.backend} | {r.mode} | {r.workers} | {r.runs} | {wall} | {r.failures} | "
             f"{r.status_errors} | {len(r.latencies_ms)} | "
             f"{percentile(r.latencies_ms, 50):.1f} | {p99:.1f} | "
             f"{max(r.latencies_ms, default=math.nan):.1f} | {yes_no(p99 < STATUS_P99_TARGET_MS)} |"
@@ -683,10 +705,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--noop-workers", type=_int_list, default=[1, 2, 4])
     parser.add_argument("--server-workers", type=_positive, default=8, help="server's runtime")
     parser.add_argument(
-        "--worker-mode",
-        choices=["thread", "process"],
-        default="thread",
-        help="the server's runtime in its own threads or in a worker process",
+        "--worker-modes",
+        type=_names(WORKER_MODES),
+        default=list(WORKER_MODES),
+        help="TLDW_WORKFLOW_WORKER_MODE values to measure the status latency with",
+    )
+    parser.add_argument(
+        "--status-rounds", type=_positive, default=3, help="status measurements per mode"
     )
     parser.add_argument("--poll-ms", type=float, default=20.0, help="pause between status polls")
     parser.add_argument("--max-samples", type=_positive, default=10_000)
@@ -698,7 +723,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    WORKER_MODE[0] = args.worker_mode
     load_before = load_average()
     sweeps: list[SweepResult] = []
     noops: list[NoopResult] = []
@@ -728,22 +752,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                 )
         if "status" in args.sections:
-            with installation(backend, args.pg_dsn) as inst:
-                status = status_latency(
-                    backend,
-                    inst,
-                    args.runs,
-                    args.batch,
-                    args.server_workers,
-                    args.poll_ms / 1000,
-                    args.max_samples,
-                    args.timeout,
-                )
-            statuses.append(status)
-            print(
-                f"  {backend} status: p99 {percentile(status.latencies_ms, 99):.1f} ms",
-                file=sys.stderr,
-            )
+            # Rounds alternate between modes, so a noisy minute does not favour one mode.
+            for _ in range(args.status_rounds):
+                for mode in args.worker_modes:
+                    with installation(backend, args.pg_dsn) as inst:
+                        status = status_latency(
+                            backend,
+                            inst,
+                            args.runs,
+                            args.batch,
+                            args.server_workers,
+                            mode,
+                            args.poll_ms / 1000,
+                            args.max_samples,
+                            args.timeout,
+                        )
+                    statuses.append(status)
+                    print(
+                        f"  {backend} status ({mode}): "
+                        f"p99 {percentile(status.latencies_ms, 99):.1f} ms",
+                        file=sys.stderr,
+                    )
 
     print("\n# Workflow benchmark\n")
     for fact in machine_facts(load_before):

@@ -107,7 +107,7 @@ class Settings(BaseModel):
     server_host: str = "127.0.0.1"
     server_port: int = Field(default=8000, ge=1, le=65535)
     workflow_workers: int = Field(default=2, ge=0, le=64)
-    workflow_worker_mode: Literal["thread", "process"] = "thread"
+    workflow_worker_mode: Literal["thread", "process"] = "process"
     max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
 
     @field_validator("content_db_backend", mode="before")

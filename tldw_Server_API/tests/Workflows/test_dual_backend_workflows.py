@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -363,3 +364,33 @@ def test_workers_and_status_summary(store: WorkflowStore) -> None:
     assert summary["runtime"]["heartbeat_age_seconds"] >= 0
     assert "checkedout" in summary["pool"]["status"]
     assert store.get_run(runs[0])["status"] == "succeeded"
+
+
+def test_status_summary_survives_the_server_dropping_its_connections(store: WorkflowStore) -> None:
+    store.status_summary()  # a glance connection is now pooled
+    if store.database.kind == "postgresql":
+        with store.database.begin() as conn:
+            dropped = conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalar()
+        assert dropped and dropped >= 1
+
+    summary = store.status_summary()
+
+    assert summary["queue"]["queued"] == 0
+
+
+def test_a_glance_holds_no_transaction_open_between_its_statements(
+    store: WorkflowStore,
+) -> None:
+    if store.database.kind != "postgresql":
+        pytest.skip("SQLite glances are read transactions on a local file")
+
+    def second_statement_starts_its_own_transaction(conn: Any) -> bool:
+        conn.exec_driver_sql("SELECT pg_sleep(0.01)")
+        return bool(conn.exec_driver_sql("SELECT now() = statement_timestamp()").scalar())
+
+    assert store.database.glance(second_statement_starts_its_own_transaction)
+    with store.database.begin(write=False) as conn:
+        assert not second_statement_starts_its_own_transaction(conn)

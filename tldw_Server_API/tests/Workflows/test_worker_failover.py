@@ -163,3 +163,42 @@ def test_killed_worker_run_is_taken_over_and_finished(
     assert second.wait(timeout=15) == 0
     statuses = {w["worker_id"]: w["status"] for w in store.list_workers()}
     assert statuses == {"worker-a": "running", "worker-b": "stopped"}  # a was killed, b stopped
+
+
+# A stand-in for the server: starts a worker that shares its output, then waits.
+_SERVER_STAND_IN = """
+import os, subprocess, sys, time
+subprocess.Popen(
+    [sys.executable, "-m", "tldw_Server_API.app.core.Workflows.worker", "--workers", "1",
+     "--poll-seconds", "0.1", "--log-level", "WARNING", "--parent-pid", str(os.getpid())]
+)
+time.sleep(120)
+"""
+
+
+def test_a_worker_stops_when_the_server_that_started_it_is_killed(
+    registry: DatabaseRegistry, tmp_path: Path
+) -> None:
+    (tmp_path / "stand_in.py").write_text(_SERVER_STAND_IN)
+    stand_in = subprocess.Popen(
+        [sys.executable, str(tmp_path / "stand_in.py")],
+        env=_worker_env(registry.settings),
+        cwd=Path(__file__).resolve().parents[3],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert stand_in.stdout is not None
+    try:
+        assert "ready" in stand_in.stdout.readline()
+        stand_in.send_signal(signal.SIGKILL)
+        stand_in.wait(timeout=10)
+        # The worker shares the pipe: it ends when the worker has exited.
+        said = stand_in.stdout.read()
+    finally:
+        if stand_in.poll() is None:
+            stand_in.kill()
+        stand_in.stdout.close()
+
+    assert "the server that started it is gone" in said
+    assert "stopped" in said
+    assert {w["status"] for w in WorkflowStore(registry.workflows()).list_workers()} == {"stopped"}

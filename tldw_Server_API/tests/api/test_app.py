@@ -107,8 +107,15 @@ def test_health_reports_a_database_that_does_not_answer(
     assert states == {"Media": True, "ChaChaNotes": True, "Analytics": False, "Workflows": True}
 
 
-def test_workflow_runtime_starts_and_stops(api_settings: Settings) -> None:
-    app = main.create_app(api_settings.model_copy(update={"workflow_workers": 1}))
+def test_workflow_runtime_runs_in_a_worker_process_by_default() -> None:
+    assert Settings.model_fields["workflow_worker_mode"].default == "process"
+
+
+def test_workflow_runtime_in_threads_starts_and_stops(api_settings: Settings) -> None:
+    settings = api_settings.model_copy(
+        update={"workflow_workers": 1, "workflow_worker_mode": "thread"}
+    )
+    app = main.create_app(settings)
     with TestClient(app) as client:
         runtime = app.state.workflow_runtime
         assert runtime is not None and runtime.running

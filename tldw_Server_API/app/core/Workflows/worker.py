@@ -3,9 +3,10 @@
 It reads the same configuration as the server (``TLDW_*`` variables,
 ``Config_Files/config.txt``), opens the workflows database (SQLite file or
 PostgreSQL schema), and executes queued runs with ``--workers`` threads until
-SIGTERM or SIGINT, when it gives its unfinished runs back to the queue and
-exits. Runs of a worker that is killed outright are taken over by another
-worker within ``--lease-seconds`` + ``--poll-seconds`` (see ``runtime.py``).
+SIGTERM or SIGINT (or, with ``--parent-pid``, until the server that started
+it is gone), when it gives its unfinished runs back to the queue and exits.
+Runs of a worker that is killed outright are taken over by another worker
+within ``--lease-seconds`` + ``--poll-seconds`` (see ``runtime.py``).
 
 It prints one line when it is ready::
 
@@ -15,7 +16,9 @@ It prints one line when it is ready::
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
+import os
 import signal
 import sys
 import threading
@@ -42,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--heartbeat-seconds", type=float, default=DEFAULT_HEARTBEAT_SECONDS)
     parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS)
     parser.add_argument("--worker-id", default=None, help="default: host:pid:random")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="stop (handing runs back) when this process, the server that started it, is gone",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser
 
@@ -74,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             poll_seconds=args.poll_seconds,
             worker_id=args.worker_id,
         )
+        # Long-lived startup objects out of full collections (see app.main).
+        gc.collect()
+        gc.freeze()
         runtime.start()
         print(
             f"workflow worker {runtime.worker_id} ready: {workers} thread(s) on "
@@ -81,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         while not stop.wait(1.0):
-            pass
+            if args.parent_pid is not None and os.getppid() != args.parent_pid:
+                print("workflow worker: the server that started it is gone", flush=True)
+                break
         runtime.stop()
         print(f"workflow worker {runtime.worker_id} stopped", flush=True)
         return 0

@@ -10,10 +10,10 @@ SQLite file, or a PostgreSQL schema. Repositories only ever see a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine, Select, Table
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..schemas.spec import DatabaseSchema, SearchIndex
 
 BackendKind = Literal["sqlite", "postgresql"]
+T = TypeVar("T")
 
 
 class DialectOps(ABC):
@@ -102,6 +103,16 @@ class Backend(ABC):
     def begin(self, namespace: str | None, *, write: bool = True) -> Iterator[Connection]:
         """A connection inside a transaction, committed on success, rolled back on error."""
 
+    def glance(self, namespace: str | None, read: Callable[[Connection], T]) -> T:
+        """What *read* returns from a quick, read-only look at the database.
+
+        For monitoring (``/api/v1/workflows/status``), polled while the server is
+        busiest: a backend may serve it with fewer round trips, and from connections
+        the work being watched cannot exhaust. By default, a read transaction.
+        """
+        with self.begin(namespace, write=False) as conn:
+            return read(conn)
+
     def pool_status(self) -> dict[str, Any]:
         pool = self.engine.pool
         status: dict[str, Any] = {"class": type(pool).__name__}
@@ -141,6 +152,10 @@ class Database:
     def begin(self, *, write: bool = True) -> Iterator[Connection]:
         with self.backend.begin(self.namespace, write=write) as conn:
             yield conn
+
+    def glance(self, read: Callable[[Connection], T]) -> T:
+        """:meth:`Backend.glance` at this database."""
+        return self.backend.glance(self.namespace, read)
 
     def table(self, name: str) -> Table:
         return self.schema.table(name)

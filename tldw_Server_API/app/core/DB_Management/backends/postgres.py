@@ -2,17 +2,16 @@
 
 Every database lives in its own PostgreSQL schema (see ``places.py``); one
 engine serves them all, and a connection is pointed at a schema through
-SQLAlchemy's ``schema_translate_map``. Search vectors are stored generated
-columns: the database computes them for every row however it arrives (the
-application, ``COPY`` during a migration), so no application step is ever
-needed to make rows searchable.
+SQLAlchemy's ``schema_translate_map``. Search vectors are kept current by a
+row trigger: the database computes them for every row the application writes,
+so no application step is ever needed to make rows searchable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -25,6 +24,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
@@ -32,6 +32,10 @@ from ..schemas.types import is_false
 from ..search import compile_query, postgres_fts_norm_function_sql, postgres_tsvector_sql
 from .base import Backend, DialectOps
 from .target import PgTarget
+
+T = TypeVar("T")
+#: Connections kept for :meth:`PostgresBackend.glance` (one poller needs one).
+GLANCE_POOL_SIZE = 1
 
 SEARCH_COLUMN = "search_vector"
 
@@ -312,9 +316,41 @@ class PostgresBackend(Backend):
             pool_timeout=pool_timeout,
             pool_pre_ping=True,
         )
+        # Connects only when first used.
+        self._glance_engine = create_engine(
+            target.sqlalchemy_url(),
+            pool_size=GLANCE_POOL_SIZE,
+            max_overflow=2,
+            pool_timeout=pool_timeout,
+            isolation_level="AUTOCOMMIT",
+        )
 
     def describe(self) -> str:
         return self.target.describe()
+
+    def glance(self, namespace: str | None, read: Callable[[Connection], T]) -> T:
+        """*read* on an autocommit connection of a small pool of its own.
+
+        Under load every round trip waits for a CPU, so a glance makes only its
+        own queries: no transaction to begin and end, no ping at checkout (a
+        connection the server dropped is replaced and *read* run again, once). Its
+        pool is apart from the application's, which the work being watched may
+        have exhausted.
+        """
+        for attempt in (1, 2):
+            try:
+                with self._glance_engine.connect() as conn:
+                    if namespace:
+                        conn = conn.execution_options(schema_translate_map={None: namespace})
+                    return read(conn)
+            except sa_exc.DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._glance_engine.dispose()
 
     @contextmanager
     def begin(self, namespace: str | None, *, write: bool = True) -> Iterator[Connection]:

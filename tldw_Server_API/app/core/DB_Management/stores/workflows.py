@@ -1230,7 +1230,8 @@ class WorkflowStore:
             or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
         )
         # One pass over the runs (the status index) answers every count: the endpoint is
-        # polled while the runtime is busy, so each round trip counts.
+        # polled while the runtime is busy, so each round trip counts (and a glance
+        # makes no others).
         per_status = (
             select(
                 r.c.status,
@@ -1241,11 +1242,10 @@ class WorkflowStore:
             .where(or_(r.c.status.in_(open_statuses), just_ended))
             .group_by(r.c.status)
         )
-        with self.database.begin(write=False) as conn:
-            rows = conn.execute(per_status).all()
-            worker_rows = conn.execute(
-                select(self.workers).order_by(self.workers.c.heartbeat_at.desc())
-            ).all()
+        by_heartbeat = select(self.workers).order_by(self.workers.c.heartbeat_at.desc())
+        rows, worker_rows = self.database.glance(
+            lambda conn: (conn.execute(per_status).all(), conn.execute(by_heartbeat).all())
+        )
         counts = {row[0]: int(row[1]) for row in rows if row[0] in open_statuses}
         recent = {row[0]: int(row[1]) for row in rows if row[0] in TERMINAL_STATUSES}
         due = sum(int(row[2]) for row in rows)
