@@ -13,8 +13,6 @@ import zlib
 from dataclasses import dataclass
 from typing import Literal
 
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from sqlalchemy import Connection, delete, insert, inspect, select, text
 
 from ..backends.base import Database
@@ -66,6 +64,11 @@ def _lock(conn: Connection, database: Database) -> None:
 
 
 def _context(conn: Connection, database: Database) -> UpgradeContext:
+    # Imported here: only an upgrade needs Alembic (~12 MB), and a migration into a
+    # current schema, with its 150 MB budget, never upgrades.
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
     migration = MigrationContext.configure(connection=conn)
     return UpgradeContext(
         conn=conn,

@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from alembic.operations import Operations
 from sqlalchemy import Connection, Index, inspect
 
 from .spec import Upgrade
 
 if TYPE_CHECKING:
+    from alembic.operations import Operations
+
     from ..backends.base import DialectOps
     from .spec import DatabaseSchema
 
