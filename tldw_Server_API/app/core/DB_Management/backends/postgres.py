@@ -9,16 +9,19 @@ so no application step is ever needed to make rows searchable.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
+    Engine,
     LargeBinary,
     Select,
     Table,
     create_engine,
+    event,
     func,
     literal_column,
     select,
@@ -36,6 +39,35 @@ from .target import PgTarget
 T = TypeVar("T")
 #: Connections kept for :meth:`PostgresBackend.glance` (one poller needs one).
 GLANCE_POOL_SIZE = 1
+#: A pooled connection idle longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def ping_when_idle(engine: Engine, after_seconds: float) -> None:
+    """Check a pooled connection at checkout only if it sat idle over *after_seconds*.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip before each
+    transaction, which was a fifth of a busy workflow worker's time. A connection
+    used a moment ago is alive (the ping would not have closed that window either);
+    one idle for a while may have been dropped by a server restart or a firewall, and
+    is replaced before anyone sees the error.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= after_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and hands out a new one.
+            raise sa_exc.DisconnectionError("the pooled connection is gone") from exc
+
 
 SEARCH_COLUMN = "search_vector"
 
@@ -301,6 +333,7 @@ class PostgresBackend(Backend):
         pool_size: int = 5,
         max_overflow: int = 10,
         pool_timeout: float = 30.0,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
     ) -> None:
         self.target = target
         self.dialect = PostgresDialect()
@@ -314,8 +347,8 @@ class PostgresBackend(Backend):
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout,
-            pool_pre_ping=True,
         )
+        ping_when_idle(self.engine, ping_after_idle)
         # Connects only when first used.
         self._glance_engine = create_engine(
             target.sqlalchemy_url(),
