@@ -4,8 +4,11 @@ The load alternates between work for Python (reading SQLite, converting
 values, checksums, search vectors) and work for PostgreSQL alone (writing
 rows, rebuilding indexes). A feed thread keeps converting the next tables'
 rows while PostgreSQL works, so neither waits for the other more than it must.
-Its buffer is bounded (:data:`BUDGET_BYTES`): memory stays flat whatever the
-size of the database.
+Its buffer is bounded (:data:`BUDGET_BYTES` in memory): memory stays flat
+whatever the size of the database. While PostgreSQL builds a table's indexes
+the feed goes on, its further batches waiting in a temporary file
+(:mod:`.spill`, at most :data:`SPILL_BYTES`), so the next COPY starts with rows
+ready instead of a feed that stood still.
 
 Each batch is then *finished*: its source checksum computed and, for a
 searchable table, each row's search vector built (:mod:`..search.vectors`;
@@ -23,12 +26,10 @@ converted rows.
 from __future__ import annotations
 
 import multiprocessing
-import queue
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +37,12 @@ from ..search.vectors import build_vectors
 from .casts import CastProblem
 from .check import Exclusions
 from .plan import DatabasePlan, TablePlan
+from .spill import SpillQueue, Stopped
 from .verify import Checksum, families_of, row_canonicalizer
 
-BUDGET_BYTES = 16 * 1024 * 1024
+BUDGET_BYTES = 4 * 1024 * 1024
+#: Converted batches that may wait on disk, beyond the memory budget.
+SPILL_BYTES = 256 * 1024 * 1024
 BATCH_BYTES = 256 * 1024
 BATCH_ROWS = 1000
 #: Rows from which finishing batches in helper processes pays for starting them.
@@ -112,6 +116,13 @@ class _Batch:
     last: bool = False
     failure: BaseException | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A batch spilled to disk takes its helper's result with it.
+        state = dict(self.__dict__)
+        if isinstance(self.finished, Future):
+            state["finished"] = self.finished.result()
+        return state
+
 
 def _size(row: tuple[Any, ...]) -> int:
     """Roughly what the row holds in memory: the tuple, ~60 bytes per object, the text."""
@@ -127,13 +138,15 @@ class RowFeed:
         plan: DatabasePlan,
         exclusions: Exclusions,
         *,
-        budget_bytes: int = BUDGET_BYTES,
+        budget_bytes: int | None = None,
+        spill_bytes: int | None = None,
         jobs: int = DEFAULT_JOBS,
         min_rows: int | None = None,
     ) -> None:
         """Batches are finished by *jobs* helper processes if the source has *min_rows*
         (default :data:`HELPERS_FROM_ROWS`) rows or more; else, or with ``jobs=0``, by the
-        feed thread itself."""
+        feed thread itself. Converted batches wait in memory up to *budget_bytes*
+        (:data:`BUDGET_BYTES`), then on disk up to *spill_bytes* (:data:`SPILL_BYTES`)."""
         self._source = source
         self._plan = plan
         self._exclusions = exclusions
@@ -145,20 +158,21 @@ class RowFeed:
             if jobs > 0 and large
             else None
         )
-        self._queue: queue.Queue[_Batch] = queue.Queue(maxsize=max(1, budget_bytes // BATCH_BYTES))
-        self._stopping = threading.Event()
+        self._queue: SpillQueue[_Batch] = SpillQueue(
+            (BUDGET_BYTES if budget_bytes is None else budget_bytes) // BATCH_BYTES,
+            SPILL_BYTES if spill_bytes is None else spill_bytes,
+        )
         self._thread = threading.Thread(target=self._run, name="migration-feed", daemon=True)
         self._thread.start()
 
     # -- producer ------------------------------------------------------------------
     def _put(self, batch: _Batch) -> bool:
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(batch, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        """Queue *batch*; False once the feed is stopped. A failure is never spilled."""
+        try:
+            self._queue.put(batch, spillable=batch.failure is None)
+        except Stopped:
+            return False
+        return True
 
     def _run(self) -> None:
         try:
@@ -221,12 +235,14 @@ class RowFeed:
                 self.checksum = checksum
                 return
 
+    @property
+    def spilled_batches(self) -> int:
+        """Batches that waited on disk (none when PostgreSQL kept up)."""
+        return self._queue.spilled_items
+
     def stop(self) -> None:
         """Stop reading and wait for the thread, so the source connection is free again."""
-        self._stopping.set()
-        while self._thread.is_alive():
-            with suppress(queue.Empty):
-                self._queue.get(timeout=0.05)
+        self._queue.stop()
         self._thread.join()
         if self._helper is not None:
             self._helper.shutdown(wait=True, cancel_futures=True)
