@@ -133,4 +133,6 @@ TRICKY_STRINGS = [
     "tabs\tand\nnew\r\nlines\u2028\u2029\u3000ideographic\u00a0nbsp",
     "\ue000private\U000f0000use \U0001d400math \U00020000ext-b",
     "Ⓐ ｆｕｌｌｗｉｄｔｈ ＡＢＣ ｶﾀｶﾅ ﬁ ﬀ ǅ ǈ",
+    # Separators inside what an ASCII-only split sees as one word:
+    "«Naïve»Word em—dash ‘curly’quotes…ellipsis x y a　b Tokyo東京、Osaka",
 ]

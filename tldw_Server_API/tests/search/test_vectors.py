@@ -177,3 +177,44 @@ def test_ascii_words_are_exactly_letters_and_digits() -> None:
     """The builder's ASCII fast path splits at every other ASCII character."""
     ascii_separators = {chr(c) for c in range(128) if _SEPARATORS.fullmatch(chr(c))}
     assert ascii_separators == {chr(c) for c in range(128) if not chr(c).isalnum()}
+
+
+def test_a_lone_surrogate_takes_the_full_split_instead_of_failing() -> None:
+    build = VectorBuilder(["A"])
+
+    assert build(["caf\udce9 ok"]) == build(["caf ok"])
+
+
+def test_every_code_point_starting_a_word_matches_postgres_or_declines(
+    databases: dict[str, psycopg.Connection],
+) -> None:
+    """Every non-separator, as the first letter of a word (a UTF-8 locale drops marks there).
+
+    One row per code point, all rows in one statement per database.
+    """
+    texts = [
+        f"{chr(c)}z"
+        for c in range(0x80, 0x110000)
+        if not 0xD800 <= c <= 0xDFFF and not _SEPARATORS.fullmatch(chr(c))
+    ]
+    build = VectorBuilder(["A"])
+    ours = [build([text]) for text in texts]
+    expression = postgres_tsvector_sql(SCHEMA, [("t", "A")])
+    for name, conn in databases.items():
+        rows = conn.execute(
+            f"SELECT ({expression})::text, v::tsvector::text"
+            " FROM unnest(%s::text[], %s::text[]) AS r(t, v)",
+            (texts, ours),
+        ).fetchall()
+        differing = [
+            text
+            for text, (theirs, mine) in zip(texts, rows, strict=True)
+            if mine not in (None, theirs)
+        ]
+        assert differing == [], (name, [hex(ord(t[0])) for t in differing[:20]])
+    assert ours.count(None) < len(texts) // 10  # letters are not declined
+
+
+@pytest.mark.parametrize("mark", ["\u07fd", "\u1acf", "\u1abe"])
+def test_a_word_starting_with_a_mark_is_left_to_postgres(mark: str) -> None:
+    assert VectorBuilder(["A"])([f"see {mark}word"]) is None

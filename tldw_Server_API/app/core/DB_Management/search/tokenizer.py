@@ -13,6 +13,12 @@ index in every locale; those code points are listed in ``FTS5_DIFFERENCES`` (sup
 digits, vulgar fractions, circled numbers, emoji and other symbols newer than Unicode 6.1,
 private-use and unassigned code points, and a few capitals that FTS5 does not fold, such as
 Cherokee). Inside a word FTS5 keeps those as letters; here they split words.
+
+One difference remains between locales: a word that starts with a combining mark (or a
+code point the C library does not know) after a separator, such as U+1ACF in ``a ᫏b``,
+loses that character in a UTF-8 locale and keeps it in the ``C`` locale (the parser
+accepts zero-width characters only inside a word). Such text is rare enough that the
+tables leave it alone; the migration's vector builder lets PostgreSQL index it.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ that row's vector) wherever PostgreSQL would do anything else:
 * a word of digits, ``e``, digits and more (``1e5x``): the parser reads a number in it;
 * a word of 2,048 bytes or more (dropped by PostgreSQL);
 * a word ``lower()`` could still change in some locale (the fold left a capital);
+* a word starting with a mark, a format character or an unassigned code point: in a
+  UTF-8 locale the parser keeps such a character inside a word but drops it at the start
+  of one (in the ``C`` locale it keeps it everywhere);
 * more than 16,382 positions (PostgreSQL clips them) or a word more than 255 times
   (PostgreSQL keeps the first 255 or 256 positions, depending on where they are);
 * more than :data:`.tokenizer.MAX_INDEXED_CHARS` characters in the indexed columns.
@@ -23,6 +26,7 @@ that row's vector) wherever PostgreSQL would do anything else:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
@@ -30,6 +34,7 @@ from typing import Final
 
 from .tokenizer import (
     _ASTRAL_CLASS,
+    _BMP_CLASS,
     _BMP_SEPARATORS,
     _FOLD_TABLE,
     _SEPARATORS,
@@ -48,7 +53,16 @@ _ASCII_SEPARATORS: Final = re.compile(r"[^0-9a-z]+")
 # A word starting like 12e3 and going on (12e3x): the parser splits it after the number.
 _NUMBER_WITH_EXPONENT: Final = re.compile(r"[0-9]+e[0-9]+[^0-9]")
 _ASCII_NUMBER_WITH_EXPONENT: Final = re.compile(r"(?<![0-9a-z])[0-9]+e[0-9]+[a-z]")
-_ASTRAL_SEPARATOR: Final = re.compile(_ASTRAL_CLASS)
+_NON_ASCII_SEPARATOR: Final = re.compile(f"(?![\\x00-\\x7f]){_BMP_CLASS}|{_ASTRAL_CLASS}")
+#: UTF-8 bytes with ASCII letters lowered, ASCII separators made spaces, the rest kept.
+_ASCII_SPACED: Final = bytes(
+    b
+    if b >= 0x80 or chr(b).isdigit() or "a" <= chr(b) <= "z"
+    else b + 32
+    if "A" <= chr(b) <= "Z"
+    else 0x20
+    for b in range(256)
+)
 _DECLINE: Final = "\x00"
 _RESPLIT: Final = "\x01"
 _CACHE_LIMIT: Final = 200_000
@@ -66,8 +80,8 @@ class _FoldedWords(dict[str, str]):
 
 def _fold(word: str) -> str:
     """What *word* becomes in the vector: its folded form, ``""`` (nothing), _DECLINE, or
-    _RESPLIT if it holds a separator outside the BMP (so it was not a word after all)."""
-    if not word.isascii() and _ASTRAL_SEPARATOR.search(word):
+    _RESPLIT if it holds a non-ASCII separator (so it was not one word after all)."""
+    if not word.isascii() and _NON_ASCII_SEPARATOR.search(word):
         return _RESPLIT
     folded = word.translate(_FOLD_TABLE)
     if not folded:
@@ -75,6 +89,7 @@ def _fold(word: str) -> str:
     if (
         folded.lower() != folded
         or _NUMBER_WITH_EXPONENT.match(folded)
+        or (not folded.isascii() and unicodedata.category(folded[0])[0] in "MC")
         or (len(folded) * 4 > MAX_TOKEN_BYTES and len(folded.encode()) > MAX_TOKEN_BYTES)
     ):
         return _DECLINE
@@ -126,9 +141,16 @@ class VectorBuilder:
             words = list(filter(None, _ASCII_SEPARATORS.split(lowered)))
         else:
             fold = self._folded.__getitem__
-            # Splitting at BMP separators is twice as fast; the rare word that still holds
-            # an astral separator (an emoji) sends the column through the full split.
-            words = list(filter(None, map(fold, _BMP_SEPARATORS.split(text))))
+            # Fastest: split at ASCII separators and whitespace, byte-wise. A word that still
+            # holds a separator (« », an em dash, an emoji) sends the column through the
+            # split at BMP separators, and one holding an astral separator through the
+            # full split.
+            try:
+                words = list(filter(None, map(fold, _split_at_ascii_separators(text))))
+            except UnicodeEncodeError:  # a lone surrogate: not UTF-8
+                words = [_RESPLIT]
+            if _RESPLIT in words:
+                words = list(filter(None, map(fold, _BMP_SEPARATORS.split(text))))
             if _RESPLIT in words:
                 words = list(filter(None, map(fold, _SEPARATORS.split(text))))
             if _DECLINE in words:
@@ -136,6 +158,15 @@ class VectorBuilder:
         if len(text) > MAX_TOKEN_BYTES and max(map(len, words), default=0) > MAX_TOKEN_BYTES:
             return None
         return words
+
+
+def _split_at_ascii_separators(text: str) -> list[str]:
+    """*text* split at ASCII separators and Unicode whitespace (all of which separate).
+
+    ASCII letters come out lowered, which folding would have done; a lone surrogate
+    raises :class:`UnicodeEncodeError`.
+    """
+    return text.encode().translate(_ASCII_SPACED).decode().split()
 
 
 _BUILDERS: dict[tuple[str, ...], VectorBuilder] = {}
