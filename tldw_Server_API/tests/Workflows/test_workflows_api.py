@@ -147,6 +147,17 @@ def test_runs_are_private_to_their_user(client: TestClient) -> None:
     assert client.get(f"/api/v1/workflows/{private['id']}", headers=other).status_code == 404
 
 
+def test_another_users_private_workflow_cannot_be_run(client: TestClient) -> None:
+    private = _create(client, GREET | {"name": "mine"})
+
+    response = client.post(
+        f"/api/v1/workflows/{private['id']}/run", json={"inputs": {}}, headers={"X-User": "2"}
+    )
+
+    assert response.status_code == 404
+    assert client.get("/api/v1/workflows/runs").json()["total"] == 0
+
+
 def test_approve_resumes_a_waiting_run(client: TestClient, runtime: WorkflowRuntime) -> None:
     workflow = _create(client, REVIEW)
     run = _run_sync(client, workflow["id"], {})

@@ -86,7 +86,7 @@ def build_router(
     Registry = Annotated[DatabaseRegistry, Depends(get_registry)]
     UserId = Annotated[str, Depends(get_user_id)]
 
-    def get_store(registry: Registry) -> WorkflowStore:
+    async def get_store(registry: Registry) -> WorkflowStore:
         return WorkflowStore(registry.workflows())
 
     Store = Annotated[WorkflowStore, Depends(get_store)]
@@ -327,9 +327,12 @@ def build_router(
         request = request or RunRequest()
         key = request.idempotency_key or idempotency_header
         try:
-            visible_definition(store, workflow_id, user_id)
             run, created = store.submit_run_with_status(
-                workflow_id, request.inputs, user_id=user_id, idempotency_key=key
+                workflow_id,
+                request.inputs,
+                user_id=user_id,
+                idempotency_key=key,
+                visible_to=user_id,
             )
         except StoreError as exc:
             raise _error(exc) from None

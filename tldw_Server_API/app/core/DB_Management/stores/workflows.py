@@ -177,14 +177,17 @@ class WorkflowStore:
         *,
         step_run_id: str | None = None,
         now: datetime | None = None,
+        seq: int | None = None,
     ) -> int:
-        """Insert one event with the next ``event_seq``; the run's row must be locked."""
-        seq = conn.execute(
-            select(func.coalesce(func.max(self.events.c.event_seq), 0)).where(
-                self.events.c.run_id == run_id
-            )
-        ).scalar_one()
-        seq = int(seq) + 1
+        """Insert one event with the next ``event_seq`` (or *seq*, when the caller knows
+        it); the run's row must be locked."""
+        if seq is None:
+            last = conn.execute(
+                select(func.coalesce(func.max(self.events.c.event_seq), 0)).where(
+                    self.events.c.run_id == run_id
+                )
+            ).scalar_one()
+            seq = int(last) + 1
         conn.execute(
             insert(self.events).values(
                 tenant_id=tenant_id,
@@ -377,10 +380,25 @@ class WorkflowStore:
         user_id: str,
         idempotency_key: str | None = None,
         run_id: str | None = None,
+        visible_to: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
-        """Like :meth:`submit_run`, and whether a new run was created (False: key replayed)."""
+        """Like :meth:`submit_run`, and whether a new run was created (False: key replayed).
+
+        With *visible_to*, a private definition of another owner is :class:`NotFound`
+        (checked in the same transaction: a submission is one transaction of five round
+        trips, because submissions arrive in bursts while workers use the database).
+        """
         new_id = run_id or str(uuid.uuid4())
         with self.database.begin(write=True) as conn:
+            definition = conn.execute(
+                select(self.workflows).where(self.workflows.c.id == workflow_id)
+            ).first()
+            if definition is None or (
+                visible_to is not None
+                and definition.owner_id != visible_to
+                and definition.visibility == "private"
+            ):
+                raise NotFound("workflows", workflow_id)
             if idempotency_key is not None:
                 self._serialize(conn, f"idempotency:{self.tenant_id}:{idempotency_key}")
                 existing = conn.execute(
@@ -394,16 +412,12 @@ class WorkflowStore:
                 ).scalar_one_or_none()
                 if existing is not None:
                     return self._get_run(conn, existing), False
-            definition = conn.execute(
-                select(self.workflows).where(self.workflows.c.id == workflow_id)
-            ).first()
-            if definition is None:
-                raise NotFound("workflows", workflow_id)
             if not definition.is_active:
                 raise Conflict(f"workflow {workflow_id} is deactivated")
             now = utc_now()
-            conn.execute(
-                insert(self.runs).values(
+            run = conn.execute(
+                insert(self.runs)
+                .values(
                     run_id=new_id,
                     tenant_id=self.tenant_id,
                     workflow_id=workflow_id,
@@ -417,7 +431,8 @@ class WorkflowStore:
                     cancel_requested=0,
                     attempt=0,
                 )
-            )
+                .returning(*self.runs.c)
+            ).one()
             self._append_event(
                 conn,
                 new_id,
@@ -425,8 +440,9 @@ class WorkflowStore:
                 "run_queued",
                 {"workflow_id": workflow_id, "version": definition.version, "user_id": user_id},
                 now=now,
+                seq=1,  # the run is new: its log is empty
             )
-            return self._get_run(conn, new_id), True
+            return _public(run), True
 
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
         row = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).first()
