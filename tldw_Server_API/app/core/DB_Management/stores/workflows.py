@@ -177,29 +177,31 @@ class WorkflowStore:
         *,
         step_run_id: str | None = None,
         now: datetime | None = None,
-        seq: int | None = None,
     ) -> int:
-        """Insert one event with the next ``event_seq`` (or *seq*, when the caller knows
-        it); the run's row must be locked."""
-        if seq is None:
-            last = conn.execute(
-                select(func.coalesce(func.max(self.events.c.event_seq), 0)).where(
-                    self.events.c.run_id == run_id
-                )
-            ).scalar_one()
-            seq = int(last) + 1
-        conn.execute(
-            insert(self.events).values(
+        """Insert one event with the next ``event_seq``; the run's row must be locked.
+
+        One round trip: the insert computes the sequence itself.
+        """
+        events = self.events
+        next_seq = (
+            select(func.coalesce(func.max(events.c.event_seq), 0) + 1)
+            .where(events.c.run_id == run_id)
+            .scalar_subquery()
+        )
+        inserted = conn.execute(
+            insert(events)
+            .values(
                 tenant_id=tenant_id,
                 run_id=run_id,
                 step_run_id=step_run_id,
-                event_seq=seq,
+                event_seq=next_seq,
                 event_type=event_type,
                 payload_json=dict(payload or {}),
                 created_at=now or utc_now(),
             )
-        )
-        return seq
+            .returning(events.c.event_seq)
+        ).scalar_one()
+        return int(inserted)
 
     def _fence(self, conn: Connection, run_id: str, fence: Fence) -> Row[Any]:
         """Check that *fence* still holds the run (and lock and refresh its lease), or raise."""
@@ -440,7 +442,6 @@ class WorkflowStore:
                 "run_queued",
                 {"workflow_id": workflow_id, "version": definition.version, "user_id": user_id},
                 now=now,
-                seq=1,  # the run is new: its log is empty
             )
             return _public(run), True
 
