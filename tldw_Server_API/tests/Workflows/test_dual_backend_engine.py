@@ -100,6 +100,22 @@ def test_definition_with_several_step_types_succeeds(
     assert artifact["metadata"] == {"name": "greeting", "content": "Hello Ann"}
 
 
+def test_a_log_steps_message_is_recorded_with_its_result(
+    store: WorkflowStore, runtime: WorkflowRuntime
+) -> None:
+    workflow_id = create_workflow(
+        store,
+        {"name": "say", "steps": [{"id": "say", "type": "log", "config": {"message": "hi"}}]},
+    )
+
+    run = _run(runtime, workflow_id)
+
+    events = store.list_events(run["run_id"])
+    step_events = [(e["event_type"], e["payload"].get("message")) for e in events[2:5]]
+    assert step_events == [("step_started", None), ("log", "hi"), ("step_completed", None)]
+    assert events[3]["created_at"] == events[4]["created_at"]  # one transaction
+
+
 def test_content_steps_use_the_run_owners_media_and_notes(
     registry: DatabaseRegistry, store: WorkflowStore, runtime: WorkflowRuntime
 ) -> None:

@@ -17,7 +17,7 @@ from tldw_Server_API.app.core.DB_Management.stores.workflows import (
     WorkflowStore,
 )
 
-from .conftest import create_workflow, event_types
+from .conftest import assert_gap_free, create_workflow, event_types
 
 DOC = {
     "name": "summarise",
@@ -160,6 +160,23 @@ def test_steps_and_their_events_round_trip(store: WorkflowStore) -> None:
     ]
     assert events[3]["step_run_id"] == first
     assert events[5]["payload"]["error"] == "boom"
+
+
+def test_a_steps_notes_are_recorded_just_before_its_completion(store: WorkflowStore) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+    fence = _claim(store)["claim"]["fence"]
+    step = store.start_step(run_id, fence, step_id="a", step_type="log")
+
+    store.complete_step(
+        run_id, fence, step, {}, notes=[("log", {"message": "one"}), ("log", {"message": "two"})]
+    )
+
+    events = store.list_events(run_id)
+    assert [e["event_type"] for e in events[2:]] == ["step_started", "log", "log", "step_completed"]
+    assert [e["payload"] for e in events[3:5]] == [{"message": "one"}, {"message": "two"}]
+    assert {e["step_run_id"] for e in events[2:]} == {step}
+    assert_gap_free(store, run_id)
 
 
 def test_artifacts_round_trip(store: WorkflowStore) -> None:

@@ -327,7 +327,7 @@ class WorkflowEngine:
         output = json_safe(output)
         next_step = definition.next_on_success(step_id, output)
         cancel = store.complete_step(
-            run_id, fence, step_run_id, output, event_payload={"next": next_step}
+            run_id, fence, step_run_id, output, event_payload={"next": next_step}, notes=ctx.notes
         )
         rows.append({"step_id": step_id, "status": STEP_SUCCEEDED, "outputs": output})
         if cancel:

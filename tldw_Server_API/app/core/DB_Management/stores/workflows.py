@@ -938,6 +938,7 @@ class WorkflowStore:
         outputs: Any = None,
         error: str | None = None,
         event_payload: Mapping[str, Any] | None = None,
+        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
     ) -> bool:
         now = utc_now()
         with self.database.begin(write=True) as conn:
@@ -965,6 +966,10 @@ class WorkflowStore:
             if error is not None:
                 payload["error"] = error
             payload |= dict(event_payload or {})
+            for note_type, note in notes:
+                self._append_event(
+                    conn, run_id, row.tenant_id, note_type, note, step_run_id=step_run_id, now=now
+                )
             self._append_event(
                 conn, run_id, row.tenant_id, event_type, payload, step_run_id=step_run_id, now=now
             )
@@ -978,8 +983,10 @@ class WorkflowStore:
         outputs: Any,
         *,
         event_payload: Mapping[str, Any] | None = None,
+        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
     ) -> bool:
-        """Record a step's result (once: a lost claim raises :class:`LeaseLost`).
+        """Record a step's result (once: a lost claim raises :class:`LeaseLost`), after
+        the events the step noted (*notes*: type and payload), in one transaction.
 
         Returns whether cancellation of the run has been requested meanwhile.
         """
@@ -991,6 +998,7 @@ class WorkflowStore:
             event_type="step_completed",
             outputs=outputs,
             event_payload=event_payload,
+            notes=notes,
         )
 
     def fail_step(

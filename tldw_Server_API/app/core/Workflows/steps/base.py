@@ -112,6 +112,8 @@ class StepContext:
     fence: Fence
     template_context: Mapping[str, Any]
     signals: RunSignals
+    #: Events to record with the step's result (see :meth:`note`).
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -134,8 +136,19 @@ class StepContext:
     def sleep(self, seconds: float) -> None:
         self.signals.sleep(seconds)
 
+    def note(self, event_type: str, payload: Mapping[str, Any] | None = None) -> None:
+        """An event for the run's log, recorded in the transaction that records this
+        attempt's success, just before ``step_completed``.
+
+        For what the step did rather than how it is going: an attempt that does not
+        succeed records no notes, so a step run again after a crash never notes twice,
+        and the note costs no transaction of its own.
+        """
+        self.notes.append((event_type, dict(payload or {})))
+
     def event(self, event_type: str, payload: Mapping[str, Any] | None = None) -> int:
-        """Append an event to the run's log, attributed to this step."""
+        """Append an event to the run's log, attributed to this step, now (for
+        progress that watchers should see while the step runs)."""
         return self.store.append_event(
             self.run_id, event_type, payload, step_run_id=self.step_run_id, fence=self.fence
         )

@@ -45,7 +45,7 @@ class LogStep(StepType):
             ctx.step_id,
             message,
         )
-        ctx.event("log", {"level": config.level, "message": message})
+        ctx.note("log", {"level": config.level, "message": message})
         return {"message": message, "level": config.level}
 
 
