@@ -145,6 +145,7 @@ def test_random_text_vectors_match_postgres_or_decline(
         "1e5x",  # the parser reads the number 1e5, then the word x
         "see 12e3e4",
         "a" * 2048,  # PostgreSQL drops words this long
+        "слово " + "ж" * 1024,  # 2,048 bytes of UTF-8
         "word " * 256,  # more positions for one word than PostgreSQL keeps
         "w " * 16_382,  # positions past PostgreSQL's last
         "a" * (MAX_INDEXED_CHARS + 1),  # beyond the indexed part of a document
@@ -156,7 +157,15 @@ def test_the_builder_declines_what_only_postgres_can_say(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["1e5", "e5 x1e5", "a" * 2047, "word " * 255, " ".join(f"w{i}" for i in range(16_382))],
+    [
+        "1e5",
+        "e5 x1e5",
+        "a" * 2047,
+        "слово " + "ж" * 1023,
+        "word " * 255,
+        "ж " * 255,
+        " ".join(f"w{i}" for i in range(16_382)),
+    ],
 )
 def test_the_builder_accepts_the_edges_postgres_keeps_as_they_are(
     text: str, databases: dict[str, psycopg.Connection]
