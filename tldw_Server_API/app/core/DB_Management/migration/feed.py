@@ -38,7 +38,7 @@ from .casts import CastProblem
 from .check import Exclusions
 from .plan import DatabasePlan, TablePlan
 from .spill import SpillQueue, Stopped
-from .verify import Checksum, families_of, row_canonicalizer
+from .verify import Checksum, batch_canonicalizer, families_of
 
 BUDGET_BYTES = 4 * 1024 * 1024
 #: Converted batches that may wait on disk, beyond the memory budget.
@@ -88,10 +88,9 @@ def finish_batch(finishing: Finishing, rows: Rows) -> Finished:
     """The checksum of converted *rows* and, for a searchable table, their vectors."""
     canonical = _CANONICALIZERS.get(finishing.families)
     if canonical is None:
-        canonical = _CANONICALIZERS[finishing.families] = row_canonicalizer(finishing.families)
+        canonical = _CANONICALIZERS[finishing.families] = batch_canonicalizer(finishing.families)
     checksum = Checksum()
-    for row in rows:
-        checksum.add(canonical(row))
+    checksum.add_all(canonical(rows))
     if not finishing.vector_weights:
         return checksum, None
     positions = finishing.vector_positions

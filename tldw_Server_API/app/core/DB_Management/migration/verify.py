@@ -56,6 +56,15 @@ class Checksum:
         self.rows += 1
         self.total += int.from_bytes(digest[:8], "big", signed=True)
 
+    def add_all(self, canonical_rows: Sequence[str]) -> None:
+        """:meth:`add` for each of *canonical_rows*."""
+        md5, to_int = hashlib.md5, int.from_bytes
+        self.rows += len(canonical_rows)
+        self.total += sum(
+            to_int(md5(row.encode("utf-8", "surrogatepass")).digest()[:8], "big", signed=True)
+            for row in canonical_rows
+        )
+
     def merge(self, other: Checksum) -> None:
         """Add the rows of *other* (the sum does not depend on the order of rows)."""
         self.rows += other.rows
@@ -251,6 +260,36 @@ def row_canonicalizer(families: Sequence[str]) -> Callable[[Iterable[Any]], str]
 
     def canonical(row: Iterable[Any]) -> str:
         return SEPARATOR.join([f(v) for f, v in zip(functions, row, strict=True)])
+
+    return canonical
+
+
+def _column_canonicalizer(family: str) -> Callable[[Sequence[Any]], list[str]]:
+    """:func:`_canonicalizer` over a whole column: the common cases inside one
+    comprehension, without a call per value (a batch's checksum is mostly calls)."""
+    general = partial(python_canonical, family)
+    if family == "text":
+        return lambda values: [
+            "v" + v if type(v) is str and "\x00" not in v else general(v) for v in values
+        ]
+    if family in INT_RANGES:
+        return lambda values: ["v" + str(v) if type(v) is int else general(v) for v in values]
+    one = _canonicalizer(family)
+    return lambda values: list(map(one, values))
+
+
+def batch_canonicalizer(families: Sequence[str]) -> Callable[[Sequence[Sequence[Any]]], list[str]]:
+    """The canonical texts of a batch of rows (as :func:`row_canonicalizer` gives them),
+    computed a column at a time."""
+    functions = tuple(_column_canonicalizer(f) for f in families)
+
+    def canonical(rows: Sequence[Sequence[Any]]) -> list[str]:
+        if not rows:
+            return []
+        # Rows of a batch all have one value per column: zip(*...) transposes them.
+        transposed = zip(*rows, strict=True)
+        columns = [f(values) for f, values in zip(functions, transposed, strict=True)]
+        return list(map(SEPARATOR.join, zip(*columns, strict=True)))
 
     return canonical
 
