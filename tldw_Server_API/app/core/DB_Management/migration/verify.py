@@ -112,6 +112,13 @@ def _no_fractions(literal: str) -> Any:
     raise _HasFraction
 
 
+_JSONB_DECODER = json.JSONDecoder(
+    object_pairs_hook=_jsonb_object, parse_float=_no_fractions, parse_constant=_reject_constant
+)
+#: jsonb's separators and string escapes (json.dumps would build an encoder per call).
+_JSONB_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def _json_canonical_fast(text: str) -> str | None:
     """jsonb's text for documents without fractional numbers or NUL escapes, else None.
 
@@ -121,17 +128,12 @@ def _json_canonical_fast(text: str) -> str | None:
     if "\\u0000" in text:
         return None
     try:
-        parsed = json.loads(
-            text,
-            object_pairs_hook=_jsonb_object,
-            parse_float=_no_fractions,
-            parse_constant=_reject_constant,
-        )
+        parsed = _JSONB_DECODER.decode(text)
     except (_HasFraction, ValueError):
         return None
     if "\\u" in text and _has_surrogate(parsed):
         return None
-    return json.dumps(parsed, ensure_ascii=False, separators=(", ", ": "))
+    return _JSONB_ENCODER.encode(parsed)
 
 
 def _json_canonical(value: Any) -> str:
