@@ -192,12 +192,17 @@ def copied_rows(
     ``--verify-only`` and the search for a first difference all see the same rows.
     """
     nulled = exclusions.nulled.get(table.name, {})
+    skipped = exclusions.skipped.get(table.name)
+    if not nulled and not skipped:  # the usual case: every row as it is
+        for raw in _source_rows(source, table, order_by):
+            yield raw[0], raw[1:]
+        return
     null_positions = {
         rowid: {table.source_columns.index(c) for c in cols} for rowid, cols in nulled.items()
     }
     for raw in _source_rows(source, table, order_by):
         rowid, values = raw[0], raw[1:]
-        if exclusions.is_skipped(table.name, rowid):
+        if skipped and rowid in skipped:
             continue
         if rowid in null_positions:
             positions = null_positions[rowid]
