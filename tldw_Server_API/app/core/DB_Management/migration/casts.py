@@ -30,7 +30,7 @@ import json
 import math
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -90,6 +90,11 @@ class Cast:
         if value is None or type(value) in self.identity_types:
             return value
         return self.convert(value)
+
+    def column(self, values: Iterable[Any]) -> list[Any]:
+        """:meth:`__call__` over a column of a batch, without a call per value it keeps."""
+        keep, convert = self.identity_types, self.convert
+        return [v if v is None or type(v) in keep else convert(v) for v in values]
 
 
 def family_of(data_type: str) -> str:

@@ -31,10 +31,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from ..search.vectors import build_vectors
-from .casts import CastProblem
+from .casts import Cast, CastProblem
 from .check import Exclusions
 from .plan import DatabasePlan, TablePlan
 from .spill import SpillQueue, Stopped
@@ -54,6 +55,8 @@ DEFAULT_JOBS = 0
 #: One row in this many is measured to size batches (measuring each costs more than
 #: the conversion of some tables).
 _MEASURE_EVERY = 8
+#: Rows taken from the source between two measurements of the batch's size.
+_TAKE_STEP = 32
 
 Rows = list[tuple[Any, ...]]
 Finished = tuple[Checksum, list[str | None] | None]
@@ -128,6 +131,28 @@ def _size(row: tuple[Any, ...]) -> int:
     return 56 + 64 * len(row) + sum(len(v) for v in row if isinstance(v, str | bytes))
 
 
+def _take_batch(source: Iterator[tuple[Any, tuple[Any, ...]]]) -> list[tuple[Any, tuple[Any, ...]]]:
+    """The next (rowid, values) of *source*: :data:`BATCH_ROWS`, or fewer making about
+    :data:`BATCH_BYTES` (measuring one row in :data:`_MEASURE_EVERY`); [] at the end."""
+    taken: list[tuple[Any, tuple[Any, ...]]] = []
+    size = 0
+    while size < BATCH_BYTES and len(taken) < BATCH_ROWS:
+        part = list(islice(source, min(_TAKE_STEP, BATCH_ROWS - len(taken))))
+        if not part:
+            break
+        taken += part
+        size += sum(_size(values) for _, values in part[::_MEASURE_EVERY]) * _MEASURE_EVERY
+    return taken
+
+
+def _cast_rows(casts: Sequence[Cast], rows: Sequence[tuple[Any, ...]]) -> Rows:
+    """*rows* converted a column at a time (a Python call per column, not per value)."""
+    columns = [
+        cast.column(values) for cast, values in zip(casts, zip(*rows, strict=True), strict=True)
+    ]
+    return list(zip(*columns, strict=True))
+
+
 class RowFeed:
     """Every planned table's converted rows, in plan order, with each table's source checksum."""
 
@@ -184,24 +209,31 @@ class RowFeed:
     def _produce(self, table: TablePlan) -> bool:
         from .load import copied_rows
 
-        casts, finishing = table.casts, Finishing.of(self._plan, table)
-        rows: Rows = []
-        size = 0
-        for rowid, values in copied_rows(self._source, table, self._exclusions):
+        finishing = Finishing.of(self._plan, table)
+        source = copied_rows(self._source, table, self._exclusions)
+        while chunk := _take_batch(source):
             try:
-                row = tuple([cast(v) for cast, v in zip(casts, values, strict=True)])
+                rows = _cast_rows(table.casts, [values for _, values in chunk])
+            except CastProblem:
+                return self._refuse(table, finishing, chunk)
+            if not self._put(self._batch(table, finishing, rows)):
+                return False
+        return self._put(self._batch(table, finishing, [], last=True))
+
+    def _refuse(
+        self, table: TablePlan, finishing: Finishing, chunk: list[tuple[Any, tuple[Any, ...]]]
+    ) -> bool:
+        """Hand on the rows of *chunk* before the first value the cast refuses, then
+        the refusal (cast a row at a time to find it); always False."""
+        rows: Rows = []
+        for rowid, values in chunk:
+            try:
+                rows.append(tuple([cast(v) for cast, v in zip(table.casts, values, strict=True)]))
             except CastProblem as exc:
                 self._put(self._batch(table, finishing, rows))
                 self._put(_Batch(table.name, [], failure=CastFailed(table.name, rowid, exc)))
                 return False
-            rows.append(row)
-            if len(rows) % _MEASURE_EVERY == 1:
-                size += _size(row) * _MEASURE_EVERY
-            if size >= BATCH_BYTES or len(rows) >= BATCH_ROWS:
-                if not self._put(self._batch(table, finishing, rows)):
-                    return False
-                rows, size = [], 0
-        return self._put(self._batch(table, finishing, rows, last=True))
+        raise AssertionError(f"{table.name}: a value refused in a batch was accepted alone")
 
     def _batch(
         self, table: TablePlan, finishing: Finishing, rows: Rows, *, last: bool = False
