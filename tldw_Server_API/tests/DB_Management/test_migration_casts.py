@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tldw_Server_API.app.core.DB_Management.migration.casts import (
     CastProblem,
@@ -252,3 +255,43 @@ def test_canonical_instant_is_the_same_for_every_form() -> None:
 def test_canonical_bytea_of_invalid_utf8_text_is_its_bytes() -> None:
     raw = b"A\xffB"
     assert python_canonical("bytea", InvalidUtf8(raw)) == python_canonical("bytea", raw)
+
+
+_SOURCE_VALUES = st.none() | st.integers() | st.floats() | st.text() | st.binary()
+
+
+def _outcome(convert: Callable[[], object]) -> object:
+    try:
+        return convert()
+    except CastProblem as exc:
+        return ("refused", str(exc))
+
+
+@pytest.mark.parametrize(
+    "data_type",
+    [
+        "bigint",
+        "integer",
+        "double precision",
+        "boolean",
+        "timestamp with time zone",
+        "text",
+        "jsonb",
+        "bytea",
+        "uuid",
+        "numeric",
+        "date",
+    ],
+)
+@pytest.mark.parametrize("fast", [False, True])
+@given(values=st.lists(_SOURCE_VALUES, max_size=12))
+def test_a_column_casts_as_its_values_do_one_by_one(
+    data_type: str, fast: bool, values: list[object]
+) -> None:
+    one = cast_for(data_type, Policies(), "t", fast=fast)
+    by_value = [_outcome(lambda v=v: one(v)) for v in values]
+    refused = next((o for o in by_value if isinstance(o, tuple) and o[:1] == ("refused",)), None)
+
+    by_column = _outcome(lambda: one.column(values))
+
+    assert by_column == (refused if refused is not None else by_value)

@@ -133,15 +133,24 @@ def _size(row: tuple[Any, ...]) -> int:
 
 def _take_batch(source: Iterator[tuple[Any, tuple[Any, ...]]]) -> list[tuple[Any, tuple[Any, ...]]]:
     """The next (rowid, values) of *source*: :data:`BATCH_ROWS`, or fewer making about
-    :data:`BATCH_BYTES` (measuring one row in :data:`_MEASURE_EVERY`); [] at the end."""
+    :data:`BATCH_BYTES`; [] at the end.
+
+    Rows are taken a few at a time, as many as the size measured so far says still fit
+    (one row in :data:`_MEASURE_EVERY` is measured), so a batch of large rows stays
+    within about one row of the budget.
+    """
     taken: list[tuple[Any, tuple[Any, ...]]] = []
-    size = 0
+    size = 0.0
+    step = 1
     while size < BATCH_BYTES and len(taken) < BATCH_ROWS:
-        part = list(islice(source, min(_TAKE_STEP, BATCH_ROWS - len(taken))))
+        part = list(islice(source, min(step, BATCH_ROWS - len(taken))))
         if not part:
             break
         taken += part
-        size += sum(_size(values) for _, values in part[::_MEASURE_EVERY]) * _MEASURE_EVERY
+        measured = part[::_MEASURE_EVERY]
+        per_row = sum(_size(values) for _, values in measured) / len(measured)
+        size += per_row * len(part)
+        step = max(1, min(_TAKE_STEP, int((BATCH_BYTES - size) / per_row) + 1))
     return taken
 
 
