@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.errors import InvalidInput, NotFound, StoreError
-from ..DB_Management.stores.workflows import Conflict, WorkflowStore
+from ..DB_Management.stores.workflows import Conflict, WorkflowStore, visible_to
 from .definitions import DefinitionError, parse_definition
 from .engine import resolve_human
 from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, is_settled, run_and_wait
@@ -93,7 +93,7 @@ def build_router(
 
     def visible_definition(store: WorkflowStore, workflow_id: int, user_id: str) -> dict[str, Any]:
         definition = store.get_definition(workflow_id)
-        if definition["owner_id"] != user_id and definition["visibility"] == "private":
+        if not visible_to(definition, user_id):
             raise NotFound("workflows", workflow_id)
         return definition
 
@@ -332,7 +332,7 @@ def build_router(
                 request.inputs,
                 user_id=user_id,
                 idempotency_key=key,
-                visible_to=user_id,
+                for_user=user_id,
             )
         except StoreError as exc:
             raise _error(exc) from None

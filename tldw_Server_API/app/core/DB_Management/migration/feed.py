@@ -55,7 +55,7 @@ DEFAULT_JOBS = 0
 #: One row in this many is measured to size batches (measuring each costs more than
 #: the conversion of some tables).
 _MEASURE_EVERY = 8
-#: Rows taken from the source between two measurements of the batch's size.
+#: The most rows taken from the source between two measurements of the batch's size.
 _TAKE_STEP = 32
 
 Rows = list[tuple[Any, ...]]

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import psycopg
@@ -42,12 +43,13 @@ from ..schemas.spec import SearchIndex
 from .casts import Policies
 from .check import Exclusions, scan_values
 from .errors import SourceDefect, ValueProblem, VerificationFailed, short_repr
-from .feed import DEFAULT_JOBS, CastFailed, RowFeed
+from .feed import BATCH_ROWS, DEFAULT_JOBS, CastFailed, RowFeed
 from .plan import DatabasePlan, TablePlan
 from .source import quote_sqlite
 from .verify import (
     SEPARATOR,
     Checksum,
+    batch_canonicalizer,
     families_of,
     key_order,
     row_canonicalizer,
@@ -553,10 +555,11 @@ def source_checksum(
     source: sqlite3.Connection, table: TablePlan, exclusions: Exclusions
 ) -> Checksum:
     """The checksum of *table*'s source rows as a load would copy them (for --verify-only)."""
-    canonical = row_canonicalizer(families_of(table))
+    canonical = batch_canonicalizer(families_of(table))
     checksum = Checksum()
-    for _, values in copied_rows(source, table, exclusions):
-        checksum.add(canonical(values))
+    rows = (values for _, values in copied_rows(source, table, exclusions))
+    while batch := list(islice(rows, BATCH_ROWS)):
+        checksum.add_all(canonical(batch))
     return checksum
 
 

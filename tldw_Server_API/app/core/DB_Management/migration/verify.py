@@ -213,23 +213,10 @@ def _canonicalizer(family: str) -> Callable[[Any], str]:
     """:func:`python_canonical` for one family, with the values most rows hold handled first.
 
     The common cases return exactly what :func:`python_canonical` returns; everything
-    else goes through it.
+    else goes through it. (Text and integers are handled a column at a time, in
+    :func:`_column_canonicalizer`.)
     """
     general = partial(python_canonical, family)
-    if family == "text":
-
-        def text(value: Any) -> str:
-            if type(value) is str and "\x00" not in value:
-                return "v" + value
-            return general(value)
-
-        return text
-    if family in INT_RANGES:
-
-        def integer(value: Any) -> str:
-            return "v" + str(value) if type(value) is int else general(value)
-
-        return integer
     if family == "timestamptz":
 
         def instant(value: Any) -> str:
@@ -251,24 +238,9 @@ def _canonicalizer(family: str) -> Callable[[Any], str]:
     return general
 
 
-def row_canonicalizer(families: Sequence[str]) -> Callable[[Iterable[Any]], str]:
-    """The function giving one row's canonical text, built once per table.
-
-    A source value and the value the load's cast made of it have the same
-    canonical text, so the load passes what it converted (no instant is parsed
-    twice) and ``--verify-only`` what it read.
-    """
-    functions = tuple(_canonicalizer(f) for f in families)
-
-    def canonical(row: Iterable[Any]) -> str:
-        return SEPARATOR.join([f(v) for f, v in zip(functions, row, strict=True)])
-
-    return canonical
-
-
 def _column_canonicalizer(family: str) -> Callable[[Sequence[Any]], list[str]]:
-    """:func:`_canonicalizer` over a whole column: the common cases inside one
-    comprehension, without a call per value (a batch's checksum is mostly calls)."""
+    """The canonical texts of a column of values of *family*; text and integers inside
+    one comprehension, without a call per value (a batch's checksum is mostly calls)."""
     general = partial(python_canonical, family)
     if family == "text":
         return lambda values: [
@@ -281,8 +253,13 @@ def _column_canonicalizer(family: str) -> Callable[[Sequence[Any]], list[str]]:
 
 
 def batch_canonicalizer(families: Sequence[str]) -> Callable[[Sequence[Sequence[Any]]], list[str]]:
-    """The canonical texts of a batch of rows (as :func:`row_canonicalizer` gives them),
-    computed a column at a time."""
+    """The function giving the canonical texts of a batch of rows, built once per table,
+    computed a column at a time.
+
+    A source value and the value the load's cast made of it have the same
+    canonical text, so the load passes what it converted (no instant is parsed
+    twice) and ``--verify-only`` what it read.
+    """
     functions = tuple(_column_canonicalizer(f) for f in families)
 
     def canonical(rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -294,6 +271,12 @@ def batch_canonicalizer(families: Sequence[str]) -> Callable[[Sequence[Sequence[
         return list(map(SEPARATOR.join, zip(*columns, strict=True)))
 
     return canonical
+
+
+def row_canonicalizer(families: Sequence[str]) -> Callable[[Iterable[Any]], str]:
+    """One row's canonical text: :func:`batch_canonicalizer` for a batch of one."""
+    batch = batch_canonicalizer(families)
+    return lambda row: batch([tuple(row)])[0]
 
 
 # -- PostgreSQL side -------------------------------------------------------------

@@ -67,23 +67,14 @@ _RESPLIT: Final = "\x01"
 _CACHE_LIMIT: Final = 200_000
 
 
-class _FoldedWords(dict[str, str]):
-    """word -> what it becomes in the vector, computed on first sight: a lookup is C-fast."""
+class _FoldedWords(dict[str | bytes, str]):
+    """word (text, or UTF-8 bytes: splitting bytes is faster) -> what it becomes in the
+    vector, computed on first sight: a lookup is C-fast."""
 
-    def __missing__(self, word: str) -> str:
+    def __missing__(self, word: str | bytes) -> str:
         if len(self) > _CACHE_LIMIT:
             self.clear()
-        folded = self[word] = _fold(word)
-        return folded
-
-
-class _FoldedUtf8Words(dict[bytes, str]):
-    """The same for words as UTF-8 bytes (splitting bytes is faster than splitting text)."""
-
-    def __missing__(self, word: bytes) -> str:
-        if len(self) > _CACHE_LIMIT:
-            self.clear()
-        folded = self[word] = _fold(word.decode())
+        folded = self[word] = _fold(word.decode() if isinstance(word, bytes) else word)
         return folded
 
 
@@ -119,7 +110,6 @@ class VectorBuilder:
             raise ValueError(f"weights must be letters A-D, got {weights!r}")
         self._weights = tuple(weights)
         self._folded = _FoldedWords()
-        self._folded_utf8 = _FoldedUtf8Words()
         self._after = {w: _after_word(w) for w in set(weights) | {"D"}}
 
     def __call__(self, values: Sequence[str | None]) -> str | None:
@@ -152,18 +142,15 @@ class VectorBuilder:
                 return None
             words = list(filter(None, _ASCII_SEPARATORS.split(lowered)))
         else:
-            # Fastest: split the UTF-8 bytes at ASCII separators and whitespace. A word
-            # that still holds a separator (« », an em dash, an emoji) sends the column
+            # Fastest: split the UTF-8 bytes at ASCII separators. A word that still holds
+            # a separator (« », an em dash, a no-break space, an emoji) sends the column
             # through the split at BMP separators, and one holding an astral separator
             # through the full split.
-            try:
-                utf8_words = _split_at_ascii_separators(text)
-            except UnicodeEncodeError:  # a lone surrogate: not UTF-8
-                utf8_words = None
-            words = [_RESPLIT]
-            if utf8_words is not None:
-                words = list(filter(None, map(self._folded_utf8.__getitem__, utf8_words)))
             fold = self._folded.__getitem__
+            try:
+                words = list(filter(None, map(fold, _split_at_ascii_separators(text))))
+            except UnicodeEncodeError:  # a lone surrogate: not UTF-8
+                words = [_RESPLIT]
             if _RESPLIT in words:
                 words = list(filter(None, map(fold, _BMP_SEPARATORS.split(text))))
             if _RESPLIT in words:

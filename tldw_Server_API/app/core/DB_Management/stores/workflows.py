@@ -131,6 +131,11 @@ def _public(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def visible_to(definition: Mapping[str, Any], user_id: str) -> bool:
+    """Whether *user_id* may see and run *definition*: their own, or not private."""
+    return definition["owner_id"] == user_id or definition["visibility"] != "private"
+
+
 def _seconds_between(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
@@ -382,11 +387,11 @@ class WorkflowStore:
         user_id: str,
         idempotency_key: str | None = None,
         run_id: str | None = None,
-        visible_to: str | None = None,
+        for_user: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Like :meth:`submit_run`, and whether a new run was created (False: key replayed).
 
-        With *visible_to*, a private definition of another owner is :class:`NotFound`
+        With *for_user*, a definition not :func:`visible_to` that user is :class:`NotFound`
         (checked in the same transaction: a submission is one transaction of five round
         trips, because submissions arrive in bursts while workers use the database).
         """
@@ -396,9 +401,7 @@ class WorkflowStore:
                 select(self.workflows).where(self.workflows.c.id == workflow_id)
             ).first()
             if definition is None or (
-                visible_to is not None
-                and definition.owner_id != visible_to
-                and definition.visibility == "private"
+                for_user is not None and not visible_to(definition._mapping, for_user)
             ):
                 raise NotFound("workflows", workflow_id)
             if idempotency_key is not None:
