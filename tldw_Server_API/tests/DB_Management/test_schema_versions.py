@@ -113,7 +113,7 @@ def test_a_database_newer_than_this_software_is_refused(
     registry: DatabaseRegistry, settings: Settings
 ) -> None:
     media = registry.media()
-    version_table = media.table("schema_version")
+    version_table = media.table("tldw_schema")
     with media.begin() as conn:
         conn.execute(update(version_table).values(version=99))
     later = DatabaseRegistry(settings)
@@ -121,7 +121,7 @@ def test_a_database_newer_than_this_software_is_refused(
         with pytest.raises(
             SchemaError,
             match=r"Media schema version 99 is newer than this "
-            r"software's \(2\); upgrade tldw_server first",
+            r"software's \(3\); upgrade tldw_server first",
         ):
             later.media()
     finally:
@@ -173,12 +173,37 @@ def test_the_upgrade_rewrites_hand_written_booleans_only(tmp_path: Path) -> None
     assert kinds == {"integer"}
 
 
-def test_the_legacy_version_record_is_updated(tmp_path: Path) -> None:
-    path = _legacy_file(tmp_path, "chacha")
-    _open(tmp_path, "chacha")[0].close()
+@pytest.mark.parametrize(
+    ("kind", "their_record"),
+    [("media", "SELECT version FROM schema_version"), ("chacha", "SELECT * FROM db_schema_version")],
+)
+def test_the_users_own_version_record_is_kept_as_it_was(
+    tmp_path: Path, kind: str, their_record: str
+) -> None:
+    path = _legacy_file(tmp_path, kind)
     with closing(sqlite3.connect(path)) as conn:
-        rows = conn.execute("SELECT schema_name, version FROM db_schema_version").fetchall()
-    assert ("ChaChaNotes", 2) in rows
+        before = conn.execute(their_record).fetchall()
+    _open(tmp_path, kind)[0].close()
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute(their_record).fetchall() == before
+        ours = conn.execute("SELECT schema_name, version FROM tldw_schema").fetchall()
+    assert ours == [(kind, SCHEMAS[kind].version)]
+
+
+def test_a_copy_of_the_file_is_kept_before_the_upgrade(tmp_path: Path) -> None:
+    path = _legacy_file(tmp_path, "media")
+    before = _rows(path)
+    _open(tmp_path, "media")[0].close()
+    copies = list(path.parent.glob(f"{path.name}.before-tldw-v*.bak"))
+    assert len(copies) == 1
+    assert _rows(copies[0]) == before
+
+
+def test_no_copy_is_made_when_nothing_is_upgraded(tmp_path: Path) -> None:
+    path = _legacy_file(tmp_path, "media")
+    _open(tmp_path, "media")[0].close()
+    _open(tmp_path, "media")[0].close()
+    assert len(list(path.parent.glob("*.bak"))) == 1
 
 
 def test_camelcase_tables_keep_their_names_and_still_work(tmp_path: Path) -> None:
@@ -240,9 +265,16 @@ def test_reopening_an_upgraded_file_changes_nothing(tmp_path: Path, kind: str) -
     assert _rows(path) == rows
 
 
-def test_a_legacy_file_newer_than_this_software_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("their_version", [1, 6, 23, 99])
+def test_a_users_file_opens_whatever_version_their_server_recorded(
+    tmp_path: Path, their_version: int
+) -> None:
     path = _legacy_file(tmp_path, "media")
     with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("UPDATE schema_version SET version = 3")
-    with pytest.raises(SchemaError, match="schema version 3 is newer than this software's"):
-        _open(tmp_path, "media")
+        conn.execute("UPDATE schema_version SET version = ?", (their_version,))
+    registry, outcome = _open(tmp_path, "media")
+    try:
+        assert outcome == "upgraded"
+        assert MediaStore(registry.media()).count_media() > 0
+    finally:
+        registry.close()

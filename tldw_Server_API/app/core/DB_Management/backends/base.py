@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, Select, Table
+from sqlalchemy import Column, Connection, Engine, Select, Table
 from sqlalchemy.sql.elements import ColumnElement
 
 if TYPE_CHECKING:
@@ -51,6 +51,10 @@ class DialectOps(ABC):
         self, conn: Connection, schema: DatabaseSchema, namespace: str | None
     ) -> None:
         """Rewrite stored forms the dialect tolerates but our rules expect (default: nothing)."""
+
+    def addable_column(self, column: Column[Any]) -> Column[Any]:
+        """*column* as this dialect's ``ALTER TABLE ... ADD COLUMN`` accepts it (default: as is)."""
+        return column
 
     def sync_sequences(  # noqa: B027 - optional hook: SQLite's AUTOINCREMENT keeps up itself
         self, conn: Connection, schema: DatabaseSchema, namespace: str | None
@@ -112,6 +116,14 @@ class Backend(ABC):
         """
         with self.begin(namespace, write=False) as conn:
             return read(conn)
+
+    def keep_copy(self, label: str) -> str | None:
+        """Keep a copy of the database as it is, before *label* changes it; where it went.
+
+        A file is copied beside itself; a server's databases are the operator's
+        to back up (pg_dump), so by default nothing is copied and None returned.
+        """
+        return None
 
     def pool_status(self) -> dict[str, Any]:
         pool = self.engine.pool

@@ -10,12 +10,14 @@ they hold for every writer, not only ours.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     LargeBinary,
     Select,
@@ -29,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import Flag, is_false
@@ -97,6 +99,16 @@ class SqliteDialect(DialectOps):
                         "WHEN 'false' THEN 0 WHEN 'f' THEN 0 WHEN 'no' THEN 0 WHEN '0' THEN 0 "
                         f"ELSE {col} END WHERE typeof({col}) = 'text'"
                     )
+
+    def addable_column(self, column: Column[Any]) -> Column[Any]:
+        # SQLite adds a column only with a constant default ("Cannot add a column with
+        # non-constant default"): an expression such as CURRENT_TIMESTAMP is left to the
+        # application there; plain literals stay.
+        default = column.server_default
+        if default is not None and isinstance(getattr(default, "arg", None), TextClause):
+            column.server_default = None
+            column.nullable = True
+        return column
 
     def _install_search(
         self, conn: Connection, table: Table, index: SearchIndex, *, rebuild: bool
@@ -245,6 +257,23 @@ class SqliteBackend(Backend):
 
     def describe(self) -> str:
         return f"SQLite at {self.path}"
+
+    def keep_copy(self, label: str) -> str | None:
+        """Copy the file (consistently, through SQLite's backup API) to ``<name>.<label>.bak``.
+
+        An existing copy is never overwritten: the first one holds the file as the
+        user's own server left it.
+        """
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return None
+        copy = self.path.with_name(f"{self.path.name}.{label}.bak")
+        number = 1
+        while copy.exists():
+            number += 1
+            copy = self.path.with_name(f"{self.path.name}.{label}.{number}.bak")
+        with closing(sqlite3.connect(self.path)) as source, closing(sqlite3.connect(copy)) as dest:
+            source.backup(dest)
+        return str(copy)
 
     @contextmanager
     def begin(self, namespace: str | None, *, write: bool = True) -> Iterator[Connection]:

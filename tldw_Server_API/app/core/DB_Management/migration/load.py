@@ -77,6 +77,10 @@ class TableResult:
     policy_changes: dict[str, int] = field(default_factory=dict)
     source_checksum: int | None = None
     target_checksum: int | None = None
+    carried: bool = False
+    """The table is not in our schema: created from the source's own layout."""
+    carried_columns: list[str] = field(default_factory=list)
+    """Columns not in our schema, created from the source's own layout."""
 
 
 @dataclass

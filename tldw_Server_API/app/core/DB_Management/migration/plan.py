@@ -2,9 +2,12 @@
 
 Source tables match target tables by name, case-insensitively (``Media`` lands
 in ``media``), or through a schema's legacy names (``workflow_step_runs`` lands
-in ``workflow_steps``). Version records are never copied over the target's own.
-A source table or column with no place in the target stops the plan: nothing
-is dropped silently.
+in ``workflow_steps``). Our version record (``tldw_schema``) is never copied
+over the target's own; our users' own records (``schema_version``,
+``db_schema_version``) are their data and copied like any table. Tables and
+columns the target lacks have been carried (:mod:`.carry`) before the plan is
+made, so a source table or column with no place here is a defect of ours: it
+stops the plan rather than being dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .errors import TargetNotReady, UsageError
 from .source import SourceCatalog, SourceTable
 from .target import TargetColumn, TargetTable
 
-VERSION_TABLES = {"schema_version", "db_schema_version"}
+VERSION_TABLES = {"tldw_schema"}
 
 
 @dataclass
@@ -102,7 +105,7 @@ def plan_database(
         if table.name.lower() in skip or target_name in skip:
             skipped[table.name] = "--skip-table"
         elif target_name in VERSION_TABLES:
-            skipped[table.name] = "schema version record: the target keeps its own"
+            skipped[table.name] = "our schema version record: the target keeps its own"
         elif target_name not in targets:
             missing.append(table.name)
         else:
@@ -110,9 +113,7 @@ def plan_database(
     if missing:
         raise TargetNotReady(
             f"{source.path}: table(s) {', '.join(sorted(missing))} have no counterpart in "
-            f"PostgreSQL schema {namespace} (is this file the {label} database, and is the "
-            "schema up to date? `python -m tldw_Server_API.app.core.DB_Management.init_db` "
-            "upgrades it); pass --skip-table to leave them out"
+            f"PostgreSQL schema {namespace}; nothing was migrated"
         )
     planned = {p.name for p in plans}
     indexes = {i.table: i for i in search if i.table in planned}
@@ -137,7 +138,7 @@ def _plan_table(source: SourceTable, target: TargetTable, policies: Policies) ->
     if lost:
         raise UsageError(
             f"{source.name}: column(s) {', '.join(lost)} have no counterpart in "
-            f"{target.display}; migrating would lose them"
+            f"{target.display}; nothing was migrated"
         )
     covered = {c.name for c in target_cols}
     unfilled = [

@@ -53,12 +53,16 @@ def _database_dict(db: DatabaseResult) -> dict[str, Any]:
                 "target_rows": t.target_rows,
                 "verified": t.verified,
                 "policy_changes": t.policy_changes,
+                "carried": t.carried,
+                "carried_columns": t.carried_columns,
                 "seconds": round(t.seconds, 3),
             }
             for t in db.tables
         ],
         "skipped_tables": db.skipped,
         "cleared_outside_plan": db.cleared_outside_plan,
+        "carried": db.carried,
+        "not_null_dropped": db.relaxed,
         "problems": [asdict(p) for p in db.problems],
         "setval": db.setval,
     }
@@ -106,6 +110,15 @@ def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None
         for name, why in sorted(db.skipped.items()):
             if name not in derived:
                 console.print(escape(f"  skipped {name}: {why}"))
+        if db.carried:
+            console.print(
+                escape(
+                    "  carried (not in our schema; created from the file's own layout): "
+                    + ", ".join(db.carried)
+                )
+            )
+        for name in db.relaxed:
+            console.print(escape(f"  NOT NULL dropped (the file leaves it empty): {name}"))
         for name in db.cleared_outside_plan:
             console.print(escape(f"  also cleared (references migrated tables): {name}"))
         if db.error:

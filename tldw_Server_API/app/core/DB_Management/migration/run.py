@@ -22,6 +22,7 @@ from ..backends.target import PgTarget
 from ..registry import DatabaseRegistry, pg_namespace
 from ..schemas import SCHEMAS
 from ..schemas.spec import DatabaseSchema, SearchIndex
+from .carry import Carried, carried_names, carry_unknown
 from .casts import Policies
 from .check import Exclusions, OrphanPolicy, find_duplicates, find_nulls, find_orphans, scan_values
 from .errors import (
@@ -44,7 +45,7 @@ from .load import (
     source_checksum,
 )
 from .plan import DatabasePlan, plan_database
-from .source import open_source, read_catalog
+from .source import SourceCatalog, open_source, read_catalog
 from .target import read_target, schema_exists
 from .verify import target_checksum
 
@@ -119,6 +120,21 @@ class DatabaseResult:
     skipped: dict[str, str] = field(default_factory=dict)
     setval: list[str] = field(default_factory=list)
     cleared_outside_plan: list[str] = field(default_factory=list)
+    relaxed: list[str] = field(default_factory=list)
+    """Target columns (not ours) whose NOT NULL was dropped: the source leaves them empty."""
+
+    @property
+    def carried(self) -> list[str]:
+        """Tables and columns not in our schema, created on the target from the source's layout."""
+        lines = [f"table {t.target}" for t in self.tables if t.carried]
+        lines += [
+            f"column {t.target}.{column}"
+            for t in self.tables
+            if not t.carried
+            for column in t.carried_columns
+        ]
+        return lines
+
     problems: list[ValueProblem] = field(default_factory=list)
     error: str | None = None
     exit_code: int = 0
@@ -255,15 +271,54 @@ def _prepare_generic(
     return namespace
 
 
-def _plan(
+def _carry(
     conn: psycopg.Connection,
     sqlite_conn: sqlite3.Connection,
+    catalog: SourceCatalog,
+    options: MigrationOptions,
+    source: SourceFile,
+    namespace: str,
+) -> Carried:
+    """Create on the target what the source holds beyond our schema (any SQLite file:
+    ``--create-schema`` already made every table from the file's layout)."""
+    if source.schema is None:
+        return Carried()
+    skip = {s.lower() for s in options.skip_tables}
+    try:
+        return carry_unknown(conn, sqlite_conn, catalog, namespace, source.schema, skip)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise TargetNotReady(
+            f"{source.path}: could not create the tables and columns our schema lacks in "
+            f"PostgreSQL schema {namespace}: {redact(first_line(exc), options.target)}"
+        ) from None
+
+
+def _mark_carried(result: DatabaseResult, plan: DatabasePlan, source: SourceFile) -> None:
+    if source.schema is None:
+        return
+    for table, outcome in zip(plan.tables, result.tables, strict=True):
+        outcome.carried, outcome.carried_columns = carried_names(source.schema, table.target)
+
+
+def _name_derived_tables(plan: DatabasePlan, source: SourceFile) -> None:
+    """Full-text tables that are not ours are derived data too, but nothing rebuilds them."""
+    ours = {index.name.lower() for index in source.search}
+    for name, why in plan.skipped.items():
+        owner = next((o for o in ours if name.lower().startswith(o)), None)
+        if "rebuilt on the target" in why and owner is None:
+            plan.skipped[name] = why.replace(
+                "rebuilt on the target", "derived data, not copied (we do not search it)"
+            )
+
+
+def _plan(
+    conn: psycopg.Connection,
+    catalog: SourceCatalog,
     options: MigrationOptions,
     source: SourceFile,
     namespace: str,
     policies: Policies,
 ) -> tuple[DatabasePlan, dict]:
-    catalog = read_catalog(sqlite_conn, source.path)
     targets = read_target(conn, namespace)
     plan = plan_database(
         source.label,
@@ -275,6 +330,7 @@ def _plan(
         policies=policies,
         search=source.search,
     )
+    _name_derived_tables(plan, source)
     return plan, targets
 
 
@@ -319,8 +375,13 @@ def migrate_one(
     try:
         sqlite_conn = open_source(source.path)
         namespace = _prepare_target(conn, options, source)
-        with conn.transaction():
-            plan, targets = _plan(conn, sqlite_conn, options, source, namespace, policies)
+        # --dry-run and --verify-only write nothing: what they carry is rolled back.
+        read_only = options.dry_run or options.verify_only
+        with conn.transaction(force_rollback=read_only):
+            catalog = read_catalog(sqlite_conn, source.path)
+            carried = _carry(conn, sqlite_conn, catalog, options, source, namespace)
+            result.relaxed = carried.relaxed
+            plan, targets = _plan(conn, catalog, options, source, namespace, policies)
             result.skipped = plan.skipped
             problems = _check(sqlite_conn, plan, options, exclusions)
             if options.dry_run:
@@ -331,6 +392,7 @@ def migrate_one(
                     TableResult(t.source.name, t.target.display, t.source.row_count)
                     for t in plan.tables
                 ]
+                _mark_carried(result, plan, source)
                 result.status = "checked"
                 if problems:
                     raise SourceDefect(problems)
@@ -339,6 +401,7 @@ def migrate_one(
                 raise SourceDefect(problems)
             if options.verify_only:
                 result.tables = _verify_only(conn, sqlite_conn, plan, exclusions)
+                _mark_carried(result, plan, source)
                 result.setval = setval_statements(conn, plan)
                 result.status = "verified"
                 failed = [
@@ -370,6 +433,7 @@ def migrate_one(
                 progress=progress,
             )
             result.tables = loaded.tables
+            _mark_carried(result, plan, source)
             result.setval = loaded.setval_statements
             result.cleared_outside_plan = loaded.cleared_outside_plan
             result.status = "migrated"

@@ -1,12 +1,18 @@
-"""The Analytics database (one per server): searches, events and performance records."""
+"""The Analytics database (one per server): searches, events and performance records.
+
+The layout is our users' ``Analytics.db`` (content-schema.md). Measured
+durations are ``double precision`` where their files declare INT: the rows
+hold fractions (SQLite keeps them), and a target column must never be
+stricter than the values it receives.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, MetaData, Table, Text, text
 
-from .spec import DatabaseSchema, VersionRecord
+from .spec import DatabaseSchema, VersionRecord, version_table
 from .types import Double, Flag, Instant, Int, Json, Key
-from .upgrades import foreign_key_index_upgrade
+from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
 _AUTO = {"sqlite_autoincrement": True}
@@ -33,7 +39,7 @@ search_analytics = _record(
     Column("results_count", Int),
     Column("max_score", Double),
     Column("avg_score", Double),
-    Column("response_time_ms", Double),
+    Column("response_time_ms", Double),  # INT in their files, fractions in their rows
     Column("cache_hit", Flag),
     Column("reranking_used", Flag),
     Column("expansion_used", Flag),
@@ -43,48 +49,89 @@ search_analytics = _record(
 )
 document_performance = _record(
     "document_performance",
-    Column("document_id", Text, nullable=False),
-    Column("query_hash", Text),
-    Column("retrieval_rank", Int),
-    Column("relevance_score", Double),
-    Column("was_clicked", Flag),
-    Column("dwell_time_ms", Int),
-    Column("chunk_count", Int),
+    Column("document_hash", Text, nullable=False),
+    Column("document_type", Text),
+    Column("chunk_size", Int),
+    Column("retrieval_count", Int, server_default="0"),
+    Column("avg_relevance_score", Double),
+    Column("citation_count", Int, server_default="0"),
+    Column("feedback_positive", Int, server_default="0"),
+    Column("feedback_negative", Int, server_default="0"),
+    Column("last_accessed", Instant),
 )
 feedback_analytics = _record(
     "feedback_analytics",
-    Column("query_hash", Text),
-    Column("document_id", Text),
-    Column("feedback_type", Text, nullable=False),
+    Column("session_hash", Text, nullable=False),
+    Column("query_hash", Text, nullable=False),
+    Column("feedback_type", Text),
     Column("rating", Int),
-    Column("helpful", Flag),
-    Column("comment_length", Int),
-    Column("details", Text),
+    Column("response_quality", Text),
+    Column("retrieval_accuracy", Text),
+    Column("response_time_acceptable", Flag),
+    Column("categories", Text),
+    Column("improvement_areas", Text),
+)
+citation_analytics = _record(
+    "citation_analytics",
+    Column("citation_style", Text),
+    Column("document_count", Int),
+    Column("chunk_count", Int),
+    Column("verification_requested", Flag),
+    Column("format_errors", Int, server_default="0"),
+    Column("generation_time_ms", Double),
 )
 error_tracking = _record(
     "error_tracking",
     Column("error_type", Text, nullable=False),
+    Column("error_category", Text),
+    Column("error_hash", Text),
     Column("component", Text),
     Column("severity", Text),
-    Column("error_hash", Text),
-    Column("count", Int, server_default="1"),
-    Column("details", Text),
+    Column("frequency", Int, server_default="1"),
+    Column("resolved", Flag, server_default="0"),
+    Column("resolution_time", Instant),
+    Column("stack_trace_hash", Text),
 )
 system_performance = _record(
     "system_performance",
-    Column("metric_name", Text, nullable=False),
-    Column("metric", Double),
-    Column("unit", Text),
+    Column("metric_type", Text, nullable=False),
+    Column("metric_value", Double),
     Column("component", Text),
-    Column("details", Text),
+    Column("operation", Text),
+    Column("duration_ms", Double),
+    Column("memory_mb", Double),
+    Column("cpu_percent", Double),
 )
 feature_usage = _record(
     "feature_usage",
     Column("feature_name", Text, nullable=False),
-    Column("count", Int, server_default="1"),
-    Column("success", Flag),
-    Column("user_segment", Text),
-    Column("details", Text),
+    Column("usage_count", Int, server_default="1"),
+    Column("success_count", Int, server_default="0"),
+    Column("failure_count", Int, server_default="0"),
+    Column("avg_execution_time_ms", Double),
+    Column("last_used", Instant),
+)
+query_patterns = Table(
+    "query_patterns",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("pattern_hash", Text, nullable=False, unique=True),
+    Column("pattern_type", Text),
+    Column("frequency", Int, server_default="1"),
+    Column("avg_results_quality", Double),
+    Column("avg_response_time_ms", Double),
+    Column("first_seen", Instant, server_default=text("CURRENT_TIMESTAMP")),
+    Column("last_seen", Instant, server_default=text("CURRENT_TIMESTAMP")),
+    **_AUTO,
+)
+ab_testing = _record(
+    "ab_testing",
+    Column("test_name", Text, nullable=False),
+    Column("variant", Text, nullable=False),
+    Column("session_hash", Text),
+    Column("metric_name", Text),
+    Column("metric_value", Double),
+    Column("conversion", Flag),
 )
 analytics_events = _record(
     "analytics_events",
@@ -93,9 +140,7 @@ analytics_events = _record(
     Column("metrics", Json),
 )
 
-schema_version = Table(
-    "schema_version", metadata, Column("version", Int, primary_key=True, autoincrement=False)
-)
+tldw_schema = version_table(metadata)
 
 INDEXES = (
     Index("ix_search_analytics_timestamp", search_analytics.c.timestamp),
@@ -108,11 +153,18 @@ SCHEMA = DatabaseSchema(
     name="analytics",
     title="Analytics",
     metadata=metadata,
-    version=2,
-    version_record=VersionRecord("schema_version"),
+    version=3,
+    version_record=VersionRecord("analytics"),
     per_user=False,
     sqlite_file="Analytics.db",
-    upgrades=(foreign_key_index_upgrade(2, INDEXES),),
+    upgrades=(
+        foreign_key_index_upgrade(2, INDEXES),
+        layout_upgrade(
+            3,
+            "the full Analytics layout of our users' files",
+            tables=(citation_analytics, query_patterns, ab_testing),
+        ),
+    ),
 )
 
 __all__ = ["SCHEMA", "metadata"]

@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 
 from .nocase import NoCaseText, nocase_unique
-from .spec import DatabaseSchema, SearchIndex, SyncedTable, SyncLog, VersionRecord
+from .spec import DatabaseSchema, SearchIndex, SyncedTable, SyncLog, VersionRecord, version_table
 from .types import Blob, Flag, Instant, Int, Json, Key, Uuid
-from .upgrades import foreign_key_index_upgrade
+from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
 _AUTO = {"sqlite_autoincrement": True}
@@ -182,12 +182,15 @@ sync_log = Table(
     **_AUTO,
 )
 
+# Our users' server's own version record: their data (we never read or write its numbers).
 db_schema_version = Table(
     "db_schema_version",
     metadata,
     Column("schema_name", Text, primary_key=True),
     Column("version", Int, nullable=False),
 )
+
+tldw_schema = version_table(metadata)
 
 FOREIGN_KEY_INDEXES = (
     Index("ix_messages_conversation_id", messages.c.conversation_id, messages.c.timestamp),
@@ -207,8 +210,8 @@ SCHEMA = DatabaseSchema(
     name="chacha",
     title="ChaChaNotes",
     metadata=metadata,
-    version=2,
-    version_record=VersionRecord("db_schema_version", schema_name="ChaChaNotes"),
+    version=3,
+    version_record=VersionRecord("chacha"),
     per_user=True,
     sqlite_file="ChaChaNotes.db",
     search=(
@@ -238,7 +241,10 @@ SCHEMA = DatabaseSchema(
         SyncedTable("keyword_collections", "keyword_collections", key="id"),
     ),
     sync_log=SyncLog("sync_log", "entity_id"),
-    upgrades=(foreign_key_index_upgrade(2, FOREIGN_KEY_INDEXES),),
+    upgrades=(
+        foreign_key_index_upgrade(2, FOREIGN_KEY_INDEXES),
+        layout_upgrade(3, "our version record apart from the users' db_schema_version"),
+    ),
 )
 
 __all__ = ["SCHEMA", "metadata"]

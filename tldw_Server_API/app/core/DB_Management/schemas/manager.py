@@ -5,6 +5,12 @@ the current schema; an older one is upgraded step by step inside one
 transaction (so a failed upgrade leaves it as it was); a current one is left
 untouched. Concurrent openers are serialised (an advisory lock on PostgreSQL,
 ``BEGIN IMMEDIATE`` on SQLite).
+
+Our version lives in ``tldw_schema``. A place holding tables but no such row
+is a file of our users' own server, of whatever version (its own number, in
+``schema_version``, is its data, not ours): it is adopted, that is upgraded from
+our version 1 after its layout is reconciled with ours. A file is copied beside
+itself before any upgrade touches it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from sqlalchemy import Connection, delete, insert, inspect, select, text
 
 from ..backends.base import Database
 from .spec import DatabaseSchema
-from .upgrades import UpgradeContext
+from .upgrades import UpgradeContext, reconcile_layout, rename_legacy_tables
 
 Outcome = Literal["created", "upgraded", "current"]
 
@@ -39,9 +45,7 @@ def read_version(conn: Connection, schema: DatabaseSchema, namespace: str | None
     if not inspect(conn).has_table(record.table, schema=namespace):
         return None
     table = schema.table(record.table)
-    query = select(table.c.version)
-    if record.schema_name is not None:
-        query = query.where(table.c.schema_name == record.schema_name)
+    query = select(table.c.version).where(table.c.schema_name == record.schema_name)
     versions = [int(v) for v in conn.execute(query).scalars()]
     return max(versions) if versions else None
 
@@ -49,12 +53,9 @@ def read_version(conn: Connection, schema: DatabaseSchema, namespace: str | None
 def write_version(conn: Connection, schema: DatabaseSchema, version: int) -> None:
     record = schema.version_record
     table = schema.table(record.table)
-    if record.schema_name is None:
-        conn.execute(delete(table))
-        conn.execute(insert(table).values(version=version))
-    else:
-        conn.execute(delete(table).where(table.c.schema_name == record.schema_name))
-        conn.execute(insert(table).values(schema_name=record.schema_name, version=version))
+    table.create(conn, checkfirst=True)
+    conn.execute(delete(table).where(table.c.schema_name == record.schema_name))
+    conn.execute(insert(table).values(schema_name=record.schema_name, version=version))
 
 
 def _lock(conn: Connection, database: Database) -> None:
@@ -93,25 +94,49 @@ def create_current(conn: Connection, database: Database) -> None:
 
 
 def upgrade(conn: Connection, database: Database, from_version: int) -> None:
+    """Bring a place at our *from_version* (1: a file of our users' server) to the current one.
+
+    The layout is reconciled first, so that every step finds the tables and
+    columns it works on whatever version of our users' server wrote the file.
+    """
     schema = database.schema
     ctx = _context(conn, database)
+    rename_legacy_tables(ctx)
+    reconcile_layout(ctx)
     for step in sorted(schema.upgrades, key=lambda s: s.to_version):
         if from_version < step.to_version <= schema.version:
             step.upgrade(ctx)
-    # Tables added since the file was written; existing ones are left alone.
-    schema.metadata.create_all(conn, checkfirst=True)
     write_version(conn, schema, schema.version)
+
+
+def _found_version(conn: Connection, database: Database) -> int | None:
+    """Our version of the place; 1 for a file of our users' server; None for an empty place."""
+    found = read_version(conn, database.schema, database.namespace)
+    if found is None and _holds_tables(conn, database):
+        return 1
+    return found
+
+
+def _needs_upgrade(database: Database) -> int | None:
+    """The version an upgrade would start from, or None when none is needed (a quick look)."""
+    with database.begin(write=False) as conn:
+        if database.namespace and not inspect(conn).has_schema(database.namespace):
+            return None
+        found = _found_version(conn, database)
+    if found is None or found >= database.schema.version:
+        return None
+    return found
 
 
 def ensure_schema(database: Database) -> SchemaState:
     """Create, upgrade or confirm *database*'s schema; return what was done."""
     schema = database.schema
+    if _needs_upgrade(database) is not None:
+        database.backend.keep_copy(f"before-tldw-v{schema.version}")
     with database.begin(write=True) as conn:
         database.dialect.prepare_namespace(conn, database.namespace)
         _lock(conn, database)
-        found = read_version(conn, schema, database.namespace)
-        if found is None and _holds_tables(conn, database):
-            found = 1  # a file from before versions were recorded: the oldest layout
+        found = _found_version(conn, database)
         if found is None:
             create_current(conn, database)
             state = SchemaState("created", None, schema.version)
@@ -138,7 +163,7 @@ def downgrade_to(database: Database, version: int) -> None:
     schema = database.schema
     with database.begin(write=True) as conn:
         _lock(conn, database)
-        found = read_version(conn, schema, database.namespace) or schema.version
+        found = _found_version(conn, database) or schema.version
         ctx = _context(conn, database)
         for step in sorted(schema.upgrades, key=lambda s: -s.to_version):
             if version < step.to_version <= found:

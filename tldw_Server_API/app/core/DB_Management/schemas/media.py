@@ -27,16 +27,45 @@ from .spec import (
     SyncLog,
     VersionRecord,
     sync_columns,
+    version_table,
 )
 from .types import Blob, Double, Flag, Instant, Int, Json, Key, Uuid
-from .upgrades import foreign_key_index_upgrade
+from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
 _AUTO = {"sqlite_autoincrement": True}
 
 
+_NOW = text("CURRENT_TIMESTAMP")
+
+
 def _media_fk(name: str = "media_id") -> Column:
     return Column(name, Key, ForeignKey("media.id", ondelete="CASCADE"), nullable=False)
+
+
+# Columns of current installations (our users' Media schema 23), added by our version 3.
+MEDIA_V3_COLUMNS = (
+    Column("org_id", Key),
+    Column("team_id", Key),
+    Column("latest_transcription_run_id", Key),
+    Column("next_transcription_run_id", Key, nullable=False, server_default="1"),
+)
+TRANSCRIPT_V3_COLUMNS = (
+    Column("transcription_run_id", Key),
+    Column("supersedes_run_id", Key),
+    Column("idempotency_key", Text),
+)
+CLAIM_V3_COLUMNS = (
+    Column("review_status", Text, nullable=False, server_default="pending"),
+    Column("reviewer_id", Key),
+    Column("review_group", Text),
+    Column("reviewed_at", Instant),
+    Column("review_notes", Text),
+    Column("review_version", Key, nullable=False, server_default="1"),
+    Column("review_reason_code", Text),
+    Column("claim_cluster_id", Key),
+)
+SYNC_LOG_V3_COLUMNS = (Column("org_id", Key), Column("team_id", Key))
 
 
 media = Table(
@@ -60,6 +89,7 @@ media = Table(
     Column("visibility", Text, server_default="personal"),
     Column("owner_user_id", Key),
     *sync_columns(),
+    *MEDIA_V3_COLUMNS,
     CheckConstraint(
         "visibility IS NULL OR visibility IN ('personal', 'team', 'org')",
         name="ck_media_visibility",
@@ -96,6 +126,7 @@ transcripts = Table(
     Column("transcription", Text),
     Column("created_at", Instant),
     *sync_columns(),
+    *TRANSCRIPT_V3_COLUMNS,
     **_AUTO,
 )
 
@@ -176,8 +207,9 @@ claims = Table(
     Column("extractor", Text, nullable=False),
     Column("extractor_version", Text, nullable=False),
     Column("chunk_hash", Text, nullable=False),
-    Column("created_at", Instant, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+    Column("created_at", Instant, nullable=False, server_default=_NOW),
     *sync_columns(),
+    *CLAIM_V3_COLUMNS,
     **_AUTO,
 )
 
@@ -192,6 +224,7 @@ sync_log = Table(
     Column("client_id", Uuid, nullable=False),
     Column("version", Int, nullable=False),
     Column("payload", Json),
+    *SYNC_LOG_V3_COLUMNS,
     CheckConstraint(
         "operation IN ('create', 'update', 'delete', 'link', 'unlink')",
         name="ck_media_sync_log_operation",
@@ -199,10 +232,135 @@ sync_log = Table(
     **_AUTO,
 )
 
+# Our users' server's own version record: their data (we never read or write its number).
 schema_version = Table(
     "schema_version",
     metadata,
     Column("version", Int, primary_key=True, autoincrement=False),
+)
+
+visual_documents = Table(
+    "visualdocuments",
+    metadata,
+    Column("id", Key, primary_key=True),
+    _media_fk(),
+    Column("location", Text),
+    Column("page_number", Int),
+    Column("frame_index", Int),
+    Column("timestamp_seconds", Double),
+    Column("caption", Text),
+    Column("ocr_text", Text),
+    Column("tags", Text),
+    Column("thumbnail_path", Text),
+    Column("extra_metadata", Text),
+    Column("uuid", Uuid, nullable=False, unique=True),
+    Column("created_at", Instant, server_default=_NOW),
+    Column("last_modified", Instant, nullable=False, server_default=_NOW),
+    Column("version", Key, nullable=False, server_default="1"),
+    Column("client_id", Uuid),
+    Column("deleted", Flag, nullable=False, server_default="0"),
+    Column("prev_version", Key),
+    Column("merge_parent_uuid", Uuid),
+    **_AUTO,
+)
+
+document_structure_index = Table(
+    "documentstructureindex",
+    metadata,
+    Column("id", Key, primary_key=True),
+    _media_fk(),
+    Column("parent_id", Key),  # another row's id; their server declares no foreign key
+    Column("kind", Text, nullable=False),
+    Column("level", Int),
+    Column("title", Text),
+    Column("start_char", Int, nullable=False),
+    Column("end_char", Int, nullable=False),
+    Column("order_index", Int),
+    Column("path", Text),
+    Column("created_at", Instant, server_default=_NOW),
+    Column("last_modified", Instant, nullable=False, server_default=_NOW),
+    Column("version", Key, nullable=False, server_default="1"),
+    Column("client_id", Uuid, nullable=False),
+    Column("deleted", Flag, nullable=False, server_default="0"),
+    **_AUTO,
+)
+
+chunking_templates = Table(
+    "chunkingtemplates",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("template_json", Text, nullable=False),
+    Column("is_builtin", Flag, nullable=False, server_default="0"),
+    Column("tags", Text),
+    Column("created_at", Instant, nullable=False, server_default=_NOW),
+    Column("updated_at", Instant, nullable=False, server_default=_NOW),
+    Column("org_id", Key),
+    Column("team_id", Key),
+    Column("user_id", Text),
+    *sync_columns(),
+    **_AUTO,
+)
+
+media_files = Table(
+    "mediafiles",
+    metadata,
+    Column("id", Key, primary_key=True),
+    _media_fk(),
+    Column("file_type", Text, nullable=False, server_default="original"),
+    Column("storage_path", Text, nullable=False),
+    Column("original_filename", Text),
+    Column("file_size", Key),
+    Column("mime_type", Text),
+    Column("checksum", Text),
+    Column("created_at", Instant, server_default=_NOW),
+    *sync_columns(),
+    **_AUTO,
+)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Int, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("checksum", Text, nullable=False),
+    Column("applied_at", Instant, nullable=False),
+    Column("execution_time", Double, nullable=False),
+    Column("success", Flag, nullable=False, server_default="1"),
+    Column("error_message", Text),
+)
+
+tldw_schema = version_table(metadata)
+
+# Unique rules of current installations, as partial indexes (rows where the key is set).
+CURRENT_INSTALLATION_INDEXES = (
+    Index(
+        "ux_transcripts_media_run",
+        transcripts.c.media_id,
+        transcripts.c.transcription_run_id,
+        unique=True,
+        sqlite_where=transcripts.c.transcription_run_id.isnot(None),
+        postgresql_where=transcripts.c.transcription_run_id.isnot(None),
+    ),
+    Index(
+        "ux_transcripts_media_idempotency",
+        transcripts.c.media_id,
+        transcripts.c.idempotency_key,
+        unique=True,
+        sqlite_where=transcripts.c.idempotency_key.isnot(None),
+        postgresql_where=transcripts.c.idempotency_key.isnot(None),
+    ),
+    Index(
+        "ux_chunkingtemplates_live_name",
+        chunking_templates.c.name,
+        unique=True,
+        sqlite_where=chunking_templates.c.deleted == text("0"),
+        postgresql_where=chunking_templates.c.deleted == text("false"),
+    ),
+    Index("ix_visualdocuments_media_id", visual_documents.c.media_id),
+    Index("ix_documentstructureindex_media_id", document_structure_index.c.media_id),
+    Index("ix_mediafiles_media_id", media_files.c.media_id),
 )
 
 # Indexes our users' files lack; they make per-item reads and cascades cheap (version 2).
@@ -220,8 +378,8 @@ SCHEMA = DatabaseSchema(
     name="media",
     title="Media",
     metadata=metadata,
-    version=2,
-    version_record=VersionRecord("schema_version"),
+    version=3,
+    version_record=VersionRecord("media"),
     per_user=True,
     sqlite_file="Media_DB_v2.db",
     search=(
@@ -237,9 +395,31 @@ SCHEMA = DatabaseSchema(
         SyncedTable("unvectorizedmediachunks", "UnvectorizedMediaChunks"),
         SyncedTable("documentversions", "DocumentVersions"),
         SyncedTable("claims", "Claims"),
+        SyncedTable("chunkingtemplates", "ChunkingTemplates"),
+        SyncedTable("mediafiles", "MediaFiles"),
     ),
     sync_log=SyncLog("sync_log", "entity_uuid"),
-    upgrades=(foreign_key_index_upgrade(2, FOREIGN_KEY_INDEXES),),
+    upgrades=(
+        foreign_key_index_upgrade(2, FOREIGN_KEY_INDEXES),
+        layout_upgrade(
+            3,
+            "the tables and columns of current installations (their Media schema 23)",
+            tables=(
+                visual_documents,
+                document_structure_index,
+                chunking_templates,
+                media_files,
+                schema_migrations,
+            ),
+            columns=(
+                *MEDIA_V3_COLUMNS,
+                *TRANSCRIPT_V3_COLUMNS,
+                *CLAIM_V3_COLUMNS,
+                *SYNC_LOG_V3_COLUMNS,
+            ),
+            indexes=CURRENT_INSTALLATION_INDEXES,
+        ),
+    ),
 )
 
 __all__ = ["SCHEMA", "metadata"]

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, MetaData, Table
+from sqlalchemy import Column, MetaData, Table, Text
 
-from .types import Double, Flag, Instant, Json, Key, Uuid
+from .types import Double, Flag, Instant, Int, Json, Key, Uuid
 
 if TYPE_CHECKING:
     from .upgrades import UpgradeContext
@@ -60,17 +60,31 @@ class SyncLog:
     key_column: str = "entity_uuid"
 
 
+VERSION_TABLE = "tldw_schema"
+
+
 @dataclass(frozen=True)
 class VersionRecord:
-    """Where the schema version is recorded.
+    """Where our schema version is recorded: a row ``(schema_name, version)`` of ``tldw_schema``.
 
-    Media, Analytics and Workflows keep one row in ``schema_version(version)``;
-    ChaChaNotes keeps ``db_schema_version(schema_name, version)``, as the files
-    our users have do.
+    Our users' files keep *their* server's version in ``schema_version`` (Media)
+    and ``db_schema_version`` (ChaChaNotes), with numbers of their own (6 in late
+    2025, 23 today). Those tables are the users' data: we copy them and never
+    read or write their numbers, so the two numberings cannot collide.
     """
 
-    table: str = "schema_version"
-    schema_name: str | None = None
+    schema_name: str
+    table: str = VERSION_TABLE
+
+
+def version_table(metadata: MetaData) -> Table:
+    """The ``tldw_schema`` table of one database's metadata."""
+    return Table(
+        VERSION_TABLE,
+        metadata,
+        Column("schema_name", Text, primary_key=True),
+        Column("version", Int, nullable=False),
+    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,7 @@ def sync_columns(*, client_default: str | None = None) -> list[Column]:
 
 
 __all__ = [
+    "VERSION_TABLE",
     "DatabaseSchema",
     "Double",
     "Flag",
@@ -141,4 +156,5 @@ __all__ = [
     "Upgrade",
     "VersionRecord",
     "sync_columns",
+    "version_table",
 ]

@@ -18,9 +18,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .spec import DatabaseSchema, VersionRecord
+from .spec import DatabaseSchema, VersionRecord, version_table
 from .types import Instant, Int, Json, Key, Uuid
-from .upgrades import UpgradeContext, foreign_key_index_upgrade
+from .upgrades import UpgradeContext, foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
 _AUTO = {"sqlite_autoincrement": True}
@@ -149,9 +149,7 @@ workflow_workers = Table(
     Column("concurrency", Int, nullable=False, server_default="1"),
 )
 
-schema_version = Table(
-    "schema_version", metadata, Column("version", Int, primary_key=True, autoincrement=False)
-)
+tldw_schema = version_table(metadata)
 
 INDEXES = (
     Index("ix_workflow_runs_status", workflow_runs.c.status, workflow_runs.c.created_at),
@@ -193,8 +191,8 @@ SCHEMA = DatabaseSchema(
     name="workflows",
     title="Workflows",
     metadata=metadata,
-    version=2,
-    version_record=VersionRecord("schema_version"),
+    version=3,
+    version_record=VersionRecord("workflows"),
     per_user=False,
     sqlite_file="workflows.db",
     upgrades=(
@@ -204,6 +202,7 @@ SCHEMA = DatabaseSchema(
             before=_rename_steps_and_add_runtime,
             after_downgrade=_restore_version_1,
         ),
+        layout_upgrade(3, "our version record apart from the users' files"),
     ),
     legacy_table_names={"workflow_step_runs": "workflow_steps"},
 )

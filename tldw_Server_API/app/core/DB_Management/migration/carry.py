@@ -1,0 +1,162 @@
+"""Carry what our schema does not know: a user's tables and columns arrive as they are.
+
+A user's file may hold tables and columns that none of our schemas declares: a
+newer version of their server, a feature we do not have, a column they added
+by hand. Everything in it is theirs, so nothing is refused and nothing dropped:
+such a table is created in the target schema from the file's own layout (the
+type mapping of ``--sqlite``, :mod:`.generic`), such a column is added to our
+table, and from then on both go through the same load, checks and verification
+as every other table. Our schema upgrades never touch them.
+
+The statements run in the migration's own transaction, so a failed or
+interrupted migration leaves no carried table behind, and ``--dry-run`` (whose
+transaction is always rolled back) shows what would be carried.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+import psycopg
+
+from ..backends.postgres import SEARCH_COLUMN
+from ..schemas.spec import DatabaseSchema
+from .generic import ColumnDecision, decide_column, foreign_key_ddl, table_ddl, translate_default
+from .source import SourceCatalog, SourceColumn, SourceTable
+from .target import TargetTable, read_target
+
+_SKIPPED_BY_US = "tldw_schema"  # our own version record: the target keeps its own
+
+
+@dataclass
+class Carried:
+    """What one database carries: tables created from the source, columns added to ours."""
+
+    tables: dict[str, list[ColumnDecision]] = field(default_factory=dict)
+    """Source table -> the type chosen for each of its columns."""
+    columns: dict[str, list[ColumnDecision]] = field(default_factory=dict)
+    """Source table (one we know) -> the columns added to it."""
+    relaxed: list[str] = field(default_factory=list)
+    """Target columns whose NOT NULL was dropped because the source does not fill them."""
+
+
+def _target_name(table: SourceTable, renames: dict[str, str]) -> str:
+    lowered = table.name.lower()
+    return renames.get(lowered, lowered)
+
+
+def unknown_tables(
+    catalog: SourceCatalog, targets: dict[str, TargetTable], renames: dict[str, str], skip: set[str]
+) -> list[SourceTable]:
+    """Source tables with no counterpart in the target (and not left out by the user)."""
+    return [
+        table
+        for table in catalog.tables.values()
+        if (name := _target_name(table, renames)) not in targets
+        and name != _SKIPPED_BY_US
+        and table.name.lower() not in skip
+        and name not in skip
+    ]
+
+
+def unknown_columns(
+    catalog: SourceCatalog, targets: dict[str, TargetTable], renames: dict[str, str], skip: set[str]
+) -> dict[str, list[SourceColumn]]:
+    """Per source table with a counterpart, its columns the counterpart lacks."""
+    found: dict[str, list[SourceColumn]] = {}
+    for table in catalog.tables.values():
+        name = _target_name(table, renames)
+        target = targets.get(name)
+        if target is None or table.name.lower() in skip or name in skip:
+            continue
+        missing = [c for c in table.columns if target.column(c.name) is None]
+        if missing:
+            found[table.name] = missing
+    return found
+
+
+def _add_column_sql(target: TargetTable, decision: ColumnDecision, column: SourceColumn) -> str:
+    sql = f'ALTER TABLE {target.qualified} ADD COLUMN "{column.name.lower()}" {decision.pg_type}'
+    default = translate_default(column.default, decision.pg_type)
+    return sql + (f" DEFAULT {default}" if default is not None else "")
+
+
+def _relax_unfilled(
+    conn: psycopg.Connection,
+    catalog: SourceCatalog,
+    targets: dict[str, TargetTable],
+    renames: dict[str, str],
+    schema: DatabaseSchema,
+) -> list[str]:
+    """Drop NOT NULL from target columns that are not ours and that the source leaves empty.
+
+    Such a column came from somewhere else (an older release of ours, a hand-made
+    change): it is stricter than the data, which would otherwise not load at all.
+    Our own columns keep their rules; the plan reports them if unfilled.
+    """
+    relaxed = []
+    for table in catalog.tables.values():
+        target = targets.get(_target_name(table, renames))
+        if target is None or not table.row_count:
+            continue
+        ours = schema.metadata.tables.get(target.name)
+        provided = {c.name.lower() for c in table.columns}
+        for column in target.writable_columns:
+            declared = ours is not None and column.name in ours.c
+            if declared or not column.not_null or column.has_default:
+                continue
+            if column.name not in provided:
+                conn.execute(
+                    f'ALTER TABLE {target.qualified} ALTER COLUMN "{column.name}" DROP NOT NULL'
+                )
+                relaxed.append(f"{target.display}.{column.name}")
+    return relaxed
+
+
+def carry_unknown(
+    conn: psycopg.Connection,
+    sqlite_conn: sqlite3.Connection,
+    catalog: SourceCatalog,
+    namespace: str,
+    schema: DatabaseSchema,
+    skip: set[str],
+) -> Carried:
+    """Create in *namespace* what *catalog* holds beyond the target; say what was done.
+
+    Runs inside the caller's transaction. Foreign keys of carried tables come
+    last, so that they may point at each other and at our tables.
+    """
+    renames = schema.legacy_table_names
+    targets = read_target(conn, namespace)
+    carried = Carried()
+    tables = unknown_tables(catalog, targets, renames, skip)
+    foreign_keys: list[str] = []
+    for table in tables:
+        statements, decisions = table_ddl(sqlite_conn, table, namespace)
+        for statement in statements:
+            conn.execute(statement)
+        carried.tables[table.name] = decisions
+        foreign_keys += foreign_key_ddl(table, catalog, namespace)
+    for table_name, columns in unknown_columns(catalog, targets, renames, skip).items():
+        target = targets[_target_name(catalog.tables[table_name], renames)]
+        decisions = [decide_column(sqlite_conn, table_name, c) for c in columns]
+        for column, decision in zip(columns, decisions, strict=True):
+            conn.execute(_add_column_sql(target, decision, column))
+        carried.columns[table_name] = decisions
+    for statement in foreign_keys:
+        conn.execute(statement)
+    carried.relaxed = _relax_unfilled(conn, catalog, targets, renames, schema)
+    return carried
+
+
+def carried_names(schema: DatabaseSchema, target: TargetTable) -> tuple[bool, list[str]]:
+    """Whether *target* is a carried table, and which of its columns are carried."""
+    ours = schema.metadata.tables.get(target.name)
+    columns = [c.name for c in target.writable_columns if c.name != SEARCH_COLUMN]
+    if ours is None:
+        return True, columns
+    return False, [name for name in columns if name not in ours.c]
+
+
+__all__ = ["Carried", "carried_names", "carry_unknown", "unknown_columns", "unknown_tables"]
