@@ -49,7 +49,8 @@ def users_file(media_file: Path) -> Path:
         media_row(conn, 2)
         conn.execute(
             "INSERT INTO tts_history (media_id, voice, seconds, audio, settings) "
-            "VALUES (1, 'Alloy', 12.5, x'00ff10', '{\"speed\": 1.2}'), (2, 'nova', NULL, NULL, NULL)"
+            "VALUES (1, 'Alloy', 12.5, x'00ff10', '{\"speed\": 1.2}'), "
+            "(2, 'nova', NULL, NULL, NULL)"
         )
         conn.execute("INSERT INTO my_reading_list (title) VALUES ('Dune'), ('Solaris')")
     return media_file
@@ -67,7 +68,8 @@ def test_a_table_we_do_not_know_is_created_copied_and_verified(
     assert verified["user_1_media.tts_history"] is True
     rows = fetch(
         pg_target,
-        "SELECT media_id, voice, seconds, audio, settings FROM user_1_media.tts_history ORDER BY id",
+        "SELECT media_id, voice, seconds, audio, settings "
+        "FROM user_1_media.tts_history ORDER BY id",
     )
     assert rows == [
         (1, "Alloy", 12.5, b"\x00\xff\x10", {"speed": 1.2}),
@@ -193,3 +195,46 @@ def test_the_server_leaves_carried_tables_and_columns_alone(
     assert fetch(pg_database, "SELECT count(*) FROM user_1_media.tts_history") == [(2,)]
     ratings = fetch(pg_database, "SELECT my_rating FROM user_1_media.media WHERE id = 1")
     assert ratings == [(5,)]
+
+
+# -- a target column narrower than the data is widened ------------------------------------------
+
+
+def _with_values(media_file: Path, **columns: object) -> Path:
+    with closing(sqlite3.connect(media_file)) as conn, conn:
+        media_row(conn, 1, **columns)
+        media_row(conn, 2)
+    return media_file
+
+
+def test_a_fraction_in_an_integer_column_widens_it_and_arrives_exact(
+    media_file: Path, pg_database: PgTarget
+) -> None:
+    result = run(pg_database, media(_with_values(media_file, vector_processing=2.5)))
+    assert_ok(result)
+    assert result.databases[0].widened == [
+        "user_1_media.media.vector_processing: bigint -> double precision"
+    ]
+    values = fetch(pg_database, "SELECT vector_processing FROM user_1_media.media ORDER BY id")
+    assert values == [(2.5,), (0.0,)]
+
+
+def test_text_in_an_integer_column_widens_it_to_text(
+    media_file: Path, pg_database: PgTarget
+) -> None:
+    result = run(pg_database, media(_with_values(media_file, owner_user_id="alice")))
+    assert_ok(result)
+    assert result.databases[0].widened == ["user_1_media.media.owner_user_id: bigint -> text"]
+    owners = fetch(pg_database, "SELECT owner_user_id FROM user_1_media.media ORDER BY id")
+    assert owners == [("alice",), (None,)]
+
+
+def test_numbers_written_as_text_do_not_widen_anything(
+    media_file: Path, pg_database: PgTarget
+) -> None:
+    result = run(pg_database, media(_with_values(media_file, owner_user_id="12")))
+    assert_ok(result)
+    assert result.databases[0].widened == []
+    assert fetch(pg_database, "SELECT owner_user_id FROM user_1_media.media WHERE id = 1") == [
+        (12,)
+    ]

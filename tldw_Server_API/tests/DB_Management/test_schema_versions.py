@@ -175,7 +175,10 @@ def test_the_upgrade_rewrites_hand_written_booleans_only(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("kind", "their_record"),
-    [("media", "SELECT version FROM schema_version"), ("chacha", "SELECT * FROM db_schema_version")],
+    [
+        ("media", "SELECT version FROM schema_version"),
+        ("chacha", "SELECT * FROM db_schema_version"),
+    ],
 )
 def test_the_users_own_version_record_is_kept_as_it_was(
     tmp_path: Path, kind: str, their_record: str

@@ -22,8 +22,17 @@ import psycopg
 
 from ..backends.postgres import SEARCH_COLUMN
 from ..schemas.spec import DatabaseSchema
-from .generic import ColumnDecision, decide_column, foreign_key_ddl, table_ddl, translate_default
-from .source import SourceCatalog, SourceColumn, SourceTable
+from .casts import family_of
+from .generic import (
+    ColumnDecision,
+    decide_column,
+    fits,
+    foreign_key_ddl,
+    table_ddl,
+    translate_default,
+    type_from_values,
+)
+from .source import SourceCatalog, SourceColumn, SourceTable, quote_sqlite
 from .target import TargetTable, read_target
 
 _SKIPPED_BY_US = "tldw_schema"  # our own version record: the target keeps its own
@@ -39,6 +48,8 @@ class Carried:
     """Source table (one we know) -> the columns added to it."""
     relaxed: list[str] = field(default_factory=list)
     """Target columns whose NOT NULL was dropped because the source does not fill them."""
+    widened: list[str] = field(default_factory=list)
+    """Target columns given a wider type because the source holds values the old one cannot."""
 
 
 def _target_name(table: SourceTable, renames: dict[str, str]) -> str:
@@ -114,6 +125,70 @@ def _relax_unfilled(
     return relaxed
 
 
+_NUMERIC_FAMILIES = {"smallint", "integer", "bigint", "float"}
+
+
+def _suspect_columns(
+    sqlite_conn: sqlite3.Connection, table: SourceTable, target: TargetTable
+) -> list[tuple[SourceColumn, str]]:
+    """Numeric target columns whose source values are not all integers or all numbers.
+
+    One pass over the table, reading only each value's storage class (SQLite
+    answers ``typeof`` from the record header, without loading large values).
+    """
+    candidates = []
+    for column in table.columns:
+        target_column = target.column(column.name)
+        if target_column is None or column.pk_position:
+            continue
+        family = family_of(target_column.data_type)
+        if family in _NUMERIC_FAMILIES:
+            allowed = "('integer', 'null')" if family != "float" else "('integer', 'real', 'null')"
+            candidates.append((column, target_column.data_type, allowed))
+    if not candidates or not table.row_count:
+        return []
+    probes = ", ".join(
+        f"max(typeof({quote_sqlite(c.name)}) NOT IN {allowed})" for c, _, allowed in candidates
+    )
+    flags = sqlite_conn.execute(f"SELECT {probes} FROM {quote_sqlite(table.name)}").fetchone()
+    return [
+        (c, data_type) for (c, data_type, _), flag in zip(candidates, flags, strict=True) if flag
+    ]
+
+
+def _widen_narrow_columns(
+    conn: psycopg.Connection,
+    sqlite_conn: sqlite3.Connection,
+    catalog: SourceCatalog,
+    targets: dict[str, TargetTable],
+    renames: dict[str, str],
+) -> list[str]:
+    """Give a numeric target column the type its source values need (a real in an INTEGER
+    column, text in a REAL one: SQLite keeps whatever it is given). Nothing is rounded away."""
+    widened = []
+    for table in catalog.tables.values():
+        target = targets.get(_target_name(table, renames))
+        if target is None:
+            continue
+        for column, data_type in _suspect_columns(sqlite_conn, table, target):
+            if fits(sqlite_conn, table.name, column.name, data_type):
+                continue  # text such as '12' that the cast reads as a number
+            wider = type_from_values(sqlite_conn, table.name, column.name)
+            name = target.column(column.name).name  # type: ignore[union-attr]
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        f'ALTER TABLE {target.qualified} ALTER COLUMN "{name}" TYPE {wider} '
+                        f'USING "{name}"::{wider}'
+                    )
+            except psycopg.Error:
+                # A key others refer to cannot change type; its values are then reported
+                # one by one by the load, as any value the target refuses.
+                continue
+            widened.append(f"{target.display}.{name}: {data_type} -> {wider}")
+    return widened
+
+
 def carry_unknown(
     conn: psycopg.Connection,
     sqlite_conn: sqlite3.Connection,
@@ -147,6 +222,7 @@ def carry_unknown(
     for statement in foreign_keys:
         conn.execute(statement)
     carried.relaxed = _relax_unfilled(conn, catalog, targets, renames, schema)
+    carried.widened = _widen_narrow_columns(conn, sqlite_conn, catalog, targets, renames)
     return carried
 
 

@@ -85,7 +85,8 @@ def _census(conn: sqlite3.Connection, table: str, column: str) -> dict[str, int]
     return {kind: int(n) for kind, n in rows if kind != "null"}
 
 
-def _fits(conn: sqlite3.Connection, table: str, column: str, pg_type: str) -> bool:
+def fits(conn: sqlite3.Connection, table: str, column: str, pg_type: str) -> bool:
+    """Whether every value of *column* converts to *pg_type* (the migration's own casts)."""
     cast = cast_for(pg_type, Policies(on_nul="strip"), table)
     col = quote_sqlite(column)
     sql = f"SELECT {col} FROM {quote_sqlite(table)} WHERE {col} IS NOT NULL"
@@ -96,6 +97,11 @@ def _fits(conn: sqlite3.Connection, table: str, column: str, pg_type: str) -> bo
     except (CastProblem, sqlite3.OperationalError):
         return False
     return True
+
+
+def type_from_values(conn: sqlite3.Connection, table: str, column: str) -> str:
+    """The PostgreSQL type that holds every value present in *column*, whatever is declared."""
+    return _from_values(conn, table, column, _census(conn, table, column))
 
 
 def _from_values(conn: sqlite3.Connection, table: str, column: str, census: dict[str, int]) -> str:
@@ -120,7 +126,7 @@ def _from_values(conn: sqlite3.Connection, table: str, column: str, census: dict
 def decide_column(conn: sqlite3.Connection, table: str, column: SourceColumn) -> ColumnDecision:
     """The target type of one source column, and why."""
     wanted = declared_family(column.declared_type)
-    if wanted is not None and _fits(conn, table, column.name, wanted):
+    if wanted is not None and fits(conn, table, column.name, wanted):
         return ColumnDecision(column.name, wanted, f"declared {column.declared_type}")
     census = _census(conn, table, column.name)
     chosen = _from_values(conn, table, column.name, census)

@@ -63,6 +63,7 @@ def _database_dict(db: DatabaseResult) -> dict[str, Any]:
         "cleared_outside_plan": db.cleared_outside_plan,
         "carried": db.carried,
         "not_null_dropped": db.relaxed,
+        "widened": db.widened,
         "problems": [asdict(p) for p in db.problems],
         "setval": db.setval,
     }
@@ -119,6 +120,8 @@ def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None
             )
         for name in db.relaxed:
             console.print(escape(f"  NOT NULL dropped (the file leaves it empty): {name}"))
+        for change in db.widened:
+            console.print(escape(f"  widened (the file holds values the type cannot): {change}"))
         for name in db.cleared_outside_plan:
             console.print(escape(f"  also cleared (references migrated tables): {name}"))
         if db.error:

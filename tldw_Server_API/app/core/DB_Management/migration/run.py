@@ -122,6 +122,8 @@ class DatabaseResult:
     cleared_outside_plan: list[str] = field(default_factory=list)
     relaxed: list[str] = field(default_factory=list)
     """Target columns (not ours) whose NOT NULL was dropped: the source leaves them empty."""
+    widened: list[str] = field(default_factory=list)
+    """Target columns given a wider type: the source holds values the old one cannot."""
 
     @property
     def carried(self) -> list[str]:
@@ -380,7 +382,7 @@ def migrate_one(
         with conn.transaction(force_rollback=read_only):
             catalog = read_catalog(sqlite_conn, source.path)
             carried = _carry(conn, sqlite_conn, catalog, options, source, namespace)
-            result.relaxed = carried.relaxed
+            result.relaxed, result.widened = carried.relaxed, carried.widened
             plan, targets = _plan(conn, catalog, options, source, namespace, policies)
             result.skipped = plan.skipped
             problems = _check(sqlite_conn, plan, options, exclusions)

@@ -1,0 +1,220 @@
+"""A user's installation, as their server left it, moves whole and keeps working.
+
+The files are those of a current installation (their Media schema 23: tables and columns our
+schema does not know, a user's own column and table, queued workflow runs whose snapshots lack a
+name, runs using step types we do not have, runs waiting for a human). The guide's Step 2 command
+runs on them verbatim with no ``--skip-table``; then the server, started on PostgreSQL, serves the
+data and finishes every run that was pending. The server started on SQLite over the files
+themselves (current, and late 2025) serves them without any manual step.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
+from tldw_Server_API.app.core.DB_Management.sample_data import generate_installation
+from tldw_Server_API.tests.api.test_cutover_end_to_end import clean_env, ok, server
+from tldw_Server_API.tests.postgres_harness import fresh_database
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+GUIDE_FILES = {  # generated place -> the guide's place (relative to the directory it runs in)
+    "Databases/user_databases/1/Media_DB_v2.db": "Databases/user_databases/1/Media_DB_v2.db",
+    "Databases/user_databases/1/ChaChaNotes.db": "Databases/user_databases/default/ChaChaNotes.db",
+    "Databases/Analytics.db": "Analytics.db",
+    "Databases/workflows.db": "Databases/workflows.db",
+}
+FINAL = {"succeeded", "failed", "cancelled"}
+WAITING = {"waiting_approval", "waiting_human", "paused"}
+
+
+def _installation(root: Path, layout: str) -> Path:
+    generate_installation(root / "Databases", users=("1",), media_items=24, seed=11, layout=layout)
+    return root
+
+
+def _sqlite(path: Path, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _pg_env(target: PgTarget) -> dict[str, str]:
+    env = {
+        "TLDW_CONTENT_DB_BACKEND": "postgresql",
+        "TLDW_PG_HOST": target.host,
+        "TLDW_PG_PORT": str(target.port),
+        "TLDW_PG_DATABASE": target.database,
+        "TLDW_PG_USER": target.user,
+    }
+    if target.password is not None:
+        env["TLDW_PG_PASSWORD"] = target.password.get_secret_value()
+    return env
+
+
+def _guide_step_2(root: Path, target: PgTarget) -> subprocess.CompletedProcess[str]:
+    """Step 1's variables exported, then Step 2's command as the guide prints it."""
+    env = clean_env(root) | {
+        "PGHOST": target.host,
+        "PGPORT": str(target.port),
+        "PGDATABASE": target.database,
+        "PGUSER": target.user,
+    }
+    if target.password is not None:
+        env["PGPASSWORD"] = target.password.get_secret_value()
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tldw_Server_API.app.core.DB_Management.migration_tools",
+            "--content-sqlite",
+            "Databases/user_databases/1/Media_DB_v2.db",
+            "--chacha-sqlite",
+            "Databases/user_databases/default/ChaChaNotes.db",
+            "--analytics-sqlite",
+            "Analytics.db",
+            "--workflows-sqlite",
+            "Databases/workflows.db",
+            "--pg-host",
+            env["PGHOST"],
+            "--pg-port",
+            env["PGPORT"],
+            "--pg-database",
+            env["PGDATABASE"],
+            "--pg-user",
+            env["PGUSER"],
+            "--batch-size",
+            "500",
+            "--report",
+            "report.json",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def _prepare_schema(root: Path, target: PgTarget) -> None:
+    """The guide's prerequisite: the server's schema exists on PostgreSQL."""
+    init = subprocess.run(
+        [sys.executable, "-m", "tldw_Server_API.app.core.DB_Management.init_db"],
+        cwd=root,
+        env=clean_env(root) | _pg_env(target),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+
+
+def _pending_runs(workflows_db: Path) -> dict[str, str]:
+    return dict(
+        _sqlite(
+            workflows_db,
+            "SELECT run_id, status FROM workflow_runs WHERE status IN ('queued', 'running')",
+        )
+    )
+
+
+def _wait_for_final(target: PgTarget, run_ids: list[str], patience: float = 90.0) -> dict:
+    """Status and error of *run_ids* once every one is final (or when patience runs out)."""
+    deadline = time.monotonic() + patience
+    while True:
+        with psycopg.connect(target.conninfo()) as conn:
+            rows = conn.execute(
+                "SELECT run_id, status, error FROM workflows.workflow_runs WHERE run_id = ANY(%s)",
+                (run_ids,),
+            ).fetchall()
+        states = {run_id: (status, error) for run_id, status, error in rows}
+        if all(status in FINAL for status, _ in states.values()) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.5)
+
+
+def test_a_current_installation_migrates_whole_and_keeps_running(
+    tmp_path: Path, pg_server: PgTarget
+) -> None:
+    generated = _installation(tmp_path / "generated", "current")
+    root = tmp_path / "guide"
+    for source, place in GUIDE_FILES.items():
+        (root / place).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(generated / source, root / place)
+    media_db = root / "Databases/user_databases/1/Media_DB_v2.db"
+    workflows_db = root / "Databases/workflows.db"
+    pending = _pending_runs(workflows_db)
+    assert pending, "the installation should hold queued and running runs"
+    live_media = _sqlite(media_db, "SELECT count(*) FROM Media WHERE deleted = 0 AND is_trash = 0")
+    title = _sqlite(media_db, "SELECT title FROM Media WHERE deleted = 0 AND is_trash = 0")[0][0]
+
+    with fresh_database(pg_server) as target:
+        _prepare_schema(root, target)
+        migration = _guide_step_2(root, target)
+        assert migration.returncode == 0, migration.stdout + migration.stderr
+
+        report = json.loads((root / "report.json").read_text())
+        assert report["exit_code"] == 0
+        tables = [t for db in report["databases"] for t in db["tables"]]
+        unverified = [t["target"] for t in tables if not t["verified"]]
+        assert unverified == []
+        carried = {line for db in report["databases"] for line in db["carried"]}
+        for name in ("tts_history", "data_tables", "email_messages", "content_items"):
+            assert f"table user_1_media.{name}" in carried
+        assert "column user_1_media.media.my_rating" in carried
+        assert "carried" in migration.stdout
+
+        with server(tmp_path, "postgres.log", **_pg_env(target)) as (client, _log):
+            media = ok(client.get("/api/v1/media", params={"limit": 1000}))
+            assert media["total"] == live_media[0][0]
+            found = ok(client.get("/api/v1/media/search", params={"q": f'"{title}"'}))
+            assert found["results"], title
+            assert ok(client.get("/api/v1/notes"))["items"]
+
+            states = _wait_for_final(target, list(pending))
+            unfinished = {r: s for r, s in states.items() if s[0] not in FINAL}
+            assert unfinished == {}
+            failures = [error or "" for status, error in states.values() if status == "failed"]
+            for error in failures:
+                assert "step type" in error, error
+            status = ok(client.get("/api/v1/workflows/status"))
+            assert status["queue_depth"] == 0, status
+
+
+@pytest.mark.parametrize("layout", ["current", "late-2025", "early"])
+def test_the_server_on_sqlite_opens_an_installation_as_it_is(tmp_path: Path, layout: str) -> None:
+    root = _installation(tmp_path, layout)
+    media_db = root / "Databases/user_databases/1/Media_DB_v2.db"
+    live = _sqlite(media_db, "SELECT count(*) FROM Media WHERE deleted = 0 AND is_trash = 0")
+    title = _sqlite(media_db, "SELECT title FROM Media WHERE deleted = 0 AND is_trash = 0")[0][0]
+    notes = _sqlite(
+        root / "Databases/user_databases/1/ChaChaNotes.db",
+        "SELECT count(*) FROM notes WHERE deleted = 0",
+    )
+
+    with server(tmp_path, f"sqlite-{layout}.log") as (client, _log):
+        assert ok(client.get("/api/v1/media", params={"limit": 1000}))["total"] == live[0][0]
+        found = ok(client.get("/api/v1/media/search", params={"q": f'"{title}"'}))["results"]
+        assert found
+        assert ok(client.get("/api/v1/notes", params={"limit": 1000}))["total"] == notes[0][0]
+        new = ok(
+            client.post(
+                "/api/v1/media",
+                json={"title": "Written after opening", "content": "new", "type": "document"},
+            ),
+            201,
+        )
+        assert ok(client.get(f"/api/v1/media/{new['id']}"))["title"] == "Written after opening"
+
+    copies = list(media_db.parent.glob("Media_DB_v2.db.before-tldw-v*.bak"))
+    assert len(copies) == 1
