@@ -379,9 +379,7 @@ class _MediaGenerator:
         self.keyword_cum: tuple[float, ...] = ()
         self._declare()
         self.extras = (
-            _CurrentMediaExtras(sink, _offshoot(rng), size, owner)
-            if layout == "current"
-            else None
+            _CurrentMediaExtras(sink, _offshoot(rng), size, owner) if layout == "current" else None
         )
 
     def _declare(self) -> None:
@@ -2040,7 +2038,8 @@ _WORKFLOW_NAMES = (
 _RUNNABLE_STEPS = ("log", "delay", "prompt")
 _FOREIGN_STEPS = ("llm", "tts", "summarize", "notify")
 # The first definitions: one runnable, one that waits for a human, one that uses types our
-# server lacks and waits for an approval; later ones are drawn (mostly runnable).
+# server lacks and waits for an approval; later ones are drawn, one in four with a type our
+# server lacks.
 _RECIPES: tuple[tuple[str, ...], ...] = (
     ("log", "prompt", "log"),
     ("log", "wait_for_human", "prompt", "delay"),
@@ -2116,7 +2115,11 @@ class _WorkflowGenerator:
         count = max(3, min(self.size // 25, len(_WORKFLOW_NAMES)))
         for index, name in enumerate(_WORKFLOW_NAMES[:count]):
             tenant = "default" if rng.random() < 0.85 else "acme"
-            types = _RECIPES[index] if index < len(_RECIPES) else self._drawn_step_types()
+            types = (
+                _RECIPES[index]
+                if index < len(_RECIPES)
+                else self._drawn_step_types(foreign=index % 4 == 3)
+            )
             for version in range(1, 2 + int(rng.random() * 3)):
                 wid += 1
                 versioned = types + ("log",) * (version - 1)  # later versions log more
@@ -2148,11 +2151,12 @@ class _WorkflowGenerator:
                 self.sink.add("workflows", row)
                 self.definitions.append(_Definition(wid, tenant, name, version, steps))
 
-    def _drawn_step_types(self) -> tuple[str, ...]:
-        """Two to five steps our server can run; one in four definitions has a foreign one."""
+    def _drawn_step_types(self, *, foreign: bool) -> tuple[str, ...]:
+        """Two to five steps our server can run, one of them replaced when *foreign* by a type
+        only newer servers have."""
         rng = self.rng
         types = [rng.choice(_RUNNABLE_STEPS) for _ in range(2 + int(rng.random() * 4))]
-        if rng.random() < 0.25:
+        if foreign:
             types[int(rng.random() * len(types))] = rng.choice(_FOREIGN_STEPS)
         return tuple(types)
 
