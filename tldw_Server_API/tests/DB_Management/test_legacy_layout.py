@@ -396,6 +396,12 @@ def table_names(conn: sqlite3.Connection, fts: dict[str, str]) -> set[str]:
     return {t for t in names if not any(t == f or t.startswith(f"{f}_") for f in fts)}
 
 
+def fts_hits(conn: sqlite3.Connection, fts: str, query: str) -> list[int]:
+    """Rowids an FTS5 table matches for *query*, in order."""
+    sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid"
+    return [r[0] for r in conn.execute(sql, (query,))]
+
+
 def dump(path: Path) -> list[str]:
     with closing(connect(path)) as conn:
         return list(conn.iterdump())
@@ -861,8 +867,7 @@ def test_fts_triggers_index_live_rows_only(tmp_path: Path) -> None:
     create_legacy_database("media", path)
 
     def hits(conn: sqlite3.Connection, query: str) -> list[int]:
-        sql = "SELECT rowid FROM media_fts WHERE media_fts MATCH ? ORDER BY rowid"
-        return [r[0] for r in conn.execute(sql, (query,))]
+        return fts_hits(conn, "media_fts", query)
 
     with closing(connect(path)) as conn:
         insert = (
@@ -889,8 +894,7 @@ def test_contentless_fts_indexes_rows_it_does_not_store(tmp_path: Path) -> None:
     create_legacy_database("media", path)
 
     def hits(conn: sqlite3.Connection, query: str) -> list[int]:
-        sql = "SELECT rowid FROM content_items_fts WHERE content_items_fts MATCH ? ORDER BY rowid"
-        return [r[0] for r in conn.execute(sql, (query,))]
+        return fts_hits(conn, "content_items_fts", query)
 
     with closing(connect(path)) as conn:
         insert = "INSERT INTO content_items (origin, title, summary) VALUES ('rss', ?, ?)"
@@ -915,8 +919,7 @@ def test_email_fts_indexes_live_messages(tmp_path: Path) -> None:
         )
         conn.execute(insert, ("Quarterly invoice", 0))
         conn.execute(insert, ("Old invoice", 1))
-        found = conn.execute("SELECT rowid FROM email_fts WHERE email_fts MATCH 'invoice'")
-        assert [r[0] for r in found] == [1]
+        assert fts_hits(conn, "email_fts", "invoice") == [1]
 
 
 def test_conversation_message_cycle_is_expressible(

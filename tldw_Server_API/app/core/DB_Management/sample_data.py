@@ -300,6 +300,11 @@ class _Sink:
         self._sql[name] = f"INSERT INTO {name} ({columns}) VALUES ({marks})"
         self._rows[name] = []
 
+    def tables(self, columns: dict[str, str]) -> None:
+        """``table`` for each table -> columns entry."""
+        for name, names in columns.items():
+            self.table(name, names)
+
     def add(self, name: str, row: tuple[object, ...]) -> None:
         rows = self._rows[name]
         rows.append(row)
@@ -839,8 +844,7 @@ class _CurrentMediaExtras:
             "entity, entity_uuid, operation, timestamp, client_id, version, payload, org_id, "
             "team_id",
         )
-        for table, columns in _CURRENT_MEDIA_COLUMNS.items():
-            sink.table(table, columns)
+        sink.tables(_CURRENT_MEDIA_COLUMNS)
 
     def _tick(self) -> int:
         self.n += 1
@@ -1779,8 +1783,7 @@ class _AnalyticsGenerator:
         # pattern hash -> [pattern type, searches, summed quality, summed ms, first, last]
         self.patterns: dict[str, list] = {}
         self.sessions = [_hex(rng, 16) for _ in range(max(4, size // 20))]
-        for table, columns in _ANALYTICS_COLUMNS.items():
-            sink.table(table, columns)
+        sink.tables(_ANALYTICS_COLUMNS)
 
     def _tick(self) -> int:
         self.n += 1
