@@ -34,14 +34,21 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from .legacy_layout import LEGACY_TABLES, create_legacy_database
+from .legacy_layout import (
+    DEFAULT_LAYOUT,
+    DEFAULT_STEPS_TABLE,
+    KINDS,
+    LAYOUTS,
+    STEP_TABLES,
+    LegacyLayout,
+    create_legacy_database,
+    legacy_layout,
+)
 
-__all__ = ["KINDS", "generate", "generate_installation", "main", "row_counts"]
-
-KINDS: tuple[str, ...] = ("media", "chacha", "analytics", "workflows")
-"""The legacy file kinds ``generate`` knows (the keys of ``LEGACY_DDL``)."""
+__all__ = ["KINDS", "LAYOUTS", "generate", "generate_installation", "main", "row_counts"]
 
 _FLUSH_ROWS = 4000  # rows per executemany: big enough to amortise, small enough to stay flat
 _T0 = 1672531200.0  # 2023-01-01T00:00:00Z: the oldest row
@@ -293,6 +300,11 @@ class _Sink:
         self._sql[name] = f"INSERT INTO {name} ({columns}) VALUES ({marks})"
         self._rows[name] = []
 
+    def tables(self, columns: dict[str, str]) -> None:
+        """``table`` for each table -> columns entry."""
+        for name, names in columns.items():
+            self.table(name, names)
+
     def add(self, name: str, row: tuple[object, ...]) -> None:
         rows = self._rows[name]
         rows.append(row)
@@ -347,17 +359,33 @@ _STATUSES = ("completed", "pending", "processing", "failed")
 _STATUS_CUM = tuple(itertools.accumulate((80, 10, 4, 6)))
 
 
+def _offshoot(rng: random.Random) -> random.Random:
+    """A second generator seeded from *rng*'s state without drawing from it."""
+    return random.Random(hashlib.sha256(repr(rng.getstate()).encode()).digest())
+
+
 class _MediaGenerator:
-    """Writes one media item at a time with all its dependent rows (chunks, versions, ...)."""
+    """Writes one media item at a time with all its dependent rows (chunks, versions, ...).
+
+    The core rows are drawn from *rng* in the same order whatever the layout, so an ``early``
+    file holds the rows of a ``late-2025`` one minus its claims and identifiers. What only a
+    ``current`` file has is drawn from a second generator (``_CurrentMediaExtras``).
+    """
 
     CHUNKS_PER_ITEM = 4
 
-    def __init__(self, sink: _Sink, rng: random.Random, size: int, owner: int | None) -> None:
+    def __init__(
+        self, sink: _Sink, rng: random.Random, size: int, owner: int | None, layout: str
+    ) -> None:
         self.sink, self.rng, self.size, self.owner = sink, rng, size, owner
+        self.has_claims = layout != "early"
         self.ids = {"chunk": 0, "unvec": 0, "dv": 0, "claim": 0, "transcript": 0, "log": 0}
         self.keywords: list[tuple[int, str]] = []
         self.keyword_cum: tuple[float, ...] = ()
         self._declare()
+        self.extras = (
+            _CurrentMediaExtras(sink, _offshoot(rng), size, owner) if layout == "current" else None
+        )
 
     def _declare(self) -> None:
         sink = self.sink
@@ -405,7 +433,7 @@ class _MediaGenerator:
     ) -> None:
         n = self._next("log")
         row = (entity, uid, op, _stamp(t, n, epochs=True), client, version, _json(payload))
-        self.sink.add("sync_log", row)
+        self.sink.add("sync_log", row + self.extras.sync_log_tail(n) if self.extras else row)
 
     # -- keywords --------------------------------------------------------------------------
 
@@ -443,16 +471,23 @@ class _MediaGenerator:
         status = rng.choices(_STATUSES, cum_weights=_STATUS_CUM)[0]
         sync = _sync(rng, last_t, version=version, deleted=deleted, client=client)
         uid = sync[0]
-        self.sink.add("Media", self._media_row(mid, t, mtype, title, content, status) + sync)
+        media_row = self._media_row(mid, t, mtype, title, content, status)
+        runs = self.extras.transcript_runs(mtype) if self.extras else ()
+        if self.extras:
+            sync += self.extras.media_tail(mid, media_row[15], runs)
+        self.sink.add("Media", media_row + sync)
         self._media_log(uid, t, last_t, client, version, deleted, title, mtype)
         chunks = self._chunks(mid, uid, content, t, client, deleted)
         self._links(mid, uid, t, client)
         if mtype in ("video", "audio"):
-            self._transcript(mid, content, t, client)
+            self._transcript(mid, content, t, client, runs)
         self._versions(mid, title, content, t, client)
         self._claims(mid, chunks, t, client, deleted)
         if status in ("pending", "processing") or rng.random() < 0.08:
             self._unvectorized(mid, chunks, t, client)
+        if self.extras:
+            item = _Item(mid, mtype, title, content, t, client, deleted, self.owner)
+            self.extras.write_item(item)
 
     def _media_row(
         self, mid: int, t: float, mtype: str, title: str, content: str, status: str
@@ -548,8 +583,14 @@ class _MediaGenerator:
             payload = {"media_uuid": uid, "keyword_uuid": kw_uuid}
             self.log("MediaKeywords", f"{uid}_{kw_uuid}", "link", t + 1, client, 1, payload)
 
-    def _transcript(self, mid: int, content: str, t: float, client: str) -> None:
-        """A whisper-style transcript: the content's sentences with time codes."""
+    def _transcript(
+        self, mid: int, content: str, t: float, client: str, runs: Sequence[_Run]
+    ) -> None:
+        """A whisper-style transcript: the content's sentences with time codes.
+
+        A ``current`` file numbers transcription runs; a later run of the same item supersedes
+        an earlier one and is stored beside it.
+        """
         rng = self.rng
         lines = []
         at = 0.0
@@ -559,8 +600,18 @@ class _MediaGenerator:
             at += step
         tid = self._next("transcript")
         sync = _sync(rng, t + 30, version=1, deleted=0, client=client)
-        row = (tid, mid, rng.choice(_WHISPER), "\n".join(lines), _stamp(t + 30, tid, epochs=True))
-        self.sink.add("Transcripts", row + sync)
+        model = rng.choice(_WHISPER)
+        row = (tid, mid, model, "\n".join(lines), _stamp(t + 30, tid, epochs=True))
+        if not self.extras:
+            self.sink.add("Transcripts", row + sync)
+            return
+        self.sink.add("Transcripts", row + sync + runs[0].tail)
+        for run in runs[1:]:
+            tid = self._next("transcript")
+            later = t + 30 + 86400 * run.number
+            again = (tid, mid, run.model or model, "\n".join(lines[::-1]), _iso(later))
+            resync = _sync(self.extras.rng, later, version=1, deleted=0, client=client)
+            self.sink.add("Transcripts", again + resync + run.tail)
 
     def _versions(self, mid: int, title: str, content: str, t: float, client: str) -> None:
         """Version 1 is the ingested text; half the items have an edited version 2."""
@@ -592,7 +643,9 @@ class _MediaGenerator:
                 "DocumentVersions", row + _sync(rng, when, version=1, deleted=0, client=client)
             )
             if rng.random() < 0.15:
-                self.sink.add("DocumentVersionIdentifiers", self._identifiers(dv))
+                identifiers = self._identifiers(dv)
+                if self.has_claims:  # an early file has no identifier table
+                    self.sink.add("DocumentVersionIdentifiers", identifiers)
 
     def _identifiers(self, dv: int) -> tuple:
         """Scholarly ids, each present in some rows only (they are indexed for lookups)."""
@@ -637,7 +690,10 @@ class _MediaGenerator:
             sync = _sync(
                 rng, t + 120, version=1, deleted=deleted or int(rng.random() < 0.01), client=client
             )
-            self.sink.add("Claims", row + sync)
+            if self.extras:
+                sync += self.extras.claim_tail(cid, claim, t + 120)
+            if self.has_claims:  # drawn all the same, so the other rows match other layouts
+                self.sink.add("Claims", row + sync)
 
     def _unvectorized(
         self, mid: int, chunks: list[tuple[str, int, int]], t: float, client: str
@@ -666,6 +722,692 @@ class _MediaGenerator:
             )
 
 
+# -- what only a current (schema version 23) media file holds ----------------------------------
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One transcription run of an item, as a ``current`` file numbers them."""
+
+    number: int | None  # None: a transcript written before runs were numbered
+    supersedes: int | None
+    idempotency_key: str | None
+    model: str | None  # a re-run may use another model (None: the same one)
+
+    @property
+    def tail(self) -> tuple:
+        """The columns v23 added to Transcripts, in order."""
+        return (self.number, self.supersedes, self.idempotency_key)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A media item just written: what the feature tables hanging off it need to know."""
+
+    mid: int
+    mtype: str
+    title: str
+    content: str
+    t: float
+    client: str
+    deleted: int
+    owner: int | None
+
+
+_REVIEW_STATUSES = ("pending", "approved", "rejected", "flagged")
+_REVIEW_STATUS_CUM = tuple(itertools.accumulate((60, 25, 8, 7)))
+_FILE_KINDS = {
+    "pdf": ("pdf", "application/pdf"),
+    "audio": ("mp3", "audio/mpeg"),
+    "video": ("mp4", "video/mp4"),
+    "ebook": ("epub", "application/epub+zip"),
+    "document": (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+}
+_STRUCTURED_TYPES = ("pdf", "document", "ebook", "article")
+_TTS_VOICES = (
+    ("openai", "tts-1", "alloy"),
+    ("kokoro", "kokoro-v1", "af_bella"),
+    ("elevenlabs", "eleven_multilingual_v2", "Rachel"),
+)
+_EMAIL_LABELS = ("INBOX", "Important", "Receipts", "Travel", "Newsletters", "Étiquette")
+_CONTENT_ORIGINS = ("reading", "rss", "watchlist", "import")
+_CHUNKING_BUILTINS = ("words", "sentences", "paragraphs", "semantic", "tokens")
+_MEDIA_MIGRATIONS = (
+    "initial_schema",
+    "add_sync_log",
+    "add_unvectorized_chunks",
+    "add_document_versions",
+    "add_trash",
+    "add_keywords_fts",
+    "add_claims",
+    "add_document_version_identifiers",
+    "add_visibility_and_owner",
+    "add_chunking_templates",
+    "add_visual_documents",
+    "add_media_files",
+    "add_document_structure_index",
+    "add_claims_review",
+    "add_claim_clusters",
+    "add_tts_history",
+    "add_data_tables",
+    "add_email_tables",
+    "add_content_items",
+    "add_reading_highlights",
+    "add_org_team_scope",
+    "add_transcription_runs",
+    "add_unvectorized_chunks_fts",
+)
+
+
+class _CurrentMediaExtras:
+    """The columns and tables a schema-23 media file has beyond the core.
+
+    Draws from its own generator, so adding these rows leaves the core rows as they are.
+    Each feature appears on a fixed share of items keyed on the item id, item 1 always
+    included, so even a tiny sample fills every table.
+    """
+
+    def __init__(self, sink: _Sink, rng: random.Random, size: int, owner: int | None) -> None:
+        self.sink, self.rng, self.size, self.owner = sink, rng, size, owner
+        self.n = 0
+        self.ids: dict[str, int] = {}
+        # cluster id -> [canonical text, representative claim id, members, created]
+        self.clusters: dict[int, list] = {}
+        self._declare()
+
+    def _declare(self) -> None:
+        sink = self.sink
+        sink.table(
+            "Media",
+            "id, url, title, type, content, author, ingestion_date, transcription_model, "
+            "is_trash, trash_date, vector_embedding, chunking_status, vector_processing, "
+            f"content_hash, source_hash, visibility, owner_user_id, {_SYNC_COLS}, org_id, "
+            "team_id, latest_transcription_run_id, next_transcription_run_id, my_rating",
+        )
+        sink.table(
+            "Transcripts",
+            f"id, media_id, whisper_model, transcription, created_at, {_SYNC_COLS}, "
+            "transcription_run_id, supersedes_run_id, idempotency_key",
+        )
+        sink.table(
+            "Claims",
+            "id, media_id, chunk_index, span_start, span_end, claim_text, confidence, extractor, "
+            f"extractor_version, chunk_hash, created_at, {_SYNC_COLS}, review_status, "
+            "reviewer_id, review_group, reviewed_at, review_notes, review_version, "
+            "review_reason_code, claim_cluster_id",
+        )
+        sink.table(
+            "sync_log",
+            "entity, entity_uuid, operation, timestamp, client_id, version, payload, org_id, "
+            "team_id",
+        )
+        sink.tables(_CURRENT_MEDIA_COLUMNS)
+
+    def _tick(self) -> int:
+        self.n += 1
+        return self.n
+
+    def _next(self, key: str) -> int:
+        self.ids[key] = self.ids.get(key, 0) + 1
+        return self.ids[key]
+
+    # -- columns added to core tables ------------------------------------------------------
+
+    @staticmethod
+    def sync_log_tail(n: int) -> tuple[int | None, int | None]:
+        """org_id, team_id of sync_log entry *n*: most changes were made outside any team."""
+        if n % 14 == 0:
+            return 1, 1 + n // 14 % 3
+        return (1, None) if n % 7 == 0 else (None, None)
+
+    def transcript_runs(self, mtype: str) -> tuple[_Run, ...]:
+        """The transcription runs of an item: none unless audio or video, some re-runs."""
+        rng = self.rng
+        if mtype not in ("video", "audio"):
+            return ()
+        if rng.random() < 0.1:
+            return (_Run(None, None, None, None),)
+        runs = [_Run(1, None, self._idempotency_key(), None)]
+        if rng.random() < 0.3:
+            model = rng.choice(_WHISPER) if rng.random() < 0.5 else None
+            runs.append(_Run(2, 1, self._idempotency_key(), model))
+        return tuple(runs)
+
+    def _idempotency_key(self) -> str | None:
+        return f"tx-{_hex(self.rng, 20)}" if self.rng.random() < 0.4 else None
+
+    def media_tail(self, mid: int, visibility: str, runs: Sequence[_Run]) -> tuple:
+        """org_id, team_id, latest/next transcription run, and the user's own my_rating."""
+        rng = self.rng
+        numbered = [run.number for run in runs if run.number is not None]
+        latest = max(numbered) if numbered else None
+        rating = 1 + int(rng.random() * 5) if rng.random() < 0.15 else None
+        return (
+            1 if visibility in ("team", "org") else None,
+            1 + mid % 3 if visibility == "team" else None,
+            latest,
+            latest + 1 if latest else 1,
+            rating,
+        )
+
+    def claim_tail(self, cid: int, claim: str, t: float) -> tuple:
+        """The review columns of claim *cid*; writes its review log entry and cluster link."""
+        rng = self.rng
+        status = rng.choices(_REVIEW_STATUSES, cum_weights=_REVIEW_STATUS_CUM)[0]
+        cluster = self._cluster_of(cid, claim, t)
+        if status == "pending":
+            return (status, None, None, None, None, 1, None, cluster)
+        n = self._tick()
+        reviewer = 1 + int(rng.random() * 4)
+        notes = _sentence(rng, 4, 10) if rng.random() < 0.5 else None
+        reason = (
+            rng.choice(("unsupported", "outdated", "ambiguous")) if status != "approved" else None
+        )
+        when = t + 86400.0 * (1 + rng.random() * 20)
+        log = (cid, "pending", status, reviewer, notes, reason, 2, _default_stamp(when, n))
+        self.sink.add("claims_review_log", log)
+        group = rng.choice(("editors", "fact-check", None))
+        return (status, reviewer, group, _stamp(when, n, epochs=True), notes, 2, reason, cluster)
+
+    def _cluster_of(self, cid: int, claim: str, t: float) -> int | None:
+        """A quarter of claims join a cluster of similar claims; some start a new one."""
+        rng = self.rng
+        if rng.random() >= 0.25:
+            return None
+        recent = list(self.clusters)[-50:]
+        if recent and rng.random() < 0.7:
+            cluster = rng.choice(recent)
+        else:
+            cluster = self._next("cluster")
+            self.clusters[cluster] = [claim, cid, 0, t]
+        self.clusters[cluster][2] += 1
+        row = (cluster, cid, round(0.8 + rng.random() * 0.2, 4), _default_stamp(t, self._tick()))
+        self.sink.add("claim_cluster_membership", row)
+        return cluster
+
+    # -- tables hanging off an item --------------------------------------------------------
+
+    def write_item(self, item: _Item) -> None:
+        self._visuals(item)
+        if item.mtype in _STRUCTURED_TYPES or item.mid == 1:
+            self._structure(item)
+        if item.mtype in _FILE_KINDS or item.mid == 1:
+            self._files(item)
+        if item.mid % 12 == 1:
+            self._tts(item)
+        if item.mid % 25 == 1:
+            self._data_table(item)
+        if item.mid % 6 == 1:
+            self._email(item)
+        if item.mid % 4 == 1:
+            self._content_item(item)
+        if item.mid % 20 == 1:
+            self._reading_list(item)
+
+    def _visuals(self, item: _Item) -> None:
+        """Pages of a PDF, frames of a video, the odd image of anything else."""
+        rng = self.rng
+        if item.mtype == "pdf":
+            count = 1 + int(rng.random() * 2)
+        elif item.mtype == "video":
+            count = 1 + int(rng.random() * 3)
+        else:
+            count = int(item.mid == 1 or rng.random() < 0.05)
+        for k in range(1, count + 1):
+            vid = self._next("visual")
+            video = item.mtype == "video"
+            at = round(k * (30 + rng.random() * 300), 3) if video else None
+            row = (
+                vid,
+                item.mid,
+                f"frame:{k * 750}" if video else f"page:{k}",
+                None if video else k,
+                k * 750 if video else None,
+                at,
+                _sentence(rng, 4, 10) if rng.random() < 0.7 else None,
+                _sentence(rng) if rng.random() < 0.6 else None,
+                _json(sorted(set(_words(rng, 2)))),
+                f"thumbnails/{item.mid}/{vid}.jpg",
+                _json({"width": 1280, "height": 720 if video else 1650, "dpi": 150}),
+                _uuid4(rng),
+                _default_stamp(item.t + 40, self._tick()),
+                _iso(item.t + 40),
+                1,
+                item.client,
+                item.deleted,
+                None,
+                None,
+            )
+            self.sink.add("VisualDocuments", row)
+
+    def _structure(self, item: _Item) -> None:
+        """A section spanning the content and its first paragraphs beneath it."""
+        root = self._next("dsi")
+        common = (_iso(item.t + 50), 1, item.client, item.deleted)
+        created = _default_stamp(item.t + 50, self._tick())
+        self.sink.add(
+            "DocumentStructureIndex",
+            (
+                root,
+                item.mid,
+                None,
+                "section",
+                1,
+                item.title,
+                0,
+                len(item.content),
+                0,
+                "1",
+                created,
+                *common,
+            ),
+        )
+        start = 0
+        for k, paragraph in enumerate(
+            item.content.split("\n\n")[: 1 + int(self.rng.random() * 3)], 1
+        ):
+            start = item.content.index(paragraph, start)
+            end = start + len(paragraph)
+            heading = paragraph.split(". ")[0][:80]
+            row = (
+                self._next("dsi"),
+                item.mid,
+                root,
+                "paragraph",
+                2,
+                heading,
+                start,
+                end,
+                k,
+                f"1.{k}",
+            )
+            self.sink.add("DocumentStructureIndex", (*row, created, *common))
+            start = end
+
+    def _files(self, item: _Item) -> None:
+        """The uploaded original, and for some items a thumbnail."""
+        rng = self.rng
+        ext, mime = _FILE_KINDS.get(item.mtype, ("txt", "text/plain"))
+        slug = "_".join(item.title.split()[:4])
+        kinds = [("original", ext, mime, f"{slug}.{ext}")]
+        if rng.random() < 0.2:
+            kinds.append(("thumbnail", "jpg", "image/jpeg", None))
+        for file_type, suffix, mimetype, original in kinds:
+            fid = self._next("file")
+            row = (
+                fid,
+                item.mid,
+                file_type,
+                f"media/{item.owner or 0}/{item.mid}/{file_type}.{suffix}",
+                original,
+                int(20_000 + rng.random() * 40_000_000),
+                mimetype,
+                _hex(rng, 64),
+                _sql_default(item.t + 10),
+            )
+            self.sink.add(
+                "MediaFiles",
+                row + _sync(rng, item.t + 10, version=1, deleted=0, client=item.client),
+            )
+
+    def _tts(self, item: _Item) -> None:
+        rng = self.rng
+        tid = self._next("tts")
+        text = item.content[: 200 + int(rng.random() * 400)]
+        provider, model, voice = rng.choice(_TTS_VOICES)
+        failed = rng.random() < 0.1
+        deleted = int(tid % 5 == 3)
+        when = item.t + 3600.0 * (1 + rng.random() * 48)
+        row = (
+            tid,
+            str(item.owner or 1),
+            item.mid if rng.random() < 0.8 else None,
+            text,
+            _sha256(text),
+            len(text),
+            provider,
+            model,
+            voice,
+            rng.choice(("mp3", "wav", "opus")),
+            None if failed else int(len(text) * 65 + rng.random() * 900),
+            int(300 + rng.random() * 9000),
+            rng.choice((1.0, 1.0, 1.25, 0.9)),
+            _json({"stream": rng.random() < 0.5, "lang": "en"}),
+            "failed" if failed else "success",
+            "provider timeout after 60 s" if failed else None,
+            None if failed else bytes(int(rng.random() * 256) for _ in range(64)),
+            _flag(rng.random() < 0.2, tid),
+            _stamp(when, tid, epochs=True),
+            deleted,
+            _iso(when + 86400) if deleted else None,
+        )
+        self.sink.add("tts_history", row)
+
+    def _data_table(self, item: _Item) -> None:
+        """A table a model extracted from this item: columns, rows (JSON) and its sources."""
+        rng = self.rng
+        dt = self._next("dt")
+        columns = [
+            ("col_1", "Name", "text"),
+            ("col_2", "Value", "number"),
+            ("col_3", "Seen", "date"),
+        ]
+        for position, (column_id, name, kind) in enumerate(columns):
+            row = (
+                self._next("dtcol"),
+                dt,
+                column_id,
+                name,
+                kind,
+                _sentence(rng, 3, 6),
+                position,
+                _default_stamp(item.t, self._tick()),
+            )
+            self.sink.add("data_table_columns", row)
+        count = 3 + int(rng.random() * 4)
+        for index in range(count):
+            values = {
+                "col_1": _title(rng),
+                "col_2": round(rng.random() * 1000, 2),
+                "col_3": _iso(item.t + 86400 * index)[:10],
+            }
+            body = _json(values)
+            row = (
+                self._next("dtrow"),
+                dt,
+                _uuid4(rng),
+                index,
+                body,
+                _sha256(body)[:16],
+                _default_stamp(item.t, self._tick()),
+            )
+            self.sink.add("data_table_rows", row)
+        for k in range(1 + int(rng.random() * 2)):
+            media = k == 0
+            row = (
+                self._next("dtsrc"),
+                dt,
+                item.mid if media else None,
+                "media" if media else "rag_query",
+                str(item.mid) if media else _hex(rng, 16),
+                item.title if media else None,
+                _json({"chars": len(item.content)}) if media else None,
+                None if media else _json({"query": " ".join(_words(rng, 3)), "top_k": 8}),
+                _default_stamp(item.t, self._tick()),
+            )
+            self.sink.add("data_table_sources", row)
+        row = (
+            dt,
+            _uuid4(rng),
+            f"{_title(rng)} #{dt}",
+            _sentence(rng) if rng.random() < 0.6 else None,
+            f"Extract a table of facts from: {item.title}",
+            rng.choice(("ready", "ready", "ready", "failed", "generating")),
+            count,
+            rng.choice(("gpt-4o-mini", "llama-3.1-8b", "claude-3-5-haiku")),
+            item.owner,
+            _default_stamp(item.t + 600, self._tick()),
+            _default_stamp(item.t + 700, self._tick()),
+            1 + int(rng.random() < 0.3),
+            item.client,
+            int(dt % 7 == 4),
+        )
+        self.sink.add("data_tables", row)
+
+    def _email(self, item: _Item) -> None:
+        """An email ingested as this item: its participants and labels."""
+        rng = self.rng
+        eid = self._next("email")
+        sender = self._address()
+        body = _text(rng, 300 + int(rng.random() * 600))
+        n = self._tick()
+        row = (
+            eid,
+            item.mid,
+            f"user:{item.owner or 1}",
+            f"<{_hex(rng, 24)}@mail.example.org>",
+            _hex(rng, 12),
+            item.title if rng.random() < 0.9 else None,
+            body,
+            sender[1],
+            _stamp(item.t - 3600, n, epochs=True),
+            _flag(rng.random() < 0.2, n),
+            len(body) + int(rng.random() * 4000),
+            _json({"X-Mailer": "Thunderbird", "Content-Language": rng.choice(("en", "fr", "de"))}),
+            _default_stamp(item.t, n),
+            _sql_default(item.t + 60),
+            int(eid % 9 == 5),
+        )
+        self.sink.add("email_messages", row)
+        people = [("from", sender)] + [
+            (rng.choice(("to", "to", "cc", "bcc")), self._address())
+            for _ in range(1 + int(rng.random() * 3))
+        ]
+        for role, (name, address) in people:
+            self.sink.add(
+                "email_participants", (self._next("participant"), eid, role, name, address)
+            )
+        for label in sorted(set(rng.choices(_EMAIL_LABELS, k=1 + int(rng.random() * 2)))):
+            row = (
+                self._next("label"),
+                eid,
+                label,
+                rng.choice(("imap", "gmail")),
+                _default_stamp(item.t, self._tick()),
+            )
+            self.sink.add("email_labels", row)
+
+    def _address(self) -> tuple[str | None, str]:
+        """(display name, address); some addresses in capitals, as mail clients write them."""
+        rng = self.rng
+        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+        address = f"{first}.{last}@example.org"
+        address = address.upper() if rng.random() < 0.1 else address.lower()
+        return (f"{first} {last}" if rng.random() < 0.8 else None), address
+
+    def _content_item(self, item: _Item) -> None:
+        """A reading-list or feed entry about this item, with tags and highlights."""
+        rng = self.rng
+        cid = self._next("content")
+        domain = rng.choice(_DOMAINS)
+        url = f"https://{domain}/read/{item.mid}"
+        summary = _sentence(rng)
+        n = self._tick()
+        row = (
+            cid,
+            item.mid if rng.random() < 0.7 else None,
+            rng.choice(_CONTENT_ORIGINS),
+            url,
+            url if rng.random() < 0.5 else None,
+            domain,
+            item.title,
+            summary,
+            _sha256(item.content)[:32],
+            len(item.content.split()),
+            _stamp(item.t - 86400, n, epochs=True),
+            rng.choice(("new", "reading", "read", "archived")),
+            _flag(rng.random() < 0.15, n),
+            round(rng.random(), 3),
+            _json({"feed": domain, "lang": "en"}) if rng.random() < 0.6 else None,
+            _png(rng, 8) if rng.random() < 0.1 else None,
+            _default_stamp(item.t, n),
+            _sql_default(item.t + 120),
+        )
+        self.sink.add("content_items", row)
+        for tag in _distinct_keywords(rng, 1 + int(rng.random() * 3), ()):
+            self.sink.add("content_item_tags", (cid, tag, _default_stamp(item.t, self._tick())))
+        for _ in range(int(item.mid == 1) + int(rng.random() * 3)):
+            start = int(rng.random() * max(1, len(item.content) - 120))
+            quote = item.content[start : start + 40 + int(rng.random() * 80)]
+            row = (
+                self._next("highlight"),
+                cid,
+                quote,
+                start,
+                start + len(quote),
+                rng.choice(("yellow", "green", "blue", "pink")),
+                _sentence(rng, 3, 8) if rng.random() < 0.4 else None,
+                rng.choice(("active", "active", "stale")),
+                _default_stamp(item.t + 300, self._tick()),
+            )
+            self.sink.add("reading_highlights", row)
+
+    def _reading_list(self, item: _Item) -> None:
+        """The user's own table, filled by hand: epoch dates and 'true'/'false' among the rest."""
+        rng = self.rng
+        n = self._next("reading_list")
+        row = (
+            n,
+            item.mid,
+            1 + int(rng.random() * 5),
+            _stamp(item.t + 3600, n, epochs=True),
+            _sentence(rng, 3, 8) if rng.random() < 0.5 else None,
+            _flag(rng.random() < 0.3, n),
+        )
+        self.sink.add("my_reading_list", row)
+
+    # -- once per file -------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Rows that do not hang off one item: clusters, chunking templates, migrations."""
+        rng = self.rng
+        for cluster, (text, representative, members, t) in self.clusters.items():
+            row = (
+                cluster,
+                text,
+                representative,
+                members,
+                0.85,
+                int(rng.random() * 3),
+                1 + int(members > 2),
+                _default_stamp(t, self._tick()),
+                _default_stamp(t + 86400, self._tick()),
+            )
+            self.sink.add("claim_clusters", row)
+        self._chunking_templates()
+        self._migrations()
+
+    def _chunking_templates(self) -> None:
+        """Built-in templates, the user's own, and a deleted one whose name a live one reuses."""
+        rng = self.rng
+        names = [(name, True) for name in _CHUNKING_BUILTINS]
+        names += [
+            (f"{_title(rng)} chunks", False) for _ in range(max(2, min(self.size // 100, 20)))
+        ]
+        names.append((names[-1][0], False))  # the deleted predecessor of the last one
+        for tid, (name, builtin) in enumerate(names, 1):
+            deleted = int(tid == len(names))
+            t = _T0 + 86400.0 * (tid + rng.random())
+            template = {
+                "method": name if builtin else rng.choice(_CHUNKING_BUILTINS),
+                "max_size": rng.choice((200, 400, 800)),
+                "overlap": rng.choice((0, 50, 100)),
+            }
+            row = (
+                tid,
+                name,
+                _sentence(rng, 4, 10),
+                _json(template),
+                _flag(builtin, tid),
+                _json(["builtin"] if builtin else sorted(set(_words(rng, 2)))),
+                _default_stamp(t, tid),
+                _default_stamp(t + 3600, tid + 1),
+                None if builtin else 1,
+                None,
+                None if builtin else str(self.owner or 1),
+            )
+            sync = _sync(
+                rng, t + 3600, version=1 + deleted, deleted=deleted, client="SERVER_API_V1"
+            )
+            self.sink.add("ChunkingTemplates", row + sync)
+
+    def _migrations(self) -> None:
+        """The server's record of applying schema versions 1 to 23."""
+        for version, name in enumerate(_MEDIA_MIGRATIONS, 1):
+            t = _T0 + 86400.0 * 30 * version
+            row = (
+                version,
+                name,
+                _sha256(f"{version}:{name}"),
+                _sql_default(t),
+                round(0.002 + self.rng.random() * 0.8, 4),
+                1,
+                None,
+            )
+            self.sink.add("schema_migrations", row)
+
+
+_CURRENT_MEDIA_COLUMNS: dict[str, str] = {
+    "VisualDocuments": (
+        "id, media_id, location, page_number, frame_index, timestamp_seconds, caption, "
+        "ocr_text, tags, thumbnail_path, extra_metadata, uuid, created_at, last_modified, "
+        "version, client_id, deleted, prev_version, merge_parent_uuid"
+    ),
+    "DocumentStructureIndex": (
+        "id, media_id, parent_id, kind, level, title, start_char, end_char, order_index, path, "
+        "created_at, last_modified, version, client_id, deleted"
+    ),
+    "ChunkingTemplates": (
+        "id, name, description, template_json, is_builtin, tags, created_at, updated_at, "
+        f"org_id, team_id, user_id, {_SYNC_COLS}"
+    ),
+    "MediaFiles": (
+        "id, media_id, file_type, storage_path, original_filename, file_size, mime_type, "
+        f"checksum, created_at, {_SYNC_COLS}"
+    ),
+    "schema_migrations": (
+        "version, name, checksum, applied_at, execution_time, success, error_message"
+    ),
+    "claims_review_log": (
+        "claim_id, old_status, new_status, reviewer_id, notes, reason_code, review_version, "
+        "created_at"
+    ),
+    "claim_clusters": (
+        "id, canonical_claim_text, representative_claim_id, member_count, "
+        "similarity_threshold, watchlist_count, cluster_version, created_at, updated_at"
+    ),
+    "claim_cluster_membership": "cluster_id, claim_id, similarity_score, joined_at",
+    "tts_history": (
+        "id, user_id, media_id, text, text_hash, text_length, provider, model, voice_name, "
+        "format, duration_ms, generation_time_ms, speed, params_json, status, error_message, "
+        "waveform, favorite, created_at, deleted, deleted_at"
+    ),
+    "data_tables": (
+        "id, uuid, name, description, prompt, status, row_count, generation_model, "
+        "owner_user_id, created_at, updated_at, version, client_id, deleted"
+    ),
+    "data_table_columns": (
+        "id, table_id, column_id, name, type, description, position, created_at"
+    ),
+    "data_table_rows": "id, table_id, row_id, row_index, row_json, row_hash, created_at",
+    "data_table_sources": (
+        "id, table_id, media_id, source_type, source_id, title, snapshot_json, "
+        "retrieval_params_json, created_at"
+    ),
+    "email_messages": (
+        "id, media_id, tenant_id, message_id, thread_key, subject, body_text, from_address, "
+        "internal_date, has_attachments, size_bytes, raw_headers_json, created_at, updated_at, "
+        "deleted"
+    ),
+    "email_participants": "id, email_message_id, role, display_name, email_address",
+    "email_labels": "id, email_message_id, label, source, applied_at",
+    "content_items": (
+        "id, media_id, origin, url, canonical_url, domain, title, summary, content_hash, "
+        "word_count, published_at, status, favorite, reading_progress, metadata_json, "
+        "thumbnail, created_at, updated_at"
+    ),
+    "content_item_tags": "item_id, tag, created_at",
+    "reading_highlights": (
+        "id, item_id, quote, start_offset, end_offset, color, note, state, created_at"
+    ),
+    "my_reading_list": "id, media_id, priority, added, note, done",
+}
+"""Columns the generator supplies for each table only a current media file has."""
+
+
 def _arxiv_id(rng: random.Random) -> str:
     """A new-style arXiv id such as ``2403.01234``."""
     year, month, number = 21 + int(rng.random() * 5), 1 + int(rng.random() * 12), rng.random()
@@ -678,11 +1420,13 @@ def _clock(seconds: float) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
 
 
-def _generate_media(sink: _Sink, rng: random.Random, size: int, owner: int | None) -> None:
-    gen = _MediaGenerator(sink, rng, size, owner)
+def _generate_media(sink: _Sink, rng: random.Random, size: int, plan: _Plan) -> None:
+    gen = _MediaGenerator(sink, rng, size, plan.owner, plan.layout.layout)
     gen.write_keywords()
     for mid in range(1, size + 1):
         gen.write_item(mid)
+    if gen.extras:
+        gen.extras.finish()
 
 
 # --------------------------------------------------------------------------------------------
@@ -942,7 +1686,7 @@ class _ChachaGenerator:
             self.sink.add("note_keywords", (note_id, kid, _default_stamp(t, self._tick())))
 
 
-def _generate_chacha(sink: _Sink, rng: random.Random, size: int, owner: int | None) -> None:
+def _generate_chacha(sink: _Sink, rng: random.Random, size: int, plan: _Plan) -> None:
     gen = _ChachaGenerator(sink, rng, size)
     gen.write_cards()
     gen.write_keywords()
@@ -958,6 +1702,58 @@ def _generate_chacha(sink: _Sink, rng: random.Random, size: int, owner: int | No
 _SEARCH_TYPES = ("hybrid", "fts", "vector", "keyword")
 _FEATURES = ("rag_search", "chat", "notes", "media_ingest", "workflows", "tts", "export")
 _COMPONENTS = ("retriever", "reranker", "embedder", "llm", "api", "db")
+_DOCUMENT_TYPES = ("pdf", "article", "transcript", "note", "ebook")
+_CITATION_STYLES = ("apa", "mla", "chicago", "ieee", "bibtex")
+_AB_TESTS = (
+    ("reranker-v2", ("control", "cross-encoder")),
+    ("chunk-size", ("400", "800")),
+    ("hybrid-weight", ("0.3", "0.5", "0.7")),
+)
+_ERRORS = (
+    ("TimeoutError", "network"),
+    ("OperationalError", "database"),
+    ("HTTPError", "provider"),
+    ("ValueError", "input"),
+)
+_ANALYTICS_COLUMNS: dict[str, str] = {
+    "search_analytics": (
+        "timestamp, query_hash, query_length, query_complexity, search_type, results_count, "
+        "max_score, avg_score, response_time_ms, cache_hit, reranking_used, expansion_used, "
+        "filters_used, error_occurred, error_type"
+    ),
+    "document_performance": (
+        "timestamp, document_hash, document_type, chunk_size, retrieval_count, "
+        "avg_relevance_score, citation_count, feedback_positive, feedback_negative, last_accessed"
+    ),
+    "feedback_analytics": (
+        "timestamp, session_hash, query_hash, feedback_type, rating, response_quality, "
+        "retrieval_accuracy, response_time_acceptable, categories, improvement_areas"
+    ),
+    "citation_analytics": (
+        "timestamp, citation_style, document_count, chunk_count, verification_requested, "
+        "format_errors, generation_time_ms"
+    ),
+    "error_tracking": (
+        "timestamp, error_type, error_category, error_hash, component, severity, frequency, "
+        "resolved, resolution_time, stack_trace_hash"
+    ),
+    "system_performance": (
+        "timestamp, metric_type, metric_value, component, operation, duration_ms, memory_mb, "
+        "cpu_percent"
+    ),
+    "feature_usage": (
+        "timestamp, feature_name, usage_count, success_count, failure_count, "
+        "avg_execution_time_ms, last_used"
+    ),
+    "query_patterns": (
+        "pattern_hash, pattern_type, frequency, avg_results_quality, avg_response_time_ms, "
+        "first_seen, last_seen"
+    ),
+    "ab_testing": (
+        "timestamp, test_name, variant, session_hash, metric_name, metric_value, conversion"
+    ),
+    "analytics_events": "timestamp, event_type, query_hash, metrics",
+}
 
 
 def _analytics_stamp(t: float, n: int) -> str | int:
@@ -970,7 +1766,12 @@ def _analytics_stamp(t: float, n: int) -> str | int:
 
 
 class _AnalyticsGenerator:
-    """One search per ordinal, with the document, feedback, error and usage rows around it."""
+    """One search per ordinal, with the document, feedback, citation, error, usage and
+    experiment rows around it; the query patterns seen are summarised at the end.
+
+    Every optional row kind is also written for the first search, so even a tiny sample
+    fills every table.
+    """
 
     def __init__(self, sink: _Sink, rng: random.Random, size: int) -> None:
         self.sink, self.rng, self.size = sink, rng, size
@@ -979,32 +1780,10 @@ class _AnalyticsGenerator:
             " ".join(_words(rng, 1 + int(rng.random() * 6))) for _ in range(max(10, size // 5))
         )
         self.queries = [(_sha256(q)[:16], len(q)) for q in queries]
-        for table, columns in (
-            (
-                "search_analytics",
-                "timestamp, query_hash, query_length, query_complexity, "
-                "search_type, results_count, max_score, avg_score, response_time_ms, cache_hit, "
-                "reranking_used, expansion_used, filters_used, error_occurred, error_type",
-            ),
-            (
-                "document_performance",
-                "timestamp, document_id, query_hash, retrieval_rank, "
-                "relevance_score, was_clicked, dwell_time_ms, chunk_count",
-            ),
-            (
-                "feedback_analytics",
-                "timestamp, query_hash, document_id, feedback_type, rating, "
-                "helpful, comment_length, details",
-            ),
-            (
-                "error_tracking",
-                "timestamp, error_type, component, severity, error_hash, count, details",
-            ),
-            ("system_performance", "timestamp, metric_name, metric, unit, component, details"),
-            ("feature_usage", "timestamp, feature_name, count, success, user_segment, details"),
-            ("analytics_events", "timestamp, event_type, query_hash, metrics"),
-        ):
-            sink.table(table, columns)
+        # pattern hash -> [pattern type, searches, summed quality, summed ms, first, last]
+        self.patterns: dict[str, list] = {}
+        self.sessions = [_hex(rng, 16) for _ in range(max(4, size // 20))]
+        sink.tables(_ANALYTICS_COLUMNS)
 
     def _tick(self) -> int:
         self.n += 1
@@ -1012,20 +1791,25 @@ class _AnalyticsGenerator:
 
     def write(self, ordinal: int) -> None:
         rng = self.rng
+        first = ordinal == 1
         t = _time_of(rng, ordinal, self.size)
         query_hash, length = rng.choice(self.queries)
         self._search(t, query_hash, length)
-        for rank in range(1, 1 + int(rng.random() * 4)):
-            self._document(t + rank, query_hash, rank)
-        if rng.random() < 0.1:
+        for _ in range(int(rng.random() * 4) or int(first)):
+            self._document(t + 1)
+        if rng.random() < 0.1 or first:
             self._feedback(t + 30, query_hash)
-        if rng.random() < 0.05:
+        if rng.random() < 0.15 or first:
+            self._citation(t + 5)
+        if rng.random() < 0.05 or first:
             self._error(t + 1)
-        if ordinal % 5 == 0:
+        if ordinal % 5 == 0 or first:
             self._system(t)
-        if rng.random() < 0.15:
+        if rng.random() < 0.15 or first:
             self._feature(t)
-        if rng.random() < 0.3:
+        if rng.random() < 0.1 or first:
+            self._experiment(t)
+        if rng.random() < 0.3 or first:
             metrics = {
                 "latency_ms": round(rng.random() * 900, 1),
                 "tokens": int(rng.random() * 4000),
@@ -1049,18 +1833,20 @@ class _AnalyticsGenerator:
             if rng.random() < 0.3
             else None
         )
+        complexity = rng.choice(("simple", "moderate", "complex"))
+        elapsed = int(20 + rng.random() * 1500)
         self.sink.add(
             "search_analytics",
             (
                 _analytics_stamp(t, n),
                 query_hash,
                 length,
-                rng.choice(("simple", "moderate", "complex")),
+                complexity,
                 rng.choice(_SEARCH_TYPES),
                 results,
                 max_score,
                 max_score * (0.4 + rng.random() * 0.5) if max_score is not None else None,
-                round(20 + rng.random() * 1500, 3),
+                elapsed,
                 _flag(rng.random() < 0.25, n),
                 _flag(rng.random() < 0.5, n + 1),
                 _flag(rng.random() < 0.2, n + 2),
@@ -1069,19 +1855,32 @@ class _AnalyticsGenerator:
                 rng.choice(("timeout", "db_error", "llm_error")) if error else None,
             ),
         )
+        self._seen_pattern(complexity, length, max_score or 0.0, elapsed, t)
 
-    def _document(self, t: float, query_hash: str, rank: int) -> None:
+    def _seen_pattern(self, kind: str, length: int, quality: float, ms: int, t: float) -> None:
+        """Searches of one shape (complexity and length bucket) share a pattern."""
+        key = _sha256(f"{kind}:{length // 10}")[:32]
+        pattern = self.patterns.setdefault(key, [kind, 0, 0.0, 0, t, t])
+        pattern[1] += 1
+        pattern[2] += quality
+        pattern[3] += ms
+        pattern[5] = t
+
+    def _document(self, t: float) -> None:
         rng = self.rng
         n = self._tick()
+        retrieved = 1 + int(rng.random() * 40)
         row = (
             _analytics_stamp(t, n),
-            str(1 + int(rng.random() * 20000)),
-            query_hash,
-            rank,
-            rng.random(),
-            _flag(rng.random() < 0.3, n),
-            int(rng.random() * 120_000) if rng.random() < 0.3 else None,
-            1 + int(rng.random() * 8),
+            _sha256(str(1 + int(rng.random() * 20000)))[:32],
+            rng.choice(_DOCUMENT_TYPES),
+            rng.choice((256, 512, 1024)),
+            retrieved,
+            round(rng.random(), 4),
+            int(rng.random() * retrieved / 2),
+            int(rng.random() * 4),
+            int(rng.random() * 2),
+            _analytics_stamp(t + 60, n + 1),
         )
         self.sink.add("document_performance", row)
 
@@ -1091,67 +1890,121 @@ class _AnalyticsGenerator:
         kind = rng.choice(("thumbs", "rating", "comment"))
         row = (
             _analytics_stamp(t, n),
+            rng.choice(self.sessions),
             query_hash,
-            str(1 + int(rng.random() * 20000)),
             kind,
             1 + int(rng.random() * 5) if kind == "rating" else None,
-            _flag(rng.random() < 0.7, n),
-            int(rng.random() * 400) if kind == "comment" else None,
-            _json({"ui": rng.choice(("webui", "api")), "session": _hex(rng, 12)}),
+            rng.choice(("good", "acceptable", "poor")),
+            rng.choice(("accurate", "partial", "wrong", None)),
+            _flag(rng.random() < 0.8, n),
+            _json(sorted(set(rng.choices(("relevance", "speed", "citations", "tone"), k=2)))),
+            _json(["speed"] if rng.random() < 0.3 else []),
         )
         self.sink.add("feedback_analytics", row)
 
+    def _citation(self, t: float) -> None:
+        rng = self.rng
+        n = self._tick()
+        documents = 1 + int(rng.random() * 8)
+        row = (
+            _analytics_stamp(t, n),
+            rng.choice(_CITATION_STYLES),
+            documents,
+            documents + int(rng.random() * 12),
+            _flag(rng.random() < 0.3, n),
+            int(rng.random() < 0.1),
+            int(5 + rng.random() * 400),
+        )
+        self.sink.add("citation_analytics", row)
+
     def _error(self, t: float) -> None:
         rng = self.rng
-        details = {"message": _sentence(rng), "retry": rng.random() < 0.5}
+        n = self._tick()
+        error_type, category = rng.choice(_ERRORS)
+        resolved = rng.random() < 0.4
         row = (
-            _analytics_stamp(t, self._tick()),
-            rng.choice(("TimeoutError", "OperationalError", "HTTPError", "ValueError")),
+            _analytics_stamp(t, n),
+            error_type,
+            category,
+            _hex(rng, 16),
             rng.choice(_COMPONENTS),
             rng.choice(("warning", "error", "critical")),
-            _hex(rng, 16),
             1 + int(rng.random() * 20),
-            _json(details),
+            _flag(resolved, n),
+            _analytics_stamp(t + 86400 * rng.random() * 5, n + 1) if resolved else None,
+            _hex(rng, 16) if rng.random() < 0.8 else None,
         )
         self.sink.add("error_tracking", row)
 
     def _system(self, t: float) -> None:
         rng = self.rng
-        name, unit, scale = rng.choice(
-            (
-                ("cpu_percent", "%", 100.0),
-                ("memory_mb", "MB", 8192.0),
-                ("p95_latency", "ms", 2000.0),
-            )
+        metric, scale = rng.choice(
+            (("latency", 2000.0), ("throughput", 50.0), ("queue_depth", 30.0))
         )
         row = (
             _analytics_stamp(t, self._tick()),
-            name,
-            rng.random() * scale,
-            unit,
+            metric,
+            round(rng.random() * scale, 3),
             rng.choice(_COMPONENTS),
-            _json({"host": "srv-1"}),
+            rng.choice(("search", "embed", "rerank", "ingest")),
+            int(rng.random() * 3000),
+            round(200 + rng.random() * 7800, 1),
+            round(rng.random() * 100, 1),
         )
         self.sink.add("system_performance", row)
 
     def _feature(self, t: float) -> None:
         rng = self.rng
         n = self._tick()
+        uses = 1 + int(rng.random() * 10)
+        failures = int(rng.random() * 2)
         row = (
             _analytics_stamp(t, n),
             rng.choice(_FEATURES),
-            1 + int(rng.random() * 10),
-            _flag(rng.random() < 0.95, n),
-            rng.choice(("free", "pro", "team")),
-            _json({"client": _client(rng)}),
+            uses,
+            uses - failures,
+            failures,
+            int(5 + rng.random() * 2000),
+            _analytics_stamp(t + 30, n + 1),
         )
         self.sink.add("feature_usage", row)
 
+    def _experiment(self, t: float) -> None:
+        rng = self.rng
+        n = self._tick()
+        test, variants = rng.choice(_AB_TESTS)
+        row = (
+            _analytics_stamp(t, n),
+            test,
+            rng.choice(variants),
+            rng.choice(self.sessions),
+            rng.choice(("ndcg@10", "click_through", "answer_rating")),
+            round(rng.random(), 4),
+            _flag(rng.random() < 0.2, n),
+        )
+        self.sink.add("ab_testing", row)
 
-def _generate_analytics(sink: _Sink, rng: random.Random, size: int, owner: int | None) -> None:
+    def finish(self) -> None:
+        """One query_patterns row per pattern seen (pattern_hash is UNIQUE)."""
+        for key, (kind, count, quality, ms, first, last) in self.patterns.items():
+            n = self._tick()
+            row = (
+                key,
+                kind,
+                count,
+                round(quality / count, 4),
+                int(ms / count),
+                _analytics_stamp(first, n),
+                _analytics_stamp(last, n + 1),
+            )
+            self.sink.add("query_patterns", row)
+
+
+def _generate_analytics(sink: _Sink, rng: random.Random, size: int, plan: _Plan) -> None:
     gen = _AnalyticsGenerator(sink, rng, size)
     for ordinal in range(1, size + 1):
         gen.write(ordinal)
+    gen.finish()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1183,7 +2036,18 @@ _WORKFLOW_NAMES = (
     "translate-École",
     "weekly-report",
 )
-_STEP_TYPES = ("media_ingest", "prompt", "rag_search", "webhook", "tts", "log", "delay")
+# Step types our server registers (``Workflows/steps``) and can run from the run alone, and
+# types it does not register that current servers do: users' definitions use both.
+_RUNNABLE_STEPS = ("log", "delay", "prompt")
+_FOREIGN_STEPS = ("llm", "tts", "summarize", "notify")
+# The first definitions: one runnable, one that waits for a human, one that uses types our
+# server lacks and waits for an approval; later ones are drawn, one in four with a type our
+# server lacks.
+_RECIPES: tuple[tuple[str, ...], ...] = (
+    ("log", "prompt", "log"),
+    ("log", "wait_for_human", "prompt", "delay"),
+    ("prompt", "summarize", "wait_for_approval", "log"),
+)
 _TERMINAL_EVENT = {
     "succeeded": "run_completed",
     "failed": "run_failed",
@@ -1194,13 +2058,27 @@ _TERMINAL_EVENT = {
 }
 
 
+@dataclass(frozen=True)
+class _Definition:
+    """One version of a workflow as its row holds it."""
+
+    wid: int
+    tenant: str
+    name: str
+    version: int
+    steps: list[dict]
+
+    def step_index(self, kind: str) -> int | None:
+        return next((i for i, step in enumerate(self.steps) if step["type"] == kind), None)
+
+
 class _WorkflowGenerator:
     """Definitions, then runs in every status with their step runs, events and artifacts."""
 
-    def __init__(self, sink: _Sink, rng: random.Random, size: int) -> None:
-        self.sink, self.rng, self.size = sink, rng, size
+    def __init__(self, sink: _Sink, rng: random.Random, size: int, steps_table: str) -> None:
+        self.sink, self.rng, self.size, self.steps_table = sink, rng, size, steps_table
         self.n = 0
-        self.definitions: list[tuple[int, str, int, list[dict]]] = []
+        self.definitions: list[_Definition] = []
         self.last_step_run_id: str | None = None  # artifacts belong to a run's last step
         sink.table(
             "workflows",
@@ -1214,7 +2092,7 @@ class _WorkflowGenerator:
             "definition_version, definition_snapshot_json, idempotency_key, cancel_requested",
         )
         sink.table(
-            "workflow_step_runs",
+            steps_table,
             "step_run_id, tenant_id, run_id, step_id, name, type, status, attempt, started_at, "
             "ended_at, inputs_json, outputs_json, error, locked_by, locked_at, lock_expires_at, "
             "heartbeat_at",
@@ -1237,18 +2115,20 @@ class _WorkflowGenerator:
         """A few named workflows, some with several versions (UNIQUE(tenant, name, version))."""
         rng = self.rng
         wid = 0
-        for name in _WORKFLOW_NAMES[: max(3, min(self.size // 25, len(_WORKFLOW_NAMES)))]:
+        count = max(3, min(self.size // 25, len(_WORKFLOW_NAMES)))
+        for index, name in enumerate(_WORKFLOW_NAMES[:count]):
             tenant = "default" if rng.random() < 0.85 else "acme"
+            types = (
+                _RECIPES[index]
+                if index < len(_RECIPES)
+                else self._drawn_step_types(foreign=index % 4 == 3)
+            )
             for version in range(1, 2 + int(rng.random() * 3)):
                 wid += 1
+                versioned = types + ("log",) * (version - 1)  # later versions log more
                 steps = [
-                    {
-                        "id": f"s{k}",
-                        "name": _title(rng),
-                        "type": rng.choice(_STEP_TYPES),
-                        "config": {"timeout_s": 30 * (1 + k), "retries": int(rng.random() * 3)},
-                    }
-                    for k in range(1, 2 + int(rng.random() * 5))
+                    self._step_definition(k, kind, len(versioned))
+                    for k, kind in enumerate(versioned, 1)
                 ]
                 definition = {
                     "name": name,
@@ -1272,7 +2152,57 @@ class _WorkflowGenerator:
                     _flag(rng.random() < 0.9, wid),
                 )
                 self.sink.add("workflows", row)
-                self.definitions.append((wid, tenant, version, steps))
+                self.definitions.append(_Definition(wid, tenant, name, version, steps))
+
+    def _drawn_step_types(self, *, foreign: bool) -> tuple[str, ...]:
+        """Two to five steps our server can run, one of them replaced when *foreign* by a type
+        only newer servers have."""
+        rng = self.rng
+        types = [rng.choice(_RUNNABLE_STEPS) for _ in range(2 + int(rng.random() * 4))]
+        if foreign:
+            types[int(rng.random() * len(types))] = rng.choice(_FOREIGN_STEPS)
+        return tuple(types)
+
+    def _step_definition(self, k: int, kind: str, count: int) -> dict:
+        """Step *k* of *count*: id, type, name, config, and the optional keys users' files have."""
+        rng = self.rng
+        step = {"id": f"s{k}", "type": kind, "name": _title(rng), "config": self._config(kind)}
+        if rng.random() < 0.3:
+            step["retry"] = {"max_attempts": 1 + int(rng.random() * 3), "backoff_seconds": 1}
+        if rng.random() < 0.3:
+            step["timeout_seconds"] = 30 * (1 + int(rng.random() * 10))
+        if rng.random() < 0.2:
+            step["on_success"] = f"s{k + 1}" if k < count else "end"
+        if rng.random() < 0.15:
+            step["on_failure"] = "end"
+        return step
+
+    def _config(self, kind: str) -> dict:
+        """A configuration our step type accepts, or what a newer server's type took."""
+        rng = self.rng
+        configs = {
+            "log": lambda: {
+                "message": f"{_sentence(rng, 3, 6)} {{{{ inputs.query }}}}",
+                "level": rng.choice(("info", "info", "debug", "warning")),
+            },
+            "delay": lambda: {"seconds": round(0.05 + rng.random() * 0.45, 2)},
+            "prompt": lambda: {"template": "Summarise what we know about {{ inputs.query }}."},
+            "wait_for_human": lambda: {"prompt": "Check the draft for {{ inputs.query }}"},
+            "wait_for_approval": lambda: {"approvers": ["1"], "message": "Publish the triage?"},
+            "llm": lambda: {
+                "model": "gpt-4o-mini",
+                "prompt": "{{ inputs.query }}",
+                "temperature": 0.2,
+            },
+            "tts": lambda: {
+                "voice": "alloy",
+                "text": "{{ steps.s1.output.text }}",
+                "format": "mp3",
+            },
+            "summarize": lambda: {"max_words": 200, "style": "bullets"},
+            "notify": lambda: {"channel": "email", "to": "me@example.org"},
+        }
+        return configs[kind]()
 
     def write_run(self, ordinal: int) -> None:
         """One run: its status decides how far its steps got; events are numbered 1, 2, 3..."""
@@ -1282,7 +2212,8 @@ class _WorkflowGenerator:
             if ordinal <= len(_RUN_STATUSES)
             else rng.choices(_RUN_STATUSES, cum_weights=_RUN_STATUS_CUM)[0]
         )
-        wid, tenant, version, steps = rng.choice(self.definitions)
+        definition = self._definition_for(status, ordinal)
+        tenant, steps = definition.tenant, definition.steps
         run_id = _uuid4(rng)
         t = _time_of(rng, ordinal, self.size)
         if status not in ("succeeded", "failed", "cancelled"):
@@ -1298,23 +2229,32 @@ class _WorkflowGenerator:
         ended = at if status in ("succeeded", "failed", "cancelled") else None
         if status in _TERMINAL_EVENT:
             events.add(None, _TERMINAL_EVENT[status], {"status": status}, at)
-        self._run_row(run_id, tenant, wid, version, status, steps, t, started, ended)
+        self._run_row(run_id, definition, status, t, started, ended)
         if status == "succeeded" and rng.random() < 0.4:
             self._artifacts(tenant, run_id, self.last_step_run_id, ended or at)
+
+    def _definition_for(self, status: str, ordinal: int) -> _Definition:
+        """A run waiting for a human or an approval runs a definition with such a step; the
+        first run (queued) one our server can run."""
+        if ordinal == 1:
+            return self.definitions[0]
+        waits_on = {"waiting_human": "wait_for_human", "waiting_approval": "wait_for_approval"}
+        if status in waits_on:
+            candidates = [d for d in self.definitions if d.step_index(waits_on[status]) is not None]
+            return self.rng.choice(candidates)
+        return self.rng.choice(self.definitions)
 
     def _run_row(
         self,
         run_id: str,
-        tenant: str,
-        wid: int,
-        version: int,
+        definition: _Definition,
         status: str,
-        steps: list[dict],
         t: float,
         started: float | None,
         ended: float | None,
     ) -> None:
         rng = self.rng
+        tenant, wid, version = definition.tenant, definition.wid, definition.version
         reasons = {
             "paused": "paused by user",
             "cancelled": "cancelled by user",
@@ -1337,11 +2277,23 @@ class _WorkflowGenerator:
             _stamp(started, self._tick()) if started else None,
             _stamp(ended, self._tick()) if ended else None,
             version,
-            _json({"version": version, "steps": steps}) if rng.random() < 0.8 else None,
+            self._snapshot(definition, status),
             f"idem-{_hex(rng, 16)}" if rng.random() < 0.3 else None,
             int(status == "cancelled" and rng.random() < 0.9),
         )
         self.sink.add("workflow_runs", row)
+
+    def _snapshot(self, definition: _Definition, status: str) -> str | None:
+        """The definition as the run took it. Queued runs always have one, and it has no
+        ``name``: older servers copied only what running needs. Others: most have one,
+        half of those without the name."""
+        rng = self.rng
+        if status != "queued" and rng.random() >= 0.8:
+            return None
+        snapshot: dict = {"version": definition.version, "steps": definition.steps}
+        if status != "queued" and rng.random() < 0.5:
+            snapshot = {"name": definition.name, **snapshot}
+        return _json(snapshot)
 
     def _steps(
         self,
@@ -1354,8 +2306,12 @@ class _WorkflowGenerator:
     ) -> float:
         """Step runs as far as *status* implies; returns the time the run got to."""
         rng = self.rng
+        waits_on = {"waiting_human": "wait_for_human", "waiting_approval": "wait_for_approval"}
+        waiting = [i for i, s in enumerate(steps) if s["type"] == waits_on.get(status)]
         if status == "succeeded":
             done, current = len(steps), None
+        elif waiting:  # parked on the step that waits
+            done, current = waiting[0], status
         else:
             done = int(rng.random() * len(steps))
             current = {
@@ -1401,7 +2357,7 @@ class _WorkflowGenerator:
             _stamp(at + 300, self._tick()) if live else None,
             _stamp(at + 25, self._tick()) if live else None,
         )
-        self.sink.add("workflow_step_runs", row)
+        self.sink.add(self.steps_table, row)
         if finished:
             kind = {"succeeded": "step_completed", "failed": "step_failed"}.get(
                 status, "step_cancelled"
@@ -1449,8 +2405,8 @@ class _EventLog:
         self.gen.sink.add("workflow_events", row)
 
 
-def _generate_workflows(sink: _Sink, rng: random.Random, size: int, owner: int | None) -> None:
-    gen = _WorkflowGenerator(sink, rng, size)
+def _generate_workflows(sink: _Sink, rng: random.Random, size: int, plan: _Plan) -> None:
+    gen = _WorkflowGenerator(sink, rng, size, plan.steps_table)
     gen.write_definitions()
     for ordinal in range(1, size + 1):
         gen.write_run(ordinal)
@@ -1460,7 +2416,17 @@ def _generate_workflows(sink: _Sink, rng: random.Random, size: int, owner: int |
 # Entry points
 # --------------------------------------------------------------------------------------------
 
-_Generator = Callable[[_Sink, random.Random, int, int | None], None]
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a generator needs besides its rows' count: whose file it is and its layout."""
+
+    owner: int | None
+    layout: LegacyLayout
+    steps_table: str
+
+
+_Generator = Callable[[_Sink, random.Random, int, _Plan], None]
 _GENERATORS: dict[str, _Generator] = {
     "media": _generate_media,
     "chacha": _generate_chacha,
@@ -1469,40 +2435,69 @@ _GENERATORS: dict[str, _Generator] = {
 }
 
 
-def generate(kind: str, path: Path, *, size: int, seed: int = 0) -> dict[str, int]:
-    """Create a legacy *kind* file at *path* and fill it; returns rows per table.
+def generate(
+    kind: str,
+    path: Path,
+    *,
+    size: int,
+    seed: int = 0,
+    layout: str = DEFAULT_LAYOUT,
+    steps_table: str = DEFAULT_STEPS_TABLE,
+) -> dict[str, int]:
+    """Create a legacy *kind* file at *path* in *layout* and fill it; returns rows per table.
 
     *size* is the number of Media items (media), conversations (chacha), searches (analytics)
     or workflow runs (workflows); everything else scales with it. Same seed, same rows.
+    *steps_table* names workflows.db's step table (``workflow_step_runs`` or
+    ``workflow_steps``).
     """
-    return _generate(kind, Path(path), size=size, seed=seed, owner=1)
+    return _generate(
+        kind, Path(path), size=size, seed=seed, owner=1, layout=layout, steps_table=steps_table
+    )
 
 
-def _generate(kind: str, path: Path, *, size: int, seed: int, owner: int | None) -> dict[str, int]:
-    if kind not in _GENERATORS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {list(KINDS)}")
+def _generate(
+    kind: str,
+    path: Path,
+    *,
+    size: int,
+    seed: int,
+    owner: int | None,
+    layout: str,
+    steps_table: str,
+) -> dict[str, int]:
+    chosen = legacy_layout(kind, layout, steps_table=steps_table)  # checks all three names
     if size < 1:
         raise ValueError(f"size must be at least 1, got {size}")
-    create_legacy_database(kind, path)
+    create_legacy_database(kind, path, layout, steps_table=steps_table)
     try:
         with _bulk_connection(path) as conn:
             sink = _Sink(conn)
-            _GENERATORS[kind](sink, random.Random(seed), size, owner)
+            plan = _Plan(owner, chosen, steps_table)
+            _GENERATORS[kind](sink, random.Random(seed), size, plan)
             sink.flush()
     except BaseException:
         path.unlink(missing_ok=True)  # a half-written sample is worse than none
         raise
-    return row_counts(kind, path)
+    return _count_rows(path, chosen.tables)
 
 
-def row_counts(kind: str, path: Path) -> dict[str, int]:
-    """Rows per ordinary table of a legacy file (FTS tables are derived and left out)."""
-    conn = sqlite3.connect(f"file:{Path(path).as_posix()}?mode=ro", uri=True)
+def row_counts(
+    kind: str,
+    path: Path,
+    layout: str = DEFAULT_LAYOUT,
+    *,
+    steps_table: str = DEFAULT_STEPS_TABLE,
+) -> dict[str, int]:
+    """Rows per ordinary table of a legacy *kind* file in *layout* (FTS tables are derived
+    and left out)."""
+    return _count_rows(Path(path), legacy_layout(kind, layout, steps_table=steps_table).tables)
+
+
+def _count_rows(path: Path, tables: Sequence[str]) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
     try:
-        return {
-            t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
-            for t in LEGACY_TABLES[kind]
-        }
+        return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
     finally:
         conn.close()
 
@@ -1518,14 +2513,18 @@ def generate_installation(
     users: Sequence[str] = ("1",),
     media_items: int = 200,
     seed: int = 0,
+    layout: str = DEFAULT_LAYOUT,
+    steps_table: str = DEFAULT_STEPS_TABLE,
 ) -> dict[str, dict[str, int]]:
     """Write a whole installation's SQLite files under *data_dir*, as a user's server has them.
 
     ``user_databases/<user>/Media_DB_v2.db`` and ``ChaChaNotes.db`` per user, then
-    ``Analytics.db`` and ``workflows.db``. Returns rows per table keyed by the file's path
-    relative to *data_dir*.
+    ``Analytics.db`` and ``workflows.db``, all as the server version *layout* wrote them.
+    Returns rows per table keyed by the file's path relative to *data_dir*.
     """
     data_dir = Path(data_dir)
+    for kind in KINDS:  # bad names are refused before anything is written
+        legacy_layout(kind, layout, steps_table=steps_table)
     for user in users:  # all checked before anything is written
         if not user or user in (".", "..") or not set(user) <= _USER_ID_CHARS:
             raise ValueError(f"user id {user!r} is not a safe directory name")
@@ -1541,14 +2540,28 @@ def generate_installation(
         for kind, name, size in plan:
             path = user_dir / name
             written[path.relative_to(data_dir).as_posix()] = _generate(
-                kind, path, size=size, seed=user_seed, owner=owner
+                kind,
+                path,
+                size=size,
+                seed=user_seed,
+                owner=owner,
+                layout=layout,
+                steps_table=steps_table,
             )
     shared = (
         ("analytics", "Analytics.db", max(50, 2 * media_items * len(users))),
         ("workflows", "workflows.db", max(16, media_items // 2)),
     )
     for kind, name, size in shared:
-        written[name] = _generate(kind, data_dir / name, size=size, seed=seed, owner=None)
+        written[name] = _generate(
+            kind,
+            data_dir / name,
+            size=size,
+            seed=seed,
+            owner=None,
+            layout=layout,
+            steps_table=steps_table,
+        )
     return written
 
 
@@ -1565,12 +2578,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--users", default="1", help="comma-separated user ids (default: 1)")
     parser.add_argument("--media-items", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default=DEFAULT_LAYOUT,
+        help="the server version whose layout the files have (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--steps-table",
+        choices=STEP_TABLES,
+        default=DEFAULT_STEPS_TABLE,
+        help="the name of workflows.db's step table (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     users = [u.strip() for u in args.users.split(",") if u.strip()]
     started = time.perf_counter()
     try:
         written = generate_installation(
-            args.data_dir, users=users, media_items=args.media_items, seed=args.seed
+            args.data_dir,
+            users=users,
+            media_items=args.media_items,
+            seed=args.seed,
+            layout=args.layout,
+            steps_table=args.steps_table,
         )
     except (ValueError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
