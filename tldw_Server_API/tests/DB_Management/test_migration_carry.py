@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
+from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
 from tldw_Server_API.app.core.DB_Management.migration.run import MigrationResult
 from tldw_Server_API.tests.DB_Management.test_migration_tools import (
     assert_ok,
@@ -41,8 +42,10 @@ ALTER TABLE Keywords ADD COLUMN colour TEXT;
 
 
 @pytest.fixture
-def users_file(media_file: Path) -> Path:
-    """A Media file holding a feature's table, a user's own table and a user's own column."""
+def users_file(tmp_path: Path) -> Path:
+    """A late-2025 Media file given a feature's table, a user's own table and column."""
+    media_file = tmp_path / "late-2025" / "Media_DB_v2.db"
+    create_legacy_database("media", media_file, layout="late-2025")
     with closing(sqlite3.connect(media_file)) as conn, conn:
         conn.executescript(THEIRS)
         media_row(conn, 1, my_rating=5)

@@ -68,6 +68,7 @@ def create_indexes(ctx: UpgradeContext, indexes: Iterable[Index]) -> None:
                 [c.name for c in index.columns],
                 unique=bool(index.unique),
                 schema=ctx.namespace,
+                **index.dialect_kwargs,  # a partial index's WHERE, per dialect
             )
 
 
