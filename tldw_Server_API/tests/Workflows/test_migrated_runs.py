@@ -66,6 +66,17 @@ def _decide(registry: DatabaseRegistry, run_id: str, action: str, comment: str) 
         return client.post(f"/api/v1/workflows/runs/{run_id}/{action}", json={"comment": comment})
 
 
+def _decide_and_process(
+    registry: DatabaseRegistry, store: WorkflowStore, run_id: str, action: str, comment: str
+) -> dict[str, Any]:
+    """Decide through the API (the run is requeued), process the queue; the run as it ends."""
+    response = _decide(registry, run_id, action, comment)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "queued"
+    process_due_runs(registry, store)
+    return store.get_run(run_id)
+
+
 # -- 1. snapshots that lack fields ------------------------------------------------------------
 
 
@@ -185,13 +196,8 @@ def test_waiting_runs_stay_waiting_while_the_queue_is_processed(
 def test_approving_a_run_migrated_while_waiting_for_approval_continues_after_the_gate(
     users_registry: DatabaseRegistry, users_store: WorkflowStore
 ) -> None:
-    response = _decide(users_registry, APPROVAL.run_id, "approve", "ship it")
-    assert response.status_code == 200, response.text
-    assert response.json()["status"] == "queued"
+    run = _decide_and_process(users_registry, users_store, APPROVAL.run_id, "approve", "ship it")
 
-    process_due_runs(users_registry, users_store)
-
-    run = users_store.get_run(APPROVAL.run_id)
     assert run["status"] == "succeeded", run["error"]
     assert run["outputs"]["result"]["message"] == "Draft for Di (ship it)"
     assert _steps(users_store, APPROVAL.run_id) == [
@@ -206,12 +212,10 @@ def test_approving_a_run_migrated_while_waiting_for_approval_continues_after_the
 def test_rejecting_a_run_migrated_while_waiting_for_approval_follows_on_failure(
     users_registry: DatabaseRegistry, users_store: WorkflowStore
 ) -> None:
-    response = _decide(users_registry, APPROVAL_TO_REJECT.run_id, "reject", "too long")
-    assert response.status_code == 200, response.text
+    run = _decide_and_process(
+        users_registry, users_store, APPROVAL_TO_REJECT.run_id, "reject", "too long"
+    )
 
-    process_due_runs(users_registry, users_store)
-
-    run = users_store.get_run(APPROVAL_TO_REJECT.run_id)
     assert run["status"] == "succeeded", run["error"]
     assert run["outputs"]["result"]["message"] == "archived: rejected by 1: too long"
     assert _steps(users_store, APPROVAL_TO_REJECT.run_id) == [
@@ -244,12 +248,8 @@ def test_rejecting_a_run_migrated_while_waiting_for_a_human_fails_it_and_its_wai
 def test_approving_a_paused_run_resumes_it_with_its_next_step(
     users_registry: DatabaseRegistry, users_store: WorkflowStore
 ) -> None:
-    response = _decide(users_registry, PAUSED.run_id, "approve", "go on")
-    assert response.status_code == 200, response.text
+    run = _decide_and_process(users_registry, users_store, PAUSED.run_id, "approve", "go on")
 
-    process_due_runs(users_registry, users_store)
-
-    run = users_store.get_run(PAUSED.run_id)
     assert run["status"] == "succeeded", run["error"]
     # The step recorded before the pause is reused, not run again.
     assert run["outputs"]["result"]["message"] == "Hello Fay, before the pause"

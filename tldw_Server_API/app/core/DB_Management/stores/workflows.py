@@ -908,10 +908,11 @@ class WorkflowStore:
         self, conn: Connection, run: Row[Any], held: HeldStep, now: datetime
     ) -> Row[Any]:
         """A waiting row for the step a migrated run is held at, which it arrived without."""
-        step_run_id = str(uuid.uuid4())
-        conn.execute(
-            insert(self.steps).values(
-                step_run_id=step_run_id,
+        s = self.steps
+        return conn.execute(
+            insert(s)
+            .values(
+                step_run_id=str(uuid.uuid4()),
                 tenant_id=run.tenant_id,
                 run_id=run.run_id,
                 step_id=held.step_id,
@@ -921,11 +922,7 @@ class WorkflowStore:
                 attempt=held.attempt,
                 started_at=now,
             )
-        )
-        return conn.execute(
-            select(self.steps.c.step_run_id, self.steps.c.step_id, self.steps.c.attempt).where(
-                self.steps.c.step_run_id == step_run_id
-            )
+            .returning(s.c.step_run_id, s.c.step_id, s.c.attempt)
         ).one()
 
     def _decide_step(
