@@ -227,10 +227,12 @@ def test_branch_follows_the_first_matching_case(
     assert high["outputs"]["result"]["message"] == "high"
 
 
-def _approval_workflow(store: WorkflowStore, on_failure: str | None = None) -> int:
+def _approval_workflow(
+    store: WorkflowStore, on_failure: str | None = None, gate: str = "wait_for_human"
+) -> int:
     review: dict[str, Any] = {
         "id": "review",
-        "type": "wait_for_human",
+        "type": gate,
         "config": {"prompt": "Publish {{ inputs.title }}?"},
     }
     if on_failure:
@@ -238,7 +240,7 @@ def _approval_workflow(store: WorkflowStore, on_failure: str | None = None) -> i
     return create_workflow(
         store,
         {
-            "name": f"publish-{on_failure}",
+            "name": f"publish-{gate}-{on_failure}",
             "steps": [
                 {"id": "draft", "type": "prompt", "config": {"template": "{{ inputs.title }}"}},
                 review,
@@ -302,6 +304,20 @@ def test_rejection_follows_on_failure_when_given(
         ("review", "failed"),
         ("archive", "succeeded"),
     ]
+
+
+def test_wait_for_approval_waits_as_waiting_approval_until_approved(
+    store: WorkflowStore, runtime: WorkflowRuntime
+) -> None:
+    waiting = _run(runtime, _approval_workflow(store, gate="wait_for_approval"), {"title": "Post"})
+    assert (waiting["status"], waiting["status_reason"]) == ("waiting_approval", "Publish Post?")
+    assert event_types(store, waiting["run_id"])[-1] == "run_waiting_approval"
+
+    resolve_human(store, waiting["run_id"], approved=True, decided_by="7", comment="ok")
+    run = runtime.run_and_wait(waiting["run_id"], timeout=30)
+
+    assert run["status"] == "succeeded", run["error"]
+    assert run["outputs"]["result"]["message"] == "published, ok"
 
 
 def test_cancel_interrupts_a_running_delay(store: WorkflowStore, runtime: WorkflowRuntime) -> None:

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Header
 from fastapi.testclient import TestClient
 
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
-from tldw_Server_API.app.core.Workflows.api import build_router
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime
+
+from .conftest import api_client
 
 GREET = {
     "name": "greet",
@@ -35,12 +35,7 @@ REVIEW = {
 
 @pytest.fixture
 def client(registry: DatabaseRegistry, runtime: WorkflowRuntime) -> Iterator[TestClient]:
-    def user_id(x_user: str = Header(default="1")) -> str:
-        return x_user
-
-    app = FastAPI()
-    app.include_router(build_router(lambda: registry, user_id))
-    with TestClient(app) as test_client:
+    with api_client(registry) as test_client:
         yield test_client
 
 

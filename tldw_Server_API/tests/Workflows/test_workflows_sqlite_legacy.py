@@ -73,7 +73,9 @@ def test_users_sqlite_file_is_upgraded_and_its_queue_processed(tmp_path: Path) -
         assert runs["run-epoch"]["outputs"]["result"] == {"text": "Digest for run-epoch"}
         assert runs["run-text"]["status"] == "succeeded", runs["run-text"]["error"]
         assert runs["run-tts"]["status"] == "failed"
-        assert "unknown step type 'tts'" in runs["run-tts"]["error"]
+        assert runs["run-tts"]["error"] == (
+            "step 's1' uses step type 'tts', which this server does not have"
+        )
         for run_id in runs:
             assert_gap_free(store, run_id)
             assert store.list_events(run_id)[0]["event_type"] == "run_created"

@@ -14,7 +14,7 @@ everyone when their visibility is not ``private``.
 ``POST /api/v1/workflows/{id}/run``          queue a run (``?mode=sync`` waits for the result)
 ``GET  /api/v1/workflows/runs``              list runs (``status``, ``workflow_id``, paging)
 ``GET  /api/v1/workflows/runs/{run_id}``     one run; ``/steps``, ``/events``, ``/artifacts``
-``POST /api/v1/workflows/runs/{run_id}/...`` ``cancel``, ``approve``, ``reject``
+``POST /api/v1/workflows/runs/{run_id}/...`` ``cancel``, ``approve`` (or resume), ``reject``
 ``GET  /api/v1/workflows/status``            runtime heartbeat, workers, queue, pool
 ==========================================  ==================================================
 """

@@ -46,9 +46,46 @@ STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
 class DefinitionError(ValueError):
     """A definition that cannot be run; ``problems`` lists every reason, one per line."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(
+        self, problems: list[str], *, headline: str = "invalid workflow definition: "
+    ) -> None:
         self.problems = problems
-        super().__init__("invalid workflow definition: " + "; ".join(problems))
+        super().__init__(headline + "; ".join(problems))
+
+
+class UnavailableStepType(DefinitionError):
+    """A definition uses step types this server does not have (an older or newer server's).
+
+    ``steps`` lists ``(step id, step type)``; the message names each pair, as
+    ``step 'x' uses step type 'tts', which this server does not have``.
+    """
+
+    def __init__(self, steps: list[tuple[str, str]]) -> None:
+        self.steps = steps
+        problems = [
+            f"step {step_id!r} uses step type {type_!r}, which this server does not have"
+            for step_id, type_ in steps
+        ]
+        super().__init__(problems, headline="")
+
+
+def unavailable_step_types(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(step id, step type)`` of each step of *document* whose type is not registered.
+
+    Steps that are not objects, or lack a textual id or type, are left to
+    :func:`parse_definition` to report.
+    """
+    steps = document.get("steps")
+    if not isinstance(steps, list):
+        return []
+    return [
+        (step["id"], step["type"])
+        for step in steps
+        if isinstance(step, Mapping)
+        and isinstance(step.get("id"), str)
+        and isinstance(step.get("type"), str)
+        and step["type"] not in STEP_TYPES
+    ]
 
 
 class RetryPolicy(BaseModel):
@@ -257,6 +294,8 @@ __all__ = [
     "DefinitionError",
     "RetryPolicy",
     "StepDefinition",
+    "UnavailableStepType",
     "WorkflowDefinition",
     "parse_definition",
+    "unavailable_step_types",
 ]

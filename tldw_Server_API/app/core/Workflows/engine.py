@@ -20,8 +20,10 @@ recorded, and never recorded twice: a worker that lost its claim gets
 
 Failed attempts are retried (per the step's retry policy) by giving the run
 back to the queue with ``next_attempt_at`` = now + backoff; any worker picks it
-up again then. A ``wait_for_human`` step leaves the run ``waiting_human`` and
-unlocked; :func:`resolve_human` records the decision and requeues it.
+up again then. A ``wait_for_human`` step leaves the run ``waiting_human`` (a
+``wait_for_approval`` step, ``waiting_approval``) and unlocked;
+:func:`resolve_human` records the decision and requeues it. Runs that arrived
+by migration waiting (or paused) are decided the same way.
 """
 
 from __future__ import annotations
@@ -41,15 +43,25 @@ from ..DB_Management.stores.workflows import (
     STEP_CANCELLED,
     STEP_FAILED,
     STEP_SUCCEEDED,
-    STEP_WAITING,
+    STEP_WAITING_STATUSES,
     SUCCEEDED,
+    UNAVAILABLE_STEP_TYPE,
+    WAITING_STATUSES,
     Conflict,
     Fence,
+    HeldStep,
     LeaseLost,
     NotFound,
     WorkflowStore,
 )
-from .definitions import END, DefinitionError, WorkflowDefinition, parse_definition
+from .definitions import (
+    END,
+    DefinitionError,
+    UnavailableStepType,
+    WorkflowDefinition,
+    parse_definition,
+    unavailable_step_types,
+)
 from .steps import (
     STEP_TYPES,
     ParkForHuman,
@@ -102,18 +114,69 @@ def _strip_nul(value: Any) -> Any:
 
 
 def load_definition(store: WorkflowStore, run: Mapping[str, Any]) -> WorkflowDefinition:
-    """The definition a run executes: its snapshot, else its workflow's current document."""
+    """The definition a run executes: its snapshot, completed from its workflow's row.
+
+    One rule for every run: a top-level field the snapshot lacks (or holds as
+    null) comes from the workflow row, which keeps the name, version and
+    description in columns and the rest in its document. Our snapshots are
+    complete; our users' often have ``steps`` but no ``name``. A definition
+    using a step type this server does not have raises
+    :class:`UnavailableStepType`, whatever else is wrong with it.
+    """
+    snapshot = _snapshot_of(run)
+    workflow = _workflow_of(store, run)
+    if not snapshot and workflow is None:
+        raise DefinitionError(["the run has neither a definition snapshot nor a workflow"])
+    document = _present(_workflow_document(workflow)) | _present(snapshot)
+    missing = unavailable_step_types(document)
+    if missing:
+        raise UnavailableStepType(missing)
+    return parse_definition(document)
+
+
+def _snapshot_of(run: Mapping[str, Any]) -> dict[str, Any]:
     document = run.get("definition_snapshot")
     if isinstance(document, str):
         try:
             document = json.loads(document)
         except ValueError:
             raise DefinitionError(["the run's definition snapshot is not JSON"]) from None
-    if not document:
-        if run.get("workflow_id") is None:
-            raise DefinitionError(["the run has neither a definition snapshot nor a workflow"])
-        document = store.get_definition(int(run["workflow_id"]))["definition"]
-    return parse_definition(document)
+    if document is None:
+        return {}
+    if not isinstance(document, Mapping):
+        raise DefinitionError(
+            [f"the run's definition snapshot is a JSON {type(document).__name__}, not an object"]
+        )
+    return dict(document)
+
+
+def _workflow_of(store: WorkflowStore, run: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The run's workflow row, or None when it has none (or the row is gone)."""
+    if run.get("workflow_id") is None:
+        return None
+    try:
+        return store.get_definition(int(run["workflow_id"]))
+    except NotFound:
+        return None
+
+
+def _workflow_document(workflow: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a workflow row says of its definition: its document, then its columns."""
+    if workflow is None:
+        return {}
+    document = workflow.get("definition")
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            document = None  # the snapshot may still be whole; if not, parsing says what lacks
+    columns = {key: workflow.get(key) for key in ("name", "version", "description")}
+    return (dict(document) if isinstance(document, Mapping) else {}) | _present(columns)
+
+
+def _present(document: Mapping[str, Any]) -> dict[str, Any]:
+    """*document* without its null fields: a null is a field the document lacks."""
+    return {key: value for key, value in document.items() if value is not None}
 
 
 class Plan:
@@ -149,7 +212,7 @@ def plan_run(definition: WorkflowDefinition, rows: list[Mapping[str, Any]]) -> P
             last = output
             current = definition.next_on_success(current, output)
             continue
-        if any(r["status"] == STEP_WAITING for r in attempts):
+        if any(r["status"] in STEP_WAITING_STATUSES for r in attempts):
             plan = Plan("waiting", current)
             break
         failed = [r for r in attempts if r["status"] == STEP_FAILED]
@@ -211,9 +274,9 @@ class WorkflowEngine:
         store, run_id = self.store, str(run["run_id"])
         if run["claim"]["reason"] == "taken_over":
             previous = run["claim"].get("previous_worker")
-            store.abandon_running_steps(
-                run_id, fence, reason=f"worker {previous} stopped heartbeating"
-            )
+            # No previous worker: the run arrived (by migration) as left by a stopped server.
+            lost = f"worker {previous}" if previous else "the server that was running it"
+            store.abandon_running_steps(run_id, fence, reason=f"{lost} stopped heartbeating")
             takeovers = sum(
                 1 for e in store.list_events(run_id) if e["event_type"] == "run_taken_over"
             )
@@ -228,9 +291,15 @@ class WorkflowEngine:
             return self._finish(run_id, fence, CANCELLED, reason="cancelled before it started")
         try:
             definition = load_definition(store, run)
+        except UnavailableStepType as exc:
+            return self._finish(run_id, fence, FAILED, error=str(exc), reason=UNAVAILABLE_STEP_TYPE)
         except (DefinitionError, NotFound) as exc:
             return self._finish(run_id, fence, FAILED, error=str(exc))
-        inputs = dict(definition.inputs) | dict(run.get("inputs") or {})
+        given = run.get("inputs") or {}
+        if not isinstance(given, Mapping):
+            error = f"the run's inputs are a JSON {type(given).__name__}, not an object"
+            return self._finish(run_id, fence, FAILED, error=error)
+        inputs = dict(definition.inputs) | dict(given)
         run_info = {
             "run_id": run_id,
             "workflow_id": run.get("workflow_id"),
@@ -322,6 +391,7 @@ class WorkflowEngine:
                 step_run_id,
                 prompt=output.prompt,
                 details=json_safe(output.details),
+                status=output.status,
             )
             return Outcome.WAITING_HUMAN
         output = json_safe(output)
@@ -391,23 +461,18 @@ def resolve_human(
     comment: str | None = None,
     payload: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Approve or reject a ``waiting_human`` run.
+    """Approve or reject a waiting run (``waiting_human``, ``waiting_approval`` or ``paused``).
 
-    Approval requeues the run (a worker continues after the waiting step).
-    Rejection fails the waiting step; the run continues with that step's
-    ``on_failure`` when it has one, and otherwise fails at once.
+    Approval requeues the run: a worker continues after the waiting step (or, for
+    a paused run, with the step it was paused before). Rejection fails the
+    step the run is held at; the run continues with that step's ``on_failure``
+    when it has one, and otherwise fails at once. A run that arrived by migration
+    is decided like one this server parked (see :func:`held_step`).
     """
     run = store.get_run(run_id)
-    if run["status"] != "waiting_human":
+    if run["status"] not in WAITING_STATUSES:
         raise Conflict(f"run {run_id} is {run['status']}, not waiting for a human decision")
-    waiting = [s for s in store.list_steps(run_id) if s["status"] == STEP_WAITING]
-    fail_run = True
-    if waiting:
-        try:
-            definition = load_definition(store, run)
-            fail_run = definition.next_on_failure(str(waiting[-1]["step_id"])) == END
-        except (DefinitionError, KeyError):
-            fail_run = True
+    held, fail_run = held_step(store, run)
     return store.decide_human(
         run_id,
         approved=approved,
@@ -415,12 +480,41 @@ def resolve_human(
         comment=comment,
         payload=payload,
         fail_run=fail_run,
+        held=held,
     )
+
+
+def held_step(store: WorkflowStore, run: Mapping[str, Any]) -> tuple[HeldStep | None, bool]:
+    """The step a waiting run is held at, and whether rejecting it fails the run.
+
+    Read from the definition and the step rows, as a worker would: the step with
+    a waiting row, else the next step to execute (a migrated run may lack the
+    waiting row this server writes). None when the definition cannot be loaded
+    (approval then requeues the run, and the worker fails it with the reason) or
+    nothing is left to run; rejecting such a run fails it.
+    """
+    try:
+        definition = load_definition(store, run)
+    except (DefinitionError, NotFound):
+        return None, True
+    plan = plan_run(definition, store.list_steps(str(run["run_id"])))
+    if plan.kind not in ("waiting", "execute") or plan.step_id is None:
+        return None, True
+    step = definition.step(plan.step_id)
+    held = HeldStep(
+        step_id=step.id,
+        name=step.name,
+        type=step.type,
+        attempt=plan.attempt,
+        awaits_decision=step.step_type.awaits_decision,
+    )
+    return held, definition.next_on_failure(step.id) == END
 
 
 __all__ = [
     "Outcome",
     "WorkflowEngine",
+    "held_step",
     "json_safe",
     "load_definition",
     "plan_run",

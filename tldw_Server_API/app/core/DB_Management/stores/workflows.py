@@ -73,6 +73,13 @@ STEP_FAILED = "failed"
 STEP_WAITING = "waiting"
 STEP_ABANDONED = "abandoned"  # its worker died or stopped mid-step; the step is run again
 STEP_CANCELLED = "cancelled"
+#: A step holding its run for a decision: ours say ``waiting``; older servers wrote the
+#: run's own waiting status on the step, and their rows arrive that way by migration.
+STEP_WAITING_STATUSES = (STEP_WAITING, *WAITING_STATUSES)
+
+#: ``status_reason`` of a run failed because its definition uses a step type this server
+#: does not have (counted by :meth:`WorkflowStore.status_summary`).
+UNAVAILABLE_STEP_TYPE = "unavailable_step_type"
 
 
 class WorkflowStoreError(StoreError):
@@ -94,6 +101,18 @@ class Fence:
     worker_id: str
     attempt: int
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+
+
+@dataclass(frozen=True)
+class HeldStep:
+    """The step a waiting run is held at, as its definition says (see ``decide_human``)."""
+
+    step_id: str
+    name: str | None
+    type: str
+    attempt: int
+    #: The step is itself the wait for a decision (``wait_for_human``), not a step to run.
+    awaits_decision: bool
 
 
 @dataclass(frozen=True)
@@ -536,7 +555,10 @@ class WorkflowStore:
             else:
                 waiting = conn.execute(
                     update(self.steps)
-                    .where(self.steps.c.run_id == run_id, self.steps.c.status == STEP_WAITING)
+                    .where(
+                        self.steps.c.run_id == run_id,
+                        self.steps.c.status.in_(STEP_WAITING_STATUSES),
+                    )
                     .values(status=STEP_CANCELLED, ended_at=now, error=reason)
                     .returning(self.steps.c.step_run_id, self.steps.c.step_id)
                 ).all()
@@ -764,8 +786,12 @@ class WorkflowStore:
         *,
         prompt: str | None = None,
         details: Mapping[str, Any] | None = None,
+        status: str = WAITING_HUMAN,
     ) -> None:
-        """Leave a run in ``waiting_human`` until :meth:`decide_human` (its lock is released)."""
+        """Leave a run waiting (*status*: ``waiting_human`` or ``waiting_approval``) until
+        :meth:`decide_human`; its lock is released."""
+        if status not in WAITING_STATUSES:
+            raise ValueError(f"{status!r} is not a waiting status")
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
@@ -783,7 +809,7 @@ class WorkflowStore:
                 update(self.runs)
                 .where(self.runs.c.run_id == run_id)
                 .values(
-                    status=WAITING_HUMAN,
+                    status=status,
                     status_reason=prompt or "waiting for a human decision",
                     locked_by=None,
                     locked_at=None,
@@ -794,7 +820,7 @@ class WorkflowStore:
                 conn,
                 run_id,
                 row.tenant_id,
-                "run_waiting_human",
+                f"run_{status}",
                 {"prompt": prompt, **dict(details or {})},
                 step_run_id=step_run_id,
                 now=now,
@@ -809,28 +835,39 @@ class WorkflowStore:
         comment: str | None = None,
         payload: Mapping[str, Any] | None = None,
         fail_run: bool = False,
+        held: HeldStep | None = None,
     ) -> dict[str, Any]:
-        """Record a human's approval or rejection of a ``waiting_human`` run.
+        """Record a human's approval or rejection of a waiting run (any of ``WAITING_STATUSES``).
 
-        The waiting step succeeds (approval) or fails (rejection). The run goes
-        back to the queue so a worker continues it, or, for a rejection the
-        definition does not handle (*fail_run*), it fails at once.
+        The run is held at its newest waiting step row. A run that arrived by
+        migration may have no such row (older servers did not always write one):
+        *held* then names the step its definition has it at, as the engine found
+        it. A step that awaits a decision gets it: it succeeds (approval, the
+        decision is its output) or fails (rejection). Approving a run held before
+        any other kind of step (a paused run) resumes it, and the step runs when a
+        worker continues the run; rejecting it fails that step.
+
+        Approval requeues the run, and so does a rejection the definition handles;
+        a rejection it does not handle (*fail_run*) fails the run at once.
         """
         now = utc_now()
         with self.database.begin(write=True) as conn:
             run = self._lock_run(conn, run_id)
             if run is None:
                 raise NotFound("workflow_runs", run_id)
-            if run.status != WAITING_HUMAN:
+            if run.status not in WAITING_STATUSES:
                 raise Conflict(f"run {run_id} is {run.status}, not waiting for a human decision")
             step = conn.execute(
-                select(self.steps)
-                .where(self.steps.c.run_id == run_id, self.steps.c.status == STEP_WAITING)
+                select(self.steps.c.step_run_id, self.steps.c.step_id, self.steps.c.attempt)
+                .where(
+                    self.steps.c.run_id == run_id,
+                    self.steps.c.status.in_(STEP_WAITING_STATUSES),
+                )
                 .order_by(self.steps.c.started_at.desc())
                 .limit(1)
             ).first()
-            if step is None:
-                raise Conflict(f"run {run_id} has no step waiting for a decision")
+            if step is None and held is not None and (held.awaits_decision or not approved):
+                step = self._record_held_step(conn, run, held, now)
             decision = {
                 "approved": approved,
                 "decided_by": decided_by,
@@ -842,35 +879,17 @@ class WorkflowStore:
                 if approved
                 else f"rejected by {decided_by}" + (f": {comment}" if comment else "")
             )
-            conn.execute(
-                update(self.steps)
-                .where(self.steps.c.step_run_id == step.step_run_id)
-                .values(
-                    status=STEP_SUCCEEDED if approved else STEP_FAILED,
-                    ended_at=now,
-                    outputs_json=decision if approved else decision | {"final": True},
-                    error=error,
-                )
-            )
             self._append_event(
                 conn,
                 run_id,
                 run.tenant_id,
                 "human_approved" if approved else "human_rejected",
                 decision,
-                step_run_id=step.step_run_id,
+                step_run_id=step.step_run_id if step is not None else None,
                 now=now,
             )
-            self._append_event(
-                conn,
-                run_id,
-                run.tenant_id,
-                "step_completed" if approved else "step_failed",
-                {"step_id": step.step_id, "attempt": step.attempt, "final": True}
-                | ({"error": error} if error else {}),
-                step_run_id=step.step_run_id,
-                now=now,
-            )
+            if step is not None:
+                self._decide_step(conn, run, step, decision, error, now)
             if fail_run and not approved:
                 self._finish(conn, run, FAILED, now=now, error=error, reason="rejected")
             else:
@@ -884,6 +903,59 @@ class WorkflowStore:
                     )
                 )
             return self._get_run(conn, run_id)
+
+    def _record_held_step(
+        self, conn: Connection, run: Row[Any], held: HeldStep, now: datetime
+    ) -> Row[Any]:
+        """A waiting row for the step a migrated run is held at, which it arrived without."""
+        s = self.steps
+        return conn.execute(
+            insert(s)
+            .values(
+                step_run_id=str(uuid.uuid4()),
+                tenant_id=run.tenant_id,
+                run_id=run.run_id,
+                step_id=held.step_id,
+                name=held.name,
+                type=held.type,
+                status=STEP_WAITING,
+                attempt=held.attempt,
+                started_at=now,
+            )
+            .returning(s.c.step_run_id, s.c.step_id, s.c.attempt)
+        ).one()
+
+    def _decide_step(
+        self,
+        conn: Connection,
+        run: Row[Any],
+        step: Row[Any],
+        decision: Mapping[str, Any],
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        """End the waiting *step* with the *decision*: succeeded, or (with *error*) failed."""
+        approved = error is None
+        conn.execute(
+            update(self.steps)
+            .where(self.steps.c.step_run_id == step.step_run_id)
+            .values(
+                status=STEP_SUCCEEDED if approved else STEP_FAILED,
+                ended_at=now,
+                outputs_json=dict(decision) if approved else dict(decision) | {"final": True},
+                error=error,
+            )
+        )
+        self._append_event(
+            conn,
+            run.run_id,
+            run.tenant_id,
+            "step_completed" if approved else "step_failed",
+            {"step_id": step.step_id, "attempt": step.attempt, "final": True}
+            | ({"error": error} if error else {}),
+            step_run_id=step.step_run_id,
+            now=now,
+        )
 
     # --------------------------------------------------------------------- steps
     def start_step(
@@ -1243,7 +1315,8 @@ class WorkflowStore:
         """What ``GET /api/v1/workflows/status`` reports.
 
         Queue depth and running/waiting counts, runs that ended in the last
-        *recent_seconds* (5 minutes), live workers (heartbeat within
+        *recent_seconds* (5 minutes; the failed ones also counted apart when their
+        definition uses a step type this server does not have), live workers (heartbeat within
         *live_within_seconds*, one lease: a worker silent that long has lost its
         runs) with their last heartbeat, the runtime heartbeat
         (the newest worker heartbeat) and its age, and the connection pool.
@@ -1266,6 +1339,7 @@ class WorkflowStore:
                 func.count(),
                 func.count().filter(due_now),
                 func.min(r.c.created_at).filter(r.c.status == QUEUED),
+                func.count().filter(r.c.status_reason == UNAVAILABLE_STEP_TYPE),
             )
             .where(or_(r.c.status.in_(open_statuses), just_ended))
             .group_by(r.c.status)
@@ -1276,6 +1350,7 @@ class WorkflowStore:
         )
         counts = {row[0]: int(row[1]) for row in rows if row[0] in open_statuses}
         recent = {row[0]: int(row[1]) for row in rows if row[0] in TERMINAL_STATUSES}
+        unavailable = sum(int(row[4]) for row in rows if row[0] == FAILED)
         due = sum(int(row[2]) for row in rows)
         oldest = min((row[3] for row in rows if row[3] is not None), default=None)
         cutoff = now - timedelta(seconds=live_within_seconds)
@@ -1326,6 +1401,8 @@ class WorkflowStore:
                 "window_seconds": recent_seconds,
                 "succeeded": recent.get(SUCCEEDED, 0),
                 "failed": recent.get(FAILED, 0),
+                # Of those failed: runs whose definition uses a step type this server lacks.
+                "failed_unavailable_step_type": unavailable,
                 "cancelled": recent.get(CANCELLED, 0),
             },
             "pool": {"settings": settings, "status": backend.pool_status()},
@@ -1338,12 +1415,15 @@ __all__ = [
     "FAILED",
     "QUEUED",
     "RUNNING",
+    "STEP_WAITING_STATUSES",
     "SUCCEEDED",
     "TERMINAL_STATUSES",
+    "UNAVAILABLE_STEP_TYPE",
     "WAITING_HUMAN",
     "WAITING_STATUSES",
     "Conflict",
     "Fence",
+    "HeldStep",
     "Lease",
     "LeaseLost",
     "NotFound",

@@ -12,7 +12,14 @@ from .base import (
     StepInterrupted,
     StepType,
 )
-from .basic import BranchStep, DelayStep, LogStep, PromptStep, WaitForHumanStep
+from .basic import (
+    BranchStep,
+    DelayStep,
+    LogStep,
+    PromptStep,
+    WaitForApprovalStep,
+    WaitForHumanStep,
+)
 from .content import CreateNoteStep, MediaIngestStep, RagSearchStep
 from .webhook import WebhookStep
 
@@ -24,6 +31,7 @@ STEP_TYPES: dict[str, StepType] = {
         PromptStep(),
         BranchStep(),
         WaitForHumanStep(),
+        WaitForApprovalStep(),
         WebhookStep(),
         RagSearchStep(),
         MediaIngestStep(),

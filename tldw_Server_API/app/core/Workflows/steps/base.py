@@ -44,10 +44,14 @@ class StepConfig(BaseModel):
 
 @dataclass
 class ParkForHuman:
-    """Returned by a step that needs a human decision before the run can go on."""
+    """Returned by a step that needs a human decision before the run can go on.
+
+    *status* is the run's status while it waits (``waiting_human`` or ``waiting_approval``).
+    """
 
     prompt: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    status: str = "waiting_human"
 
 
 class RunSignals:
@@ -168,6 +172,8 @@ class StepType:
     max_attempts_cap: ClassVar[int | None] = None
     #: Branch-like steps choose their successor; see :meth:`targets`.
     chooses_next: ClassVar[bool] = False
+    #: Steps that hold the run until a human decides; the decision is their output.
+    awaits_decision: ClassVar[bool] = False
 
     def parse(self, config: Mapping[str, Any]) -> StepConfig:
         return self.Config.model_validate(dict(config))

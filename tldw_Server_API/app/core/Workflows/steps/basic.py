@@ -1,10 +1,10 @@
-"""Steps that need nothing but the run: log, delay, prompt, branch, wait_for_human."""
+"""Steps that need nothing but the run: log, delay, prompt, branch, wait_for_human/approval."""
 
 from __future__ import annotations
 
 import hashlib
 import operator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -219,6 +219,9 @@ class WaitForHumanStep(StepType):
     name = "wait_for_human"
     Config = WaitForHumanConfig
     max_attempts_cap = 1
+    awaits_decision = True
+    #: The run's status while it waits.
+    waiting_status: ClassVar[str] = "waiting_human"
 
     def check(self, config: WaitForHumanConfig) -> list[str]:
         return _template_problems(config.prompt, config.details)
@@ -231,7 +234,18 @@ class WaitForHumanStep(StepType):
             raise StepFailed(str(exc), retryable=False) from None
         if config.assignee:
             details = dict(details) | {"assignee": config.assignee}
-        return ParkForHuman(prompt=prompt, details=details)
+        return ParkForHuman(prompt=prompt, details=details, status=self.waiting_status)
+
+
+class WaitForApprovalStep(WaitForHumanStep):
+    """``wait_for_human`` under the name newer servers use; the run waits as ``waiting_approval``.
+
+    Our users' runs that were waiting at such a step when they migrated are
+    approved or rejected like any other.
+    """
+
+    name = "wait_for_approval"
+    waiting_status = "waiting_approval"
 
 
 __all__ = [
@@ -240,5 +254,6 @@ __all__ = [
     "DelayStep",
     "LogStep",
     "PromptStep",
+    "WaitForApprovalStep",
     "WaitForHumanStep",
 ]
