@@ -1168,7 +1168,7 @@ def test_most_definitions_run_on_our_server_and_the_rest_use_unknown_step_types(
             parse_definition(definition)  # raises when a config is not what our steps take
             runnable += 1
     assert runnable > len(definitions) / 2
-    assert foreign & {"tts", "summarize", "llm", "notify"} and "wait_for_approval" in foreign
+    assert foreign & {"tts", "summarize", "llm", "notify"}
 
 
 def test_snapshots_without_a_name_run_once_the_workflow_name_is_added(

@@ -307,6 +307,12 @@ def test_skip_table_is_repeatable_and_leaves_tables_out(
         "sync_log",
         "--skip-table",
         "Claims",
+        "--skip-table",
+        "claims_review_log",
+        "--skip-table",
+        "claim_cluster_membership",
+        "--skip-table",
+        "claim_clusters",
     )
     assert run.returncode == 0, run.stderr
     assert pg_count(pg_database, "user_1_media.sync_log") == 0
@@ -314,6 +320,19 @@ def test_skip_table_is_repeatable_and_leaves_tables_out(
     assert pg_count(pg_database, "user_1_media.media") == sqlite_count(workdir / MEDIA, "Media")
     assert "skipped Claims: --skip-table" in run.stdout
     assert "skipped sync_log: --skip-table" in run.stdout
+
+
+def test_skipping_a_table_others_refer_to_names_the_rows_left_orphaned(
+    workdir: Path, pg_database: PgTarget
+) -> None:
+    args = ("--content-sqlite", MEDIA, *pg_flags(pg_database), "--create-schema")
+    run = cli(workdir, pg_database, *args, "--skip-table", "Claims")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "--skip-table Claims leaves out every row it refers to" in run.stderr
+    assert "claim_cluster_membership" in run.stderr
+    skipped = cli(workdir, pg_database, *args, "--skip-table", "Claims", "--on-orphan", "skip")
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    assert pg_count(pg_database, "user_1_media.claim_cluster_membership") == 0
 
 
 def test_skip_table_naming_no_table_is_a_usage_error(workdir: Path, shared_db: PgTarget) -> None:

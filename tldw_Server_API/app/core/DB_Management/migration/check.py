@@ -51,15 +51,24 @@ def _key_text(plan: TablePlan, row: tuple) -> str:
 
 def _fk_pairs(
     plan: DatabasePlan, child: TablePlan
-) -> Iterator[tuple[TablePlan, list[str], list[str], str]]:
-    """(parent plan, child source columns, parent source columns, constraint) per target FK."""
+) -> Iterator[tuple[TablePlan | str, list[str], list[str], str]]:
+    """(parent, child source columns, parent columns, constraint) per target FK.
+
+    The parent is its plan, or, for a table the user left out with ``--skip-table``,
+    its name: every reference into it is then an orphan, since none of its rows arrive.
+    """
+    left_out = {name.lower(): name for name, why in plan.skipped.items() if why == "--skip-table"}
     for fk in child.target.foreign_keys:
+        child_cols = [_source_name(child, c) for c in fk.columns]
+        if None in child_cols:
+            continue
         parent = plan.table(fk.parent or "")
         if parent is None:
+            if (fk.parent or "") in left_out:
+                yield left_out[fk.parent or ""], child_cols, list(fk.parent_columns), fk.name  # type: ignore[misc]
             continue
-        child_cols = [_source_name(child, c) for c in fk.columns]
         parent_cols = [_source_name(parent, c) for c in fk.parent_columns]
-        if None in child_cols or None in parent_cols:
+        if None in parent_cols:
             continue
         yield parent, child_cols, parent_cols, fk.name  # type: ignore[misc]
 
@@ -103,7 +112,12 @@ def find_orphans(
                         nulled.setdefault(rowid, set()).update(child_cols)
                         continue
                     shown = short_repr(values[0] if len(values) == 1 else values)
-                    if policy == "null":
+                    if isinstance(parent, str):
+                        advice = (
+                            f"--skip-table {parent} leaves out every row it refers to; "
+                            f"skip {child.source.name} too, or use --on-orphan=skip or null"
+                        )
+                    elif policy == "null":
                         advice = (
                             f"--on-orphan=null cannot clear it: {child.target.display} declares "
                             f"{', '.join(required)} NOT NULL; use --on-orphan=skip"
@@ -118,7 +132,7 @@ def find_orphans(
                             column=", ".join(child_cols),
                             value=shown,
                             problem=(
-                                f"orphaned reference: no {parent.source.name} row has "
+                                f"orphaned reference: no {_parent_name(parent)} row has "
                                 f"{', '.join(parent_cols)} = {shown} "
                                 f"(constraint {constraint}; {advice})"
                             ),
@@ -138,25 +152,34 @@ def _required(child: TablePlan, child_cols: list[str]) -> list[str]:
     ]
 
 
+def _parent_name(parent: TablePlan | str) -> str:
+    return parent if isinstance(parent, str) else parent.source.name
+
+
 def _orphans(
     conn: sqlite3.Connection,
     child: TablePlan,
-    parent: TablePlan,
+    parent: TablePlan | str,
     child_cols: list[str],
     parent_cols: list[str],
     exclusions: Exclusions,
 ) -> Iterator[tuple[int, tuple, tuple]]:
     """(rowid, key, referencing values) of every child row whose parent is missing or skipped."""
-    c_tbl, p_tbl = quote_sqlite(child.source.name), quote_sqlite(parent.source.name)
+    c_tbl = quote_sqlite(child.source.name)
     not_null = " AND ".join(f"c.{quote_sqlite(col)} IS NOT NULL" for col in child_cols)
-    match = " AND ".join(
-        f"p.{quote_sqlite(pc)} = c.{quote_sqlite(cc)}"
-        for cc, pc in zip(child_cols, parent_cols, strict=True)
-    )
     keys = child.key_columns
     key_cols = ", ".join(f"c.{quote_sqlite(k)}" for k in keys)
     select_cols = ", ".join(f"c.{quote_sqlite(col)}" for col in child_cols)
     head = f"SELECT c.rowid, {key_cols}, {select_cols}"
+    if isinstance(parent, str):  # left out by --skip-table: every reference is an orphan
+        for row in conn.execute(f"{head}, NULL FROM {c_tbl} c WHERE {not_null}"):
+            yield int(row[0]), tuple(row[1 : 1 + len(keys)]), tuple(row[1 + len(keys) : -1])
+        return
+    p_tbl = quote_sqlite(parent.source.name)
+    match = " AND ".join(
+        f"p.{quote_sqlite(pc)} = c.{quote_sqlite(cc)}"
+        for cc, pc in zip(child_cols, parent_cols, strict=True)
+    )
     sql = (
         f"{head}, NULL FROM {c_tbl} c WHERE {not_null} AND NOT EXISTS "
         f"(SELECT 1 FROM {p_tbl} p WHERE {match})"
