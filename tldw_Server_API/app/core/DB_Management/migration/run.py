@@ -35,6 +35,7 @@ from .errors import (
 )
 from .feed import DEFAULT_JOBS
 from .generic import schema_ddl
+from .names import pg_identifier
 from .load import (
     LoadResult,
     TableResult,
@@ -120,6 +121,8 @@ class DatabaseResult:
     setval: list[str] = field(default_factory=list)
     cleared_outside_plan: list[str] = field(default_factory=list)
     problems: list[ValueProblem] = field(default_factory=list)
+    renamed: list[dict[str, str]] = field(default_factory=list)
+    defaults_dropped: list[str] = field(default_factory=list)
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
@@ -180,15 +183,21 @@ def _create_schema(target: PgTarget, source: SourceFile) -> None:
         registry.close()
 
 
-def _prepare_target(conn: psycopg.Connection, options: MigrationOptions, source: SourceFile) -> str:
+def _prepare_target(
+    conn: psycopg.Connection,
+    options: MigrationOptions,
+    source: SourceFile,
+    result: DatabaseResult | None = None,
+) -> str:
     """The target schema of *source*, created first when --create-schema allows it.
 
-    ``--dry-run`` and ``--verify-only`` write nothing, so they never create one.
+    ``--dry-run`` and ``--verify-only`` write nothing, so they never create one. Defaults
+    left out of created tables are noted in *result*.
     """
     namespace = source.target_namespace
     read_only = options.dry_run or options.verify_only
     if source.schema is None:
-        return _prepare_generic(conn, options, source, namespace, read_only)
+        return _prepare_generic(conn, options, source, namespace, read_only, result)
     if schema_exists(conn, namespace):
         return namespace
     if options.create_schema and not read_only:
@@ -221,6 +230,7 @@ def _prepare_generic(
     source: SourceFile,
     namespace: str,
     read_only: bool,
+    result: DatabaseResult | None = None,
 ) -> str:
     """Any SQLite file: create, from its own layout, the tables the target lacks."""
     sqlite_conn = open_source(source.path)
@@ -231,7 +241,7 @@ def _prepare_generic(
         missing = {
             t.name.lower()
             for t in catalog.tables.values()
-            if t.name.lower() not in existing and t.name.lower() not in skip
+            if pg_identifier(t.name) not in existing and t.name.lower() not in skip
         }
         if not missing:
             return namespace
@@ -240,7 +250,7 @@ def _prepare_generic(
                 f"PostgreSQL schema {namespace} lacks table(s) {', '.join(sorted(missing))} "
                 f"of {source.path}; pass --create-schema to create them from the file's layout"
             )
-        statements, _ = schema_ddl(sqlite_conn, catalog, namespace, only=missing)
+        statements, decisions = schema_ddl(sqlite_conn, catalog, namespace, only=missing)
     finally:
         sqlite_conn.close()
     try:
@@ -252,6 +262,13 @@ def _prepare_generic(
         raise TargetNotReady(
             f"could not create PostgreSQL schema {namespace}: {redact(first, options.target)}"
         ) from None
+    if result is not None:
+        result.defaults_dropped = [
+            f"{table}.{d.name}: {d.default_dropped}"
+            for table, columns in decisions.items()
+            for d in columns
+            if d.default_dropped
+        ]
     return namespace
 
 
@@ -322,6 +339,7 @@ def migrate_one(
         with conn.transaction():
             plan, targets = _plan(conn, sqlite_conn, options, source, namespace, policies)
             result.skipped = plan.skipped
+            result.renamed = plan.shortened_names()
             problems = _check(sqlite_conn, plan, options, exclusions)
             if options.dry_run:
                 for table in plan.tables:
@@ -484,7 +502,7 @@ def _migrate(
         try:
             if not source.path.exists():
                 raise UsageError(f"{source.path}: no such SQLite file")
-            _prepare_target(conn, options, source)
+            _prepare_target(conn, options, source, db)
         except MigrationError as exc:
             _record_failure(db, exc, options)
             _mark_not_done(result, "not migrated: another database is not ready")
