@@ -242,7 +242,7 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def clock_format(expression: str) -> ClockFormat | None | bool:
+def clock_format(expression: str) -> ClockFormat | bool | None:
     """The clock format of a clock default; False if *expression* is not a clock default;
     None if it is one without an exact PostgreSQL twin (a modifier such as 'localtime')."""
     text = _strip_parens(expression)

@@ -35,7 +35,7 @@ from .errors import (
 )
 from .feed import DEFAULT_JOBS
 from .generic import schema_ddl
-from .names import pg_identifier
+from .kinds import check_kinds
 from .load import (
     LoadResult,
     TableResult,
@@ -44,6 +44,7 @@ from .load import (
     setval_statements,
     source_checksum,
 )
+from .names import pg_identifier
 from .plan import DatabasePlan, plan_database
 from .source import open_source, read_catalog
 from .target import read_target, schema_exists
@@ -473,18 +474,40 @@ def migrate(options: MigrationOptions, progress: Progress | None = None) -> Migr
     database, so that one run reports every problem.
     """
     _check_skip_names(options)
+    check_kinds((s.kind, s.path) for s in options.sources)
     conn = connect(options.target)
     try:
         return _migrate(conn, options, progress)
-    except psycopg.OperationalError as exc:
-        # The server went away mid-run: its transaction died with the connection.
-        first = first_line(exc)
-        raise ConnectionFailed(
-            f"lost the connection to {options.target.describe()} "
-            f"({redact(first, options.target)}); nothing was committed"
-        ) from None
+    except psycopg.Error as exc:
+        raise _server_failure(exc, conn, options.target) from None
     finally:
         conn.close()
+
+
+#: SQLSTATEs of a server that ended the session (shutdown, crash, pg_terminate_backend).
+_SESSION_ENDED = {"57P01", "57P02", "57P03"}
+
+
+def _server_failure(
+    exc: psycopg.Error, conn: psycopg.Connection, target: PgTarget
+) -> MigrationError:
+    """What a PostgreSQL error no database step mapped means; the transaction died with it."""
+    first = redact(first_line(exc), target)
+    state = exc.sqlstate
+    if conn.broken or state is None or state.startswith("08") or state in _SESSION_ENDED:
+        return ConnectionFailed(
+            f"lost the connection to {target.describe()} ({first}); nothing was committed"
+        )
+    refused = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+    if isinstance(exc, refused) or state == "54000":
+        return UsageError(
+            f"PostgreSQL at {target.describe()} refused a source value ({first}; "
+            f"SQLSTATE {state}); nothing was committed"
+        )
+    return TargetNotReady(
+        f"PostgreSQL at {target.describe()} refused the migration ({first}; SQLSTATE {state}); "
+        "nothing was committed"
+    )
 
 
 def _migrate(
