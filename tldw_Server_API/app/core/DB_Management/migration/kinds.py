@@ -53,11 +53,11 @@ def check_kind(kind: str, path: Path) -> None:
     if present & expected:
         return
     schema = SCHEMAS[kind]
-    title = f"{schema.title} ({schema.sqlite_file})" if schema.sqlite_file else schema.title
+    usual = f", usually {schema.sqlite_file}" if schema.sqlite_file else ""
     listed = ", ".join(sorted(expected)[:6]) + (", ..." if len(expected) > 6 else "")
     raise UsageError(
-        f"{FLAGS[kind]} {path}: not the {title} database (it has none of its tables: "
-        f"{listed}). To migrate any other SQLite file, use "
+        f"{FLAGS[kind]} {path}: not the {schema.title} database{usual} (it has none of its "
+        f"tables: {listed}). To migrate any other SQLite file, use "
         f"--sqlite {path} --target-schema NAME --create-schema"
     )
 

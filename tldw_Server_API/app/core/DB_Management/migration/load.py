@@ -443,7 +443,7 @@ def _server_codec(conn: psycopg.Connection) -> str | None:
     from psycopg._encodings import pg2pyenc  # the driver's own table of encoding names
 
     try:
-        return pg2pyenc(conn.info.parameter_status("server_encoding") or b"UTF8")
+        return pg2pyenc((conn.info.parameter_status("server_encoding") or "UTF8").encode())
     except (LookupError, psycopg.NotSupportedError):
         return None
 
