@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -112,7 +112,7 @@ def pg_value(pg: psycopg.Connection, statements: list[str]) -> Any:
     with pg.transaction(force_rollback=True):
         for statement in statements:
             pg.execute(statement)
-        pg.execute('INSERT INTO defaults_case.t (rid) VALUES (1)')
+        pg.execute("INSERT INTO defaults_case.t (rid) VALUES (1)")
         return pg.execute("SELECT c FROM defaults_case.t").fetchone()[0]
 
 
@@ -197,9 +197,7 @@ def test_current_date_on_a_timestamp_column_is_midnight_utc(pg: psycopg.Connecti
     sql = translate("current_date", "timestamp with time zone", "DATETIME").sql
     with pg.transaction(force_rollback=True):
         pg.execute("SET LOCAL TimeZone = 'Pacific/Kiritimati'")  # UTC+14: another date
-        value, today = pg.execute(
-            f"SELECT {sql}, (now() AT TIME ZONE 'UTC')::date"
-        ).fetchone()
+        value, today = pg.execute(f"SELECT {sql}, (now() AT TIME ZONE 'UTC')::date").fetchone()
     assert value == datetime.combine(today, datetime.min.time(), UTC)
 
 

@@ -251,8 +251,10 @@ def clock_format(expression: str) -> ClockFormat | bool | None:
     if match := _CLOCK_CALL.fullmatch(text):
         name, modifier = match["fn"].lower(), match["mod"]
         if modifier is None:
-            return ClockFormat.parse("%s" if name == "unixepoch" else _FUNCTION_FORMATS[name],
-                                     integer=name == "unixepoch")
+            return ClockFormat.parse(
+                "%s" if name == "unixepoch" else _FUNCTION_FORMATS[name],
+                integer=name == "unixepoch",
+            )
         if _unquote(modifier).lower() in ("subsec", "subsecond") and name in _SUBSECOND:
             return ClockFormat.parse(_SUBSECOND[name])
         return None
