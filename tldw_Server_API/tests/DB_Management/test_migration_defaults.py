@@ -33,7 +33,7 @@ from tldw_Server_API.app.core.DB_Management.migration.defaults import (
     ClockFormat,
     translate,
 )
-from tldw_Server_API.app.core.DB_Management.migration.generic import table_ddl
+from tldw_Server_API.app.core.DB_Management.migration.generic import table_ddl, translate_default
 from tldw_Server_API.app.core.DB_Management.migration.source import read_catalog
 
 FORMS = [
@@ -241,3 +241,12 @@ def test_unknown_specifiers_and_julian_days_are_not_translated() -> None:
     assert ClockFormat.parse("%J") is None
     assert ClockFormat.parse("%Q") is None
     assert translate("(strftime('%J','now'))", "text", "TEXT").sql is None
+
+
+def test_without_a_declared_type_the_target_types_affinity_is_assumed() -> None:
+    # Columns of our own databases carried onto an existing table: only the target type is known.
+    assert translate_default("'5'", "bigint") == "'5'::bigint"
+    assert translate_default("0", "boolean") == "'false'::boolean"
+    assert translate_default("CURRENT_TIMESTAMP", "timestamp(3) with time zone") == (
+        "(date_trunc('second', now()))::timestamp(3) with time zone"
+    )

@@ -374,11 +374,33 @@ def _pg_instant(precision: str, family: str, pg_type: str) -> str:
     return f"({expression})::{pg_type}"
 
 
-def translate(default: str | None, pg_type: str, declared_type: str = "") -> DefaultTranslation:
+#: A declared SQLite type with the affinity a target family implies, when the caller has none.
+_AFFINITY_OF_FAMILY = {
+    "float": "REAL",
+    "numeric": "NUMERIC",
+    "boolean": "BOOLEAN",
+    "timestamptz": "DATETIME",
+    "timestamp": "DATETIME",
+    "date": "DATE",
+    "bytea": "BLOB",
+}
+
+
+def translate(
+    default: str | None, pg_type: str, declared_type: str | None = None
+) -> DefaultTranslation:
     """The PostgreSQL default of a column of *pg_type* declared *declared_type* in SQLite,
-    whose SQLite default expression (as ``PRAGMA table_info`` shows it) is *default*."""
+    whose SQLite default expression (as ``PRAGMA table_info`` shows it) is *default*.
+
+    Without *declared_type*, the SQLite affinity matching *pg_type* is assumed.
+    """
     if default is None:
         return DefaultTranslation(None)
+    if declared_type is None:
+        family = family_of(pg_type)
+        declared_type = (
+            "INTEGER" if family in INT_RANGES else _AFFINITY_OF_FAMILY.get(family, "TEXT")
+        )
     form = clock_format(default)
     if form is None:
         return DefaultTranslation(None, f"no PostgreSQL equal of SQLite's {default}")

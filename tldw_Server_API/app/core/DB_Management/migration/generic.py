@@ -136,7 +136,9 @@ def decide_column(conn: sqlite3.Connection, table: str, column: SourceColumn) ->
     return ColumnDecision(column.name, chosen, f"{why}; values present: {sorted(census)}")
 
 
-def translate_default(default: str | None, pg_type: str, declared_type: str = "") -> str | None:
+def translate_default(
+    default: str | None, pg_type: str, declared_type: str | None = None
+) -> str | None:
     """A PostgreSQL default for a SQLite default expression, None when there is none to carry
     (see :mod:`.defaults`; :func:`.defaults.translate` also says why one was left out)."""
     return translate(default, pg_type, declared_type).sql
