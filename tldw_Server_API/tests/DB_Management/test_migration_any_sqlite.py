@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -215,3 +216,130 @@ def test_sqlite_without_a_target_schema_is_a_usage_error(
 ) -> None:
     assert run_cli(["--sqlite", str(library), *cli_target(target)], env={}) == 2
     assert "--target-schema" in capsys.readouterr().err
+
+
+# -- names over PostgreSQL's 63 bytes ----------------------------------------------------------
+
+SHARED = "a_table_whose_name_goes_on_and_on_past_what_postgresql_keeps_"  # 61 bytes
+WIDE = "é" * 40  # 80 bytes of UTF-8
+
+
+def long_names_file(tmp_path: Path) -> Path:
+    path = tmp_path / "long.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            f"""
+            CREATE TABLE "{SHARED}parents" (
+                id INTEGER PRIMARY KEY,
+                "{SHARED}first_column" TEXT UNIQUE,
+                "{SHARED}second_column" TEXT,
+                "{WIDE}a" INTEGER,
+                "{WIDE}b" INTEGER
+            );
+            CREATE TABLE "{SHARED}children" (
+                id INTEGER PRIMARY KEY,
+                parent_id INTEGER REFERENCES "{SHARED}parents"(id)
+            );
+            CREATE INDEX "{SHARED}index_one" ON "{SHARED}parents"("{SHARED}second_column");
+            CREATE INDEX "{SHARED}index_two" ON "{SHARED}parents"("{WIDE}a");
+            INSERT INTO "{SHARED}parents" VALUES (1, 'x', 'y', 1, 2), (2, 'z', 'w', 3, 4);
+            INSERT INTO "{SHARED}children" VALUES (1, 1), (2, 2);
+            """
+        )
+    return path
+
+
+def long_names_cli(target: PgTarget, path: Path, *extra: str) -> list[str]:
+    return ["--sqlite", str(path), "--target-schema", "long", *extra, *cli_target(target)]
+
+
+def pg_names(target: PgTarget, sql: str) -> list[str]:
+    with psycopg.connect(target.conninfo()) as conn:
+        return [r[0] for r in conn.execute(sql).fetchall()]
+
+
+def test_names_sharing_their_first_63_bytes_stay_distinct_and_load(
+    tmp_path: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = long_names_file(tmp_path)
+    assert run_cli(long_names_cli(target, path, "--create-schema"), env={}) == 0
+    tables = pg_names(target, "SELECT tablename FROM pg_tables WHERE schemaname = 'long'")
+    columns = pg_names(
+        target,
+        "SELECT table_name || '.' || column_name FROM information_schema.columns "
+        "WHERE table_schema = 'long'",
+    )
+    indexes = pg_names(target, "SELECT indexname FROM pg_indexes WHERE schemaname = 'long'")
+    for names in (tables, columns, indexes):
+        assert len(set(names)) == len(names)
+        assert all(len(part.encode()) <= 63 for n in names for part in n.split("."))
+    assert len(tables) == 2 and len(columns) == 7
+    assert len(indexes) == 5  # two primary keys, one unique column, two indexes
+    assert "renamed " + SHARED + "parents -> " in capsys.readouterr().out
+
+
+def test_shortened_names_are_the_same_on_every_run_and_verify(
+    tmp_path: Path, target: PgTarget
+) -> None:
+    path = long_names_file(tmp_path)
+    assert run_cli(long_names_cli(target, path, "--create-schema"), env={}) == 0
+    assert run_cli(long_names_cli(target, path), env={}) == 0
+    assert run_cli(long_names_cli(target, path, "--verify-only"), env={}) == 0
+
+
+def test_the_report_maps_each_long_source_name_to_its_target_name(
+    tmp_path: Path, target: PgTarget
+) -> None:
+    path, report = long_names_file(tmp_path), tmp_path / "report.json"
+    argv = long_names_cli(target, path, "--create-schema", "--report", str(report))
+    assert run_cli(argv, env={}) == 0
+    renamed = json.loads(report.read_text())["databases"][0]["renamed_identifiers"]
+    by_source = {r["source"]: r["target"] for r in renamed}
+    parents = f"{SHARED}parents"
+    assert set(by_source) == {
+        parents,
+        f"{SHARED}children",
+        f"{parents}.{SHARED}first_column",
+        f"{parents}.{SHARED}second_column",
+        f"{parents}.{WIDE}a",
+        f"{parents}.{WIDE}b",
+    }
+    with psycopg.connect(target.conninfo()) as conn:
+        row = conn.execute(
+            f'SELECT "{by_source[parents + "." + WIDE + "b"]}" '
+            f'FROM long."{by_source[parents]}" WHERE id = 2'
+        ).fetchone()
+    assert row == (4,)
+
+
+# -- defaults ---------------------------------------------------------------------------------
+
+
+def test_a_date_default_on_a_datetime_column_migrates_and_dropped_ones_are_reported(
+    tmp_path: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, report = tmp_path / "values.db", tmp_path / "report.json"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE my_table (
+                id INTEGER PRIMARY KEY,
+                my_value datetime default current_date,
+                local_value datetime default (datetime('now', 'localtime'))
+            );
+            INSERT INTO my_table (id) VALUES (1);
+            """
+        )
+    argv = ["--sqlite", str(path), "--target-schema", "vals", "--create-schema"]
+    assert run_cli([*argv, "--report", str(report), *cli_target(target)], env={}) == 0
+    out = capsys.readouterr().out
+    assert "default left out: my_table.local_value: " in out
+    dropped = json.loads(report.read_text())["databases"][0]["defaults_dropped"]
+    assert len(dropped) == 1 and dropped[0].startswith("my_table.local_value: ")
+    with psycopg.connect(target.conninfo()) as conn:
+        row = conn.execute(
+            "INSERT INTO vals.my_table (id) VALUES (2) "
+            "RETURNING my_value = date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
+            "local_value"
+        ).fetchone()
+    assert row == (True, None)

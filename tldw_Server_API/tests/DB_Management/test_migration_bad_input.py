@@ -8,6 +8,7 @@ exactly as it was. With the matching policy the run succeeds and counts what it 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -334,3 +335,131 @@ def test_on_invalid_utf8_replace_substitutes_and_counts(
     assert fetch(target, "SELECT title FROM user_1_media.media WHERE id = 3") == [("Ab\ufffdc",)]
     assert policy_changes(report, "Media") == {"invalid_utf8_replaced": 1}
     assert "invalid_utf8_replaced=1" in summary_line(out, "Media")
+
+
+# -- a file of another kind --------------------------------------------------------------------
+
+
+def test_a_file_that_is_not_the_media_database_is_refused_up_front(
+    tmp_path: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "recipes.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE recipes (id INTEGER PRIMARY KEY, name TEXT)")
+    before = snapshot(target)
+    code, _, err = cli(capsys, target, "--content-sqlite", str(path))
+    assert code == 2
+    assert f"--content-sqlite {path}: not the Media database" in err
+    assert f"--sqlite {path} --target-schema NAME --create-schema" in err
+    assert snapshot(target) == before
+
+
+def test_a_notes_file_given_as_the_media_file_is_refused(
+    tmp_path: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ChaChaNotes.db"
+    generate("chacha", path, size=2)  # it has keywords and sync_log, as the media file does
+    code, _, err = cli(capsys, target, "--content-sqlite", str(path))
+    assert code == 2
+    assert "not the Media database" in err
+
+
+def test_a_media_file_with_one_core_table_among_unknown_ones_is_not_refused_as_another_kind(
+    tmp_path: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "Media_DB_v2.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            "CREATE TABLE Media (id INTEGER PRIMARY KEY, title TEXT);"
+            "CREATE TABLE email_messages (id INTEGER PRIMARY KEY, subject TEXT);"
+        )
+    _, out, err = cli(capsys, target, "--content-sqlite", str(path), "--dry-run")
+    assert "not the Media database" not in out + err
+
+
+# -- values the server refuses -------------------------------------------------------------
+
+
+def generic_target(target: PgTarget, schema: str, ddl: str) -> None:
+    with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(ddl)
+
+
+def pages_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "pages.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany(
+            "INSERT INTO pages VALUES (?, ?)", [(1, "fine words"), (2, body), (3, "more")]
+        )
+        conn.commit()
+    return path
+
+
+def test_a_word_too_long_for_a_tsvector_names_the_row_and_commits_nothing(
+    tmp_path: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    generic_target(target, "docs", "CREATE TABLE docs.pages (id bigint PRIMARY KEY, body tsvector)")
+    path, report = pages_file(tmp_path, "x" * 3000), tmp_path / "report.json"
+    before = snapshot(target)
+    code, out, err = cli(
+        capsys, target, "--sqlite", str(path), "--target-schema", "docs", "--report", str(report)
+    )
+    assert code == 2, out + err
+    assert "lost the connection" not in out + err
+    line = next(line for line in err.splitlines() if "table pages," in line)
+    assert line.startswith(f"  {path}: table pages, row id=2, column body: PostgreSQL refused it: ")
+    assert "word is too long" in line
+    assert f"(value '{'x' * 76}...)" in line  # the value, cut to 80 characters
+    assert snapshot(target) == before
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 2 and data["databases"][0]["problems"][0]["key"] == "id=2"
+
+
+def test_a_character_the_database_encoding_lacks_names_the_row_and_column(
+    tmp_path: Path, pg_server: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"latin1_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "
+            "TEMPLATE template0"
+        )
+    latin1 = PgTarget(**{**pg_server.__dict__, "database": name})
+    try:
+        path = pages_file(tmp_path, "price: 5 €")
+        argv = ["--sqlite", str(path), "--target-schema", "docs", "--create-schema"]
+        code, out, err = cli(capsys, latin1, *argv)
+        assert code == 2, out + err
+        line = next(line for line in err.splitlines() if "table pages," in line)
+        assert line.startswith(f"  {path}: table pages, row id=2, column body: ")
+        assert "has no equivalent in encoding" in line and "(value 'price: 5 €')" in line
+        assert fetch(latin1, "SELECT count(*) FROM pg_namespace WHERE nspname = 'docs'") == [
+            (1,)  # the schema was created first; its table holds nothing
+        ]
+        assert fetch(latin1, "SELECT count(*) FROM docs.pages") == [(0,)]
+    finally:
+        with psycopg.connect(pg_server.conninfo(), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name}")
+
+
+def test_a_value_too_long_to_index_names_the_row_and_column(
+    tmp_path: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "links.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE links (id INTEGER PRIMARY KEY, url TEXT UNIQUE)")
+        conn.executemany(
+            "INSERT INTO links VALUES (?, ?)",
+            [(1, "https://a.example"), (7, "data:" + os.urandom(8000).hex()), (9, "b")],
+        )
+        conn.commit()
+    argv = ["--sqlite", str(path), "--target-schema", "links", "--create-schema"]
+    code, out, err = cli(capsys, target, *argv)
+    assert code == 2, out + err
+    line = next(line for line in err.splitlines() if "table links," in line)
+    assert line.startswith(f"  {path}: table links, row id=7, column url: PostgreSQL refused it: ")
+    assert "too long to be indexed" in line and "(value 'data:" in line
+    assert fetch(target, "SELECT count(*) FROM links.links") == [(0,)]

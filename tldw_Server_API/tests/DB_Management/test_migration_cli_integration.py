@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from psycopg.conninfo import make_conninfo
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
+from tldw_Server_API.app.core.DB_Management.migration import run as run_module
+from tldw_Server_API.app.core.DB_Management.migration_tools import run_cli
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.sample_data import generate, row_counts
 from tldw_Server_API.app.core.DB_Management.stores.media import MediaStore
@@ -555,3 +558,130 @@ def test_rehearse_migrates_a_data_dir_into_an_embedded_server(
     assert rows["user_1_media:Media"][1:] == (4, 4, "yes")
     assert rows["workflows:workflow_step_runs"][0] == "workflows.workflow_steps"
     assert all(verified == "yes" for _, _, _, verified in rows.values())
+
+
+# -- every ending writes the report ----------------------------------------------------------
+
+
+def report_of(path: Path) -> dict:
+    data = json.loads(path.read_text())
+    assert set(data) >= {"exit_code", "reason", "databases"}
+    assert PASSWORD not in path.read_text()
+    return data
+
+
+def test_success_writes_a_report_saying_so(workdir: Path, shared_db: PgTarget) -> None:
+    report = workdir / "ok.json"
+    args = ["--workflows-sqlite", WORKFLOWS, *pg_flags(shared_db), "--create-schema"]
+    run = cli(workdir, shared_db, *args, "--report", str(report))
+    assert run.returncode == 0, run.stderr
+    data = report_of(report)
+    assert data["exit_code"] == 0 and data["reason"].startswith("success")
+
+
+def test_a_usage_error_after_parsing_writes_the_report(workdir: Path, shared_db: PgTarget) -> None:
+    report = workdir / "usage.json"
+    args = ["--workflows-sqlite", WORKFLOWS, *pg_flags(shared_db), "--batch-size", "0"]
+    run = cli(workdir, shared_db, *args, "--report", str(report))
+    assert run.returncode == 2
+    data = report_of(report)
+    assert data["exit_code"] == 2 and "--batch-size must be at least 1" in data["reason"]
+
+
+def test_a_refused_connection_writes_the_report(workdir: Path, shared_db: PgTarget) -> None:
+    report = workdir / "refused.json"
+    args = ["--workflows-sqlite", WORKFLOWS, "--pg-host", "127.0.0.1", "--pg-port", "1"]
+    run = cli(workdir, shared_db, *args, "--pg-password", PASSWORD, "--report", str(report))
+    assert run.returncode == 3
+    data = report_of(report)
+    assert data["exit_code"] == 3 and "cannot connect" in data["reason"]
+
+
+def start_blocked_run(
+    workdir: Path, target: PgTarget, report: Path
+) -> tuple[subprocess.Popen[str], psycopg.Connection, int]:
+    """A migration started while another session holds one of its tables: it waits for it.
+
+    Returns the running command, the blocking session (in its transaction) and the backend
+    pid of the command's own session.
+    """
+    args = ["--workflows-sqlite", WORKFLOWS, *pg_flags(target), "--create-schema", "--quiet"]
+    assert cli(workdir, target, *args).returncode == 0
+    blocker = psycopg.connect(target.conninfo())
+    blocker.execute("LOCK TABLE workflows.workflow_events IN ACCESS EXCLUSIVE MODE")
+    process = subprocess.Popen(
+        [sys.executable, "-m", MODULE, *args, "--report", str(report)],
+        cwd=workdir,
+        env=environment(target),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with psycopg.connect(target.conninfo(), autocommit=True) as watcher:
+        for _ in range(600):  # bounded: at most a minute
+            row = watcher.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> %s",
+                (blocker.info.backend_pid,),
+            ).fetchone()
+            if row:
+                return process, blocker, row[0]
+            watcher.execute("SELECT pg_sleep(0.1)")
+    process.kill()
+    raise AssertionError("the migration never waited for the locked table")
+
+
+def test_a_lost_connection_exits_3_and_writes_the_report(
+    workdir: Path, pg_database: PgTarget
+) -> None:
+    report = workdir / "lost.json"
+    process, blocker, pid = start_blocked_run(workdir, pg_database, report)
+    try:
+        with psycopg.connect(pg_database.conninfo(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        _, err = process.communicate(timeout=120)
+    finally:
+        blocker.close()
+    assert process.returncode == 3, err
+    assert "lost the connection" in err and "nothing was committed" in err
+    data = report_of(report)
+    assert data["exit_code"] == 3 and "lost the connection" in data["reason"]
+
+
+def test_an_interrupt_exits_130_commits_nothing_and_writes_the_report(
+    workdir: Path, pg_database: PgTarget
+) -> None:
+    report = workdir / "interrupted.json"
+    process, blocker, _ = start_blocked_run(workdir, pg_database, report)
+    try:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        blocker.close()
+    assert process.returncode == 130, err
+    assert "interrupted: nothing was committed" in err
+    data = report_of(report)
+    assert data["exit_code"] == 130 and data["reason"].startswith("interrupted")
+    assert pg_count(pg_database, "workflows.workflow_events") == sqlite_count(
+        workdir / WORKFLOWS, "workflow_events"
+    )
+
+
+def test_a_crash_exits_1_and_writes_the_report(
+    workdir: Path, shared_db: PgTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No input makes the tool crash (that would be a bug), so a fault is put in its place."""
+
+    def broken_catalog(*_: object) -> None:
+        raise RuntimeError("a bug in the catalog reader")
+
+    monkeypatch.setattr(run_module, "read_catalog", broken_catalog)
+    report = workdir / "crash.json"
+    args = ["--workflows-sqlite", str(workdir / WORKFLOWS), *pg_flags(shared_db)]
+    code = run_cli([*args, "--create-schema", "--quiet", "--report", str(report)], env={})
+    assert code == 1
+    data = report_of(report)
+    assert data["exit_code"] == 1
+    assert data["reason"] == (
+        "internal error (a bug, please report it): RuntimeError: a bug in the catalog reader"
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from pydantic import SecretStr
 from .backends.target import PgTarget
 from .migration.errors import MigrationError, UsageError
 from .migration.feed import DEFAULT_JOBS
-from .migration.report import ProgressReporter, print_summary, write_report
+from .migration.report import ProgressReporter, print_summary, stop_report_dict, write_report
 from .migration.run import MigrationOptions, MigrationResult, SourceFile, migrate
 
 PASSWORD_WARNING = (
@@ -162,44 +163,70 @@ def discover_installation(data_dir: Path) -> list[SourceFile]:
 
 
 def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
+    """Run the command; every ending after the flags are parsed writes ``--report`` if asked."""
     args = build_parser().parse_args(argv)
     environment = dict(os.environ) if env is None else env
     if args.pg_password:
         print(PASSWORD_WARNING, file=sys.stderr)
-    if args.batch_size < 1:
-        print("error: --batch-size must be at least 1", file=sys.stderr)
-        return UsageError.exit_code
-    if args.jobs < 0:
-        print("error: --jobs must be 0 or more", file=sys.stderr)
-        return UsageError.exit_code
-    if args.dry_run and args.verify_only:
-        print("error: --dry-run and --verify-only exclude each other", file=sys.stderr)
-        return UsageError.exit_code
     try:
-        if args.rehearse:
-            from .migration.rehearse import rehearse
-
-            result = rehearse(args, environment)
-        else:
-            sources = sources_from_args(args)
-            if not sources and args.all_users:
-                raise UsageError(
-                    f"nothing to migrate: no SQLite files under {args.data_dir}/user_databases/*/ "
-                    f"or in {args.data_dir}/ (give --data-dir)"
-                )
-            if not sources:
-                raise UsageError(
-                    "nothing to migrate: give --content-sqlite, --chacha-sqlite, "
-                    "--analytics-sqlite, --workflows-sqlite or --all-users"
-                )
-            result = execute(args, sources, target_from_args(args, environment))
+        result = _run(args, environment)
     except MigrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _stopped(args, environment, exc.exit_code, str(exc))
     except KeyboardInterrupt:
         print("interrupted: nothing was committed", file=sys.stderr)
-        return 130
+        return _stopped(args, environment, 130, "interrupted: nothing was committed")
+    except Exception as exc:  # a bug: say so, keep the traceback for the report to us
+        traceback.print_exc()
+        reason = f"internal error (a bug, please report it): {type(exc).__name__}: {exc}"
+        print(f"error: {_redacted(reason, args, environment)}", file=sys.stderr)
+        return _stopped(args, environment, 1, reason)
     return finish(args, result)
+
+
+def _run(args: argparse.Namespace, environment: dict[str, str]) -> MigrationResult:
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 or more")
+    if args.dry_run and args.verify_only:
+        raise UsageError("--dry-run and --verify-only exclude each other")
+    if args.rehearse:
+        from .migration.rehearse import rehearse
+
+        return rehearse(args, environment)
+    sources = sources_from_args(args)
+    if not sources and args.all_users:
+        raise UsageError(
+            f"nothing to migrate: no SQLite files under {args.data_dir}/user_databases/*/ "
+            f"or in {args.data_dir}/ (give --data-dir)"
+        )
+    if not sources:
+        raise UsageError(
+            "nothing to migrate: give --content-sqlite, --chacha-sqlite, "
+            "--analytics-sqlite, --workflows-sqlite, --sqlite or --all-users"
+        )
+    return execute(args, sources, target_from_args(args, environment))
+
+
+def _redacted(text: str, args: argparse.Namespace, environment: dict[str, str]) -> str:
+    """*text* without the password or the DSN (an exception's message might hold either)."""
+    for secret in (args.pg_password, args.pg_dsn, environment.get("PGPASSWORD")):
+        if secret:
+            text = text.replace(secret, "******")
+    return text
+
+
+def _stopped(args: argparse.Namespace, environment: dict[str, str], code: int, reason: str) -> int:
+    """Write the report of a run that ended without a per-database result; return *code*."""
+    if args.report:
+        try:
+            target: str | None = target_from_args(args, environment).describe()
+        except Exception:  # an unusable --pg-dsn: the report still says why the run ended
+            target = None
+        report = stop_report_dict(target, code, _redacted(reason, args, environment))
+        write_report(report, args.report)
+    return code
 
 
 def execute(

@@ -5,10 +5,14 @@ code   meaning
 =====  ===============================================================
 0      success: every table copied and verified
 1      an unexpected internal error (a bug: please report it)
-2      bad input: a usage error, or a defect in the source data
-3      PostgreSQL could not be reached or refused the credentials
+2      bad input: a usage error, or a defect in the source data (a value
+       the server refuses included)
+3      PostgreSQL could not be reached, refused the credentials, or the
+       connection was lost mid-run
 4      verification failed: the target differs from the source
-5      the target is not ready: its schema is missing or too new
+5      the target is not ready: its schema is missing or too new, or the
+       server cannot take the data (e.g. a full disk)
+130    interrupted (Ctrl-C)
 =====  ===============================================================
 """
 

@@ -264,9 +264,13 @@ def _load_table(
         return loaded
     except CastFailed as failed:
         raise _defect(plan, table, source, failed.rowid, failed.problem, policies) from None
-    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+    except (
+        psycopg.errors.DataError,
+        psycopg.errors.IntegrityError,
+        psycopg.errors.ProgramLimitExceeded,  # e.g. a tsvector word too long
+    ) as exc:
         feed.stop()  # the source connection is needed to name the refused row
-        raise _map_copy_error(exc, plan, table, source, exclusions, policies) from None
+        raise _map_copy_error(conn, exc, plan, table, source, exclusions, policies) from None
 
 
 _PARALLEL_SETTINGS = {
@@ -363,6 +367,7 @@ def _defect(
 
 
 def _map_copy_error(
+    conn: psycopg.Connection,
     exc: psycopg.Error,
     plan: DatabasePlan,
     table: TablePlan,
@@ -380,7 +385,9 @@ def _map_copy_error(
     column = (match["column"] if match else None) or _constraint_column(exc, table) or "?"
     key, value = "?", "?"
     if match:
-        key, value = _row_at(source, table, exclusions, int(match["line"]), column)
+        key, value, column = _row_at(
+            source, table, exclusions, int(match["line"]), column, _server_codec(conn)
+        )
     return SourceDefect(
         [
             ValueProblem(
@@ -410,8 +417,13 @@ def _row_at(
     exclusions: Exclusions,
     line: int,
     column: str,
-) -> tuple[str, str]:
-    """The key and *column* value of the *line*-th row the load copied (1-based)."""
+    codec: str | None = None,
+) -> tuple[str, str, str]:
+    """The key, value and column of the *line*-th row the load copied (1-based).
+
+    When PostgreSQL named no column (a character the database's encoding lacks is
+    refused for the whole line), the column is the first text value *codec* cannot encode.
+    """
     position = next((i for i, t in enumerate(table.target_columns) if t.name == column), None)
     for number, (rowid, values) in enumerate(copied_rows(source, table, exclusions), 1):
         if number < line:
@@ -422,10 +434,91 @@ def _row_at(
             key = ", ".join(f"{k}={v!r}" for k, v in zip(keys, key_values, strict=True))
         else:
             key = f"rowid={rowid}"
+        if position is None and codec is not None:
+            position = _unencodable(values, codec)
         if position is not None:
-            return key, short_repr(values[position])
-        return key, short_repr(values)
-    return "?", "?"
+            return key, short_repr(values[position]), table.source_columns[position]
+        return key, short_repr(values), column
+    return "?", "?", column
+
+
+def _server_codec(conn: psycopg.Connection) -> str | None:
+    """The Python codec of the target database's encoding, if Python has one."""
+    from psycopg._encodings import pg2pyenc  # the driver's own table of encoding names
+
+    try:
+        return pg2pyenc((conn.info.parameter_status("server_encoding") or "UTF8").encode())
+    except (LookupError, psycopg.NotSupportedError):
+        return None
+
+
+def _unencodable(values: tuple[Any, ...], codec: str) -> int | None:
+    """The position of the first text value the database's encoding cannot hold."""
+    for position, value in enumerate(values):
+        if isinstance(value, str):
+            try:
+                value.encode(codec)
+            except UnicodeEncodeError:
+                return position
+    return None
+
+
+def _map_rebuild_error(
+    exc: psycopg.Error, plan: DatabasePlan, table: TablePlan, source: sqlite3.Connection
+) -> SourceDefect:
+    """A key or index PostgreSQL could not rebuild over the loaded rows, as a source defect.
+
+    A value too long for a B-tree index (about 2,700 bytes) is named: the longest
+    value of the table's indexed columns.
+    """
+    if isinstance(exc, psycopg.errors.ProgramLimitExceeded):
+        found = _longest_indexed_value(source, table)
+        if found is not None:
+            key, column, value = found
+            message = (exc.diag.message_primary if exc.diag else None) or first_line_of(exc)
+            problem = f"PostgreSQL refused it: {message} (too long to be indexed)"
+            return SourceDefect(
+                [
+                    ValueProblem(
+                        str(plan.source.path), table.source.name, key, column, value, problem
+                    )
+                ]
+            )
+    return _map_constraint_error(exc, plan)
+
+
+def first_line_of(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _longest_indexed_value(
+    source: sqlite3.Connection, table: TablePlan
+) -> tuple[str, str, str] | None:
+    """(key, column, value) of the longest value, in bytes, of an indexed column of *table*."""
+    target = table.target
+    indexed = {c for index in target.indexes for c in index.columns}
+    indexed |= {
+        c
+        for constraint in target.constraints
+        if constraint.kind in "pu"
+        for c in constraint.columns
+    }
+    keys = table.key_columns
+    best: tuple[int, str, str, str] | None = None
+    for source_name, target_column in zip(table.source_columns, table.target_columns, strict=True):
+        if target_column.name not in indexed:
+            continue
+        column = quote_sqlite(source_name)
+        row = source.execute(
+            f"SELECT {', '.join(quote_sqlite(k) for k in keys)}, {column}, "
+            f"length(CAST({column} AS BLOB)) AS size FROM {quote_sqlite(table.source.name)} "
+            "ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        if row is not None and row[-1] is not None and (best is None or row[-1] > best[0]):
+            key = ", ".join(f"{k}={v!r}" for k, v in zip(keys, row, strict=False))
+            best = (int(row[-1]), key, source_name, short_repr(row[-2]))
+    return best[1:] if best is not None else None
 
 
 def _map_constraint_error(exc: psycopg.Error, plan: DatabasePlan) -> SourceDefect:
@@ -475,6 +568,9 @@ def load_database(
     """Run steps 1-6 of the module docstring inside the caller's transaction."""
     started = time.perf_counter()
     conn.execute("SET LOCAL TimeZone = 'UTC'")
+    # Rows are sent as UTF-8 whatever the database's encoding: a character it cannot hold is
+    # then refused by the server, for a row and column the error names (not by the driver).
+    conn.execute("SET LOCAL client_encoding = 'UTF8'")
     conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
     _prefer_lz4(conn)
     cleared = _truncate(conn, plan, namespace_tables)
@@ -491,8 +587,8 @@ def load_database(
             )
             try:
                 _restore_table(conn, aside, table.target.qualified)
-            except psycopg.errors.IntegrityError as exc:
-                raise _map_constraint_error(exc, plan) from None
+            except (psycopg.errors.IntegrityError, psycopg.errors.ProgramLimitExceeded) as exc:
+                raise _map_rebuild_error(exc, plan, table, source) from None
             # Checked now, while the feed converts the next table: the rows are final.
             computed[table.name] = _target_checksum(conn, table)
             checksums[table.name] = checksum

@@ -20,6 +20,7 @@ from ..backends.postgres import SEARCH_COLUMN
 from ..schemas.spec import SearchIndex
 from .casts import Cast, Policies, cast_for
 from .errors import TargetNotReady, UsageError
+from .names import is_shortened, pg_identifier
 from .source import SourceCatalog, SourceTable
 from .target import TargetColumn, TargetTable
 
@@ -73,6 +74,19 @@ class DatabasePlan:
             return None
         return index
 
+    def shortened_names(self) -> list[dict[str, str]]:
+        """Source names over PostgreSQL's 63 bytes and the names they got (:mod:`.names`)."""
+        shortened = []
+        for plan in self.tables:
+            if is_shortened(plan.source.name):
+                shortened.append({"source": plan.source.name, "target": plan.target.name})
+            for source, target in zip(plan.source_columns, plan.target_columns, strict=True):
+                if is_shortened(source):
+                    shortened.append(
+                        {"source": f"{plan.source.name}.{source}", "target": target.name}
+                    )
+        return shortened
+
     def table(self, target_name: str) -> TablePlan | None:
         for plan in self.tables:
             if plan.target.name == target_name:
@@ -81,8 +95,7 @@ class DatabasePlan:
 
 
 def _target_name(source: str, renames: dict[str, str]) -> str:
-    lowered = source.lower()
-    return renames.get(lowered, lowered)
+    return renames.get(source.lower(), pg_identifier(source))
 
 
 def plan_database(
@@ -127,9 +140,9 @@ def _plan_table(source: SourceTable, target: TargetTable, policies: Policies) ->
     target_cols: list[TargetColumn] = []
     lost: list[str] = []
     for column in source.columns:
-        target_col = by_name.get(column.name.lower()) or by_name.get(column.name)
+        target_col = by_name.get(pg_identifier(column.name)) or by_name.get(column.name)
         if target_col is None:
-            if column.name.lower() in generated:
+            if pg_identifier(column.name) in generated:
                 continue  # derived on the target (search vectors)
             lost.append(column.name)
             continue

@@ -26,13 +26,42 @@ from .run import DatabaseResult, MigrationResult
 REPORT_VERSION = 1
 
 
+_DONE = {
+    "migrated": "success: every table copied and verified",
+    "checked": "success: every check passed (--dry-run, nothing written)",
+    "verified": "success: the target equals the source (--verify-only)",
+}
+
+
+def outcome(result: MigrationResult) -> str:
+    """One line saying how the run ended: success, or the first failure's first line."""
+    for db in result.databases:
+        if db.exit_code and db.error:
+            return f"{db.label}: {db.error.splitlines()[0]}"
+    statuses = {db.status for db in result.databases}
+    return _DONE.get(statuses.pop(), "success") if len(statuses) == 1 else "success"
+
+
 def report_dict(result: MigrationResult) -> dict[str, Any]:
     """The machine-readable report (``--report out.json``); documented in docs/migration.md."""
     return {
         "report_version": REPORT_VERSION,
         "target": result.target,
         "exit_code": result.exit_code,
+        "reason": outcome(result),
         "databases": [_database_dict(d) for d in result.databases],
+    }
+
+
+def stop_report_dict(target: str | None, exit_code: int, reason: str) -> dict[str, Any]:
+    """The report of a run that stopped before any database had a result of its own
+    (a usage error, a lost connection, an interruption, a crash)."""
+    return {
+        "report_version": REPORT_VERSION,
+        "target": target,
+        "exit_code": exit_code,
+        "reason": reason.strip().splitlines()[0] if reason.strip() else "",
+        "databases": [],
     }
 
 
@@ -60,6 +89,8 @@ def _database_dict(db: DatabaseResult) -> dict[str, Any]:
             for t in db.tables
         ],
         "skipped_tables": db.skipped,
+        "renamed_identifiers": db.renamed,
+        "defaults_dropped": db.defaults_dropped,
         "cleared_outside_plan": db.cleared_outside_plan,
         "carried": db.carried,
         "not_null_dropped": db.relaxed,
@@ -69,8 +100,10 @@ def _database_dict(db: DatabaseResult) -> dict[str, Any]:
     }
 
 
-def write_report(result: MigrationResult, path: Path) -> None:
-    path.write_text(json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n")
+def write_report(result: MigrationResult | dict[str, Any], path: Path) -> None:
+    """Write *result* (or an already built report) as JSON to *path*."""
+    data = result if isinstance(result, dict) else report_dict(result)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None:
@@ -122,6 +155,15 @@ def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None
             console.print(escape(f"  NOT NULL dropped (the file leaves it empty): {name}"))
         for change in db.widened:
             console.print(escape(f"  widened (the file holds values the type cannot): {change}"))
+        for names in db.renamed:
+            console.print(
+                escape(
+                    f"  renamed {names['source']} -> {names['target']} "
+                    "(PostgreSQL names are at most 63 bytes)"
+                )
+            )
+        for note in db.defaults_dropped:
+            console.print(escape(f"  default left out: {note}"))
         for name in db.cleared_outside_plan:
             console.print(escape(f"  also cleared (references migrated tables): {name}"))
         if db.error:

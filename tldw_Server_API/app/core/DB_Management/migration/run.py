@@ -36,6 +36,7 @@ from .errors import (
 )
 from .feed import DEFAULT_JOBS
 from .generic import schema_ddl
+from .kinds import check_kinds
 from .load import (
     LoadResult,
     TableResult,
@@ -44,6 +45,7 @@ from .load import (
     setval_statements,
     source_checksum,
 )
+from .names import pg_identifier
 from .plan import DatabasePlan, plan_database
 from .source import SourceCatalog, open_source, read_catalog
 from .target import read_target, schema_exists
@@ -138,6 +140,8 @@ class DatabaseResult:
         return lines
 
     problems: list[ValueProblem] = field(default_factory=list)
+    renamed: list[dict[str, str]] = field(default_factory=list)
+    defaults_dropped: list[str] = field(default_factory=list)
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
@@ -198,15 +202,21 @@ def _create_schema(target: PgTarget, source: SourceFile) -> None:
         registry.close()
 
 
-def _prepare_target(conn: psycopg.Connection, options: MigrationOptions, source: SourceFile) -> str:
+def _prepare_target(
+    conn: psycopg.Connection,
+    options: MigrationOptions,
+    source: SourceFile,
+    result: DatabaseResult | None = None,
+) -> str:
     """The target schema of *source*, created first when --create-schema allows it.
 
-    ``--dry-run`` and ``--verify-only`` write nothing, so they never create one.
+    ``--dry-run`` and ``--verify-only`` write nothing, so they never create one. Defaults
+    left out of created tables are noted in *result*.
     """
     namespace = source.target_namespace
     read_only = options.dry_run or options.verify_only
     if source.schema is None:
-        return _prepare_generic(conn, options, source, namespace, read_only)
+        return _prepare_generic(conn, options, source, namespace, read_only, result)
     if schema_exists(conn, namespace):
         return namespace
     if options.create_schema and not read_only:
@@ -239,6 +249,7 @@ def _prepare_generic(
     source: SourceFile,
     namespace: str,
     read_only: bool,
+    result: DatabaseResult | None = None,
 ) -> str:
     """Any SQLite file: create, from its own layout, the tables the target lacks."""
     sqlite_conn = open_source(source.path)
@@ -249,7 +260,7 @@ def _prepare_generic(
         missing = {
             t.name.lower()
             for t in catalog.tables.values()
-            if t.name.lower() not in existing and t.name.lower() not in skip
+            if pg_identifier(t.name) not in existing and t.name.lower() not in skip
         }
         if not missing:
             return namespace
@@ -258,7 +269,7 @@ def _prepare_generic(
                 f"PostgreSQL schema {namespace} lacks table(s) {', '.join(sorted(missing))} "
                 f"of {source.path}; pass --create-schema to create them from the file's layout"
             )
-        statements, _ = schema_ddl(sqlite_conn, catalog, namespace, only=missing)
+        statements, decisions = schema_ddl(sqlite_conn, catalog, namespace, only=missing)
     finally:
         sqlite_conn.close()
     try:
@@ -270,6 +281,13 @@ def _prepare_generic(
         raise TargetNotReady(
             f"could not create PostgreSQL schema {namespace}: {redact(first, options.target)}"
         ) from None
+    if result is not None:
+        result.defaults_dropped = [
+            f"{table}.{d.name}: {d.default_dropped}"
+            for table, columns in decisions.items()
+            for d in columns
+            if d.default_dropped
+        ]
     return namespace
 
 
@@ -385,6 +403,7 @@ def migrate_one(
             result.relaxed, result.widened = carried.relaxed, carried.widened
             plan, targets = _plan(conn, catalog, options, source, namespace, policies)
             result.skipped = plan.skipped
+            result.renamed = plan.shortened_names()
             problems = _check(sqlite_conn, plan, options, exclusions)
             if options.dry_run:
                 for table in plan.tables:
@@ -521,18 +540,40 @@ def migrate(options: MigrationOptions, progress: Progress | None = None) -> Migr
     database, so that one run reports every problem.
     """
     _check_skip_names(options)
+    check_kinds((s.kind, s.path) for s in options.sources)
     conn = connect(options.target)
     try:
         return _migrate(conn, options, progress)
-    except psycopg.OperationalError as exc:
-        # The server went away mid-run: its transaction died with the connection.
-        first = first_line(exc)
-        raise ConnectionFailed(
-            f"lost the connection to {options.target.describe()} "
-            f"({redact(first, options.target)}); nothing was committed"
-        ) from None
+    except psycopg.Error as exc:
+        raise _server_failure(exc, conn, options.target) from None
     finally:
         conn.close()
+
+
+#: SQLSTATEs of a server that ended the session (shutdown, crash, pg_terminate_backend).
+_SESSION_ENDED = {"57P01", "57P02", "57P03"}
+
+
+def _server_failure(
+    exc: psycopg.Error, conn: psycopg.Connection, target: PgTarget
+) -> MigrationError:
+    """What a PostgreSQL error no database step mapped means; the transaction died with it."""
+    first = redact(first_line(exc), target)
+    state = exc.sqlstate
+    if conn.broken or state is None or state.startswith("08") or state in _SESSION_ENDED:
+        return ConnectionFailed(
+            f"lost the connection to {target.describe()} ({first}); nothing was committed"
+        )
+    refused = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+    if isinstance(exc, refused) or state == "54000":
+        return UsageError(
+            f"PostgreSQL at {target.describe()} refused a source value ({first}; "
+            f"SQLSTATE {state}); nothing was committed"
+        )
+    return TargetNotReady(
+        f"PostgreSQL at {target.describe()} refused the migration ({first}; SQLSTATE {state}); "
+        "nothing was committed"
+    )
 
 
 def _migrate(
@@ -550,7 +591,7 @@ def _migrate(
         try:
             if not source.path.exists():
                 raise UsageError(f"{source.path}: no such SQLite file")
-            _prepare_target(conn, options, source)
+            _prepare_target(conn, options, source, db)
         except MigrationError as exc:
             _record_failure(db, exc, options)
             _mark_not_done(result, "not migrated: another database is not ready")
