@@ -113,12 +113,10 @@ def invalid_utf8(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE Media SET title = CAST(X'4162FF63' AS TEXT) WHERE id = 3")
 
 
-def text_in_integer(conn: sqlite3.Connection) -> None:
-    conn.execute("UPDATE MediaChunks SET start_index = '0x1F' WHERE id = 2")
-
-
-def real_in_bigint(conn: sqlite3.Connection) -> None:
-    conn.execute("UPDATE MediaChunks SET end_index = 1.5 WHERE id = 5")
+# Text in an INTEGER column and a fraction in one are not defects: the target column is widened
+# to hold them (test_migration_carry.py). A flag that is neither true nor false is one.
+def word_in_flag(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE MediaChunks SET deleted = 'perhaps' WHERE id = 2")
 
 
 def bad_timestamp(conn: sqlite3.Connection) -> None:
@@ -167,8 +165,7 @@ DEFECTS: dict[str, tuple[Defect, str, str, str, str]] = {
     # name: (defect, table, key, column, value as shown)
     "nul": (nul_in_text, "Media", "id=4", "content", r"'before\x00after'"),
     "utf8": (invalid_utf8, "Media", "id=3", "title", r"b'Ab\xffc'"),
-    "text_in_integer": (text_in_integer, "MediaChunks", "id=2", "start_index", "'0x1F'"),
-    "real_in_bigint": (real_in_bigint, "MediaChunks", "id=5", "end_index", "1.5"),
+    "word_in_flag": (word_in_flag, "MediaChunks", "id=2", "deleted", "'perhaps'"),
     "timestamp": (bad_timestamp, "Media", "id=2", "ingestion_date", "'yesterday at noon'"),
     "orphan": (orphan, "MediaChunks", "id=7", "media_id", "999"),
     "duplicate": (duplicate_uuid, "Transcripts", "id in (101, 102)", "uuid", "'dup-uuid-0001'"),

@@ -143,6 +143,7 @@ def test_ids_are_kept_per_user(
 ) -> None:
     files = {user: user_files(tmp_path, user, seed=i) for i, user in enumerate(("1", "2"))}
     with closing(sqlite3.connect(files["2"][0])) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")  # as their server deletes: with cascades
         conn.execute("DELETE FROM Claims WHERE id % 3 = 0")  # gaps must survive
         conn.commit()
     for user, (media, chacha) in files.items():

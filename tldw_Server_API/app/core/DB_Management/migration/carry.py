@@ -32,6 +32,7 @@ from .generic import (
     translate_default,
     type_from_values,
 )
+from .names import pg_identifier
 from .source import SourceCatalog, SourceColumn, SourceTable, quote_sqlite
 from .target import TargetTable, read_target
 
@@ -88,7 +89,8 @@ def unknown_columns(
 
 
 def _add_column_sql(target: TargetTable, decision: ColumnDecision, column: SourceColumn) -> str:
-    sql = f'ALTER TABLE {target.qualified} ADD COLUMN "{column.name.lower()}" {decision.pg_type}'
+    name = pg_identifier(column.name)
+    sql = f'ALTER TABLE {target.qualified} ADD COLUMN "{name}" {decision.pg_type}'
     default = translate_default(column.default, decision.pg_type)
     return sql + (f" DEFAULT {default}" if default is not None else "")
 

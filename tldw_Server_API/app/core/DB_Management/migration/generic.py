@@ -51,6 +51,11 @@ def _q(name: str) -> str:
     return '"' + pg_identifier(name).replace('"', '""') + '"'
 
 
+def _ns(namespace: str) -> str:
+    """A target schema, quoted exactly as given (``user_A_media`` is not ``user_a_media``)."""
+    return '"' + namespace.replace('"', '""') + '"'
+
+
 @dataclass(frozen=True)
 class ColumnDecision:
     name: str
@@ -154,7 +159,7 @@ def table_ddl(
     conn: sqlite3.Connection, table: SourceTable, namespace: str
 ) -> tuple[list[str], list[ColumnDecision]]:
     """CREATE TABLE and CREATE INDEX statements for *table* (foreign keys come later)."""
-    qualified = f"{_q(namespace)}.{_q(table.name)}"
+    qualified = f"{_ns(namespace)}.{_q(table.name)}"
     decisions = [decide_column(conn, table.name, c) for c in table.columns]
     pk = table.primary_key
     identity = (
@@ -216,9 +221,9 @@ def foreign_key_ddl(table: SourceTable, catalog: SourceCatalog, namespace: str) 
         on_delete = f" ON DELETE {action}" if action not in ("NO ACTION", "") else ""
         name = _q(f"fk_{table.name}_{number}")
         statements.append(
-            f"ALTER TABLE {_q(namespace)}.{_q(table.name)} ADD CONSTRAINT {name} "
+            f"ALTER TABLE {_ns(namespace)}.{_q(table.name)} ADD CONSTRAINT {name} "
             f"FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
-            f"REFERENCES {_q(namespace)}.{_q(parent.name)} "
+            f"REFERENCES {_ns(namespace)}.{_q(parent.name)} "
             f"({', '.join(_q(c) for c in parent_cols)}){on_delete}"
         )
     return statements
@@ -228,7 +233,7 @@ def schema_ddl(
     conn: sqlite3.Connection, catalog: SourceCatalog, namespace: str, only: set[str] | None = None
 ) -> tuple[list[str], dict[str, list[ColumnDecision]]]:
     """Every statement creating *namespace* from *catalog* (tables in *only*, when given)."""
-    statements = [f"CREATE SCHEMA IF NOT EXISTS {_q(namespace)}"]
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {_ns(namespace)}"]
     decisions: dict[str, list[ColumnDecision]] = {}
     tables = [t for t in catalog.tables.values() if only is None or t.name.lower() in only]
     for table in tables:
