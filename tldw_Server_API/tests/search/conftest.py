@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 import psycopg
 import pytest
@@ -39,9 +39,8 @@ def postgres_corpus(
 
 @pytest.fixture(scope="module")
 def sqlite_corpus() -> Iterator[sqlite3.Connection]:
-    db = build_sqlite(CORPUS)
-    yield db
-    db.close()
+    with closing(build_sqlite(CORPUS)) as db:
+        yield db
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +51,8 @@ def pg_corpus(pg_target: PgTarget) -> Iterator[tuple[psycopg.Connection, str]]:
 
 @pytest.fixture(scope="module")
 def sqlite_user_corpus() -> Iterator[sqlite3.Connection]:
-    db = build_sqlite(USER_DOCUMENTS)
-    yield db
-    db.close()
+    with closing(build_sqlite(USER_DOCUMENTS)) as db:
+        yield db
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ play any part, on any server version.
 The rule is FTS5's alone and lives in ``_unicode_tables.py``, read off a real FTS5 by
 ``generate_tables.py``: letters, digits and private-use characters are token characters,
 and so is every code point Unicode 6.1 had not assigned yet (most emoji: ``fine🙂`` is
-one word), while 6.1's symbols and punctuation split words (``party🎉`` is two words
-``party`` and nothing, as U+1F389 is a 6.1 symbol; ``™``, ``©``, ``€`` likewise).
+one word), while 6.1's symbols and punctuation split words (``party🎉`` is the word
+``party``, as U+1F389 is a 6.1 symbol; ``™``, ``©``, ``€`` split words likewise).
 Python's own :mod:`unicodedata` plays no part.
 """
 
