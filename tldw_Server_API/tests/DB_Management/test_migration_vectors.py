@@ -1,10 +1,10 @@
 """Search vectors arrive with the rows; whatever path a row takes, it gets PostgreSQL's vector.
 
-The feed builds most vectors in Python (in helper processes on a large database),
-declines the rows only PostgreSQL can index exactly, and the load checks a sample
-of the rest against PostgreSQL's own expression, recomputing all of them on any
-difference. Each test compares the migrated vectors with what the search trigger
-computes from the same row.
+The feed builds the vectors in Python (in helper processes on a large database),
+declines the rows longer than the indexed budget, and the load checks a sample of the
+rest against PostgreSQL's own expression, recomputing all of them on any difference.
+Each test compares the migrated vectors with what the search trigger computes from the
+same row; run on PostgreSQL 15 and 18 (``TLDW_TEST_NO_LOCAL_PG=1``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.migration import feed
-from tldw_Server_API.app.core.DB_Management.search import vectors
+from tldw_Server_API.app.core.DB_Management.search import MAX_INDEXED_CHARS, vectors
 
 from .test_migration_tools import assert_ok, fetch, media, media_row, run
 
@@ -54,13 +54,33 @@ def test_vectors_built_by_helper_processes_are_postgres_own(
 def test_rows_the_builder_declines_get_vectors_from_postgres(
     media_file: Path, pg_target: PgTarget
 ) -> None:
-    declined = ["1e5x and 12e3e4", "word " * 300, "x" * 2100 + " tail"]
+    declined = ["word " * (MAX_INDEXED_CHARS // 5 + 1)]
     assert all(vectors.VectorBuilder(["A", "B"])(["t", c]) is None for c in declined)
     _fill(media_file, [*declined, "plain text"])
     assert_ok(run(pg_target, media(media_file), jobs=0))
     migrated = fetch(pg_target, VECTORS)
     assert all(vector for _, vector in migrated)
     assert migrated == _trigger_vectors(pg_target)
+
+
+def test_words_postgresql_cannot_index_migrate_as_the_trigger_indexes_them(
+    media_file: Path, pg_target: PgTarget
+) -> None:
+    """Over-long words (2,047 bytes: PostgreSQL 18 refuses them, 15 does not) are left out,
+    and the rest of the row is searchable."""
+    contents = [
+        "before " + "x" * 2047 + " after",
+        "слово " + "ж" * 1024 + " end",
+        "y" * 5000,
+        "1e5x and 12e3e4",
+        "word " * 300,
+        "fine🙂 x² ½ \u1acfmark",
+    ]
+    _fill(media_file, contents)
+    assert_ok(run(pg_target, media(media_file), jobs=0))
+    migrated = fetch(pg_target, VECTORS)
+    assert migrated == _trigger_vectors(pg_target)
+    assert "'after'" in migrated[0][1] and "xxx" not in migrated[0][1]
 
 
 def test_a_wrong_vector_in_the_sample_makes_postgres_recompute_all(

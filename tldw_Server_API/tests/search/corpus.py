@@ -14,12 +14,15 @@ import psycopg
 from tldw_Server_API.app.core.DB_Management.search import (
     SQLITE_TOKENIZER,
     compile_query,
-    postgres_fts_norm_function_sql,
+    postgres_search_functions_sql,
     postgres_tsvector_sql,
 )
 
-#: (id, title, body); a None body exercises NULL columns.
-CORPUS: tuple[tuple[int, str, str | None], ...] = (
+#: (id, title, body)
+Row = tuple[int, str, str | None]
+
+#: A None body exercises NULL columns.
+CORPUS: tuple[Row, ...] = (
     (1, "Café culture", "The best café in Paris serves espresso."),
     (2, "CAFÉ REVIEW", "A CAFÉ WITH LOUD MUSIC."),
     (3, "École normale", "L'école est fermée le dimanche."),
@@ -62,12 +65,20 @@ CORPUS: tuple[tuple[int, str, str | None], ...] = (
     (40, "Whitespace\tand\nnewlines", "multi\nline\ttext with    spaces"),
     (41, "Tower", None),
     (42, "Numbers", "Call 555-0100 or 555 0199; ratio 1:2"),
+    # Symbols inside words: FTS5 keeps what Unicode 6.1 did not assign (U+1F642, U+1F914),
+    # letters, numbers and private use; it splits at 6.1 symbols (U+1F680, U+20AC).
+    (
+        43,
+        "Status fine🙂",
+        "Deploy went fine🙂 after 🤔thinking; rocket🚀 launch, x² ½ ①™ ᏣᎳᎩ \ue000pua €uro",
+    ),
+    (44, "Fine", "fine without emoji; 🙂 alone"),
 )
 
 COLUMNS: tuple[tuple[str, str], ...] = (("title", "A"), ("body", "B"))
 
 
-def build_sqlite(rows: Iterable[tuple[int, str, str | None]] = CORPUS) -> sqlite3.Connection:
+def build_sqlite(rows: Iterable[Row]) -> sqlite3.Connection:
     """An in-memory content table with an FTS5 external-content index, as the app uses."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT, body TEXT)")
@@ -81,12 +92,11 @@ def build_sqlite(rows: Iterable[tuple[int, str, str | None]] = CORPUS) -> sqlite
     return db
 
 
-def build_postgres(
-    conn: psycopg.Connection, schema: str, rows: Iterable[tuple[int, str, str | None]] = CORPUS
-) -> None:
+def build_postgres(conn: psycopg.Connection, schema: str, rows: Iterable[Row]) -> None:
     """The same rows in *schema* with the generated, GIN-indexed tsvector column."""
     conn.execute(f'CREATE SCHEMA "{schema}"')
-    conn.execute(postgres_fts_norm_function_sql(schema))
+    for function in postgres_search_functions_sql(schema):
+        conn.execute(function)
     expression = postgres_tsvector_sql(schema, list(COLUMNS))
     conn.execute(
         f'CREATE TABLE "{schema}".docs (id integer PRIMARY KEY, title text, body text, '
@@ -113,7 +123,7 @@ def postgres_ids(conn: psycopg.Connection, schema: str, text: str) -> list[int] 
     if tsquery is None:
         return None
     rows = conn.execute(
-        f"SELECT id FROM \"{schema}\".docs WHERE search @@ to_tsquery('simple', %s)", (tsquery,)
+        f'SELECT id FROM "{schema}".docs WHERE search @@ %s::tsquery', (tsquery,)
     ).fetchall()
     conn.commit()
     return sorted(r[0] for r in rows)

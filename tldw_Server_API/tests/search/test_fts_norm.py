@@ -1,8 +1,9 @@
-"""The SQL ``fts_norm`` equals Python's ``normalize``, in a ``C`` and in a UTF-8 database.
+"""The SQL ``fts_norm`` and ``fts_vector`` equal Python's tokenizer, in a ``C`` and a UTF-8
+database.
 
 PostgreSQL's text-search parser asks the database's ``LC_CTYPE`` what a letter is, and
-``lower()`` follows the collation; ``fts_norm`` must make both irrelevant. So the same
-strings (and every code point) are run through two databases created with different
+``lower()`` follows the collation; the search functions must make both irrelevant. So the
+same strings (and every code point) are run through two databases created with different
 locales, and the normalised text and the resulting tsvectors must be identical.
 """
 
@@ -18,7 +19,7 @@ from tldw_Server_API.app.core.DB_Management.search import (
     MAX_INDEXED_CHARS,
     compile_query,
     normalize,
-    postgres_fts_norm_function_sql,
+    postgres_search_functions_sql,
     postgres_tsvector_sql,
     tokenize,
 )
@@ -34,9 +35,9 @@ def _norm(conn: psycopg.Connection, text: str) -> str:
 
 
 def _vector(conn: psycopg.Connection, text: str) -> list[tuple[str, list[int]]]:
-    """(lexeme, positions) of ``to_tsvector('simple', fts_norm(text))``."""
+    """(lexeme, positions) of the one-column search vector of *text*."""
     rows = conn.execute(
-        f"SELECT lexeme, positions FROM unnest(to_tsvector('simple', {SCHEMA}.fts_norm(%s))) "
+        f"SELECT lexeme, positions FROM unnest({SCHEMA}.fts_vector(ARRAY[%s], 'D')) "
         'ORDER BY lexeme COLLATE "C"',
         (text,),
     ).fetchall()
@@ -53,7 +54,7 @@ def _expected_vector(text: str) -> list[tuple[str, list[int]]]:
 def test_the_two_databases_really_differ_in_locale(
     databases: dict[str, psycopg.Connection],
 ) -> None:
-    """Without fts_norm the parser and lower() disagree between the locales."""
+    """The parser and lower() disagree between the locales: why neither is used."""
     raw = {
         name: conn.execute(
             "SELECT lower('ÉCOLE'), tsvector_to_array(to_tsvector('simple', 'x²y 🤔z'))"
@@ -85,7 +86,7 @@ def test_every_code_point_is_normalised_and_parsed_alike(
         for name, conn in databases.items():
             row = conn.execute(
                 f"SELECT {SCHEMA}.fts_norm(%s), "
-                f"tsvector_to_array(to_tsvector('simple', {SCHEMA}.fts_norm(%s)))",
+                f"tsvector_to_array({SCHEMA}.fts_vector(ARRAY[%s], 'D'))",
                 (chunk, chunk),
             ).fetchone()
             assert row is not None
@@ -104,13 +105,13 @@ def test_fts_norm_handles_null_and_truncates(databases: dict[str, psycopg.Connec
 def test_query_text_reaches_the_index_unchanged(
     databases: dict[str, psycopg.Connection],
 ) -> None:
-    """to_tsquery re-parses each quoted token: in both locales it must stay that one lexeme."""
+    """The tsquery text is cast, not parsed: each token stays that one lexeme in any locale."""
     for text in STRINGS:
         tsquery = compile_query(" OR ".join(tokenize(text))).tsquery
         if tsquery is None:
             continue
         for conn in databases.values():
-            row = conn.execute("SELECT to_tsquery('simple', %s)::text", (tsquery,)).fetchone()
+            row = conn.execute("SELECT %s::tsquery::text", (tsquery,)).fetchone()
             assert row is not None
             assert set(re.findall(r"'((?:[^']|'')*)'", row[0])) == set(tokenize(text))
 
@@ -168,7 +169,7 @@ def test_huge_plain_document_is_searchable_up_to_the_limit(docs: psycopg.Connect
     def found(word: str) -> bool:
         query = compile_query(word).tsquery
         row = docs.execute(
-            f"SELECT count(*) FROM {SCHEMA}.docs WHERE search @@ to_tsquery('simple', %s)",
+            f"SELECT count(*) FROM {SCHEMA}.docs WHERE search @@ %s::tsquery",
             (query,),
         ).fetchone()
         return row == (1,)
@@ -185,7 +186,7 @@ def test_columns_share_the_budget_and_do_not_join(docs: psycopg.Connection) -> N
 
     def ids(text: str) -> list[int]:
         rows = docs.execute(
-            f"SELECT id FROM {SCHEMA}.docs WHERE search @@ to_tsquery('simple', %s) ORDER BY id",
+            f"SELECT id FROM {SCHEMA}.docs WHERE search @@ %s::tsquery ORDER BY id",
             (compile_query(text).tsquery,),
         ).fetchall()
         return [r[0] for r in rows]
@@ -197,10 +198,9 @@ def test_columns_share_the_budget_and_do_not_join(docs: psycopg.Connection) -> N
 
 def test_tsvector_sql_shape() -> None:
     sql = postgres_tsvector_sql("s", [("title", "A"), ("content", "B")])
-    assert sql.startswith(
-        "setweight(to_tsvector('simple'::regconfig, \"s\".fts_norm(coalesce(\"title\", ''))), 'A')"
-    )
-    assert sql.count("setweight(") == 2
+    assert sql == """"s".fts_vector(ARRAY["title", "content"]::text[], 'AB')"""
+    trigger = postgres_tsvector_sql("s", [("title", "A")], row="NEW")
+    assert trigger == """"s".fts_vector(ARRAY[NEW."title"]::text[], 'A')"""
     with pytest.raises(ValueError):
         postgres_tsvector_sql("s", [("title", "E")])
     with pytest.raises(ValueError):
@@ -208,7 +208,11 @@ def test_tsvector_sql_shape() -> None:
 
 
 def test_function_sql_is_ascii_and_immutable() -> None:
-    sql = postgres_fts_norm_function_sql('we"ird')
-    assert sql.isascii()
-    assert sql.startswith('CREATE OR REPLACE FUNCTION "we""ird".fts_norm(text) RETURNS text')
-    assert "IMMUTABLE PARALLEL SAFE" in sql
+    norm, vector = postgres_search_functions_sql('we"ird')
+    assert norm.startswith('CREATE OR REPLACE FUNCTION "we""ird".fts_norm(text) RETURNS text')
+    assert vector.startswith(
+        'CREATE OR REPLACE FUNCTION "we""ird".fts_vector(texts text[], weights text)'
+    )
+    for sql in (norm, vector):
+        assert sql.isascii()
+        assert "IMMUTABLE PARALLEL SAFE" in sql

@@ -15,9 +15,11 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tldw_Server_API.app.core.DB_Management.search import tokenize
+from tldw_Server_API.app.core.DB_Management.search import Nothing, parse, tokenize
 
+from .conftest import USER_DOCUMENTS
 from .corpus import CORPUS, postgres_ids, sqlite_ids
+from .user_text import typed_words
 
 TOWER = [15, 16, 19, 41]
 CAFE = [1, 2, 5]
@@ -93,6 +95,23 @@ CASES: list[tuple[str, list[int]]] = [
     ("C:\\Windows\\System32", [29]),
     ("see:usr", [29]),
     ("party 🎉", [13]),
+    # symbols and emoji inside words: one token, as FTS5 stores it
+    ("fine🙂", [43]),
+    ("FINE🙂", [43]),
+    ("fine", [44]),
+    ("fine*", [43, 44]),
+    ("🙂", [44]),
+    ('"went fine🙂"', [43]),
+    ("🤔thinking", [43]),
+    ("thinking", []),
+    ("rocket🚀", [43]),  # U+1F680 is a Unicode 6.1 symbol: a separator
+    ("½", [43]),
+    ("①", [43]),
+    ("ᏣᎳᎩ", [43]),
+    ("ꮳꮃꭹ", []),  # FTS5 (Unicode 6.1) has no lower-case Cherokee to fold to
+    ("\ue000pua", [43]),
+    ("€uro", [43]),
+    ("emoji", [13, 44]),
     # operators and precedence
     ("tower", TOWER),
     ("tower -eiffel", [16, 19, 41]),
@@ -156,7 +175,8 @@ CASES: list[tuple[str, list[int]]] = [
     ("x" * 10_000, []),  # one word too long for PostgreSQL: dropped
     ("\u200b\ufeff\u0301\U0001f600\u202e", []),
     ("\ud800 tower \udfff", TOWER),  # lone surrogates are separators
-    ("x²", []),
+    ("x²", [43]),
+    ("x", []),
     ("\u202etower\u202c \ufd3e\ufd3f", TOWER),
     ("%s %d {0} $1 :q ?", []),
     ("\\x27 OR 1=1", []),  # x27 OR the phrase "1 1"
@@ -224,13 +244,17 @@ def _expected_vector(title: str, body: str | None) -> dict[str, tuple[list[int],
     return vector
 
 
-WORDS = sorted({t for _, title, body in CORPUS for t in tokenize(f"{title} {body or ''}")})
+USER_WORDS = typed_words(USER_DOCUMENTS)
+#: Corpus tokens and words as users typed them (emoji, symbols and scripts inside words).
+WORDS = sorted(
+    {t for _, title, body in CORPUS for t in tokenize(f"{title} {body or ''}")} | set(USER_WORDS)
+)
 OPERATORS = ["OR", "AND", "NOT", "-", "(", ")", '"', "*", " "]
 
 
 @st.composite
 def word_queries(draw: st.DrawFn) -> str:
-    """Queries built from corpus words, their prefixes and the operators."""
+    """Queries built from those words, their prefixes and the operators."""
     parts: list[str] = []
     for _ in range(draw(st.integers(1, 8))):
         choice = draw(st.integers(0, 3))
@@ -244,24 +268,59 @@ def word_queries(draw: st.DrawFn) -> str:
     return " ".join(parts)
 
 
-@hsettings(max_examples=300, deadline=None)
-@given(query=word_queries())
-def test_random_word_queries_agree(
-    query: str,
+def test_the_user_shaped_documents_hold_symbols_inside_words() -> None:
+    """The second corpus really has what the first one lacked: emoji glued to words."""
+    glued = [w for w in USER_WORDS if any(not c.isalnum() for c in w) and len(tokenize(w)) == 1]
+    assert len(glued) > 50
+    assert any("🙂" in w and w != "🙂" for w in USER_WORDS)
+
+
+def test_every_typed_user_word_finds_its_documents_on_both_backends(
+    sqlite_user_corpus: sqlite3.Connection, pg_user_corpus: tuple[psycopg.Connection, str]
+) -> None:
+    """Each word of a document, typed as a query, finds that document, alike on both."""
+    conn, schema = pg_user_corpus
+    sources: dict[str, set[int]] = {}
+    for doc_id, title, body in USER_DOCUMENTS:
+        for word in typed_words([(doc_id, title, body)]):
+            sources.setdefault(word, set()).add(doc_id)
+    missing: list[tuple[str, list[int] | None, list[int] | None]] = []
+    for word, doc_ids in sorted(sources.items()):
+        on_sqlite = sqlite_ids(sqlite_user_corpus, word)
+        on_postgres = postgres_ids(conn, schema, word)
+        searchable = not isinstance(parse(word), Nothing)
+        if on_sqlite != on_postgres or (searchable and not doc_ids <= set(on_sqlite or [])):
+            missing.append((word, on_sqlite, on_postgres))
+    assert missing == []
+
+
+Corpora = list[tuple[sqlite3.Connection, tuple[psycopg.Connection, str]]]
+
+
+@pytest.fixture(scope="module")
+def corpora(
     sqlite_corpus: sqlite3.Connection,
     pg_corpus: tuple[psycopg.Connection, str],
-) -> None:
-    conn, schema = pg_corpus
-    assert sqlite_ids(sqlite_corpus, query) == postgres_ids(conn, schema, query)
+    sqlite_user_corpus: sqlite3.Connection,
+    pg_user_corpus: tuple[psycopg.Connection, str],
+) -> Corpora:
+    """The reference corpus and the user-shaped one, each on both engines."""
+    return [(sqlite_corpus, pg_corpus), (sqlite_user_corpus, pg_user_corpus)]
+
+
+def _assert_same_ids(corpora: Corpora, query: str) -> None:
+    for sqlite_db, (conn, schema) in corpora:
+        assert sqlite_ids(sqlite_db, query) == postgres_ids(conn, schema, query)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(query=word_queries())
+def test_random_word_queries_agree(query: str, corpora: Corpora) -> None:
+    _assert_same_ids(corpora, query)
 
 
 @hsettings(max_examples=300, deadline=None)
 @given(query=st.text(max_size=60))
-def test_random_text_is_safe_and_agrees(
-    query: str,
-    sqlite_corpus: sqlite3.Connection,
-    pg_corpus: tuple[psycopg.Connection, str],
-) -> None:
+def test_random_text_is_safe_and_agrees(query: str, corpora: Corpora) -> None:
     """Any text: no exception from either engine, and the same ids."""
-    conn, schema = pg_corpus
-    assert sqlite_ids(sqlite_corpus, query) == postgres_ids(conn, schema, query)
+    _assert_same_ids(corpora, query)

@@ -1,7 +1,9 @@
-"""The generated fold and separator tables agree with a real FTS5 ``unicode61`` tokenizer.
+"""The generated fold and separator tables are a real FTS5 ``unicode61`` tokenizer's rule.
 
 Each code point is probed as ``x<c>y`` in a real FTS5 table and read back with fts5vocab:
 either FTS5 splits there (a separator) or it keeps one token whose middle is the fold.
+:func:`tokenize` (and so ``fts_norm`` and the vector builder, which share its tables) must
+agree on every code point.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import pytest
 from tldw_Server_API.app.core.DB_Management.search import SQLITE_TOKENIZER, tokenize
 from tldw_Server_API.app.core.DB_Management.search._unicode_tables import (
     FOLDS,
-    FTS5_DIFFERENCES,
     SEPARATOR_RANGES,
 )
 
@@ -79,29 +80,43 @@ def test_letters_fold_as_fts5_does(letter: str, folded: str) -> None:
     assert fts5_tokens([ord(letter)])[ord(letter)] == [f"x{folded}y"]
 
 
-def test_every_code_point_agrees_with_fts5_or_is_a_documented_difference() -> None:
-    """The only disagreements are FTS5_DIFFERENCES, and none is a letter of a common script.
-
-    (Superscript digits and vulgar fractions of Latin-1 are among them: FTS5 counts them
-    as letters, PostgreSQL's parser in a UTF-8 locale does not.)
-    """
-    differing = {c for c, tokens in fts5_tokens(ALL).items() if tokenize(f"x{chr(c)}y") != tokens}
-    assert differing == _points(FTS5_DIFFERENCES)
-    common = [
-        range(0x0000, 0x0080),  # ASCII
-        range(0x00C0, 0x0250),  # Latin-1 letters, Latin Extended-A/B
-        range(0x1E00, 0x1F00),  # Latin Extended Additional
-        range(0x0391, 0x03A2),  # Greek capitals
-        range(0x03A3, 0x03CF),  # Greek
-        range(0x0400, 0x0528),  # Cyrillic
-        range(0x05D0, 0x05EB),  # Hebrew letters
-        range(0x0621, 0x064B),  # Arabic letters
-        range(0x3041, 0x3097),  # Hiragana
-        range(0x30A1, 0x30FB),  # Katakana
-        range(0x4E00, 0x9FCD),  # CJK unified ideographs
-        range(0xAC00, 0xD7A4),  # Hangul syllables
+def test_every_code_point_agrees_with_fts5() -> None:
+    differing = [
+        f"U+{c:04X}" for c, tokens in fts5_tokens(ALL).items() if tokenize(f"x{chr(c)}y") != tokens
     ]
-    assert not differing & {c for block in common for c in block}
+    assert differing == []
+
+
+@pytest.mark.parametrize(
+    ("char", "kept"),
+    [
+        ("\U0001f642", True),  # slightly smiling face: Unicode 7.0, unassigned in FTS5's 6.1
+        ("\U0001f914", True),  # thinking face, 8.0
+        ("\U0001f3fd", True),  # skin tone modifier, 8.0
+        ("\u20bf", True),  # bitcoin sign, 10.0
+        ("\ue000", True),  # private use (Co)
+        ("\U000f0001", True),  # supplementary private use
+        ("\u00b2", True),  # superscript two (No)
+        ("\u00bd", True),  # vulgar fraction one half (No)
+        ("\u2460", True),  # circled digit one (No)
+        ("\u13e3", True),  # Cherokee letter (Lu), not folded in 6.1
+        ("\U0001f389", False),  # party popper: a 6.0 symbol (So)
+        ("\U0001f600", False),  # grinning face, 6.1 (So)
+        ("\U0001f680", False),  # rocket, 6.0 (So)
+        ("\u2122", False),  # trade mark sign (So)
+        ("\u20ac", False),  # euro sign (Sc)
+        ("\u2192", False),  # rightwards arrow (Sm)
+        ("\u200d", False),  # zero width joiner (Cf)
+        ("\u00a0", False),  # no-break space (Zs)
+        ("'", False),
+        ("\\", False),  # quote and backslash split words: tsvector text needs no escapes
+    ],
+)
+def test_fts5_keeps_or_splits_at_a_symbol_by_its_unicode_61_category(char: str, kept: bool) -> None:
+    """Letters, numbers, private use and what 6.1 had not assigned are token characters."""
+    fts5 = fts5_tokens([ord(char)])[ord(char)]
+    assert fts5 == ([f"x{char}y"] if kept else ["x", "y"])
+    assert tokenize(f"x{char}y") == fts5
 
 
 def test_folds_are_stable_and_never_produce_separators() -> None:

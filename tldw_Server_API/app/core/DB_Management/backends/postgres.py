@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     Select,
     Table,
+    cast,
     create_engine,
     event,
     func,
@@ -28,11 +29,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import is_false
-from ..search import compile_query, postgres_fts_norm_function_sql, postgres_tsvector_sql
+from ..search import compile_query, postgres_search_functions_sql, postgres_tsvector_sql
 from .base import Backend, DialectOps
 from .target import PgTarget
 
@@ -109,7 +111,8 @@ class PostgresDialect(DialectOps):
     ) -> None:
         ns = namespace or "public"
         if schema.search:
-            _run(conn, postgres_fts_norm_function_sql(ns))
+            for function in postgres_search_functions_sql(ns):
+                _run(conn, function)
         for index in schema.search:
             self._install_search(conn, ns, index, backfill=rebuild)
         if schema.synced:
@@ -132,7 +135,8 @@ class PostgresDialect(DialectOps):
             _run(conn, f"DROP TRIGGER IF EXISTS {quote_ident(search_trigger(index))} ON {tbl}")
             _run(conn, f"DROP FUNCTION IF EXISTS {quote_ident(ns)}.{search_trigger(index)}()")
             _run(conn, f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {SEARCH_COLUMN}")
-        for function in ("tldw_version_rule()", "tldw_sync_log()", "fts_norm(text)"):
+        functions = ("tldw_version_rule()", "tldw_sync_log()", "fts_vector(text[], text)")
+        for function in (*functions, "fts_norm(text)"):
             _run(conn, f"DROP FUNCTION IF EXISTS {quote_ident(ns)}.{function}")
 
     def _install_search(
@@ -230,7 +234,8 @@ class PostgresDialect(DialectOps):
         compiled = compile_query(query_text)
         if compiled.tsquery is None:
             return None
-        query = func.to_tsquery(literal_column("'simple'::regconfig"), compiled.tsquery)
+        # A cast, not to_tsquery(): the text-search parser must not split the words again.
+        query = cast(compiled.tsquery, TSQUERY)
         vector = literal_column(SEARCH_COLUMN)
         key = next(iter(table.primary_key.columns))
         ranks_titles = bool(index.title_columns) and len(index.title_columns) < len(index.columns)

@@ -6,7 +6,7 @@
 * :mod:`.query` - the query language and its AST; :mod:`.render` - FTS5 / tsquery text.
 """
 
-from .postgres import postgres_fts_norm_function_sql, postgres_tsvector_sql
+from .postgres import postgres_search_functions_sql, postgres_tsvector_sql
 from .query import (
     MAX_DEPTH,
     MAX_PHRASE_TOKENS,
@@ -49,7 +49,7 @@ __all__ = [
     "compile_query",
     "normalize",
     "parse",
-    "postgres_fts_norm_function_sql",
+    "postgres_search_functions_sql",
     "postgres_tsvector_sql",
     "to_fts5",
     "to_tsquery",

@@ -1,32 +1,27 @@
-"""Regenerate ``_unicode_tables.py`` from a real FTS5 tokenizer and a real PostgreSQL.
+"""Regenerate ``_unicode_tables.py`` from a real FTS5 ``unicode61`` tokenizer.
 
 Run::
 
-    python -m tldw_Server_API.app.core.DB_Management.search.generate_tables \\
-        "host=127.0.0.1 user=postgres dbname=postgres"
+    python -m tldw_Server_API.app.core.DB_Management.search.generate_tables
 
-Why measured rather than derived from :mod:`unicodedata` alone: FTS5's ``unicode61`` uses
-its own Unicode 6.1 tables (code points unassigned in 6.1 count as *token* characters, and
-some marks such as U+0305 are separators), and PostgreSQL's parser in a UTF-8 locale asks
-the C library which characters are letters. Both are facts of the engines, so the tables
-are read off the engines and :mod:`unicodedata` only explains them (the NFD base letter is
-printed next to each fold, and the generator reports where FTS5 disagrees with NFD).
-
-The PostgreSQL database must use a UTF-8 ``LC_CTYPE``: that is where the C library can
-disagree with FTS5, and every disagreement becomes a separator or an extra fold so that
-the ``C`` locale and UTF-8 locales index identically.
+FTS5's ``unicode61 remove_diacritics 2`` is the one rule both indexes follow: SQLite applies
+it itself, and PostgreSQL gets its words from ``fts_norm`` (these tables rendered as SQL),
+never from its own text-search parser, whose idea of a letter depends on the server's C
+library and locale. Why measured rather than derived from :mod:`unicodedata`: ``unicode61``
+uses its own frozen Unicode 6.1 tables. Letters, numbers and private-use code points are
+token characters, as are code points unassigned in 6.1 (most emoji are: U+1F642 keeps
+``fine\U0001f642`` one token), while the 6.1 symbols and punctuation (U+1F389, U+2122, ...)
+separate tokens, and so do some marks such as U+0305. :mod:`unicodedata` only explains the
+folds (the NFD base letter is printed next to each fold where FTS5 differs from it).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import psycopg
 
 SQLITE_TOKENIZER = "unicode61 remove_diacritics 2"
 MAX_CODE_POINT = 0x10FFFF
@@ -48,7 +43,6 @@ class Tables:
 
     separators: list[tuple[int, int]]
     folds: dict[int, str]
-    fts5_differences: list[tuple[int, int]]
 
 
 def all_code_points() -> Iterator[int]:
@@ -81,62 +75,15 @@ def probe_fts5() -> Fts5Behaviour:
     return Fts5Behaviour(frozenset(separators), folds)
 
 
-def probe_postgres(conninfo: str, chars: Iterable[str]) -> dict[str, str | None]:
-    """What PostgreSQL's parser + 'simple' dictionary make of ``x<ch>y`` in a UTF-8 locale.
-
-    Returns the lexeme's middle (the character, possibly lower-cased by the C library)
-    or None when the parser splits there (the C library says "not a letter").
-    """
-    wanted = sorted(set(chars))
-    with psycopg.connect(conninfo) as conn:
-        ctype = conn.execute(
-            "SELECT datctype FROM pg_database WHERE datname = current_database()"
-        ).fetchone()
-        if ctype is None or "utf" not in str(ctype[0]).lower().replace("-", ""):
-            raise RuntimeError(f"the probe needs a UTF-8 LC_CTYPE database, got {ctype}")
-        rows = conn.execute(
-            "SELECT ch, tsvector_to_array(to_tsvector('simple', 'x' || ch || 'y')) "
-            "FROM unnest(%s::text[]) AS ch",
-            (wanted,),
-        ).fetchall()
-    result: dict[str, str | None] = {}
-    for ch, lexemes in rows:
-        if len(lexemes) == 1 and lexemes[0].startswith("x") and lexemes[0].endswith("y"):
-            result[ch] = lexemes[0][1:-1]
-        else:
-            result[ch] = None
-    return result
-
-
 def nfd_base(c: int) -> str:
     """The unicodedata view of a fold: lower-cased first character of the NFD form."""
     return unicodedata.normalize("NFD", chr(c))[0].lower()
 
 
-def build_tables(fts5: Fts5Behaviour, conninfo: str) -> Tables:
-    """Combine the two probes into separators and folds both engines can share."""
-    kept = [c for c in all_code_points() if c >= 0x80 and c not in fts5.separators]
-    folded = {c: fts5.folds.get(c, chr(c)) for c in kept}
-    postgres = probe_postgres(conninfo, (f for f in folded.values() if f))
-    separators = {c for c in all_code_points() if c < 0x80 and not chr(c).isalnum()}
-    separators |= {c for c in fts5.separators if c >= 0x80}
-    folds: dict[int, str] = {}
-    differences: set[int] = set()
-    for c, fold in folded.items():
-        if fold == "":
-            folds[c] = ""
-            continue
-        seen = postgres[fold]
-        if seen is None:
-            separators.add(c)  # the C library says "not a letter": split in every locale
-            differences.add(c)
-        elif seen != fold:
-            folds[c] = seen  # the C library lower-cases it: do it in every locale
-            differences.add(c)
-        elif fold != chr(c):
-            folds[c] = fold
-    _check_closed(folds, separators)
-    return Tables(_ranges(separators), folds, _ranges(differences))
+def build_tables(fts5: Fts5Behaviour) -> Tables:
+    """FTS5's separators (NUL and surrogates are left to the users) and its folds."""
+    _check_closed(fts5.folds, set(fts5.separators))
+    return Tables(_ranges(fts5.separators), fts5.folds)
 
 
 def _check_closed(folds: dict[int, str], separators: set[int]) -> None:
@@ -184,7 +131,7 @@ def _render_ranges(name: str, doc: str, runs: list[tuple[int, int]]) -> list[str
 def render_module(tables: Tables) -> str:
     """The Python source of ``_unicode_tables.py``."""
     lines = [
-        '"""GENERATED by generate_tables.py from a real FTS5 and PostgreSQL: do not edit.',
+        '"""GENERATED by generate_tables.py from a real FTS5 tokenizer: do not edit.',
         "",
         "See the generator for how each table was measured.",
         '"""',
@@ -197,7 +144,7 @@ def render_module(tables: Tables) -> str:
     )
     lines += [
         "#: Token characters rewritten before splitting: FTS5's case fold + diacritic removal",
-        "#: (``remove_diacritics 2``), plus the C library's lower-casing where it goes further.",
+        "#: (``remove_diacritics 2``).",
         "#: An empty value drops the character (a combining diacritic inside a word).",
         "FOLDS: dict[str, str] = {",
     ]
@@ -207,24 +154,15 @@ def render_module(tables: Tables) -> str:
         entry = f"    {_py_str(chr(c))}: {_py_str(fold)},  # "
         lines.append(entry + _name(c)[: 100 - len(entry) - len(note)] + note)
     lines += ["}", ""]
-    lines += _render_ranges(
-        "FTS5_DIFFERENCES",
-        "Code points where tokenize() knowingly differs from FTS5 (the C library cannot agree).",
-        tables.fts5_differences,
-    )
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    conninfo = argv[1] if len(argv) > 1 else "host=127.0.0.1 port=5432 user=postgres"
-    tables = build_tables(probe_fts5(), conninfo)
+def main() -> int:
+    tables = build_tables(probe_fts5())
     OUTPUT.write_text(render_module(tables), encoding="utf-8")
-    print(
-        f"wrote {OUTPUT}: {len(tables.separators)} separator runs, {len(tables.folds)} folds, "
-        f"{len(tables.fts5_differences)} runs differing from FTS5"
-    )
+    print(f"wrote {OUTPUT}: {len(tables.separators)} separator runs, {len(tables.folds)} folds")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(main())

@@ -1,38 +1,44 @@
-"""The PostgreSQL half of the index: ``fts_norm`` and the search-vector expression.
+"""The PostgreSQL half of the index: ``fts_norm``, ``fts_vector`` and the vector expression.
 
-``fts_norm(text)`` makes PostgreSQL tokenise like FTS5 ``unicode61 remove_diacritics 2``
-(see :mod:`.tokenizer`), in three locale-independent steps:
+PostgreSQL indexes exactly the words FTS5 ``unicode61 remove_diacritics 2`` makes (see
+:mod:`.tokenizer`), and its own text-search parser takes no part. A row's vector is
+``fts_vector(ARRAY[columns], weights)``, which
 
-1. ``translate()`` with the measured fold table (FTS5's case fold and diacritic removal for
-   every script, e.g. ``É``→``e``, ``Ø``→``ø``, ``ẞ``→``ß``; combining diacritics dropped);
-2. ``lower(... COLLATE "C")`` for ASCII: the ``C`` collation keeps ``lower()`` away from the
-   database locale (a Turkish locale would turn ``I`` into ``ı``; the ``C`` locale would not
-   touch ``É`` at all; the fold table already did every non-ASCII letter);
-3. ``regexp_replace()`` of every run of separators by one space, with an explicit class of
-   code points (no ``[[:punct:]]``, whose meaning depends on the locale). All non-ASCII
-   code points PostgreSQL's parser would not treat as letters in a UTF-8 locale are in the
-   class, so in the ``C`` locale (where it treats every non-ASCII character as a letter)
-   the parser splits at the same places.
+1. cuts the columns to the shared :data:`MAX_INDEXED_CHARS` budget (earlier columns first);
+2. normalises each column with ``fts_norm(text)``: ``translate()`` with the measured fold
+   table (FTS5's case fold and diacritic removal, e.g. ``É``→``e``, ``Ø``→``ø``; combining
+   diacritics dropped), ``lower(... COLLATE "C")`` for ASCII (the ``C`` collation keeps
+   the database locale away), and ``regexp_replace()`` of every run of separators (an
+   explicit class of code points, never ``[[:punct:]]``) by one space;
+3. numbers the words (one position per word, and a position holding :data:`GAP_LEXEME`
+   between two columns, so that a phrase never runs from one column into the next, as in
+   FTS5) and casts the text ``'word':position+weight ...`` to ``tsvector``.
+
+Queries are cast the same way (``text::tsquery``, never ``to_tsquery``). So a word such as
+``fine🙂`` or ``x²`` reaches the index as one lexeme, exactly as FTS5 stores it, in every
+locale and on every server version: the parser (whose idea of a letter is the C library's)
+would have split it. The migration's :mod:`.vectors` writes the same text in Python, and
+``tsvector`` input (the same server code on both paths) merges, sorts and clips it.
 
 The SQL is pure ASCII (``E'\\uXXXX'`` escapes); the database encoding must be UTF8.
 
 Limits, all PostgreSQL's own (FTS5 has none of them), so large documents can differ:
 
-* **260,000 characters per row** (:data:`MAX_INDEXED_CHARS`): ``fts_norm`` reads only the
-  first 260,000 characters of its argument, and the search-vector expression shares that budget
-  between the columns of one index (earlier columns first; the title rarely uses much). The
-  rest of a longer document is not searchable on PostgreSQL. Why this number: a tsvector
-  must stay under 1 MB (1,048,575 bytes of lexemes and positions), and the worst case is
-  4 bytes per input character (every word distinct and made of 4-byte letters: ``n``
-  letters + 1 separator cost ``4n`` bytes of lexeme + 2 bytes of position count + 2 bytes
-  of position). 4 x 260,000 plus the column gaps stays below the limit, so an insert never
-  fails, however large or hostile the document (measured: 262,144 characters of such text
-  already exceed it by 5 bytes; see tests/search/test_fts_norm.py).
-* **Positions stop at 16,383** and each word keeps at most 256 positions: a phrase that
-  only occurs beyond roughly the 16,000th word of a row (about 100 KB of English) is missed
-  on PostgreSQL; plain words there are still found.
-* **Words longer than 2,047 bytes** are not indexed by PostgreSQL; the query side drops
-  such terms (see :mod:`.query`).
+* **260,000 characters per row** (:data:`MAX_INDEXED_CHARS`): later columns get what the
+  earlier ones left (the title rarely uses much); the rest of a longer document is not
+  searchable on PostgreSQL. Why this number: a tsvector must stay under 1 MB (1,048,575
+  bytes of lexemes and positions), and the worst case is 4 bytes per input character
+  (every word distinct and made of 4-byte letters: ``n`` letters + 1 separator cost ``4n``
+  bytes of lexeme + 2 bytes of position count + 2 bytes of position). 4 x 260,000 plus the
+  column gaps stays below the limit, so an insert never fails, however large or hostile the
+  document (measured: 262,144 characters of such text already exceed it by 5 bytes; see
+  tests/search/test_fts_norm.py).
+* **Positions stop at 16,383** and each word keeps at most 256 positions (``tsvector``
+  input clips them): a phrase that only occurs beyond roughly the 16,000th word of a row
+  (about 100 KB of English) is missed on PostgreSQL; plain words there are still found.
+* **Words longer than** :data:`MAX_TOKEN_BYTES` **(2,046) bytes** are not indexed (their
+  position stays taken, as in FTS5): PostgreSQL 18 refuses longer words in a ``tsvector``,
+  earlier versions one byte more. The query side drops such terms (see :mod:`.query`).
 """
 
 from __future__ import annotations
@@ -41,12 +47,13 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from ._unicode_tables import FOLDS, SEPARATOR_RANGES
-from .tokenizer import MAX_INDEXED_CHARS
+from .tokenizer import MAX_INDEXED_CHARS, MAX_TOKEN_BYTES
 
 _WEIGHTS: Final = frozenset("ABCD")
 
-#: One position holding ``-``, which fold_and_split() never leaves in a token.
-COLUMN_GAP: Final = "'-:1'::tsvector"
+#: The lexeme at the position between two columns: ``-`` is a separator, so no query asks
+#: for it.
+GAP_LEXEME: Final = "-"
 
 
 def _sql_char(ch: str) -> str:
@@ -95,11 +102,17 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def postgres_fts_norm_function_sql(schema: str) -> str:
-    """``CREATE OR REPLACE FUNCTION "<schema>".fts_norm(text)``: see the module docstring.
+def postgres_search_functions_sql(schema: str) -> tuple[str, str]:
+    """``CREATE OR REPLACE FUNCTION`` of ``fts_norm(text)`` and ``fts_vector(text[], text)``
+    in *schema*, in that order (the second calls the first)."""
+    return _fts_norm_function_sql(schema), _fts_vector_function_sql(schema)
+
+
+def _fts_norm_function_sql(schema: str) -> str:
+    """``"<schema>".fts_norm(text)``: the text folded, each run of separators one space.
 
     translate() compares each character with every entry of its "from" string, so the full
-    table (1,600+ entries) would cost seconds per large document. The function first
+    table (1,300 entries) would cost seconds per large document. The function first
     collects the distinct foldable characters the document actually contains (one fast
     regex scan), folds just those with the full table, and translates the document with
     that small table: the same result, about as fast as the separator regex itself.
@@ -135,36 +148,60 @@ CROSS JOIN LATERAL (
 $fts_norm$"""
 
 
+def _fts_vector_function_sql(schema: str) -> str:
+    """``"<schema>".fts_vector(texts text[], weights text)``: a row's search vector.
+
+    Column ``k`` is cut to what the earlier columns left of the budget, normalised and
+    split at its single spaces; its words take the positions after the earlier columns
+    and their gaps, with weight ``weights[k]``. Words over :data:`MAX_TOKEN_BYTES` bytes
+    are left out but keep their positions.
+
+    PL/pgSQL rather than SQL: the session keeps its plans, which makes a small row cost
+    about as much as ``to_tsvector`` did (an SQL function of this shape is 20 times slower).
+    """
+    ns = _quote_ident(schema)
+    return f"""CREATE OR REPLACE FUNCTION {ns}.fts_vector(texts text[], weights text)
+RETURNS pg_catalog.tsvector
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fts_vector$
+DECLARE
+    entries text[] := '{{}}';
+    words text[];
+    start bigint := 0;
+    budget integer := {MAX_INDEXED_CHARS};
+BEGIN
+    FOR k IN 1 .. coalesce(pg_catalog.cardinality(texts), 0) LOOP
+        IF k > 1 THEN
+            start := start + 1;
+            entries := entries || ('''{GAP_LEXEME}'':' || start);
+        END IF;
+        words := pg_catalog.string_to_array(pg_catalog.btrim({ns}.fts_norm(
+            pg_catalog.left(coalesce(texts[k], ''), budget))), ' ');
+        budget := greatest(0, budget - coalesce(pg_catalog.char_length(texts[k]), 0));
+        entries := entries || ARRAY(
+            SELECT '''' || u.word || ''':' || (start + u.n) || pg_catalog.substr(weights, k, 1)
+            FROM pg_catalog.unnest(words) WITH ORDINALITY AS u(word, n)
+            WHERE pg_catalog.octet_length(u.word) <= {MAX_TOKEN_BYTES});
+        start := start + pg_catalog.cardinality(words);
+    END LOOP;
+    RETURN pg_catalog.array_to_string(entries, ' ')::pg_catalog.tsvector;
+END
+$fts_vector$"""
+
+
 def postgres_tsvector_sql(
     schema: str, weighted_columns: Sequence[tuple[str, str]], *, row: str | None = None
 ) -> str:
-    """The search-vector expression: one weighted ``to_tsvector`` per column.
+    """The search-vector expression: ``fts_vector`` over the columns, in index order.
 
     Columns are referenced by name, or as fields of *row* (``NEW`` in a trigger).
-
-    Each column gets what is left of the shared :data:`MAX_INDEXED_CHARS` budget after the
-    columns before it, so the whole vector stays under PostgreSQL's 1 MB limit. Between two
-    columns sits :data:`COLUMN_GAP`, a lexeme no query can produce, so that (as in FTS5) a
-    phrase never runs from the end of one column into the start of the next.
     """
     if not weighted_columns:
         raise ValueError("a search index needs at least one column")
-    parts: list[str] = []
-    earlier: list[str] = []
-    for column, weight in weighted_columns:
+    for _, weight in weighted_columns:
         if weight not in _WEIGHTS:
             raise ValueError(f"tsvector weight must be one of A-D, got {weight!r}")
-        reference = _quote_ident(column) if row is None else f"{row}.{_quote_ident(column)}"
-        value = f"coalesce({reference}, '')"
-        norm = f"{_quote_ident(schema)}.fts_norm({_budget(value, earlier)})"
-        parts.append(f"setweight(to_tsvector('simple'::regconfig, {norm}), '{weight}')")
-        earlier.append(value)
-    return f" || {COLUMN_GAP} || ".join(parts)
-
-
-def _budget(value: str, earlier: list[str]) -> str:
-    """*value* cut to the characters the earlier columns left over (the first is uncut)."""
-    if not earlier:
-        return value
-    used = " + ".join(f"char_length({e})" for e in earlier)
-    return f"left({value}, greatest(0, {MAX_INDEXED_CHARS} - ({used})))"
+    prefix = "" if row is None else f"{row}."
+    columns = ", ".join(prefix + _quote_ident(column) for column, _ in weighted_columns)
+    weights = "".join(weight for _, weight in weighted_columns)
+    return f"{_quote_ident(schema)}.fts_vector(ARRAY[{columns}]::text[], '{weights}')"

@@ -3,11 +3,14 @@
 Both renderings are fully parenthesised with explicit operators, so neither engine's
 precedence rules matter (FTS5 even rejects an implicit AND after a parenthesis, and binds
 juxtaposed words tighter than ``NOT``). Every token is quoted: no user text can reach
-either engine as syntax. Tokens are already folded and contain only letters and digits, so
-each engine's own tokenizer finds exactly that one token inside the quotes.
+either engine as syntax. Tokens are already folded and hold only token characters (never
+a quote or a backslash, which are separators), so FTS5's tokenizer finds exactly that one
+token inside the quotes, and PostgreSQL takes it as it is: the tsquery text is cast
+(``text::tsquery``), which leaves lexemes alone, where ``to_tsquery`` would run the
+text-search parser over them and split ``fine🙂`` in a UTF-8 locale.
 
 =============  ==========================  ==============================
-AST            FTS5 MATCH                  to_tsquery('simple', ...)
+AST            FTS5 MATCH                  ``::tsquery``
 =============  ==========================  ==============================
 Term           ``"tok"``  ``"tok"*``       ``'tok'``  ``'tok':*``
 Phrase         ``"a b"``  ``"a b"*``       ``('a' <-> 'b')``  ``('a' <-> 'b':*)``
@@ -78,7 +81,7 @@ def _tsquery(query: Query) -> str:
 
 
 def to_tsquery(query: Query) -> str | None:
-    """Text for ``to_tsquery('simple', :q)``, or None when the query matches nothing."""
+    """Text for ``CAST(:q AS tsquery)``, or None when the query matches nothing."""
     return None if isinstance(query, Nothing) else _tsquery(query)
 
 

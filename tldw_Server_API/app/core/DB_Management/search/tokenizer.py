@@ -1,24 +1,18 @@
-"""One tokenisation for both engines: FTS5 ``unicode61 remove_diacritics 2``, measured.
+"""One tokenisation for both engines: FTS5's ``unicode61 remove_diacritics 2``, measured.
 
-SQLite indexes with :data:`SQLITE_TOKENIZER`. PostgreSQL indexes
-``to_tsvector('simple', fts_norm(text))`` where ``fts_norm`` folds and splits exactly as
-:func:`normalize` does here, so the PostgreSQL parser only ever sees runs of letters and
-digits separated by single spaces and has nothing left to interpret (e-mail addresses,
-URLs, hyphenated words, XML tags all arrive as plain words).
+SQLite indexes with :data:`SQLITE_TOKENIZER`. PostgreSQL indexes the words of
+``fts_norm(text)``, which folds and splits exactly as :func:`normalize` does here, and
+builds its ``tsvector`` from those words itself (see :mod:`.postgres`): PostgreSQL's
+text-search parser never sees the text, so neither its idea of a letter (which the C
+library and the locale decide) nor its own token types (e-mail addresses, URLs, numbers)
+play any part, on any server version.
 
-The tables in ``_unicode_tables.py`` were read off a real FTS5 and a real PostgreSQL by
-``generate_tables.py``. Where the two cannot agree the PostgreSQL side wins, because
-PostgreSQL's parser asks the C library what a letter is and ``fts_norm`` must give the same
-index in every locale; those code points are listed in ``FTS5_DIFFERENCES`` (superscript
-digits, vulgar fractions, circled numbers, emoji and other symbols newer than Unicode 6.1,
-private-use and unassigned code points, and a few capitals that FTS5 does not fold, such as
-Cherokee). Inside a word FTS5 keeps those as letters; here they split words.
-
-One difference remains between locales: a word that starts with a combining mark (or a
-code point the C library does not know) after a separator, such as U+1ACF in ``a ᫏b``,
-loses that character in a UTF-8 locale and keeps it in the ``C`` locale (the parser
-accepts zero-width characters only inside a word). Such text is rare enough that the
-tables leave it alone; the migration's vector builder lets PostgreSQL index it.
+The rule is FTS5's alone and lives in ``_unicode_tables.py``, read off a real FTS5 by
+``generate_tables.py``: letters, digits and private-use characters are token characters,
+and so is every code point Unicode 6.1 had not assigned yet (most emoji: ``fine🙂`` is
+one word), while 6.1's symbols and punctuation split words (``party🎉`` is the word
+``party``, as U+1F389 is a 6.1 symbol; ``™``, ``©``, ``€`` split words likewise).
+Python's own :mod:`unicodedata` plays no part.
 """
 
 from __future__ import annotations
@@ -34,8 +28,10 @@ SQLITE_TOKENIZER: Final = "unicode61 remove_diacritics 2"
 #: Characters of one column that get indexed by PostgreSQL (``fts_norm`` truncates there).
 MAX_INDEXED_CHARS: Final = 260_000
 
-#: PostgreSQL drops longer words from a tsvector and rejects them in a tsquery.
-MAX_TOKEN_BYTES: Final = 2047
+#: The longest word (UTF-8 bytes) that every supported PostgreSQL accepts in a tsvector or a
+#: tsquery: 2,047 up to PostgreSQL 17, 2,046 from 18. Longer words are left out of the
+#: PostgreSQL index (their position stays taken, as in FTS5) and dropped from queries.
+MAX_TOKEN_BYTES: Final = 2046
 
 
 def _escape(code_point: int) -> str:

@@ -1,36 +1,27 @@
 """The search vector PostgreSQL would compute for a row, computed in Python.
 
 The migration hands PostgreSQL each row's finished vector (``tsvector`` text) with the
-row, so the server only parses it: folding, splitting and parsing the text, by far the
-most expensive part of storing a searchable row, moves to the client, which does it
-with caches PostgreSQL cannot use (a word is folded once per run, not once per row).
+row, so the server only parses it: folding and splitting the text, by far the most
+expensive part of storing a searchable row, moves to the client, which does it with
+caches PostgreSQL cannot use (a word is folded once per run, not once per row).
 
-:class:`VectorBuilder` is the twin of :func:`.postgres.postgres_tsvector_sql` for the
-rows it accepts: ``to_tsvector('simple', fts_norm(column))`` per column, weighted,
-joined by :data:`.postgres.COLUMN_GAP`. After ``fts_norm`` the parser only sees words of
-letters and digits between single spaces, and each word is one lexeme at the next
-position. The builder declines (returns ``None``, and the load lets PostgreSQL compute
-that row's vector) wherever PostgreSQL would do anything else:
-
-* a word of digits, ``e``, digits and more (``1e5x``): the parser reads a number in it;
-* a word of 2,048 bytes or more (dropped by PostgreSQL);
-* a word ``lower()`` could still change in some locale (the fold left a capital);
-* a word starting with a mark, a format character or an unassigned code point: in a
-  UTF-8 locale the parser keeps such a character inside a word but drops it at the start
-  of one (in the ``C`` locale it keeps it everywhere);
-* more than 16,382 positions (PostgreSQL clips them) or a word more than 255 times
-  (PostgreSQL keeps the first 255 or 256 positions, depending on where they are);
-* more than :data:`.tokenizer.MAX_INDEXED_CHARS` characters in the indexed columns.
+:class:`VectorBuilder` is the twin of ``fts_vector`` (see :mod:`.postgres`): it writes
+the same ``'word':position+weight`` entries from the same words (:mod:`.tokenizer` and
+``fts_norm`` share one table), leaves out the same over-long words at the same
+positions, and the server's ``tsvector`` input, the last step on both paths, merges,
+sorts and clips them alike. So the vector does not depend on the server's version or
+locale, and the builder declines (returns ``None``, and the load lets PostgreSQL compute
+that row) only rows whose indexed columns hold more than
+:data:`.tokenizer.MAX_INDEXED_CHARS` characters: rare, and cut by the server.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from typing import Final
 
+from .postgres import GAP_LEXEME
 from .tokenizer import (
     _ASTRAL_CLASS,
     _BMP_CLASS,
@@ -41,17 +32,10 @@ from .tokenizer import (
     MAX_TOKEN_BYTES,
 )
 
-#: The highest position PostgreSQL stores as it is (``MAXENTRYPOS - 1``).
+#: The highest position a tsvector holds; its input clips larger ones to it.
 MAX_POSITION: Final = 16383
-#: The most positions PostgreSQL keeps for one lexeme in any case (``MAXNUMPOS - 1``).
-MAX_REPEATS: Final = 255
-#: The lexeme between two columns (see ``COLUMN_GAP``).
-GAP_LEXEME: Final = "-"
 
 _ASCII_SEPARATORS: Final = re.compile(r"[^0-9a-z]+")
-# A word starting like 12e3 and going on (12e3x): the parser splits it after the number.
-_NUMBER_WITH_EXPONENT: Final = re.compile(r"[0-9]+e[0-9]+[^0-9]")
-_ASCII_NUMBER_WITH_EXPONENT: Final = re.compile(r"(?<![0-9a-z])[0-9]+e[0-9]+[a-z]")
 _NON_ASCII_SEPARATOR: Final = re.compile(f"(?![\\x00-\\x7f]){_BMP_CLASS}|{_ASTRAL_CLASS}")
 #: UTF-8 bytes with ASCII letters lowered, ASCII separators made spaces, the rest kept.
 _ASCII_SPACED: Final = bytes(
@@ -62,7 +46,6 @@ _ASCII_SPACED: Final = bytes(
     else 0x20
     for b in range(256)
 )
-_DECLINE: Final = "\x00"
 _RESPLIT: Final = "\x01"
 _CACHE_LIMIT: Final = 200_000
 
@@ -79,21 +62,11 @@ class _FoldedWords(dict[str | bytes, str]):
 
 
 def _fold(word: str) -> str:
-    """What *word* becomes in the vector: its folded form, ``""`` (nothing), _DECLINE, or
-    _RESPLIT if it holds a non-ASCII separator (so it was not one word after all)."""
+    """What *word* becomes in the vector: its folded form, ``""`` (nothing), or _RESPLIT
+    if it holds a non-ASCII separator (so it was not one word after all)."""
     if not word.isascii() and _NON_ASCII_SEPARATOR.search(word):
         return _RESPLIT
-    folded = word.translate(_FOLD_TABLE)
-    if not folded:
-        return ""
-    if (
-        folded.lower() != folded
-        or _NUMBER_WITH_EXPONENT.match(folded)
-        or (not folded.isascii() and unicodedata.category(folded[0])[0] in "MC")
-        or (len(folded) * 4 > MAX_TOKEN_BYTES and len(folded.encode()) > MAX_TOKEN_BYTES)
-    ):
-        return _DECLINE
-    return folded
+    return word.translate(_FOLD_TABLE)
 
 
 class VectorBuilder:
@@ -121,45 +94,53 @@ class VectorBuilder:
         for number, (value, weight) in enumerate(zip(values, self._weights, strict=True)):
             if number:
                 offset += 1
-                parts += (GAP_LEXEME, self._after["D"][offset])
+                parts += (GAP_LEXEME, self._after["D"][min(offset, MAX_POSITION)])
             words = self._words(value) if value else []
-            if words is None or offset + len(words) > MAX_POSITION - 1:
-                return None
-            column = [""] * (2 * len(words))
-            column[::2] = words
-            column[1::2] = self._after[weight][offset + 1 : offset + 1 + len(words)]
-            parts += column
+            parts += _entries(words, self._after[weight], offset)
             offset += len(words)
-        if offset > MAX_REPEATS and _repeats_too_often(parts[::2]):
-            return None
         return "'" + "".join(parts)[:-2] if parts else ""
 
-    def _words(self, text: str) -> list[str] | None:
-        """The folded words of one column, or ``None`` if PostgreSQL must see them itself."""
+    def _words(self, text: str) -> list[str]:
+        """The folded words of one column, in order (over-long ones included)."""
         if text.isascii():
-            lowered = text.lower()
-            if _ASCII_NUMBER_WITH_EXPONENT.search(lowered):
-                return None
-            words = list(filter(None, _ASCII_SEPARATORS.split(lowered)))
-        else:
-            # Fastest: split the UTF-8 bytes at ASCII separators. A word that still holds
-            # a separator (« », an em dash, a no-break space, an emoji) sends the column
-            # through the split at BMP separators, and one holding an astral separator
-            # through the full split.
-            fold = self._folded.__getitem__
-            try:
-                words = list(filter(None, map(fold, _split_at_ascii_separators(text))))
-            except UnicodeEncodeError:  # a lone surrogate: not UTF-8
-                words = [_RESPLIT]
-            if _RESPLIT in words:
-                words = list(filter(None, map(fold, _BMP_SEPARATORS.split(text))))
-            if _RESPLIT in words:
-                words = list(filter(None, map(fold, _SEPARATORS.split(text))))
-            # _fold declined every word PostgreSQL would drop as too long.
-            return None if _DECLINE in words else words
-        if len(text) > MAX_TOKEN_BYTES and max(map(len, words), default=0) > MAX_TOKEN_BYTES:
-            return None
+            return list(filter(None, _ASCII_SEPARATORS.split(text.lower())))
+        # Fastest: split the UTF-8 bytes at ASCII separators. A word that still holds a
+        # separator (« », an em dash, a no-break space, U+1F389) sends the column through
+        # the split at BMP separators, and one holding an astral separator through the
+        # full split.
+        fold = self._folded.__getitem__
+        try:
+            words = list(filter(None, map(fold, _split_at_ascii_separators(text))))
+        except UnicodeEncodeError:  # a lone surrogate: not UTF-8
+            words = [_RESPLIT]
+        if _RESPLIT in words:
+            words = list(filter(None, map(fold, _BMP_SEPARATORS.split(text))))
+        if _RESPLIT in words:
+            words = list(filter(None, map(fold, _SEPARATORS.split(text))))
         return words
+
+
+def _entries(words: list[str], after: list[str], offset: int) -> list[str]:
+    """Word, ``':<position><weight> '``, word, ...: *words* at the positions after *offset*.
+
+    Positions past :data:`MAX_POSITION` are written as it (``tsvector`` input clips them
+    so), and words PostgreSQL cannot hold are left out, their positions staying taken.
+    """
+    positions = after[offset + 1 : offset + 1 + len(words)]
+    if len(positions) < len(words):
+        positions += [after[MAX_POSITION]] * (len(words) - len(positions))
+    # A word of up to MAX_TOKEN_BYTES // 4 characters fits whatever its characters are.
+    if words and max(map(len, words)) > MAX_TOKEN_BYTES // 4:
+        return [
+            part
+            for word, position in zip(words, positions, strict=True)
+            if len(word.encode()) <= MAX_TOKEN_BYTES
+            for part in (word, position)
+        ]
+    entries = [""] * (2 * len(words))
+    entries[::2] = words
+    entries[1::2] = positions
+    return entries
 
 
 def _split_at_ascii_separators(text: str) -> list[bytes]:
@@ -169,17 +150,6 @@ def _split_at_ascii_separators(text: str) -> list[bytes]:
     raises :class:`UnicodeEncodeError`.
     """
     return text.encode().translate(_ASCII_SPACED).split()
-
-
-def _repeats_too_often(words: list[str]) -> bool:
-    """Whether a word is in *words* more than :data:`MAX_REPEATS` times.
-
-    Counting is for the rare list with that many repeats: ``k`` of one word make
-    ``k - 1`` repeats, and a set finds how many there are three times faster.
-    """
-    if len(words) - len(set(words)) < MAX_REPEATS:
-        return False
-    return max(Counter(words).values()) > MAX_REPEATS
 
 
 _BUILDERS: dict[tuple[str, ...], VectorBuilder] = {}
