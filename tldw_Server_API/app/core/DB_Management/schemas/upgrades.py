@@ -44,6 +44,8 @@ class UpgradeContext:
     dialect: DialectOps
     schema: DatabaseSchema
     namespace: str | None
+    rules_installed: bool = False
+    """Whether this upgrade has already (re)installed the rules and rebuilt the search index."""
 
     def table_names(self) -> set[str]:
         return {name.lower() for name in inspect(self.conn).get_table_names(self.namespace)}
@@ -88,6 +90,7 @@ def install_rules(ctx: UpgradeContext) -> None:
     ctx.dialect.drop_artefacts(ctx.conn, ctx.schema, ctx.namespace)
     ctx.dialect.normalize_legacy_values(ctx.conn, ctx.schema, ctx.namespace)
     ctx.dialect.install_artefacts(ctx.conn, ctx.schema, ctx.namespace, rebuild=True)
+    ctx.rules_installed = True
 
 
 def drop_rules(ctx: UpgradeContext) -> None:
@@ -154,8 +157,11 @@ def layout_upgrade(
     def up(ctx: UpgradeContext) -> None:
         reconcile_layout(ctx)
         create_indexes(ctx, indexes)
-        # Rules for the new synced tables; the existing ones are re-declared as they are.
-        ctx.dialect.install_artefacts(ctx.conn, ctx.schema, ctx.namespace, rebuild=False)
+        # Rules for the new synced tables, and the search index as this version builds it
+        # (words with emoji and symbols inside, PostgreSQL's word-length limit): once per
+        # upgrade, however many steps it takes.
+        if not ctx.rules_installed:
+            install_rules(ctx)
 
     def down(ctx: UpgradeContext) -> None:
         ctx.dialect.drop_artefacts(ctx.conn, ctx.schema, ctx.namespace)
