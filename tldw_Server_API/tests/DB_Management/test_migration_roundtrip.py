@@ -27,7 +27,6 @@ from tldw_Server_API.app.core.DB_Management.migration.run import (
 from tldw_Server_API.app.core.DB_Management.sample_data import generate
 
 RENAMED = {"workflow_step_runs": "workflow_steps"}
-VERSION_TABLES = {"schema_version", "db_schema_version"}
 FILES = {
     "media": ("user_databases/1/Media_DB_v2.db", "user_1_media"),
     "chacha": ("user_databases/1/ChaChaNotes.db", "user_1_chacha"),
@@ -93,9 +92,7 @@ def primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
 
 
-CASES = [
-    (kind, table) for kind in FILES for table in LEGACY_TABLES[kind] if table not in VERSION_TABLES
-]
+CASES = [(kind, table) for kind in FILES for table in LEGACY_TABLES[kind]]
 
 
 @pytest.mark.parametrize(("kind", "table"), CASES, ids=[f"{k}-{t}" for k, t in CASES])

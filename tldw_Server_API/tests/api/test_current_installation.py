@@ -36,6 +36,8 @@ GUIDE_FILES = {  # generated place -> the guide's place (relative to the directo
     "Databases/workflows.db": "Databases/workflows.db",
 }
 FINAL = {"succeeded", "failed", "cancelled"}
+# Their rows hold flags as 0/1 and, where written by hand, as 'true'/'false'.
+LIVE_MEDIA = "FROM Media WHERE deleted IN (0, 'false') AND is_trash IN (0, 'false')"
 WAITING = {"waiting_approval", "waiting_human", "paused"}
 
 
@@ -128,17 +130,22 @@ def _pending_runs(workflows_db: Path) -> dict[str, str]:
     )
 
 
-def _wait_for_final(target: PgTarget, run_ids: list[str], patience: float = 90.0) -> dict:
-    """Status and error of *run_ids* once every one is final (or when patience runs out)."""
+def _wait_until_settled(
+    target: PgTarget, run_ids: list[str], settled: set[str], patience: float = 90.0
+) -> dict[str, tuple[str, str | None, str]]:
+    """Status, error and owner of *run_ids* once every status is in *settled* (or patience
+    runs out: the caller's assertion then names the runs still moving)."""
     deadline = time.monotonic() + patience
     while True:
         with psycopg.connect(target.conninfo()) as conn:
             rows = conn.execute(
-                "SELECT run_id, status, error FROM workflows.workflow_runs WHERE run_id = ANY(%s)",
+                "SELECT run_id, status, error, user_id FROM workflows.workflow_runs "
+                "WHERE run_id = ANY(%s)",
                 (run_ids,),
             ).fetchall()
-        states = {run_id: (status, error) for run_id, status, error in rows}
-        if all(status in FINAL for status, _ in states.values()) or time.monotonic() > deadline:
+        states = {run_id: (status, error, user) for run_id, status, error, user in rows}
+        done = all(status in settled for status, _, _ in states.values())
+        if done or time.monotonic() > deadline:
             return states
         time.sleep(0.5)
 
@@ -155,8 +162,8 @@ def test_a_current_installation_migrates_whole_and_keeps_running(
     workflows_db = root / "Databases/workflows.db"
     pending = _pending_runs(workflows_db)
     assert pending, "the installation should hold queued and running runs"
-    live_media = _sqlite(media_db, "SELECT count(*) FROM Media WHERE deleted = 0 AND is_trash = 0")
-    title = _sqlite(media_db, "SELECT title FROM Media WHERE deleted = 0 AND is_trash = 0")[0][0]
+    live_media = _sqlite(media_db, f"SELECT count(*) {LIVE_MEDIA}")
+    title = _sqlite(media_db, f"SELECT title {LIVE_MEDIA} ORDER BY id")[0][0]
 
     with fresh_database(pg_server) as target:
         _prepare_schema(root, target)
@@ -181,25 +188,36 @@ def test_a_current_installation_migrates_whole_and_keeps_running(
             assert found["results"], title
             assert ok(client.get("/api/v1/notes"))["items"]
 
-            states = _wait_for_final(target, list(pending))
-            unfinished = {r: s for r, s in states.items() if s[0] not in FINAL}
-            assert unfinished == {}
-            failures = [error or "" for status, error in states.values() if status == "failed"]
-            for error in failures:
-                assert "step type" in error, error
+            # Every pending run runs: to its end, or to a step that waits for a person.
+            states = _wait_until_settled(target, list(pending), FINAL | WAITING)
+            moving = {r: s for r, s in states.items() if s[0] not in FINAL | WAITING}
+            assert moving == {}
+            for status, error, _ in states.values():
+                if status == "failed":
+                    assert "step type" in (error or ""), error
             status = ok(client.get("/api/v1/workflows/status"))
-            assert status["queue_depth"] == 0, status
+            assert (status["queue"]["queued"], status["queue"]["running"]) == (0, 0)
+            unavailable = [e for st, e, _ in states.values() if st == "failed" and e]
+            assert status["recent"]["failed_unavailable_step_type"] == len(unavailable)
+
+            # ... and a person can take the waiting ones the rest of the way.
+            waiting = [r for r, (status, _, user) in states.items() if status in WAITING]
+            mine = [r for r in waiting if states[r][2] == "1"]
+            for run_id in mine:
+                ok(client.post(f"/api/v1/workflows/runs/{run_id}/approve", json={}))
+            approved = _wait_until_settled(target, mine, FINAL)
+            assert {r: s[0] for r, s in approved.items() if s[0] not in FINAL} == {}
 
 
 @pytest.mark.parametrize("layout", ["current", "late-2025", "early"])
 def test_the_server_on_sqlite_opens_an_installation_as_it_is(tmp_path: Path, layout: str) -> None:
     root = _installation(tmp_path, layout)
     media_db = root / "Databases/user_databases/1/Media_DB_v2.db"
-    live = _sqlite(media_db, "SELECT count(*) FROM Media WHERE deleted = 0 AND is_trash = 0")
-    title = _sqlite(media_db, "SELECT title FROM Media WHERE deleted = 0 AND is_trash = 0")[0][0]
+    live = _sqlite(media_db, f"SELECT count(*) {LIVE_MEDIA}")
+    title = _sqlite(media_db, f"SELECT title {LIVE_MEDIA} ORDER BY id")[0][0]
     notes = _sqlite(
         root / "Databases/user_databases/1/ChaChaNotes.db",
-        "SELECT count(*) FROM notes WHERE deleted = 0",
+        "SELECT count(*) FROM notes WHERE deleted IN (0, 'false')",
     )
 
     with server(tmp_path, f"sqlite-{layout}.log") as (client, _log):
