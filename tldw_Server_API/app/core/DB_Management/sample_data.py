@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .legacy_layout import (
     DEFAULT_LAYOUT,
@@ -608,7 +609,7 @@ class _MediaGenerator:
         self.sink.add("Transcripts", row + sync + runs[0].tail)
         for run in runs[1:]:
             tid = self._next("transcript")
-            later = t + 30 + 86400 * run.number
+            later = t + 30 + 86400 * (run.number or 1)
             again = (tid, mid, run.model or model, "\n".join(lines[::-1]), _iso(later))
             resync = _sync(self.extras.rng, later, version=1, deleted=0, client=client)
             self.sink.add("Transcripts", again + resync + run.tail)
@@ -1032,7 +1033,7 @@ class _CurrentMediaExtras:
         rng = self.rng
         ext, mime = _FILE_KINDS.get(item.mtype, ("txt", "text/plain"))
         slug = "_".join(item.title.split()[:4])
-        kinds = [("original", ext, mime, f"{slug}.{ext}")]
+        kinds: list[tuple[str, str, str, str | None]] = [("original", ext, mime, f"{slug}.{ext}")]
         if rng.random() < 0.2:
             kinds.append(("thumbnail", "jpg", "image/jpeg", None))
         for file_type, suffix, mimetype, original in kinds:
@@ -1096,7 +1097,7 @@ class _CurrentMediaExtras:
             ("col_3", "Seen", "date"),
         ]
         for position, (column_id, name, kind) in enumerate(columns):
-            row = (
+            row: tuple[Any, ...] = (
                 self._next("dtcol"),
                 dt,
                 column_id,
@@ -1164,7 +1165,7 @@ class _CurrentMediaExtras:
         sender = self._address()
         body = _text(rng, 300 + int(rng.random() * 600))
         n = self._tick()
-        row = (
+        row: tuple[Any, ...] = (
             eid,
             item.mid,
             f"user:{item.owner or 1}",
@@ -1216,7 +1217,7 @@ class _CurrentMediaExtras:
         url = f"https://{domain}/read/{item.mid}"
         summary = _sentence(rng)
         n = self._tick()
-        row = (
+        row: tuple[Any, ...] = (
             cid,
             item.mid if rng.random() < 0.7 else None,
             rng.choice(_CONTENT_ORIGINS),
@@ -2166,7 +2167,12 @@ class _WorkflowGenerator:
     def _step_definition(self, k: int, kind: str, count: int) -> dict:
         """Step *k* of *count*: id, type, name, config, and the optional keys users' files have."""
         rng = self.rng
-        step = {"id": f"s{k}", "type": kind, "name": _title(rng), "config": self._config(kind)}
+        step: dict[str, Any] = {
+            "id": f"s{k}",
+            "type": kind,
+            "name": _title(rng),
+            "config": self._config(kind),
+        }
         if rng.random() < 0.3:
             step["retry"] = {"max_attempts": 1 + int(rng.random() * 3), "backoff_seconds": 1}
         if rng.random() < 0.3:
@@ -2180,7 +2186,7 @@ class _WorkflowGenerator:
     def _config(self, kind: str) -> dict:
         """A configuration our step type accepts, or what a newer server's type took."""
         rng = self.rng
-        configs = {
+        configs: dict[str, Callable[[], dict[str, Any]]] = {
             "log": lambda: {
                 "message": f"{_sentence(rng, 3, 6)} {{{{ inputs.query }}}}",
                 "level": rng.choice(("info", "info", "debug", "warning")),

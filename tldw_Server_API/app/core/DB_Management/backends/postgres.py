@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import is_false
@@ -236,11 +237,13 @@ class PostgresDialect(DialectOps):
             return None
         # A cast, not to_tsquery(): the text-search parser must not split the words again.
         query = cast(compiled.tsquery, TSQUERY)
-        vector = literal_column(SEARCH_COLUMN)
+        vector: ColumnElement[Any] = literal_column(SEARCH_COLUMN)
         key = next(iter(table.primary_key.columns))
         ranks_titles = bool(index.title_columns) and len(index.title_columns) < len(index.columns)
         if ranks_titles:
-            title_hit = literal_column(f"ts_filter({SEARCH_COLUMN}, '{{a}}')").op("@@")(query)
+            title_hit: ColumnElement[Any] = literal_column(
+                f"ts_filter({SEARCH_COLUMN}, '{{a}}')"
+            ).op("@@")(query)
         else:
             title_hit = literal_column("true")
         rank = func.ts_rank(vector, query)

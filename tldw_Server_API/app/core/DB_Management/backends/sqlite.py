@@ -198,17 +198,17 @@ class SqliteDialect(DialectOps):
         key = next(iter(table.primary_key.columns))
         weights = ", ".join("10.0" if w == "A" else "1.0" for _, w in index.columns)
         fts_table = sql_table(index.name, sql_column("rowid"))
-        content_rowid = literal_column(f"{_quote(table.name)}.{_quote(rowid)}")
+        content_rowid: ColumnElement[Any] = literal_column(f"{_quote(table.name)}.{_quote(rowid)}")
         if index.title_columns and len(index.title_columns) < len(index.columns):
             titles = " ".join(_quote(c) for c in index.title_columns)
             title_match = f"{{{titles}}} : ({compiled.fts5})"
             # text() (not literal_column) so that :title_q is a real bind parameter.
-            title_hit = content_rowid.in_(
+            title_hit: ColumnElement[Any] = content_rowid.in_(
                 select(fts_table.c.rowid).where(text(f"{fts} MATCH :title_q"))
             )
         else:
             title_match, title_hit = None, literal_column("1")
-        rank = literal_column(f"-bm25({fts}, {weights})")
+        rank: ColumnElement[Any] = literal_column(f"-bm25({fts}, {weights})")
         stmt = (
             select(key.label("key"), title_hit.label("title_hit"), rank.label("rank"))
             .select_from(table.join(fts_table, fts_table.c.rowid == content_rowid))

@@ -33,7 +33,7 @@ class Exclusions:
 
     def is_skipped(self, table: str, rowid: int) -> bool:
         rows = self.skipped.get(table)
-        return bool(rows) and rowid in rows
+        return rows is not None and rowid in rows
 
     def count(self, table: str) -> dict[str, int]:
         counts = {}

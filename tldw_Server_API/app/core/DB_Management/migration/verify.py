@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import struct
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -334,7 +334,7 @@ def families_of(plan: TablePlan) -> list[str]:
 
 def target_rows_by_key(
     conn: psycopg.Connection, plan: TablePlan
-) -> Iterator[tuple[tuple[Any, ...], str]]:
+) -> Generator[tuple[tuple[Any, ...], str], None, None]:
     """(key values, canonical row) from PostgreSQL in key order, for locating a difference."""
     key_targets = [plan.target_columns[plan.source_columns.index(k)] for k in plan.key_columns]
     row = sql_row(families_of(plan), [c.name for c in plan.target_columns])
@@ -352,7 +352,7 @@ def target_rows_by_key(
 
 def key_order(values: Iterable[Any]) -> tuple[tuple[int, Any], ...]:
     """A sort key ordering key values as both sides sort them (numbers, then text bytewise)."""
-    ordered = []
+    ordered: list[tuple[int, object]] = []
     for value in values:
         if value is None:
             ordered.append((0, 0))

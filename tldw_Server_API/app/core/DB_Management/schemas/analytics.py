@@ -8,6 +8,8 @@ stricter than the values it receives.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, Index, MetaData, Table, Text, text
 
 from .spec import DatabaseSchema, VersionRecord, version_table
@@ -15,7 +17,7 @@ from .types import Double, Flag, Instant, Int, Json, Key
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
-_AUTO = {"sqlite_autoincrement": True}
+_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def _record(name: str, *columns: Column) -> Table:

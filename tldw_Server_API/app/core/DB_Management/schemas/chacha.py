@@ -7,6 +7,8 @@ themselves; ``use_alter`` lets both dialects create such cycles.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -25,7 +27,7 @@ from .types import Blob, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
-_AUTO = {"sqlite_autoincrement": True}
+_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
 _NOW = text("CURRENT_TIMESTAMP")
 
 
@@ -146,7 +148,7 @@ keyword_collections = Table(
 )
 
 
-def _link_table(name: str, left: str, left_target: str, left_type: object) -> Table:
+def _link_table(name: str, left: str, left_target: str, left_type: Any) -> Table:
     return Table(
         name,
         metadata,

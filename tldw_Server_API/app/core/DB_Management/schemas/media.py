@@ -7,6 +7,8 @@ PostgreSQL uses as written (``SELECT COUNT(*) FROM media``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -33,7 +35,7 @@ from .types import Blob, Double, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
-_AUTO = {"sqlite_autoincrement": True}
+_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 _NOW = text("CURRENT_TIMESTAMP")

@@ -8,6 +8,8 @@ workers whose heartbeats ``/api/v1/workflows/status`` reports.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -23,7 +25,7 @@ from .types import Instant, Int, Json, Key, Uuid
 from .upgrades import UpgradeContext, foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
-_AUTO = {"sqlite_autoincrement": True}
+_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
 
 workflows = Table(
     "workflows",
@@ -181,7 +183,7 @@ def _restore_version_1(ctx: UpgradeContext) -> None:
     ctx.ops.rename_table("workflow_steps", "workflow_step_runs", schema=ctx.namespace)
 
 
-def _columns(ctx: UpgradeContext, table: str) -> list[dict]:
+def _columns(ctx: UpgradeContext, table: str) -> list[Any]:
     from sqlalchemy import inspect
 
     return list(inspect(ctx.conn).get_columns(table, schema=ctx.namespace))
