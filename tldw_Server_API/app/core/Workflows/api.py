@@ -322,7 +322,8 @@ def build_router(
 
         202 with the queued run (async, or sync when the timeout passed first);
         200 with the settled run (sync). ``created`` is false when the
-        idempotency key (body or ``Idempotency-Key`` header) named an earlier run.
+        idempotency key (body or ``Idempotency-Key`` header) named an earlier run of the
+        caller's (keys are per user: another user's key never finds a run of theirs).
         """
         request = request or RunRequest()
         key = request.idempotency_key or idempotency_header

@@ -393,7 +393,8 @@ class WorkflowStore:
         user_id: str,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        """Queue a run of *workflow_id*; the same *idempotency_key* returns the same run."""
+        """Queue a run of *workflow_id*; the same *user_id* and *idempotency_key* return the
+        same run."""
         return self.submit_run_with_status(
             workflow_id, inputs, user_id=user_id, idempotency_key=idempotency_key
         )[0]
@@ -410,6 +411,9 @@ class WorkflowStore:
     ) -> tuple[dict[str, Any], bool]:
         """Like :meth:`submit_run`, and whether a new run was created (False: key replayed).
 
+        An idempotency key is the submitting user's own: it only ever finds a run that
+        *user_id* submitted, so two users choosing the same key get a run each.
+
         With *for_user*, a definition not :func:`visible_to` that user is :class:`NotFound`
         (checked in the same transaction: a submission is one transaction of five round
         trips, because submissions arrive in bursts while workers use the database).
@@ -424,11 +428,12 @@ class WorkflowStore:
             ):
                 raise NotFound("workflows", workflow_id)
             if idempotency_key is not None:
-                self._serialize(conn, f"idempotency:{self.tenant_id}:{idempotency_key}")
+                self._serialize(conn, f"idempotency:{self.tenant_id}:{user_id}:{idempotency_key}")
                 existing = conn.execute(
                     select(self.runs.c.run_id)
                     .where(
                         self.runs.c.tenant_id == self.tenant_id,
+                        self.runs.c.user_id == user_id,
                         self.runs.c.idempotency_key == idempotency_key,
                     )
                     .order_by(self.runs.c.created_at)
