@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.errors import InvalidInput, NotFound, StoreError
 from ..DB_Management.stores.workflows import Conflict, WorkflowStore, visible_to
+from ..text import StorableJson, StorableText
 from .definitions import DefinitionError, parse_definition
 from .engine import resolve_human
 from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, is_settled, run_and_wait
@@ -37,18 +38,22 @@ PREFIX = "/api/v1/workflows"
 MAX_SYNC_TIMEOUT = 300.0
 
 
+JsonObject = dict[StorableText, StorableJson]
+"""A JSON object the database can store: a key or string it cannot is a 422 naming it."""
+
+
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    inputs: JsonObject = Field(default_factory=dict)
+    idempotency_key: StorableText | None = Field(default=None, min_length=1, max_length=200)
 
 
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str | None = Field(default=None, max_length=5000)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    comment: StorableText | None = Field(default=None, max_length=5000)
+    payload: JsonObject = Field(default_factory=dict)
 
 
 MAX_ID = 2**63 - 1  # ids are BIGINT on PostgreSQL, 64-bit integers on SQLite
@@ -237,7 +242,7 @@ def build_router(
     # -- definitions ----------------------------------------------------------------------
     @router.post("", status_code=status.HTTP_201_CREATED)
     def create_workflow(
-        document: Annotated[dict[str, Any], Body()],
+        document: Annotated[JsonObject, Body()],
         store: Store,
         user_id: UserId,
     ) -> dict[str, Any]:
@@ -266,7 +271,7 @@ def build_router(
     def list_workflows(
         store: Store,
         user_id: UserId,
-        name: str | None = None,
+        name: StorableText | None = None,
         all_versions: bool = False,
         include_inactive: bool = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
