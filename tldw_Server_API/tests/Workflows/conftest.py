@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI, Header
 from fastapi.testclient import TestClient
 
+from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
 from tldw_Server_API.app.core.DB_Management.migration.run import (
@@ -31,6 +32,13 @@ from tldw_Server_API.app.core.Workflows.definitions import parse_definition
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime
 from tldw_Server_API.tests.conftest import settings_for
 from tldw_Server_API.tests.postgres_harness import fresh_database
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The parametrised backend's settings, admitting the local test servers (:func:`http_server`)
+    through the outbound policy: these tests are about the engine, not the policy."""
+    return settings.model_copy(update={"outbound_allow": ("127.0.0.1",)})
 
 
 @pytest.fixture

@@ -6,12 +6,22 @@ app, on both backends.
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from tldw_Server_API.tests.api.conftest import TestClient
+import pytest
+
+from tldw_Server_API.app.core.config import Settings
+from tldw_Server_API.tests.api.conftest import TestClient, multi_user_clients
 
 WORKFLOWS = "/api/v1/workflows"
 ALICES_INPUTS = {"iban": "DE89-SECRET-OF-A"}
+Clients = tuple[TestClient, TestClient]
 
 
 def define(client: TestClient, name: str = "payroll", **extra: Any) -> dict[str, Any]:
@@ -82,3 +92,101 @@ def test_a_key_used_first_by_another_user_still_creates_ones_run(
     assert again["run"]["run_id"] == answer["run"]["run_id"]
     assert alice.get(f"{WORKFLOWS}/runs").json()["total"] == 1
     assert bob.get(f"{WORKFLOWS}/runs").json()["total"] == 1
+
+
+# -- server-side request forgery through a webhook step -----------------------------------------
+
+
+@pytest.fixture
+def with_workers(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Clients]]:
+    """Start a multi-user app whose runtime executes runs (one worker thread), with the given
+    ``outbound_allow``; returns (alice, bob)."""
+    with ExitStack() as stack:
+
+        def start(*allow: str) -> Clients:
+            extra = {
+                "workflow_workers": 1,
+                "workflow_worker_mode": "thread",
+                "outbound_allow": allow,
+            }
+            return stack.enter_context(multi_user_clients(settings, tmp_path, **extra))
+
+        yield start
+
+
+@pytest.fixture
+def admin_page() -> Iterator[tuple[str, list[str]]]:
+    """A loopback 'internal admin' service: its base URL and the paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.append(self.path)
+            reply = b'{"admin": "root password is hunter2"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_webhook(client: TestClient, url: str, name: str) -> dict[str, Any]:
+    """Define a webhook workflow to *url* (retried up to 3 times) and run it to its end."""
+    step = {"id": "hook", "type": "webhook", "config": {"url": url}, "retry": {"max_attempts": 3}}
+    workflow_id = client.post(WORKFLOWS, json={"name": name, "steps": [step]}).json()["id"]
+    response = client.post(f"{WORKFLOWS}/{workflow_id}/run?mode=sync&timeout=60", json={})
+    assert response.status_code == 200, response.text
+    return response.json()["run"]
+
+
+def test_a_webhook_to_a_loopback_service_is_refused_and_delivers_nothing(
+    with_workers: Callable[..., Clients], admin_page: tuple[str, list[str]]
+) -> None:
+    alice, _ = with_workers()
+    base, asked = admin_page
+
+    run = run_webhook(alice, f"{base}/internal/admin", "ssrf")
+
+    assert run["status"] == "failed"
+    assert run["error"] == "step 'hook' failed: blocked by the outbound policy"
+    assert asked == []
+    steps = alice.get(f"{WORKFLOWS}/runs/{run['run_id']}/steps").json()["steps"]
+    assert len(steps) == 1, "a refusal is never retried"
+    assert "hunter2" not in str(steps)
+
+
+def test_a_closed_port_answers_like_an_open_one(
+    with_workers: Callable[..., Clients], admin_page: tuple[str, list[str]]
+) -> None:
+    alice, _ = with_workers()
+    base, _ = admin_page
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/internal/admin"
+
+    errors = [run_webhook(alice, url, f"scan-{i}")["error"] for i, url in enumerate([base, closed])]
+
+    assert errors[0] == errors[1] == "step 'hook' failed: blocked by the outbound policy"
+
+
+def test_an_address_the_admin_allows_is_delivered_to(
+    with_workers: Callable[..., Clients], admin_page: tuple[str, list[str]]
+) -> None:
+    _, bob = with_workers("127.0.0.1")
+    base, asked = admin_page
+
+    run = run_webhook(bob, f"{base}/hook", "allowed")
+
+    assert run["status"] == "succeeded", run["error"]
+    assert asked == ["/hook"]
