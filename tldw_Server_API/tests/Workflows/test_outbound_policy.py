@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tldw_Server_API.app.core import outbound
-from tldw_Server_API.app.core.config import ConfigError, load_settings
+from tldw_Server_API.app.core.config import ConfigError, load_settings, to_environment
 from tldw_Server_API.app.core.outbound import REFUSED, OutboundPolicy, OutboundRefused, is_internal
 
 INTERNAL = [
@@ -248,3 +248,13 @@ def test_redirects_between_admitted_hosts_are_followed_without_credentials_cross
     assert [(r["method"], r["path"], r["authorization"]) for r in final.received] == [
         ("POST", "/next", None)
     ]
+
+
+def test_a_worker_process_inherits_the_allow_list(tmp_path: Any) -> None:
+    settings = load_settings(
+        env={"TLDW_OUTBOUND_ALLOW": "a.example,10.0.0.0/8"}, config_file=tmp_path / "x"
+    )
+
+    child = load_settings(env=to_environment(settings), config_file=tmp_path / "x")
+
+    assert child.outbound_allow == ("a.example", "10.0.0.0/8")
