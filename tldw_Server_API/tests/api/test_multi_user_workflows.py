@@ -94,6 +94,57 @@ def test_a_key_used_first_by_another_user_still_creates_ones_run(
     assert bob.get(f"{WORKFLOWS}/runs").json()["total"] == 1
 
 
+# -- names and versions are per owner ------------------------------------------------------------
+
+
+def names(client: TestClient) -> list[tuple[str, str, int]]:
+    listed = client.get(WORKFLOWS).json()["workflows"]
+    return [(w["name"], w["owner_id"], w["version"]) for w in listed]
+
+
+def test_another_user_taking_ones_name_starts_their_own_version_1(
+    multi_user: tuple[TestClient, TestClient],
+) -> None:
+    alice, bob = multi_user
+    alices = define(alice)
+
+    bobs = define(bob)
+
+    assert (alices["version"], bobs["version"]) == (1, 1)
+    assert bobs["id"] != alices["id"]
+    assert names(alice) == [("payroll", "alice", 1)]
+    assert names(bob) == [("payroll", "bob", 1)]
+    assert alice.get(f"{WORKFLOWS}/{alices['id']}").json()["owner_id"] == "alice"
+    assert bob.get(f"{WORKFLOWS}/{alices['id']}").status_code == 404
+
+
+def test_ones_own_name_again_is_ones_next_version(
+    multi_user: tuple[TestClient, TestClient],
+) -> None:
+    alice, bob = multi_user
+    define(bob)
+    define(alice)
+
+    again = define(alice)
+
+    assert again["version"] == 2
+    assert names(alice) == [("payroll", "alice", 2)]
+    all_versions = alice.get(WORKFLOWS, params={"all_versions": True}).json()["workflows"]
+    assert [(w["owner_id"], w["version"]) for w in all_versions] == [("alice", 2), ("alice", 1)]
+
+
+def test_a_public_definition_is_listed_for_everyone_under_its_owner(
+    multi_user: tuple[TestClient, TestClient],
+) -> None:
+    alice, bob = multi_user
+    shared = define(alice, visibility="public")
+    define(bob)
+
+    assert names(bob) == [("payroll", "alice", 1), ("payroll", "bob", 1)]
+    assert names(alice) == [("payroll", "alice", 1)]
+    assert run(bob, shared["id"])["run"]["user_id"] == "bob"
+
+
 # -- server-side request forgery through a webhook step -----------------------------------------
 
 

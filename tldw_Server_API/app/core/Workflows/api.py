@@ -4,10 +4,11 @@ The app provides two dependencies: ``get_registry`` returns the server's
 :class:`~...DB_Management.registry.DatabaseRegistry`, and ``get_user_id`` the
 authenticated user's id (both may themselves take FastAPI dependencies). Runs
 are visible to the user who submitted them; definitions to their owner, and to
-everyone when their visibility is not ``private``.
+everyone when their visibility is not ``private``. Names and versions are per
+owner: two users' "payroll" are two workflows, each from version 1.
 
 ==========================================  ==================================================
-``POST /api/v1/workflows``                   create a definition (same name: next version)
+``POST /api/v1/workflows``                   create a definition (own name again: new version)
 ``GET  /api/v1/workflows``                   list definitions (newest version of each name)
 ``GET  /api/v1/workflows/{id}``              one definition
 ``DELETE /api/v1/workflows/{id}``            deactivate it (runs keep their snapshot)

@@ -265,15 +265,18 @@ class WorkflowStore:
         tags: Sequence[str] | str | None = None,
         visibility: str = "private",
     ) -> dict[str, Any]:
-        """Store *definition* under *name*: version 1, or the next version of that name."""
+        """Store *definition* under *name*: version 1, or the next version of the owner's
+        definition of that name (names are per owner: two users' "payroll" are two
+        workflows, each with its own versions)."""
         tag_text = ",".join(tags) if isinstance(tags, list | tuple) else tags
         for _ in range(5):
             try:
                 with self.database.begin(write=True) as conn:
-                    self._serialize(conn, f"definition:{self.tenant_id}:{name}")
+                    self._serialize(conn, f"definition:{self.tenant_id}:{owner_id}:{name}")
                     latest = conn.execute(
                         select(func.max(self.workflows.c.version)).where(
                             self.workflows.c.tenant_id == self.tenant_id,
+                            self.workflows.c.owner_id == owner_id,
                             self.workflows.c.name == name,
                         )
                     ).scalar_one()
@@ -311,10 +314,14 @@ class WorkflowStore:
             raise NotFound("workflows", workflow_id)
         return _public(row)
 
-    def get_definition_by_name(self, name: str, version: int | None = None) -> dict[str, Any]:
-        """The given version of *name*, or its newest active version."""
+    def get_definition_by_name(
+        self, name: str, version: int | None = None, *, owner_id: str
+    ) -> dict[str, Any]:
+        """The given version of *owner_id*'s *name*, or its newest active version."""
         query = select(self.workflows).where(
-            self.workflows.c.tenant_id == self.tenant_id, self.workflows.c.name == name
+            self.workflows.c.tenant_id == self.tenant_id,
+            self.workflows.c.owner_id == owner_id,
+            self.workflows.c.name == name,
         )
         if version is None:
             query = query.where(self.workflows.c.is_active == 1)
@@ -336,7 +343,9 @@ class WorkflowStore:
         limit: int = 100,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Definitions, newest first. *owner_id* keeps the owner's and the non-private ones."""
+        """Definitions by name, newest version first. *owner_id* keeps the owner's and the
+        ones :func:`visible_to` everyone. A name's versions are its owner's: *latest_only*
+        keeps the newest version of each owner's name."""
         w = self.workflows
         query = select(w).where(w.c.tenant_id == self.tenant_id)
         if name is not None:
@@ -351,6 +360,7 @@ class WorkflowStore:
                 select(newer.c.id)
                 .where(
                     newer.c.tenant_id == w.c.tenant_id,
+                    newer.c.owner_id == w.c.owner_id,
                     newer.c.name == w.c.name,
                     newer.c.version > w.c.version,
                 )
@@ -361,6 +371,7 @@ class WorkflowStore:
                     select(newer.c.id)
                     .where(
                         newer.c.tenant_id == w.c.tenant_id,
+                        newer.c.owner_id == w.c.owner_id,
                         newer.c.name == w.c.name,
                         newer.c.version > w.c.version,
                         newer.c.is_active == 1,
@@ -368,7 +379,8 @@ class WorkflowStore:
                     .exists()
                 )
             query = query.where(~newer_exists)
-        query = query.order_by(w.c.name, w.c.version.desc()).limit(limit).offset(offset)
+        query = query.order_by(w.c.name, w.c.owner_id, w.c.version.desc())
+        query = query.limit(limit).offset(offset)
         with self.database.begin(write=False) as conn:
             return [_public(row) for row in conn.execute(query)]
 
