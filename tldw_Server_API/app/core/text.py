@@ -62,4 +62,7 @@ StorableText = Annotated[str, AfterValidator(storable)]
 StorableJson = Annotated[Any, AfterValidator(storable_json)]
 """A JSON value whose keys and strings both backends can store."""
 
-__all__ = ["StorableJson", "StorableText", "storable", "storable_json"]
+JsonObject = dict[StorableText, StorableJson]
+"""A JSON object both backends can store: a bad key or value is a 422 naming it."""
+
+__all__ = ["JsonObject", "StorableJson", "StorableText", "storable", "storable_json"]

@@ -30,17 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.errors import InvalidInput, NotFound, StoreError
 from ..DB_Management.stores.workflows import Conflict, WorkflowStore, visible_to
-from ..text import StorableJson, StorableText
+from ..text import JsonObject, StorableText
 from .definitions import DefinitionError, parse_definition
 from .engine import resolve_human
 from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, is_settled, run_and_wait
 
 PREFIX = "/api/v1/workflows"
 MAX_SYNC_TIMEOUT = 300.0
-
-
-JsonObject = dict[StorableText, StorableJson]
-"""A JSON object the database can store: a key or string it cannot is a 422 naming it."""
 
 
 class RunRequest(BaseModel):
