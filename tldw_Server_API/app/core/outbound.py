@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -167,10 +168,10 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
-def client(timeout: float) -> httpx.Client:
+def client(timeout: float, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
     """An HTTP client for :func:`send`: no redirects of its own, no proxies from the
-    environment."""
-    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+    environment; *verify* as httpx takes it (the system's CAs by default)."""
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify)
 
 
 def _pinned_request(

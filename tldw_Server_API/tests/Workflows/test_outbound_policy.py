@@ -4,13 +4,18 @@ resolution and on every redirect, before any connection is attempted."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tldw_Server_API.app.core import outbound
@@ -69,8 +74,6 @@ def test_an_allowed_range_admits_its_addresses_only() -> None:
 
 
 def test_a_name_is_checked_after_resolution() -> None:
-    import httpx
-
     with pytest.raises(OutboundRefused) as refused:
         OutboundPolicy().address_for(httpx.URL("http://localhost:9/x"))
     assert str(refused.value) == REFUSED
@@ -79,8 +82,6 @@ def test_a_name_is_checked_after_resolution() -> None:
 
 
 def test_other_schemes_are_refused() -> None:
-    import httpx
-
     with pytest.raises(OutboundRefused):
         OutboundPolicy.allowing(["127.0.0.1"]).address_for(httpx.URL("ftp://127.0.0.1/"))
 
@@ -258,3 +259,60 @@ def test_a_worker_process_inherits_the_allow_list(tmp_path: Any) -> None:
     child = load_settings(env=to_environment(settings), config_file=tmp_path / "x")
 
     assert child.outbound_allow == ("a.example", "10.0.0.0/8")
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "127.1", "[::ffff:7f00:1]"])
+def test_other_spellings_of_loopback_are_refused_once_resolved(host: str) -> None:
+    with pytest.raises(OutboundRefused):
+        OutboundPolicy().address_for(httpx.URL(f"http://{host}:9/"))
+
+
+@pytest.fixture
+def tls_localhost(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext, list[str]]]:
+    """An HTTPS server on 127.0.0.1 whose certificate names only ``localhost``: its port, a
+    client context trusting that certificate, and the Host headers it received."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    new_certificate = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    names = ["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
+    files = ["-keyout", str(key), "-out", str(cert)]
+    subprocess.run(
+        ["openssl", *new_certificate, *names, *files],
+        check=True,
+        capture_output=True,
+    )
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            hosts.append(str(self.headers.get("Host")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield int(server.server_address[1]), ssl.create_default_context(cafile=str(cert)), hosts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_to_a_pinned_address_verifies_the_hosts_certificate(
+    tls_localhost: tuple[int, ssl.SSLContext, list[str]],
+) -> None:
+    port, trust, hosts = tls_localhost
+    policy = OutboundPolicy.allowing(["localhost"])
+
+    with outbound.client(5.0, verify=trust) as http:
+        response = outbound.send(http, policy, "POST", f"https://localhost:{port}/hook")
+
+    assert response.status_code == 204
+    assert hosts == [f"localhost:{port}"]

@@ -99,9 +99,9 @@ class WebhookStep(StepType):
                 )
         except outbound.OutboundRefused as exc:
             raise StepFailed(str(exc), retryable=False) from None
-        except httpx.TooManyRedirects as exc:
+        except (httpx.TooManyRedirects, httpx.InvalidURL) as exc:
             raise StepFailed(f"webhook {config.method} {url}: {exc}", retryable=False) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        except httpx.HTTPError as exc:
             raise StepFailed(
                 f"webhook {config.method} {url} failed: {type(exc).__name__}: {exc}"
             ) from None
