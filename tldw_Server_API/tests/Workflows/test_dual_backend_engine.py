@@ -12,8 +12,9 @@ from tldw_Server_API.app.core.DB_Management.stores.media import MediaStore
 from tldw_Server_API.app.core.DB_Management.stores.workflows import WorkflowStore
 from tldw_Server_API.app.core.Workflows.engine import resolve_human
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime
+from tldw_Server_API.tests.conftest import Recorder
 
-from .conftest import Recorder, assert_gap_free, create_workflow, event_types
+from .conftest import assert_gap_free, create_workflow, event_types
 
 Server = Callable[[list[int]], tuple[str, Recorder]]
 
