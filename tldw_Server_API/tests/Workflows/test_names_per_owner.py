@@ -3,6 +3,8 @@ per tenant as their server kept them, come through the upgrade unchanged."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,15 @@ from tldw_Server_API.app.core.DB_Management.backends.base import unique_rules
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.schemas.manager import downgrade_to
 from tldw_Server_API.app.core.DB_Management.stores.workflows import WorkflowStore
+from tldw_Server_API.tests.conftest import settings_for
 
-from .conftest import USERS_RUNS, USERS_WORKFLOWS, closing_registry, create_workflow
+from .conftest import (
+    USERS_RUNS,
+    USERS_WORKFLOWS,
+    closing_registry,
+    create_workflow,
+    write_users_workflows_db,
+)
 
 PER_OWNER = frozenset({"tenant_id", "owner_id", "name", "version"})
 PER_TENANT = frozenset({"tenant_id", "name", "version"})
@@ -115,3 +124,20 @@ def test_version_3_is_upgraded_to_names_per_owner_and_back(settings: Settings) -
         bobs = create_workflow(store, DOCUMENT, owner="bob")
         assert store.get_definition(bobs)["version"] == 1
         assert bobs > deleted > first, "an id is never reused"
+
+
+def test_a_column_of_the_users_own_survives_the_sqlite_rebuild(tmp_path: Path) -> None:
+    settings = settings_for("sqlite", tmp_path / "Databases")
+    write_users_workflows_db(settings.workflows_db_path)
+    with closing(sqlite3.connect(settings.workflows_db_path)) as conn:
+        conn.execute("ALTER TABLE workflows ADD COLUMN my_label TEXT")
+        conn.execute("UPDATE workflows SET my_label = 'mine-' || id")
+        conn.commit()
+
+    with closing_registry(DatabaseRegistry(settings)) as registry:
+        store = WorkflowStore(registry.workflows())
+        assert PER_OWNER in _unique_rules(store)
+
+    with closing(sqlite3.connect(settings.workflows_db_path)) as conn:
+        labels = conn.execute("SELECT id, my_label FROM workflows ORDER BY id").fetchall()
+    assert labels == [(w[0], f"mine-{w[0]}") for w in USERS_WORKFLOWS]
