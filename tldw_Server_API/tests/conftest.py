@@ -1,9 +1,15 @@
-"""Shared fixtures: a real PostgreSQL (see postgres_harness) and fresh databases on it."""
+"""Shared fixtures: a real PostgreSQL (see postgres_harness) and fresh databases on it, and
+local HTTP servers that record what they receive (``http_server``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +81,59 @@ def registry(settings: Settings) -> Iterator[DatabaseRegistry]:
         yield registry
     finally:
         registry.close()
+
+
+@dataclass
+class Recorder:
+    """What a :func:`http_server` received, and how it answers (a list of status codes)."""
+
+    statuses: list[int] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_status(self) -> int:
+        with self.lock:
+            return self.statuses.pop(0) if self.statuses else 200
+
+
+@pytest.fixture
+def http_server() -> Iterator[Callable[[list[int]], tuple[str, Recorder]]]:
+    """Start local servers on 127.0.0.1 that answer with the given statuses, then 200."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(statuses: list[int]) -> tuple[str, Recorder]:
+        recorder = Recorder(statuses=list(statuses))
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8")
+                code = recorder.next_status()
+                with recorder.lock:
+                    recorder.requests.append(
+                        {
+                            "path": self.path,
+                            "body": json.loads(body or "null"),
+                            "status": code,
+                            "headers": dict(self.headers),
+                        }
+                    )
+                reply = json.dumps({"ok": code < 400, "seen": len(recorder.requests)}).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{server.server_address[1]}/hook", recorder
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -25,6 +25,7 @@ from ..core.DB_Management.stores import (
     NotesStore,
     SearchHit,
 )
+from ..core.text import StorableText, storable
 from .auth import UserId
 
 log = logging.getLogger("tldw_server.api")
@@ -39,21 +40,10 @@ MAX_QUERY_CHARS = 1000
 # -- input types ----------------------------------------------------------------------
 
 
-def _storable(value: str) -> str:
-    """Text both backends can store: no NUL (PostgreSQL refuses it), no lone surrogates."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (\\u0000) characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
-    return value
+SafeStr = StorableText
+"""Any storable text (the rule of :mod:`...core.text`: no NUL, no lone surrogates)."""
 
-
-SafeStr = Annotated[str, AfterValidator(_storable)]
-"""Any storable text."""
-
-Name = Annotated[str, AfterValidator(_storable), Field(min_length=1, max_length=1000)]
+Name = Annotated[StorableText, Field(min_length=1, max_length=1000)]
 """A short non-empty label: a title, type, author, keyword, sender..."""
 
 Keywords = Annotated[list[Name], Field(max_length=1000)]
@@ -90,7 +80,7 @@ SearchQuery = Annotated[
         max_length=MAX_QUERY_CHARS,
         description='FTS5-style: words, "a phrase", prefix*, OR, -word / NOT word',
     ),
-    AfterValidator(_storable),
+    AfterValidator(storable),
 ]
 ExpectedVersion = Annotated[
     int | None,

@@ -17,7 +17,9 @@ line ever shows them.
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,16 @@ AuthMode = Literal["single_user", "multi_user"]
 CONFIG_FILE_ENV = "TLDW_CONFIG_FILE"
 DEFAULT_CONFIG_FILE = Path("Config_Files/config.txt")
 CONFIG_SECTIONS = ("Database", "Server")
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def _is_host_or_range(entry: str) -> bool:
+    """Whether *entry* is a host name, an IP address or a CIDR range (an allow-list entry)."""
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return "/" not in entry and ":" not in entry and bool(_HOST_NAME.fullmatch(entry))
+    return True
 
 
 class ConfigError(ValueError):
@@ -80,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workflow_workers", "TLDW_WORKFLOW_WORKERS", "an integer from 0 to 64"),
     Setting("workflow_worker_mode", "TLDW_WORKFLOW_WORKER_MODE", "thread, process"),
     Setting("max_request_bytes", "TLDW_MAX_REQUEST_BYTES", "an integer from 1024 to 1073741824"),
+    Setting(
+        "outbound_allow",
+        "TLDW_OUTBOUND_ALLOW",
+        "comma-separated host names, IP addresses or CIDR ranges",
+    ),
 )
 _BY_FIELD = {s.field: s for s in SETTINGS}
 
@@ -109,6 +126,8 @@ class Settings(BaseModel):
     workflow_workers: int = Field(default=2, ge=0, le=64)
     workflow_worker_mode: Literal["thread", "process"] = "process"
     max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
+    #: What workflow steps' requests may reach beyond public addresses (core/outbound.py).
+    outbound_allow: tuple[str, ...] = ()
 
     @field_validator("content_db_backend", mode="before")
     @classmethod
@@ -116,6 +135,23 @@ class Settings(BaseModel):
         if isinstance(value, str):
             value = value.strip().lower()
             return "postgresql" if value == "postgres" else value
+        return value
+
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _split_allow_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return tuple(str(entry).strip() for entry in value if str(entry).strip())
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _hosts_or_ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not _is_host_or_range(entry):
+                raise ValueError(f"{entry!r} is not a host name, IP address or CIDR range")
         return value
 
     @field_validator("pg_sslmode", "auth_mode", mode="before")
@@ -160,6 +196,8 @@ def to_environment(settings: Settings) -> dict[str, str]:
             continue
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
+        if isinstance(value, tuple):
+            value = ",".join(value)
         env[setting.env] = str(value)
     return env
 

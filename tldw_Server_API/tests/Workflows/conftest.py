@@ -1,15 +1,14 @@
-"""Fixtures of the workflow tests: a store, a started runtime, a local HTTP server, and a
-users' ``workflows.db`` opened as it is (SQLite) or migrated to PostgreSQL."""
+"""Fixtures of the workflow tests: a store, a started runtime, and a users' ``workflows.db``
+opened as it is (SQLite) or migrated to PostgreSQL. (Local HTTP servers: ``http_server`` of
+tests/conftest.py.)"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from fastapi import FastAPI, Header
 from fastapi.testclient import TestClient
 
+from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
 from tldw_Server_API.app.core.DB_Management.migration.run import (
@@ -31,6 +31,13 @@ from tldw_Server_API.app.core.Workflows.definitions import parse_definition
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime
 from tldw_Server_API.tests.conftest import settings_for
 from tldw_Server_API.tests.postgres_harness import fresh_database
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The parametrised backend's settings, admitting the local test servers (:func:`http_server`)
+    through the outbound policy: these tests are about the engine, not the policy."""
+    return settings.model_copy(update={"outbound_allow": ("127.0.0.1",)})
 
 
 @pytest.fixture
@@ -64,62 +71,6 @@ def event_types(store: WorkflowStore, run_id: str) -> list[str]:
 def assert_gap_free(store: WorkflowStore, run_id: str) -> None:
     seqs = [e["event_seq"] for e in store.list_events(run_id)]
     assert seqs == list(range(1, len(seqs) + 1))
-
-
-@dataclass
-class Recorder:
-    """What a :func:`http_server` received, and how it answers (a list of status codes)."""
-
-    statuses: list[int] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def next_status(self) -> int:
-        with self.lock:
-            return self.statuses.pop(0) if self.statuses else 200
-
-
-@pytest.fixture
-def http_server() -> Iterator[Callable[[list[int]], tuple[str, Recorder]]]:
-    """Start local servers on 127.0.0.1 that answer with the given statuses, then 200."""
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(statuses: list[int]) -> tuple[str, Recorder]:
-        recorder = Recorder(statuses=list(statuses))
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8")
-                code = recorder.next_status()
-                with recorder.lock:
-                    recorder.requests.append(
-                        {
-                            "path": self.path,
-                            "body": json.loads(body or "null"),
-                            "status": code,
-                            "headers": dict(self.headers),
-                        }
-                    )
-                reply = json.dumps({"ok": code < 400, "seen": len(recorder.requests)}).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{server.server_address[1]}/hook", recorder
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -173,3 +173,20 @@ def test_missing_paths_are_errors_that_name_the_path() -> None:
         render("{{ inputs.name | shout }}", CONTEXT)
     with pytest.raises(TemplateError, match="is not a path"):
         render("{{ inputs.name.__class__() }}", CONTEXT)
+
+
+def _webhook_policy(step: dict, **document: object) -> tuple[int, float]:
+    hook = {"id": "hook", "type": "webhook", "config": {"url": "https://example.org"}} | step
+    definition = parse_definition({"name": "w", "steps": [hook]} | document)
+    policy = definition.retry_policy("hook")
+    return definition.max_attempts("hook"), policy.backoff_seconds
+
+
+def test_a_webhook_has_one_retry_policy_whoever_sets_it() -> None:
+    assert _webhook_policy({}) == (3, 0.5)  # the webhook's default
+    assert _webhook_policy({}, retry={"max_attempts": 2}) == (2, 1.0)  # the definition's
+    config = {"url": "https://example.org", "max_attempts": 5, "backoff_seconds": 2}
+    assert _webhook_policy({"config": config}, retry={"max_attempts": 2}) == (5, 2.0)
+    step_retry = {"config": config, "retry": {"max_attempts": 4, "backoff_seconds": 0.1}}
+    assert _webhook_policy(step_retry) == (4, 0.1)  # the step's own wins
+    assert _webhook_policy({"type": "log", "config": {"message": "x"}}) == (1, 1.0)

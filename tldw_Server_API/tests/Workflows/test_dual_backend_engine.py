@@ -12,8 +12,9 @@ from tldw_Server_API.app.core.DB_Management.stores.media import MediaStore
 from tldw_Server_API.app.core.DB_Management.stores.workflows import WorkflowStore
 from tldw_Server_API.app.core.Workflows.engine import resolve_human
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime
+from tldw_Server_API.tests.conftest import Recorder
 
-from .conftest import Recorder, assert_gap_free, create_workflow, event_types
+from .conftest import assert_gap_free, create_workflow, event_types
 
 Server = Callable[[list[int]], tuple[str, Recorder]]
 
@@ -387,7 +388,7 @@ def _webhook_workflow(store: WorkflowStore, url: str, name: str, **extra: Any) -
     return create_workflow(store, {"name": name, "steps": [step]})
 
 
-def test_webhook_retries_with_backoff_until_it_succeeds(
+def test_webhook_is_retried_by_its_step_retry_policy_until_it_succeeds(
     store: WorkflowStore, runtime: WorkflowRuntime, http_server: Server
 ) -> None:
     url, recorder = http_server([500, 503])
@@ -401,10 +402,14 @@ def test_webhook_retries_with_backoff_until_it_succeeds(
     assert [r["status"] for r in recorder.requests] == [500, 503, 200]
     assert recorder.requests[0]["body"]["inputs"] == {"x": 1}
     assert {r["headers"]["Idempotency-Key"] for r in recorder.requests} == {f"{run['run_id']}:hook"}
-    failed = [
-        e for e in store.list_events(run["run_id"]) if e["event_type"] == "webhook_attempt_failed"
-    ]
+    # One retry concept: the config's max_attempts/backoff_seconds are the step's retry policy.
+    failed = [e for e in store.list_events(run["run_id"]) if e["event_type"] == "step_failed"]
     assert [e["payload"]["retry_in_seconds"] for e in failed] == [0.01, 0.02]
+    assert _steps(store, run["run_id"]) == [
+        ("hook", "failed"),
+        ("hook", "failed"),
+        ("hook", "succeeded"),
+    ]
 
 
 def test_webhook_client_error_is_not_retried(

@@ -44,7 +44,7 @@ def test_definition_versions_round_trip(store: WorkflowStore) -> None:
     assert fetched["definition"]["steps"] == DOC["steps"]
     assert fetched["definition"]["version"] == 1
     assert (fetched["owner_id"], fetched["tags"], fetched["is_active"]) == ("1", "x", True)
-    assert store.get_definition_by_name("summarise")["version"] == 2
+    assert store.get_definition_by_name("summarise", owner_id="1")["version"] == 2
 
 
 def test_list_definitions_latest_only_and_deactivate(store: WorkflowStore) -> None:
@@ -58,7 +58,7 @@ def test_list_definitions_latest_only_and_deactivate(store: WorkflowStore) -> No
         ("summarise", 2),
     }
     store.deactivate_definition(v2["id"])
-    assert store.get_definition_by_name("summarise")["id"] == v1["id"]
+    assert store.get_definition_by_name("summarise", owner_id="1")["id"] == v1["id"]
     assert [d["version"] for d in store.list_definitions(latest_only=True, name="summarise")] == [1]
     assert [d["name"] for d in store.list_definitions(owner_id="1", latest_only=True)] == [
         "summarise"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,18 +63,27 @@ def anonymous(api_settings: Settings) -> Iterator[TestClient]:
 USERS = {"alice-key-aaaaaaaaaaaaaaaa": "alice", "bob-key-bbbbbbbbbbbbbbbbbb": "bob"}
 
 
-@pytest.fixture
-def multi_user(settings: Settings, tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
-    """(alice, bob): two clients of one multi-user app, each sending its own key."""
+@contextmanager
+def multi_user_clients(
+    settings: Settings, tmp_path: Path, **extra: object
+) -> Iterator[tuple[TestClient, TestClient]]:
+    """(alice, bob): two clients of one multi-user app (*extra*: more settings)."""
     keys_file = tmp_path / "api_keys.json"
     keys_file.write_text(json.dumps(USERS), encoding="utf-8")
-    multi = with_key(settings, auth_mode="multi_user", api_keys_file=keys_file)
+    multi = with_key(settings, auth_mode="multi_user", api_keys_file=keys_file, **extra)
     app = create_app(multi)
     with TestClient(app) as alice:  # runs the app's lifespan once, for both clients
         bob = TestClient(app)
         alice.headers["X-API-KEY"] = "alice-key-aaaaaaaaaaaaaaaa"
         bob.headers["Authorization"] = "Bearer bob-key-bbbbbbbbbbbbbbbbbb"
         yield alice, bob
+
+
+@pytest.fixture
+def multi_user(settings: Settings, tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
+    """(alice, bob): two clients of one multi-user app, each sending its own key."""
+    with multi_user_clients(settings, tmp_path) as clients:
+        yield clients
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

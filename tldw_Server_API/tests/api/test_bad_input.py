@@ -164,6 +164,22 @@ BAD = [
     ),
     ("workflow offset overflow", "GET", "/api/v1/workflows/runs?offset=" + "9" * 30, None, 4, ""),
     ("workflow run id NUL", "GET", "/api/v1/workflows/runs/abc%00", None, 4, ""),
+    (
+        "NUL in version metadata",
+        "POST",
+        "/api/v1/media/1/versions",
+        {"content": "c", "safe_metadata": {"source": {"note": "a\u0000b"}}},
+        422,
+        "safe_metadata.source: Value error, note: must not contain NUL",
+    ),
+    (
+        "lone surrogate in a character extension",
+        "POST",
+        "/api/v1/characters",
+        b'{"name": "x", "extensions": {"k": ["\\ud800"]}}',
+        422,
+        "surrogates",
+    ),
     ("unknown route", "GET", "/api/v1/nothing", None, 404, "Not Found"),
     ("wrong method", "PATCH", "/api/v1/media/1", {}, 405, "Method Not Allowed"),
 ]

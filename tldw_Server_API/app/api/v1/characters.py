@@ -22,6 +22,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field, field_validator
 
 from ...core.DB_Management.stores import CharacterCard, InvalidInput
+from ...core.text import JsonObject
 from ..deps import (
     Characters,
     ExpectedVersion,
@@ -38,7 +39,7 @@ from ..deps import (
 router = APIRouter(prefix="/api/v1/characters", tags=["characters"])
 
 MAX_IMAGE_BASE64 = 15 * 1024 * 1024
-JsonText = SafeStr | list[SafeStr] | dict[str, Any]
+JsonText = SafeStr | list[SafeStr] | JsonObject
 
 
 class CharacterFields(StrictModel):

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from ...core.DB_Management.stores import InvalidInput, MediaItem
 from ...core.DB_Management.stores.media import MEDIA_SORT_KEYS
+from ...core.text import JsonObject
 from ..deps import (
     MAX_ID,
     Analytics,
@@ -178,7 +179,7 @@ class VersionIn(StrictModel):
     content: Annotated[SafeStr, Field(min_length=1)]
     prompt: SafeStr | None = None
     analysis_content: SafeStr | None = None
-    safe_metadata: dict[str, Any] | None = None
+    safe_metadata: JsonObject | None = None
 
 
 class VersionOut(BaseModel):

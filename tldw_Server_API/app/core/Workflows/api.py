@@ -4,10 +4,11 @@ The app provides two dependencies: ``get_registry`` returns the server's
 :class:`~...DB_Management.registry.DatabaseRegistry`, and ``get_user_id`` the
 authenticated user's id (both may themselves take FastAPI dependencies). Runs
 are visible to the user who submitted them; definitions to their owner, and to
-everyone when their visibility is not ``private``.
+everyone when their visibility is not ``private``. Names and versions are per
+owner: two users' "payroll" are two workflows, each from version 1.
 
 ==========================================  ==================================================
-``POST /api/v1/workflows``                   create a definition (same name: next version)
+``POST /api/v1/workflows``                   create a definition (own name again: new version)
 ``GET  /api/v1/workflows``                   list definitions (newest version of each name)
 ``GET  /api/v1/workflows/{id}``              one definition
 ``DELETE /api/v1/workflows/{id}``            deactivate it (runs keep their snapshot)
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.errors import InvalidInput, NotFound, StoreError
 from ..DB_Management.stores.workflows import Conflict, WorkflowStore, visible_to
+from ..text import JsonObject, StorableText
 from .definitions import DefinitionError, parse_definition
 from .engine import resolve_human
 from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, is_settled, run_and_wait
@@ -40,15 +42,15 @@ MAX_SYNC_TIMEOUT = 300.0
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    inputs: JsonObject = Field(default_factory=dict)
+    idempotency_key: StorableText | None = Field(default=None, min_length=1, max_length=200)
 
 
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str | None = Field(default=None, max_length=5000)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    comment: StorableText | None = Field(default=None, max_length=5000)
+    payload: JsonObject = Field(default_factory=dict)
 
 
 MAX_ID = 2**63 - 1  # ids are BIGINT on PostgreSQL, 64-bit integers on SQLite
@@ -237,7 +239,7 @@ def build_router(
     # -- definitions ----------------------------------------------------------------------
     @router.post("", status_code=status.HTTP_201_CREATED)
     def create_workflow(
-        document: Annotated[dict[str, Any], Body()],
+        document: Annotated[JsonObject, Body()],
         store: Store,
         user_id: UserId,
     ) -> dict[str, Any]:
@@ -266,7 +268,7 @@ def build_router(
     def list_workflows(
         store: Store,
         user_id: UserId,
-        name: str | None = None,
+        name: StorableText | None = None,
         all_versions: bool = False,
         include_inactive: bool = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -322,7 +324,8 @@ def build_router(
 
         202 with the queued run (async, or sync when the timeout passed first);
         200 with the settled run (sync). ``created`` is false when the
-        idempotency key (body or ``Idempotency-Key`` header) named an earlier run.
+        idempotency key (body or ``Idempotency-Key`` header) named an earlier run of the
+        caller's (keys are per user: another user's key never finds a run of theirs).
         """
         request = request or RunRequest()
         key = request.idempotency_key or idempotency_header

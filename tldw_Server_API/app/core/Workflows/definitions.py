@@ -167,7 +167,19 @@ class WorkflowDefinition(BaseModel):
         return self.step(step_id).on_failure or END
 
     def retry_policy(self, step_id: str) -> RetryPolicy:
-        return self.step(step_id).retry or self.retry
+        """The step's ``retry``; else what its config sets (a webhook's ``max_attempts``...);
+        else the definition's ``retry`` when it is not the default one (stored documents
+        always carry one); else its step type's default."""
+        step = self.step(step_id)
+        if step.retry is not None:
+            return step.retry
+        configured = step.step_type.configured_retry(step.settings)
+        if configured is not None:
+            return RetryPolicy(**configured)
+        default = step.step_type.default_retry
+        if self.retry != RetryPolicy() or default is None:
+            return self.retry
+        return RetryPolicy(**default)
 
     def max_attempts(self, step_id: str) -> int:
         step = self.step(step_id)

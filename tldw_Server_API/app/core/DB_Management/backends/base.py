@@ -10,12 +10,12 @@ SQLite file, or a PostgreSQL schema. Repositories only ever see a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import Column, Connection, Engine, Select, Table
+from sqlalchemy import Column, Connection, Engine, Select, Table, UniqueConstraint, inspect
 from sqlalchemy.sql.elements import ColumnElement
 
 if TYPE_CHECKING:
@@ -56,6 +56,15 @@ class DialectOps(ABC):
         """*column* as this dialect's ``ALTER TABLE ... ADD COLUMN`` accepts it (default: as is)."""
         return column
 
+    @abstractmethod
+    def replace_unique(
+        self, conn: Connection, table: Table, old_columns: Sequence[str], namespace: str | None
+    ) -> None:
+        """Drop *table*'s unique rules over exactly *old_columns* (a constraint or a unique
+        index, named or not) and add the unique constraints *table* declares that it lacks,
+        keeping every row. Raises :class:`sqlalchemy.exc.IntegrityError` when the rows
+        break a declared rule."""
+
     def sync_sequences(  # noqa: B027 - optional hook: SQLite's AUTOINCREMENT keeps up itself
         self, conn: Connection, schema: DatabaseSchema, namespace: str | None
     ) -> None:
@@ -89,6 +98,38 @@ class DialectOps(ABC):
     @abstractmethod
     def claim(self, select: Select[Any]) -> Select[Any]:
         """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or alike)."""
+
+
+@dataclass(frozen=True)
+class UniqueRule:
+    """A unique rule a table holds: a constraint, or a unique index of its own."""
+
+    kind: Literal["constraint", "index"]
+    name: str | None  # SQLite's inline UNIQUE (...) has none
+    columns: frozenset[str]
+
+
+def unique_rules(conn: Connection, table: str, namespace: str | None) -> list[UniqueRule]:
+    """The unique rules of *table* as the database reports them (primary key aside)."""
+    found = inspect(conn)
+    rules = [
+        UniqueRule("constraint", c["name"], frozenset(str(n).lower() for n in c["column_names"]))
+        for c in found.get_unique_constraints(table, schema=namespace)
+    ]
+    for index in found.get_indexes(table, schema=namespace):
+        if index["unique"] and not index.get("duplicates_constraint"):
+            columns = frozenset(str(n).lower() for n in index["column_names"] if n is not None)
+            rules.append(UniqueRule("index", index["name"], columns))
+    return rules
+
+
+def declared_unique_columns(table: Table) -> list[frozenset[str]]:
+    """The column sets of the unique constraints *table* declares."""
+    return [
+        frozenset(c.name.lower() for c in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ]
 
 
 class Backend(ABC):

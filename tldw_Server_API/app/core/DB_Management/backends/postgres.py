@@ -10,7 +10,7 @@ so no application step is ever needed to make rows searchable.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     Select,
     Table,
+    UniqueConstraint,
     cast,
     create_engine,
     event,
@@ -36,7 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import is_false
 from ..search import compile_query, postgres_search_functions_sql, postgres_tsvector_sql
-from .base import Backend, DialectOps
+from .base import Backend, DialectOps, unique_rules
 from .target import PgTarget
 
 T = TypeVar("T")
@@ -200,6 +201,29 @@ class PostgresDialect(DialectOps):
             f"EXECUTE FUNCTION {quote_ident(ns)}.tldw_sync_log("
             f"'{synced.entity}', '{synced.key}')",
         )
+
+    def replace_unique(
+        self, conn: Connection, table: Table, old_columns: Sequence[str], namespace: str | None
+    ) -> None:
+        old = frozenset(c.lower() for c in old_columns)
+        target = qualified(namespace, table.name)
+        kept: set[frozenset[str]] = set()
+        for rule in unique_rules(conn, table.name, namespace):
+            if rule.columns != old:
+                kept.add(rule.columns)
+            elif rule.kind == "constraint":
+                _run(conn, f"ALTER TABLE {target} DROP CONSTRAINT {quote_ident(str(rule.name))}")
+            else:
+                _run(conn, f"DROP INDEX {qualified(namespace, str(rule.name))}")
+        for constraint in table.constraints:
+            if not isinstance(constraint, UniqueConstraint):
+                continue
+            columns = [c.name for c in constraint.columns]
+            if frozenset(c.lower() for c in columns) in kept:
+                continue
+            listed = ", ".join(quote_ident(c) for c in columns)
+            name = quote_ident(str(constraint.name))
+            _run(conn, f"ALTER TABLE {target} ADD CONSTRAINT {name} UNIQUE ({listed})")
 
     def sync_sequences(
         self, conn: Connection, schema: DatabaseSchema, namespace: str | None

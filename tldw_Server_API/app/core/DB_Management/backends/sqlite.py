@@ -11,7 +11,7 @@ they hold for every writer, not only ours.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    inspect,
     literal_column,
     select,
     text,
@@ -36,7 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import Flag, is_false
 from ..search import SQLITE_TOKENIZER, compile_query
-from .base import Backend, DialectOps
+from .base import Backend, DialectOps, declared_unique_columns, unique_rules
 
 NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -186,7 +187,22 @@ class SqliteDialect(DialectOps):
                 f"{when} ON {_quote(synced.table)} BEGIN {insert}({values}); END"
             )
 
-    # -- statements --------------------------------------------------------------
+    def replace_unique(
+        self, conn: Connection, table: Table, old_columns: Sequence[str], namespace: str | None
+    ) -> None:
+        old = frozenset(c.lower() for c in old_columns)
+        rules = unique_rules(conn, table.name, namespace)
+        for rule in rules:
+            if rule.kind == "index" and rule.columns == old:
+                conn.exec_driver_sql(f"DROP INDEX {_quote(str(rule.name))}")
+        kept = {r.columns for r in rules if r.columns != old}
+        inline_old = any(r.kind == "constraint" and r.columns == old for r in rules)
+        if inline_old or not set(declared_unique_columns(table)) <= kept:
+            # SQLite can neither drop nor add a table constraint: the table is made again.
+            _rebuild_table(conn, table)
+
+        # -- statements --------------------------------------------------------------
+
     def search(
         self, table: Table, index: SearchIndex, query_text: str, *, live_only: bool = True
     ) -> Select[Any] | None:
@@ -235,6 +251,49 @@ class SqliteDialect(DialectOps):
     def claim(self, select: Select[Any]) -> Select[Any]:
         # Writers hold the database lock from BEGIN IMMEDIATE: nobody else can claim meanwhile.
         return select
+
+
+def _rebuild_table(conn: Connection, table: Table) -> None:
+    """Make *table* again as declared, with its rows, its ids' sequence and any columns of
+    the file's own that we do not declare.
+
+    Foreign keys stay enforced: rows referring to it are checked when the transaction
+    commits (``defer_foreign_keys``), by which time every row is back under the same id.
+    The new table is created under its own name (never renamed into place), so the
+    references other tables make to it are never rewritten.
+    """
+    name = table.name
+    found = inspect(conn).get_columns(name)
+    declared = {c.name.lower() for c in table.columns}
+    kept = f"_tldw_rebuild_{name}"
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {_quote(kept)} AS SELECT * FROM {_quote(name)}")
+    has_sequences = inspect(conn).has_table("sqlite_sequence")
+    sequence = (
+        conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (name,)).scalar()
+        if has_sequences
+        else None
+    )
+    conn.exec_driver_sql(f"DROP TABLE {_quote(name)}")
+    table.create(conn)
+    for column in found:
+        if str(column["name"]).lower() not in declared:
+            kind = column["type"].compile(dialect=conn.dialect)
+            conn.exec_driver_sql(
+                f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column['name'])} {kind}"
+            )
+    listed = ", ".join(_quote(c["name"]) for c in found)
+    conn.exec_driver_sql(
+        f"INSERT INTO {_quote(name)} ({listed}) SELECT {listed} FROM temp.{_quote(kept)}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE temp.{_quote(kept)}")
+    if sequence is not None:  # ids deleted before the rebuild are still never reused
+        conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
+        conn.exec_driver_sql(
+            "INSERT INTO sqlite_sequence (name, seq) "
+            f"SELECT ?, max(?, coalesce(max(rowid), 0)) FROM {_quote(name)}",
+            (name, sequence),
+        )
 
 
 class SqliteBackend(Backend):

@@ -4,6 +4,9 @@ Version 1 is our users' ``workflows.db`` (steps in ``workflow_step_runs``).
 Version 2 names the step table ``workflow_steps`` (the name the guide counts),
 adds the claim/lease columns the runtime needs on runs, and the table of live
 workers whose heartbeats ``/api/v1/workflows/status`` reports.
+Version 4 makes names and versions per owner: ``UNIQUE(tenant_id, owner_id, name,
+version)`` instead of ``UNIQUE(tenant_id, name, version)`` (our users' rows, unique
+per tenant, are unique per owner too), and looks idempotency keys up per user.
 """
 
 from __future__ import annotations
@@ -20,9 +23,15 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .spec import DatabaseSchema, VersionRecord, version_table
+from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
 from .types import Instant, Int, Json, Key, Uuid
-from .upgrades import UpgradeContext, foreign_key_index_upgrade, layout_upgrade
+from .upgrades import (
+    UpgradeContext,
+    create_indexes,
+    drop_indexes,
+    foreign_key_index_upgrade,
+    layout_upgrade,
+)
 
 metadata = MetaData()
 _AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
@@ -42,7 +51,9 @@ workflows = Table(
     Column("created_at", Instant, nullable=False),
     Column("updated_at", Instant, nullable=False),
     Column("is_active", Int, nullable=False, server_default="1"),
-    UniqueConstraint("tenant_id", "name", "version", name="uq_workflows_name_version"),
+    UniqueConstraint(
+        "tenant_id", "owner_id", "name", "version", name="uq_workflows_owner_name_version"
+    ),
     **_AUTO,
 )
 
@@ -156,12 +167,49 @@ tldw_schema = version_table(metadata)
 INDEXES = (
     Index("ix_workflow_runs_status", workflow_runs.c.status, workflow_runs.c.created_at),
     Index("ix_workflow_runs_workflow_id", workflow_runs.c.workflow_id),
-    Index(
-        "ix_workflow_runs_idempotency", workflow_runs.c.tenant_id, workflow_runs.c.idempotency_key
-    ),
     Index("ix_workflow_steps_run_id", workflow_steps.c.run_id),
     Index("ix_workflow_artifacts_run_id", workflow_artifacts.c.run_id),
 )
+
+#: Idempotency keys are looked up per user (version 4).
+USER_IDEMPOTENCY = Index(
+    "ix_workflow_runs_user_idempotency",
+    workflow_runs.c.tenant_id,
+    workflow_runs.c.user_id,
+    workflow_runs.c.idempotency_key,
+)
+
+#: What version 2 created and version 4 replaced: not part of the declared layout.
+TENANT_IDEMPOTENCY = Index(
+    "ix_workflow_runs_idempotency", workflow_runs.c.tenant_id, workflow_runs.c.idempotency_key
+)
+workflow_runs.indexes.discard(TENANT_IDEMPOTENCY)
+
+#: The unique rule of names before version 4 (and of our users' files).
+NAMES_PER_TENANT = ("tenant_id", "name", "version")
+NAMES_PER_OWNER = ("tenant_id", "owner_id", "name", "version")
+
+
+def _workflows_unique_on(columns: tuple[str, ...], name: str) -> Table:
+    """The ``workflows`` table as declared, but with *columns* as its unique rule."""
+    table = workflows.to_metadata(MetaData())
+    for constraint in [c for c in table.constraints if isinstance(c, UniqueConstraint)]:
+        table.constraints.discard(constraint)
+    table.append_constraint(UniqueConstraint(*columns, name=name))
+    return table
+
+
+def _names_per_owner(ctx: UpgradeContext) -> None:
+    ctx.dialect.replace_unique(ctx.conn, workflows, NAMES_PER_TENANT, ctx.namespace)
+    drop_indexes(ctx, [TENANT_IDEMPOTENCY])
+    create_indexes(ctx, [USER_IDEMPOTENCY])
+
+
+def _names_per_tenant(ctx: UpgradeContext) -> None:
+    per_tenant = _workflows_unique_on(NAMES_PER_TENANT, "uq_workflows_name_version")
+    ctx.dialect.replace_unique(ctx.conn, per_tenant, NAMES_PER_OWNER, ctx.namespace)
+    drop_indexes(ctx, [USER_IDEMPOTENCY])
+    create_indexes(ctx, [TENANT_IDEMPOTENCY])
 
 
 def _rename_steps_and_add_runtime(ctx: UpgradeContext) -> None:
@@ -193,18 +241,24 @@ SCHEMA = DatabaseSchema(
     name="workflows",
     title="Workflows",
     metadata=metadata,
-    version=3,
+    version=4,
     version_record=VersionRecord("workflows"),
     per_user=False,
     sqlite_file="workflows.db",
     upgrades=(
         foreign_key_index_upgrade(
             2,
-            INDEXES,
+            (*INDEXES, TENANT_IDEMPOTENCY),
             before=_rename_steps_and_add_runtime,
             after_downgrade=_restore_version_1,
         ),
         layout_upgrade(3, "our version record apart from the users' files"),
+        Upgrade(
+            4,
+            "workflow names and versions per owner; idempotency keys per user",
+            upgrade=_names_per_owner,
+            downgrade=_names_per_tenant,
+        ),
     ),
     legacy_table_names={"workflow_step_runs": "workflow_steps"},
 )

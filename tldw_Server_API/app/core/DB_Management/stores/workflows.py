@@ -265,15 +265,18 @@ class WorkflowStore:
         tags: Sequence[str] | str | None = None,
         visibility: str = "private",
     ) -> dict[str, Any]:
-        """Store *definition* under *name*: version 1, or the next version of that name."""
+        """Store *definition* under *name*: version 1, or the next version of the owner's
+        definition of that name (names are per owner: two users' "payroll" are two
+        workflows, each with its own versions)."""
         tag_text = ",".join(tags) if isinstance(tags, list | tuple) else tags
         for _ in range(5):
             try:
                 with self.database.begin(write=True) as conn:
-                    self._serialize(conn, f"definition:{self.tenant_id}:{name}")
+                    self._serialize(conn, f"definition:{self.tenant_id}:{owner_id}:{name}")
                     latest = conn.execute(
                         select(func.max(self.workflows.c.version)).where(
                             self.workflows.c.tenant_id == self.tenant_id,
+                            self.workflows.c.owner_id == owner_id,
                             self.workflows.c.name == name,
                         )
                     ).scalar_one()
@@ -311,10 +314,14 @@ class WorkflowStore:
             raise NotFound("workflows", workflow_id)
         return _public(row)
 
-    def get_definition_by_name(self, name: str, version: int | None = None) -> dict[str, Any]:
-        """The given version of *name*, or its newest active version."""
+    def get_definition_by_name(
+        self, name: str, version: int | None = None, *, owner_id: str
+    ) -> dict[str, Any]:
+        """The given version of *owner_id*'s *name*, or its newest active version."""
         query = select(self.workflows).where(
-            self.workflows.c.tenant_id == self.tenant_id, self.workflows.c.name == name
+            self.workflows.c.tenant_id == self.tenant_id,
+            self.workflows.c.owner_id == owner_id,
+            self.workflows.c.name == name,
         )
         if version is None:
             query = query.where(self.workflows.c.is_active == 1)
@@ -336,7 +343,9 @@ class WorkflowStore:
         limit: int = 100,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Definitions, newest first. *owner_id* keeps the owner's and the non-private ones."""
+        """Definitions by name, newest version first. *owner_id* keeps the owner's and the
+        ones :func:`visible_to` everyone. A name's versions are its owner's: *latest_only*
+        keeps the newest version of each owner's name."""
         w = self.workflows
         query = select(w).where(w.c.tenant_id == self.tenant_id)
         if name is not None:
@@ -351,6 +360,7 @@ class WorkflowStore:
                 select(newer.c.id)
                 .where(
                     newer.c.tenant_id == w.c.tenant_id,
+                    newer.c.owner_id == w.c.owner_id,
                     newer.c.name == w.c.name,
                     newer.c.version > w.c.version,
                 )
@@ -361,6 +371,7 @@ class WorkflowStore:
                     select(newer.c.id)
                     .where(
                         newer.c.tenant_id == w.c.tenant_id,
+                        newer.c.owner_id == w.c.owner_id,
                         newer.c.name == w.c.name,
                         newer.c.version > w.c.version,
                         newer.c.is_active == 1,
@@ -368,7 +379,8 @@ class WorkflowStore:
                     .exists()
                 )
             query = query.where(~newer_exists)
-        query = query.order_by(w.c.name, w.c.version.desc()).limit(limit).offset(offset)
+        query = query.order_by(w.c.name, w.c.owner_id, w.c.version.desc())
+        query = query.limit(limit).offset(offset)
         with self.database.begin(write=False) as conn:
             return [_public(row) for row in conn.execute(query)]
 
@@ -393,7 +405,8 @@ class WorkflowStore:
         user_id: str,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        """Queue a run of *workflow_id*; the same *idempotency_key* returns the same run."""
+        """Queue a run of *workflow_id*; the same *user_id* and *idempotency_key* return the
+        same run."""
         return self.submit_run_with_status(
             workflow_id, inputs, user_id=user_id, idempotency_key=idempotency_key
         )[0]
@@ -410,6 +423,9 @@ class WorkflowStore:
     ) -> tuple[dict[str, Any], bool]:
         """Like :meth:`submit_run`, and whether a new run was created (False: key replayed).
 
+        An idempotency key is the submitting user's own: it only ever finds a run that
+        *user_id* submitted, so two users choosing the same key get a run each.
+
         With *for_user*, a definition not :func:`visible_to` that user is :class:`NotFound`
         (checked in the same transaction: a submission is one transaction of five round
         trips, because submissions arrive in bursts while workers use the database).
@@ -424,11 +440,12 @@ class WorkflowStore:
             ):
                 raise NotFound("workflows", workflow_id)
             if idempotency_key is not None:
-                self._serialize(conn, f"idempotency:{self.tenant_id}:{idempotency_key}")
+                self._serialize(conn, f"idempotency:{self.tenant_id}:{user_id}:{idempotency_key}")
                 existing = conn.execute(
                     select(self.runs.c.run_id)
                     .where(
                         self.runs.c.tenant_id == self.tenant_id,
+                        self.runs.c.user_id == user_id,
                         self.runs.c.idempotency_key == idempotency_key,
                     )
                     .order_by(self.runs.c.created_at)

@@ -174,6 +174,9 @@ class StepType:
     chooses_next: ClassVar[bool] = False
     #: Steps that hold the run until a human decides; the decision is their output.
     awaits_decision: ClassVar[bool] = False
+    #: The retry policy (``RetryPolicy`` fields) of this type's steps when neither the step
+    #: nor the definition sets one; ``None``: the definition's default.
+    default_retry: ClassVar[Mapping[str, float] | None] = None
 
     def parse(self, config: Mapping[str, Any]) -> StepConfig:
         return self.Config.model_validate(dict(config))
@@ -181,6 +184,10 @@ class StepType:
     def check(self, config: StepConfig) -> list[str]:
         """Problems with *config* beyond its model (e.g. malformed templates)."""
         return []
+
+    def configured_retry(self, config: StepConfig) -> Mapping[str, float] | None:
+        """A retry policy (``RetryPolicy`` fields) the step's *config* sets, if any."""
+        return None
 
     def targets(self, config: StepConfig) -> list[str]:
         """The step ids (or ``end``) a branch-like step may continue with."""

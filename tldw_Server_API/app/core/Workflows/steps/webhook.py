@@ -1,18 +1,23 @@
-"""The webhook step: an HTTP request with retries and exponential backoff."""
+"""The webhook step: one HTTP request per attempt, under the outbound policy."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import Field, field_validator
 
+from ... import outbound
 from ..templates import TemplateError
 from .base import StepConfig, StepContext, StepFailed, StepType
 from .basic import _template_problems
 
 MAX_BODY_CHARS = 20_000
+#: The config keys that, in older definitions, set the webhook's own retries: they are
+#: now a spelling of the step's retry policy (see :meth:`WebhookStep.configured_retry`).
+RETRY_KEYS = ("max_attempts", "backoff_seconds", "max_backoff_seconds")
 
 
 class WebhookConfig(StepConfig):
@@ -39,21 +44,37 @@ def _retryable_status(code: int) -> bool:
 
 
 class WebhookStep(StepType):
-    """POST (or PUT/PATCH) JSON to a URL.
+    """POST (or PUT/PATCH) JSON to a URL the outbound policy admits.
 
-    Connection errors, timeouts, 5xx, 408, 425 and 429 are retried up to
-    ``max_attempts`` times, waiting ``backoff_seconds * 2**(n-1)`` (at most
-    ``max_backoff_seconds``) before attempt ``n + 1``; other 4xx answers fail
-    the step at once. Each failed attempt is logged as a ``webhook_attempt_failed``
-    event. The output holds the status code, the number of attempts and the
-    response body (JSON when it parses).
+    Each attempt sends one request (following redirects, each hop checked by the
+    policy). Connection errors, timeouts, 5xx, 408, 425 and 429 fail the attempt
+    as retryable: the step's retry policy decides whether another follows, and
+    when. A refusal by the outbound policy and other 4xx answers fail the step at
+    once. The output holds the status code, the attempt number and the response
+    body (JSON when it parses).
+
+    Retries: the step's ``retry`` wins; else the config's ``max_attempts``,
+    ``backoff_seconds``, ``max_backoff_seconds`` when given (older definitions
+    say it that way); else the definition's ``retry``; else 3 attempts, 0.5 s
+    backoff doubling up to 30 s.
     """
 
     name = "webhook"
     Config = WebhookConfig
+    default_retry: ClassVar[Mapping[str, float] | None] = {
+        "max_attempts": 3,
+        "backoff_seconds": 0.5,
+        "max_backoff_seconds": 30.0,
+    }
 
     def check(self, config: WebhookConfig) -> list[str]:
         return _template_problems(config.url, config.payload, config.headers)
+
+    def configured_retry(self, config: StepConfig) -> Mapping[str, float] | None:
+        assert isinstance(config, WebhookConfig)
+        if not config.model_fields_set.intersection(RETRY_KEYS):
+            return None
+        return {key: getattr(config, key) for key in RETRY_KEYS}
 
     def run(self, ctx: StepContext, config: WebhookConfig) -> dict[str, Any]:
         try:
@@ -69,43 +90,32 @@ class WebhookStep(StepType):
         if not url.lower().startswith(("http://", "https://")):
             raise StepFailed(f"webhook url {url!r} is not http(s)", retryable=False)
         headers.setdefault("Idempotency-Key", f"{ctx.run_id}:{ctx.step_id}")
-        last_error = ""
-        with httpx.Client(timeout=config.timeout_seconds, follow_redirects=False) as client:
-            for attempt in range(1, config.max_attempts + 1):
-                ctx.signals.check()
-                try:
-                    response = client.request(config.method, url, json=payload, headers=headers)
-                except httpx.HTTPError as exc:
-                    last_error = f"{type(exc).__name__}: {exc}"
-                    retry = True
-                else:
-                    if response.status_code < 400:
-                        return {
-                            "status_code": response.status_code,
-                            "attempts": attempt,
-                            "body": _body(response),
-                        }
-                    last_error = f"HTTP {response.status_code}: {response.text[:500]}"
-                    retry = _retryable_status(response.status_code)
-                final = not retry or attempt == config.max_attempts
-                delay = (
-                    0.0
-                    if final
-                    else min(
-                        config.max_backoff_seconds, config.backoff_seconds * 2 ** (attempt - 1)
-                    )
+        policy = outbound.OutboundPolicy.allowing(ctx.registry.settings.outbound_allow)
+        ctx.signals.check()
+        try:
+            with outbound.client(config.timeout_seconds) as http:
+                response = outbound.send(
+                    http, policy, config.method, url, json=payload, headers=headers
                 )
-                ctx.event(
-                    "webhook_attempt_failed",
-                    {"attempt": attempt, "error": last_error, "retry_in_seconds": delay},
-                )
-                if final:
-                    break
-                ctx.sleep(delay)
-        raise StepFailed(
-            f"webhook {config.method} {url} failed after {attempt} attempt(s): {last_error}",
-            retryable=retry,
-        )
+        except outbound.OutboundRefused as exc:
+            raise StepFailed(str(exc), retryable=False) from None
+        except (httpx.TooManyRedirects, httpx.InvalidURL) as exc:
+            raise StepFailed(f"webhook {config.method} {url}: {exc}", retryable=False) from None
+        except httpx.HTTPError as exc:
+            raise StepFailed(
+                f"webhook {config.method} {url} failed: {type(exc).__name__}: {exc}"
+            ) from None
+        if response.status_code >= 400:
+            raise StepFailed(
+                f"webhook {config.method} {url} failed: HTTP {response.status_code}: "
+                f"{response.text[:500]}",
+                retryable=_retryable_status(response.status_code),
+            )
+        return {
+            "status_code": response.status_code,
+            "attempts": ctx.attempt,
+            "body": _body(response),
+        }
 
 
 def _body(response: httpx.Response) -> Any:
