@@ -27,8 +27,11 @@ import importlib
 import importlib.util
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -78,39 +81,110 @@ def _lower_priority() -> None:
 WORKER_NICENESS = 10
 
 
+#: Seconds before restarting a worker process that died: doubled after each death that
+#: follows a short life (a worker that cannot start must not spin), up to the last value.
+RESTART_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+#: A worker that ran this long before dying was healthy: the next restart is quick again.
+STABLE_SECONDS = 60.0
+
+
+def describe_exit(returncode: int) -> str:
+    """``exited with code 3`` or ``was killed by SIGKILL`` for a child's return code."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
+
+
 class WorkerProcess:
-    """The workflow runtime in a child process (``TLDW_WORKFLOW_WORKER_MODE=process``).
+    """The workflow runtime in a child process (``TLDW_WORKFLOW_WORKER_MODE=process``), supervised.
 
     Its worker threads then never compete with the API's request handling for the
     interpreter lock: ``/api/v1/workflows/status`` stays fast while runs execute.
+    A supervisor thread waits on the child: when it dies (a crash, the OOM killer,
+    a stray ``kill``) it is reaped, one line says how it ended, and a new one is
+    started after :data:`RESTART_DELAYS` (a backoff while it keeps dying young).
     """
 
     def __init__(self, settings: Settings) -> None:
-        env = os.environ | to_environment(settings)
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                f"{WORKFLOWS_PACKAGE}.worker",
-                "--workers",
-                str(settings.workflow_workers),
-                "--parent-pid",
-                str(os.getpid()),
-            ],
-            env=env,
+        self._command = [
+            sys.executable,
+            "-m",
+            f"{WORKFLOWS_PACKAGE}.worker",
+            "--workers",
+            str(settings.workflow_workers),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+        self._env = os.environ | to_environment(settings)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._process = self._spawn()
+        self._started_at = time.monotonic()
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="wf-worker-supervisor", daemon=True
+        )
+        self._supervisor.start()
+
+    @property
+    def pid(self) -> int:
+        """The current worker process's id (a new one after each restart)."""
+        return self._process.pid
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self._command,
+            env=self._env,
             # Requests first: runs tolerate a few milliseconds of delay, a polled
             # status endpoint or an interactive request less so.
             preexec_fn=_lower_priority,
         )
 
+    def _supervise(self) -> None:
+        deaths = 0
+        while True:
+            process = self._process
+            returncode = process.wait()  # reaps it: no defunct child is left behind
+            if self._stopping.is_set():
+                return
+            lived = time.monotonic() - self._started_at
+            deaths = 1 if lived >= STABLE_SECONDS else deaths + 1
+            delay = RESTART_DELAYS[min(deaths, len(RESTART_DELAYS)) - 1]
+            log.error(
+                "Workflow worker process %d %s after %.0f s; restarting it in %.1f s",
+                process.pid,
+                describe_exit(returncode),
+                lived,
+                delay,
+            )
+            if self._stopping.wait(delay):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                try:
+                    self._process = self._spawn()
+                except OSError as exc:  # e.g. out of processes: try again after the next delay
+                    log.error("Workflow worker process could not be started: %s", exc)
+                    continue
+                self._started_at = time.monotonic()
+            log.info("Workflow worker process restarted (pid %d)", self._process.pid)
+
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (the worker hands its runs back to the queue), then SIGKILL if it hangs."""
-        self._process.terminate()
+        with self._lock:
+            self._stopping.set()
+            process = self._process
+        process.terminate()
         try:
-            self._process.wait(timeout=timeout)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+            process.kill()
+            process.wait()
+        self._supervisor.join(timeout)
 
 
 def _start_runtime(registry: DatabaseRegistry, settings: Settings) -> Any:
