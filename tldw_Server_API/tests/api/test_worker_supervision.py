@@ -13,39 +13,23 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     LiveServer,
     ok,
-    server_pg_env,
-    server_process,
 )
-from tldw_Server_API.tests.postgres_harness import fresh_database
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(180),
     pytest.mark.skipif(sys.platform != "linux", reason="reads /proc, sends SIGKILL/SIGSTOP"),
 ]
-
-
-@pytest.fixture
-def live_server(backend_kind: str, tmp_path: Path, pg_server: PgTarget) -> Iterator[LiveServer]:
-    """A server with one workflow worker process, on the parametrised backend."""
-    if backend_kind == "sqlite":
-        with server_process(tmp_path, "server.log") as live:
-            yield live
-        return
-    with fresh_database(pg_server) as target:
-        with server_process(tmp_path, "server.log", **server_pg_env(target)) as live:
-            yield live
 
 
 def children(pid: int) -> set[int]:
