@@ -22,6 +22,7 @@ A configuration error prints a message naming the variable and exits with 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import importlib.util
@@ -44,9 +45,18 @@ from .api.errors import BodySizeLimit, install_error_handlers
 from .api.v1 import ROUTERS
 from .core.config import ConfigError, Settings, load_settings, to_environment
 from .core.DB_Management.backends.base import Database
+from .core.DB_Management.backends.unreachable import (
+    DatabaseUnavailable,
+    debug_enabled,
+    is_open_failure,
+)
+from .core.DB_Management.init_db import open_failure
 from .core.DB_Management.registry import DatabaseRegistry
+from .core.redaction import AccessLogWithoutQueryValues, install_redaction
 
 log = logging.getLogger("tldw_server")
+#: The exit code of a server that could not start (as uvicorn's own).
+STARTUP_FAILED = 3
 
 WORKFLOWS_PACKAGE = f"{__package__}.core.Workflows"
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -219,9 +229,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         opened = registry.open_all(sorted(set(users) | {settings.default_user_id}))
     except Exception as exc:
-        log.error("cannot open the %s databases: %s", BACKEND_NAMES[registry.kind], exc)
         registry.close()
-        raise
+        if not is_open_failure(exc):
+            log.error("cannot open the %s databases", BACKEND_NAMES[registry.kind])
+            raise
+        unavailable = open_failure(exc, settings)
+        log.error("%s", unavailable, exc_info=exc if debug_enabled() else None)
+        raise unavailable from None
     log.info(
         "Content backend: %s (%s mode, %d user(s))",
         BACKEND_NAMES[registry.kind],
@@ -242,6 +256,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.info("Workflow runtime: stopped")
         registry.close()
         log.info("Databases closed")
+
+
+class HideStartupTraceback(logging.Filter):
+    """uvicorn logs a failed start-up's traceback; for a database that cannot be opened
+    the one line already said it all (``TLDW_DEBUG=1`` shows the traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Traceback") and DatabaseUnavailable.__name__ in message)
+
+
+def install_log_safety(settings: Settings) -> None:
+    """Secrets masked in every log line; the access log without query values."""
+    secrets = (settings.pg_password, settings.single_user_api_key)
+    install_redaction(secrets, extra_loggers=UVICORN_LOGGERS)
+    logging.getLogger("uvicorn.access").addFilter(AccessLogWithoutQueryValues())
+    if not debug_enabled():
+        logging.getLogger("uvicorn.error").addFilter(HideStartupTraceback())
+
+
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -323,14 +358,20 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    _freeze_startup_objects()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host or settings.server_host,
         port=args.port or settings.server_port,
         log_level=args.log_level,
         access_log=not args.no_access_log,
     )
+    install_log_safety(settings)  # after uvicorn.Config, which sets its loggers up
+    _freeze_startup_objects()
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C before its handlers
+        server.run()
+    if not server.started:
+        return STARTUP_FAILED
     return 0
 
 
