@@ -1,7 +1,7 @@
 """Secrets and user content out of every message and log line.
 
 :func:`redact_secrets` masks a password in each form the settings and flags accept
-it: a connection URI (``postgresql://user:pw@host/db``), libpq ``key=value``
+it: a connection URI (``postgresql://user:pw@host/db``, or ``user:pw@host``), libpq ``key=value``
 pairs (``password=pw``), a URI query (``?password=pw``), and any known secret
 value given to it (the configured password, API keys). The server installs
 :class:`RedactingFilter` on every log handler, so no line escapes it, and
@@ -19,7 +19,10 @@ from urllib.parse import parse_qsl, urlencode
 from pydantic import SecretStr
 
 MASK = "****"
-_URI_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:@/\s]*):(?P<pw>[^@\s]*)@", re.I)
+#: ``scheme://user:pw@`` and a bare ``user:pw@host`` (the URI without its scheme).
+_URI_PASSWORD = re.compile(
+    r"(?P<head>(?:[a-z][a-z0-9+.-]*://)?[^:@/\s'\"]*):(?P<pw>[^@\s'\"]*)@", re.I
+)
 _KEY_VALUE_PASSWORD = re.compile(
     r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&]+)", re.I
 )
@@ -52,6 +55,26 @@ def without_query_values(path: str) -> str:
         return path
     names = [(name, MASK) for name, _ in parse_qsl(query, keep_blank_values=True)]
     return f"{base}?{urlencode(names, safe='*')}" if names else base
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """A database error for a log line: its kind, SQLSTATE and constraint, never its text.
+
+    Drivers quote the offending values (``Key (title)=(...)``, ``invalid input syntax
+    for type integer: "..."``) and SQLAlchemy appends the statement's parameters: user
+    content, which stays out of the log.
+    """
+    original = getattr(exc, "orig", None) or exc
+    parts = [type(original).__name__]
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate:
+        parts.append(f"SQLSTATE {sqlstate}")
+    diag = getattr(original, "diag", None)
+    for label in ("constraint_name", "table_name", "column_name"):
+        value = getattr(diag, label, None) if diag is not None else None
+        if value:
+            parts.append(f"{label.removesuffix('_name')} {value}")
+    return ", ".join(parts)
 
 
 class RedactingFilter(logging.Filter):
