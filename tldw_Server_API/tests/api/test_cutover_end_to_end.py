@@ -143,6 +143,11 @@ def ok(response: httpx.Response, code: int = 200) -> Any:
     return response.json()
 
 
+def create_workflow(client: httpx.Client, name: str, steps: list[dict[str, Any]]) -> int:
+    """Create a workflow definition over HTTP; its id."""
+    return int(ok(client.post("/api/v1/workflows", json={"name": name, "steps": steps}), 201)["id"])
+
+
 SEARCHES = [
     ("/api/v1/media/search", "orbit"),
     ("/api/v1/media/search", "moon OR tide*"),

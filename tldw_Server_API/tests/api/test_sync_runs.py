@@ -18,7 +18,7 @@ import pytest
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     HEADERS,
     LiveServer,
-    ok,
+    create_workflow,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -32,19 +32,8 @@ WAIT_BOUND_SECONDS = 120.0
 
 
 def slow_workflow(client: httpx.Client) -> int:
-    workflow = ok(
-        client.post(
-            "/api/v1/workflows",
-            json={
-                "name": "slow",
-                "steps": [
-                    {"id": "wait", "type": "delay", "config": {"seconds": DELAY_STEP_SECONDS}}
-                ],
-            },
-        ),
-        201,
-    )
-    return int(workflow["id"])
+    delay = {"id": "wait", "type": "delay", "config": {"seconds": DELAY_STEP_SECONDS}}
+    return create_workflow(client, "slow", [delay])
 
 
 async def open_runs(client: httpx.AsyncClient) -> int:

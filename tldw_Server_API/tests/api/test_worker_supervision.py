@@ -22,6 +22,7 @@ import pytest
 
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     LiveServer,
+    create_workflow,
     ok,
 )
 
@@ -73,17 +74,9 @@ def heartbeating_pids(client: httpx.Client) -> set[int]:
 
 
 def queue_run(client: httpx.Client) -> str:
-    workflow = ok(
-        client.post(
-            "/api/v1/workflows",
-            json={
-                "name": "after-restart",
-                "steps": [{"id": "s1", "type": "log", "config": {"message": "hi"}}],
-            },
-        ),
-        201,
-    )
-    return str(ok(client.post(f"/api/v1/workflows/{workflow['id']}/run"), 202)["run"]["run_id"])
+    log_step = {"id": "s1", "type": "log", "config": {"message": "hi"}}
+    workflow_id = create_workflow(client, "after-restart", [log_step])
+    return str(ok(client.post(f"/api/v1/workflows/{workflow_id}/run"), 202)["run"]["run_id"])
 
 
 def test_killed_worker_is_reaped_logged_and_replaced(live_server: LiveServer) -> None:
