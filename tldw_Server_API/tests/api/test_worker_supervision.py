@@ -124,3 +124,21 @@ def test_health_is_degraded_while_no_worker_heartbeats(live_server: LiveServer) 
         lambda: (h := ok(client.get("/api/v1/health")))["status"] == "ok" and h, "health ok again"
     )
     assert recovered["reason"] is None
+
+
+def test_a_worker_that_keeps_dying_is_restarted_after_longer_waits(
+    live_server: LiveServer,
+) -> None:
+    first = worker_pid(live_server)
+    os.kill(first, signal.SIGKILL)
+    second = next(iter(wait_for(lambda: children(live_server.process.pid) - {first}, "second")))
+    os.kill(second, signal.SIGKILL)
+    wait_for(lambda: children(live_server.process.pid) - {first, second}, "a third worker")
+
+    log_lines = live_server.log_path.read_text(errors="replace").splitlines()
+    deaths = [line for line in log_lines if "was killed by SIGKILL" in line]
+    assert len(deaths) == 2, log_lines
+    assert f"Workflow worker process {first} " in deaths[0]
+    assert "restarting it in 0.5 s" in deaths[0]
+    assert f"Workflow worker process {second} " in deaths[1]
+    assert "restarting it in 1.0 s" in deaths[1]

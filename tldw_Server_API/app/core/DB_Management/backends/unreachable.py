@@ -73,7 +73,7 @@ def pg_unavailable(
     if f'database "{db.lower()}" does not exist' in lowered:
         advice = (
             f"it does not exist; create it with: createdb -h {host} -p {port} -U {user} {db} "
-            f"(or CREATE DATABASE in psql), then start again"
+            f"(or CREATE DATABASE in psql), then try again"
         )
     elif f'role "{user.lower()}" does not exist' in lowered:
         advice = (
