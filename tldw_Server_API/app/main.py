@@ -98,6 +98,11 @@ RESTART_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 STABLE_SECONDS = 60.0
 
 
+def restart_delay(deaths: int) -> float:
+    """Seconds to wait before the restart that follows the *deaths*-th early death."""
+    return RESTART_DELAYS[min(max(deaths, 1), len(RESTART_DELAYS)) - 1]
+
+
 def describe_exit(returncode: int) -> str:
     """``exited with code 3`` or ``was killed by SIGKILL`` for a child's return code."""
     if returncode < 0:
@@ -162,26 +167,32 @@ class WorkerProcess:
                 return
             lived = time.monotonic() - self._started_at
             deaths = 1 if lived >= STABLE_SECONDS else deaths + 1
-            delay = RESTART_DELAYS[min(deaths, len(RESTART_DELAYS)) - 1]
             log.error(
                 "Workflow worker process %d %s after %.0f s; restarting it in %.1f s",
                 process.pid,
                 describe_exit(returncode),
                 lived,
-                delay,
+                restart_delay(deaths),
             )
-            if self._stopping.wait(delay):
+            if not self._restart(deaths):
                 return
+
+    def _restart(self, deaths: int) -> bool:
+        """Start a new worker after the wait for *deaths*; False once the server stops."""
+        while not self._stopping.wait(restart_delay(deaths)):
             with self._lock:
                 if self._stopping.is_set():
-                    return
+                    return False
                 try:
                     self._process = self._spawn()
-                except OSError as exc:  # e.g. out of processes: try again after the next delay
+                except OSError as exc:  # e.g. out of processes: wait longer, try again
                     log.error("Workflow worker process could not be started: %s", exc)
+                    deaths += 1
                     continue
                 self._started_at = time.monotonic()
             log.info("Workflow worker process restarted (pid %d)", self._process.pid)
+            return True
+        return False
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (the worker hands its runs back to the queue), then SIGKILL if it hangs."""
