@@ -242,10 +242,13 @@ class Terminated(KeyboardInterrupt):
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """SIGINT and SIGTERM stop the run the same way; a second signal during the clean-up
-    is ignored, so the one ending line and the report are never cut short."""
+    """SIGINT and SIGTERM stop the run the same way; further signals are ignored from
+    then on, so the one ending line and the report are never cut short."""
+    stopped = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
@@ -257,8 +260,9 @@ def terminate_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        if not stopped:  # a stopped run keeps ignoring them while it reports and exits
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _run(args: argparse.Namespace, environment: dict[str, str]) -> MigrationResult:
