@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import SecretStr
@@ -128,7 +129,7 @@ def port_number(value: str, source: str) -> int:
     return port
 
 
-def dsn_parts(dsn: str) -> dict[str, object]:
+def dsn_parts(dsn: str) -> dict[str, Any]:
     """The parameters of a libpq DSN, or a :class:`UsageError` that does not echo it.
 
     The DSN may hold a password, so the message names the flag, never the text.

@@ -306,7 +306,7 @@ class WorkflowEngine:
             "user_id": run.get("user_id"),
             "definition_version": run.get("definition_version"),
         }
-        rows: Sequence[Mapping[str, Any]] = store.list_steps(run_id)
+        rows: list[Mapping[str, Any]] = list(store.list_steps(run_id))
         while True:
             plan = plan_run(definition, rows)
             if plan.kind == "succeeded":
