@@ -43,6 +43,7 @@ from .api.auth import ApiKeyAuth, build_auth, get_user_id
 from .api.deps import get_registry
 from .api.errors import BodySizeLimit, install_error_handlers
 from .api.v1 import ROUTERS
+from .core.commands import add_version_flag, program_name
 from .core.config import ConfigError, Settings, load_settings, to_environment
 from .core.DB_Management.backends.base import Database
 from .core.DB_Management.backends.unreachable import (
@@ -331,9 +332,10 @@ def _port(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tldw-server",
+        prog=program_name("tldw-server", "tldw_Server_API.app.main"),
         description="Serve the tldw API (settings: environment, then Config_Files/config.txt).",
     )
+    add_version_flag(parser)
     parser.add_argument("--host", help="address to listen on (default: TLDW_SERVER_HOST)")
     parser.add_argument("--port", type=_port, help="port to listen on (default: TLDW_SERVER_PORT)")
     parser.add_argument(

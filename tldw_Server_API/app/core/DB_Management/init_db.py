@@ -20,6 +20,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from ..commands import add_version_flag, program_name
 from ..config import ConfigError, Settings, load_settings
 from .backends.target import PgTarget
 from .backends.unreachable import (
@@ -57,9 +58,10 @@ def init_databases(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tldw_Server_API.app.core.DB_Management.init_db",
+        prog=program_name("tldw-init-db", "tldw_Server_API.app.core.DB_Management.init_db"),
         description="Create or upgrade the Media, ChaChaNotes, Analytics and Workflows databases.",
     )
+    add_version_flag(parser)
     parser.add_argument(
         "--user-id",
         action="append",
