@@ -22,13 +22,17 @@ A configuration error prints a message naming the variable and exits with 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import importlib.util
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,11 +43,21 @@ from .api.auth import ApiKeyAuth, build_auth, get_user_id
 from .api.deps import get_registry
 from .api.errors import BodySizeLimit, install_error_handlers
 from .api.v1 import ROUTERS
+from .core.commands import add_version_flag, program_name
 from .core.config import ConfigError, Settings, load_settings, to_environment
 from .core.DB_Management.backends.base import Database
+from .core.DB_Management.backends.unreachable import (
+    DatabaseUnavailable,
+    debug_enabled,
+    is_open_failure,
+)
+from .core.DB_Management.init_db import open_failure
 from .core.DB_Management.registry import DatabaseRegistry
+from .core.redaction import AccessLogWithoutQueryValues, install_redaction
 
 log = logging.getLogger("tldw_server")
+#: The exit code of a server that could not start (as uvicorn's own).
+STARTUP_FAILED = 3
 
 WORKFLOWS_PACKAGE = f"{__package__}.core.Workflows"
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -78,39 +92,121 @@ def _lower_priority() -> None:
 WORKER_NICENESS = 10
 
 
+#: Seconds before restarting a worker process that died: doubled after each death that
+#: follows a short life (a worker that cannot start must not spin), up to the last value.
+RESTART_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+#: A worker that ran this long before dying was healthy: the next restart is quick again.
+STABLE_SECONDS = 60.0
+
+
+def restart_delay(deaths: int) -> float:
+    """Seconds to wait before the restart that follows the *deaths*-th early death."""
+    return RESTART_DELAYS[min(max(deaths, 1), len(RESTART_DELAYS)) - 1]
+
+
+def describe_exit(returncode: int) -> str:
+    """``exited with code 3`` or ``was killed by SIGKILL`` for a child's return code."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
+
+
 class WorkerProcess:
-    """The workflow runtime in a child process (``TLDW_WORKFLOW_WORKER_MODE=process``).
+    """The workflow runtime in a child process (``TLDW_WORKFLOW_WORKER_MODE=process``), supervised.
 
     Its worker threads then never compete with the API's request handling for the
     interpreter lock: ``/api/v1/workflows/status`` stays fast while runs execute.
+    A supervisor thread waits on the child: when it dies (a crash, the OOM killer,
+    a stray ``kill``) it is reaped, one line says how it ended, and a new one is
+    started after :data:`RESTART_DELAYS` (a backoff while it keeps dying young).
     """
 
     def __init__(self, settings: Settings) -> None:
-        env = os.environ | to_environment(settings)
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                f"{WORKFLOWS_PACKAGE}.worker",
-                "--workers",
-                str(settings.workflow_workers),
-                "--parent-pid",
-                str(os.getpid()),
-            ],
-            env=env,
+        self._command = [
+            sys.executable,
+            "-m",
+            f"{WORKFLOWS_PACKAGE}.worker",
+            "--workers",
+            str(settings.workflow_workers),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+        self._env = os.environ | to_environment(settings)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._process = self._spawn()
+        self._started_at = time.monotonic()
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="wf-worker-supervisor", daemon=True
+        )
+        self._supervisor.start()
+
+    @property
+    def pid(self) -> int:
+        """The current worker process's id (a new one after each restart)."""
+        return self._process.pid
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self._command,
+            env=self._env,
             # Requests first: runs tolerate a few milliseconds of delay, a polled
             # status endpoint or an interactive request less so.
             preexec_fn=_lower_priority,
         )
 
+    def _supervise(self) -> None:
+        deaths = 0
+        while True:
+            process = self._process
+            returncode = process.wait()  # reaps it: no defunct child is left behind
+            if self._stopping.is_set():
+                return
+            lived = time.monotonic() - self._started_at
+            deaths = 1 if lived >= STABLE_SECONDS else deaths + 1
+            log.error(
+                "Workflow worker process %d %s after %.0f s; restarting it in %.1f s",
+                process.pid,
+                describe_exit(returncode),
+                lived,
+                restart_delay(deaths),
+            )
+            if not self._restart(deaths):
+                return
+
+    def _restart(self, deaths: int) -> bool:
+        """Start a new worker after the wait for *deaths*; False once the server stops."""
+        while not self._stopping.wait(restart_delay(deaths)):
+            with self._lock:
+                if self._stopping.is_set():
+                    return False
+                try:
+                    self._process = self._spawn()
+                except OSError as exc:  # e.g. out of processes: wait longer, try again
+                    log.error("Workflow worker process could not be started: %s", exc)
+                    deaths += 1
+                    continue
+                self._started_at = time.monotonic()
+            log.info("Workflow worker process restarted (pid %d)", self._process.pid)
+            return True
+        return False
+
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (the worker hands its runs back to the queue), then SIGKILL if it hangs."""
-        self._process.terminate()
+        with self._lock:
+            self._stopping.set()
+            process = self._process
+        process.terminate()
         try:
-            self._process.wait(timeout=timeout)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+            process.kill()
+            process.wait()
+        self._supervisor.join(timeout)
 
 
 def _start_runtime(registry: DatabaseRegistry, settings: Settings) -> Any:
@@ -145,9 +241,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         opened = registry.open_all(sorted(set(users) | {settings.default_user_id}))
     except Exception as exc:
-        log.error("cannot open the %s databases: %s", BACKEND_NAMES[registry.kind], exc)
         registry.close()
-        raise
+        if not is_open_failure(exc):
+            log.error("cannot open the %s databases", BACKEND_NAMES[registry.kind])
+            raise
+        unavailable = open_failure(exc, settings)
+        log.error("%s", unavailable, exc_info=exc if debug_enabled() else None)
+        raise unavailable from None
     log.info(
         "Content backend: %s (%s mode, %d user(s))",
         BACKEND_NAMES[registry.kind],
@@ -168,6 +268,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.info("Workflow runtime: stopped")
         registry.close()
         log.info("Databases closed")
+
+
+class HideStartupTraceback(logging.Filter):
+    """uvicorn logs a failed start-up's traceback; for a database that cannot be opened
+    the one line already said it all (``TLDW_DEBUG=1`` shows the traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Traceback") and DatabaseUnavailable.__name__ in message)
+
+
+def install_log_safety(settings: Settings) -> None:
+    """Secrets masked in every log line; the access log without query values."""
+    secrets = (settings.pg_password, settings.single_user_api_key)
+    install_redaction(secrets, extra_loggers=UVICORN_LOGGERS)
+    logging.getLogger("uvicorn.access").addFilter(AccessLogWithoutQueryValues())
+    if not debug_enabled():
+        logging.getLogger("uvicorn.error").addFilter(HideStartupTraceback())
+
+
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -211,9 +332,10 @@ def _port(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tldw-server",
+        prog=program_name("tldw-server", "tldw_Server_API.app.main"),
         description="Serve the tldw API (settings: environment, then Config_Files/config.txt).",
     )
+    add_version_flag(parser)
     parser.add_argument("--host", help="address to listen on (default: TLDW_SERVER_HOST)")
     parser.add_argument("--port", type=_port, help="port to listen on (default: TLDW_SERVER_PORT)")
     parser.add_argument(
@@ -249,14 +371,20 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    _freeze_startup_objects()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host or settings.server_host,
         port=args.port or settings.server_port,
         log_level=args.log_level,
         access_log=not args.no_access_log,
     )
+    install_log_safety(settings)  # after uvicorn.Config, which sets its loggers up
+    _freeze_startup_objects()
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C before its handlers
+        server.run()
+    if not server.started:
+        return STARTUP_FAILED
     return 0
 
 

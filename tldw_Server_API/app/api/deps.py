@@ -25,6 +25,7 @@ from ..core.DB_Management.stores import (
     NotesStore,
     SearchHit,
 )
+from ..core.redaction import describe_db_error
 from ..core.text import StorableText, storable
 from .auth import UserId
 
@@ -180,7 +181,10 @@ def recorded_search(
                 error=error,
             )
         except Exception as exc:  # analytics must never break a search
-            log.warning("could not record a %s search in analytics: %s", search_type, exc)
+            # Not the message: it would quote the statement's parameters, the query included.
+            log.warning(
+                "could not record a %s search in analytics: %s", search_type, describe_db_error(exc)
+            )
 
 
 def search_page(query: str, hits: list[SearchHit], limit: int, offset: int) -> SearchPage:

@@ -34,6 +34,7 @@ from ..core.DB_Management.stores.errors import (
     StoreError,
     VersionConflict,
 )
+from ..core.redaction import describe_db_error
 
 log = logging.getLogger("tldw_server.api")
 
@@ -80,12 +81,12 @@ async def store_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    # The driver's message can quote row values; log it, answer in general terms.
+    # The driver's message quotes row values: the log names the constraint only.
     log.warning(
         "%s %s: rejected by a database constraint: %s",
         request.method,
         request.url.path,
-        getattr(exc, "orig", exc),
+        describe_db_error(exc),
     )
     return JSONResponse(
         {"detail": "the change conflicts with stored data (a unique or reference constraint)"},
@@ -98,7 +99,7 @@ async def data_error(request: Request, exc: Exception) -> JSONResponse:
         "%s %s: a value the database refused: %s",
         request.method,
         request.url.path,
-        getattr(exc, "orig", exc),
+        describe_db_error(exc),
     )
     return JSONResponse(
         {"detail": "a value is out of range or malformed for the database"},
@@ -108,7 +109,7 @@ async def data_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def overflow_error(request: Request, exc: Exception) -> JSONResponse:
     # SQLite's driver refuses integers beyond 64 bits with OverflowError.
-    log.info("%s %s: a number out of range: %s", request.method, request.url.path, exc)
+    log.info("%s %s: a number out of range", request.method, request.url.path)
     return JSONResponse(
         {"detail": "a number is out of range (integers must fit in 64 bits)"},
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,

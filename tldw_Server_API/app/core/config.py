@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from .redaction import redact_secrets
+
 BackendName = Literal["sqlite", "postgresql"]
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 AuthMode = Literal["single_user", "multi_user"]
@@ -44,6 +46,12 @@ def _is_host_or_range(entry: str) -> bool:
     except ValueError:
         return "/" not in entry and ":" not in entry and bool(_HOST_NAME.fullmatch(entry))
     return True
+
+
+def is_connection_string(value: str) -> bool:
+    """A libpq URI (``postgresql://...``) or ``key=value`` pairs, rather than one value."""
+    lowered = value.strip().lower()
+    return "://" in lowered or lowered.startswith(("postgres:", "postgresql:")) or "=" in lowered
 
 
 class ConfigError(ValueError):
@@ -69,10 +77,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("content_db_backend", "TLDW_CONTENT_DB_BACKEND", "sqlite, postgresql, postgres"),
     Setting("data_dir", "TLDW_DATA_DIR", "a directory path"),
     Setting("default_user_id", "TLDW_DEFAULT_USER_ID", "letters, digits, '_' or '-'"),
-    Setting("pg_host", "TLDW_PG_HOST", "a host name, address or socket directory", None, "PGHOST"),
+    Setting(
+        "pg_host",
+        "TLDW_PG_HOST",
+        "a host name, address or socket directory (not a connection URI: the user, password "
+        "and database go in TLDW_PG_USER, TLDW_PG_PASSWORD and TLDW_PG_DATABASE)",
+        None,
+        "PGHOST",
+    ),
     Setting("pg_port", "TLDW_PG_PORT", "an integer from 1 to 65535", None, "PGPORT"),
-    Setting("pg_database", "TLDW_PG_DATABASE", "a database name", None, "PGDATABASE"),
-    Setting("pg_user", "TLDW_PG_USER", "a role name", None, "PGUSER"),
+    Setting(
+        "pg_database",
+        "TLDW_PG_DATABASE",
+        "a database name (not a connection string)",
+        None,
+        "PGDATABASE",
+    ),
+    Setting("pg_user", "TLDW_PG_USER", "a role name (not a connection string)", None, "PGUSER"),
     Setting("pg_password", "TLDW_PG_PASSWORD", "any string", None, "PGPASSWORD"),
     Setting(
         "pg_sslmode",
@@ -152,6 +173,23 @@ class Settings(BaseModel):
         for entry in value:
             if not _is_host_or_range(entry):
                 raise ValueError(f"{entry!r} is not a host name, IP address or CIDR range")
+        return value
+
+    @field_validator("pg_host", "pg_database", "pg_user")
+    @classmethod
+    def _not_a_connection_string(cls, value: str) -> str:
+        # libpq would take a URI or key=value pairs here as a whole connection string
+        # (or echo it in an error, password included): each part has its own setting.
+        if is_connection_string(value):
+            raise ValueError("a connection string where one part of it belongs")
+        return value
+
+    @field_validator("pg_host")
+    @classmethod
+    def _no_credentials_in_host(cls, value: str) -> str:
+        # ``user:pw@host``: a URI without its scheme (a role name may hold an @, a host not).
+        if "@" in value:
+            raise ValueError("credentials in the host name")
         return value
 
     @field_validator("pg_sslmode", "auth_mode", mode="before")
@@ -261,6 +299,9 @@ def _explain(exc: ValidationError, chosen: dict[str, tuple[str, str]]) -> Config
         setting = _BY_FIELD.get(field)
         source = chosen.get(field, (None, setting.env if setting else field))[1]
         accepted = setting.accepted if setting else "see docs/configuration.md"
-        shown = "<hidden>" if "password" in field or "key" in field else error.get("input")
-        lines.append(f"{source}={shown!r} is invalid: accepted values are {accepted}")
+        if "password" in field or "key" in field:
+            shown = "'<hidden>'"
+        else:  # a host given as a URI may hold a password
+            shown = redact_secrets(repr(error.get("input")))
+        lines.append(f"{source}={shown} is invalid: accepted values are {accepted}")
     return ConfigError("; ".join(lines))

@@ -398,12 +398,11 @@ def test_status_summary_survives_the_server_dropping_its_connections(store: Work
     assert summary["queue"]["queued"] == 0
 
 
+# PostgreSQL only: on SQLite a glance is a read transaction on a local file.
+@pytest.mark.parametrize("backend_kind", ["postgresql"], indirect=True)
 def test_a_glance_holds_no_transaction_open_between_its_statements(
     store: WorkflowStore,
 ) -> None:
-    if store.database.kind != "postgresql":
-        pytest.skip("SQLite glances are read transactions on a local file")
-
     def second_statement_starts_its_own_transaction(conn: Any) -> bool:
         conn.exec_driver_sql("SELECT pg_sleep(0.01)")
         return bool(conn.exec_driver_sql("SELECT now() = statement_timestamp()").scalar())

@@ -90,11 +90,11 @@ def test_the_users_rows_are_kept_and_their_names_become_per_owner(
     assert owners > max(w[0] for w in USERS_WORKFLOWS)
 
 
+# SQLite only: the rebuilt table and its id sequence are SQLite's.
+@pytest.mark.parametrize("backend_kind", ["sqlite"], indirect=True)
 def test_a_users_sqlite_file_keeps_its_references_and_its_id_sequence(
     tmp_path: Path, users_registry: DatabaseRegistry, backend_kind: str
 ) -> None:
-    if backend_kind != "sqlite":
-        pytest.skip("the rebuilt table and its id sequence are SQLite's")
     database = users_registry.workflows()
     with database.begin(write=False) as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []

@@ -19,6 +19,11 @@ from pydantic import SecretStr
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.main import create_app
+from tldw_Server_API.tests.api.test_cutover_end_to_end import (
+    LiveServer,
+    server_pg_env,
+    server_process,
+)
 from tldw_Server_API.tests.conftest import settings_for
 from tldw_Server_API.tests.postgres_harness import fresh_database
 
@@ -115,3 +120,17 @@ def create_media(client: TestClient, **fields: object) -> dict:
 
 
 MakeMedia = Callable[..., dict]
+
+
+@pytest.fixture
+def live_server(backend_kind: str, tmp_path: Path, pg_server: PgTarget) -> Iterator[LiveServer]:
+    """A server subprocess (one workflow worker process) on the parametrised backend."""
+    if backend_kind == "sqlite":
+        with server_process(tmp_path, "server.log") as live:
+            yield live
+        return
+    with (
+        fresh_database(pg_server) as target,
+        server_process(tmp_path, "server.log", **server_pg_env(target)) as live,
+    ):
+        yield live

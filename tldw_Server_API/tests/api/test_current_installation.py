@@ -24,7 +24,12 @@ import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.sample_data import generate_installation
-from tldw_Server_API.tests.api.test_cutover_end_to_end import clean_env, ok, server
+from tldw_Server_API.tests.api.test_cutover_end_to_end import (
+    clean_env,
+    ok,
+    server,
+    server_pg_env,
+)
 from tldw_Server_API.tests.postgres_harness import fresh_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -49,19 +54,6 @@ def _installation(root: Path, layout: str) -> Path:
 def _sqlite(path: Path, sql: str) -> list[tuple]:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         return conn.execute(sql).fetchall()
-
-
-def _pg_env(target: PgTarget) -> dict[str, str]:
-    env = {
-        "TLDW_CONTENT_DB_BACKEND": "postgresql",
-        "TLDW_PG_HOST": target.host,
-        "TLDW_PG_PORT": str(target.port),
-        "TLDW_PG_DATABASE": target.database,
-        "TLDW_PG_USER": target.user,
-    }
-    if target.password is not None:
-        env["TLDW_PG_PASSWORD"] = target.password.get_secret_value()
-    return env
 
 
 def _guide_step_2(root: Path, target: PgTarget) -> subprocess.CompletedProcess[str]:
@@ -113,7 +105,7 @@ def _prepare_schema(root: Path, target: PgTarget) -> None:
     init = subprocess.run(
         [sys.executable, "-m", "tldw_Server_API.app.core.DB_Management.init_db"],
         cwd=root,
-        env=clean_env(root) | _pg_env(target),
+        env=clean_env(root) | server_pg_env(target),
         capture_output=True,
         text=True,
         timeout=120,
@@ -181,7 +173,7 @@ def test_a_current_installation_migrates_whole_and_keeps_running(
         assert "column user_1_media.media.my_rating" in carried
         assert "carried" in migration.stdout
 
-        with server(tmp_path, "postgres.log", **_pg_env(target)) as (client, _log):
+        with server(tmp_path, "postgres.log", **server_pg_env(target)) as (client, _log):
             media = ok(client.get("/api/v1/media", params={"limit": 1000}))
             assert media["total"] == live_media[0][0]
             found = ok(client.get("/api/v1/media/search", params={"q": f'"{title}"'}))

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,21 +59,43 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env | extra
 
 
+def server_pg_env(target: PgTarget) -> dict[str, str]:
+    """The server's variables for PostgreSQL at *target*."""
+    env = {
+        "TLDW_CONTENT_DB_BACKEND": "postgresql",
+        "TLDW_PG_HOST": target.host,
+        "TLDW_PG_PORT": str(target.port),
+        "TLDW_PG_DATABASE": target.database,
+        "TLDW_PG_USER": target.user,
+    }
+    if target.password is not None:
+        env["TLDW_PG_PASSWORD"] = target.password.get_secret_value()
+    return env
+
+
+@dataclass
+class LiveServer:
+    """A server subprocess: a client on its port, its log file, the process itself."""
+
+    client: httpx.Client
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+
 @contextmanager
-def server(tmp_path: Path, log_name: str, **extra_env: str) -> Iterator[tuple[httpx.Client, Path]]:
-    """A server subprocess on a free port; yields a client and its log file."""
+def server_process(
+    tmp_path: Path, log_name: str, *, access_log: bool = False, **extra_env: str
+) -> Iterator[LiveServer]:
+    """A server subprocess on a free port, up (health answers 200); stopped with SIGTERM."""
     port = free_port()
     log_path = tmp_path / log_name
+    command = [sys.executable, "-m", "tldw_Server_API.app.main", "--port", str(port)]
+    if not access_log:
+        command.append("--no-access-log")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tldw_Server_API.app.main",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
+            command,
             cwd=tmp_path,
             env=clean_env(tmp_path, **extra_env),
             stdout=log,
@@ -93,7 +116,7 @@ def server(tmp_path: Path, log_name: str, **extra_env: str) -> Iterator[tuple[ht
                 raise AssertionError(f"server not up: {log_path.read_text(errors='replace')}")
             time.sleep(0.1)
         with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
-            yield client, log_path
+            yield LiveServer(client, log_path, process, base)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -108,9 +131,21 @@ def server(tmp_path: Path, log_name: str, **extra_env: str) -> Iterator[tuple[ht
     assert "Databases closed" in log_text, log_text
 
 
+@contextmanager
+def server(tmp_path: Path, log_name: str, **extra_env: str) -> Iterator[tuple[httpx.Client, Path]]:
+    """A server subprocess on a free port; yields a client and its log file."""
+    with server_process(tmp_path, log_name, **extra_env) as live:
+        yield live.client, live.log_path
+
+
 def ok(response: httpx.Response, code: int = 200) -> Any:
     assert response.status_code == code, (response.request.url, response.text)
     return response.json()
+
+
+def create_workflow(client: httpx.Client, name: str, steps: list[dict[str, Any]]) -> int:
+    """Create a workflow definition over HTTP; its id."""
+    return int(ok(client.post("/api/v1/workflows", json={"name": name, "steps": steps}), 201)["id"])
 
 
 SEARCHES = [
@@ -272,16 +307,9 @@ def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) 
     # 2. Migrate, with the guide's command.
     user_dir = data_dir / "user_databases" / "1"
     with fresh_database(pg_server) as target:
-        pg_env = {
-            "TLDW_CONTENT_DB_BACKEND": "postgresql",
-            "TLDW_PG_HOST": target.host,
-            "TLDW_PG_PORT": str(target.port),
-            "TLDW_PG_DATABASE": target.database,
-            "TLDW_PG_USER": target.user,
-        }
+        pg_env = server_pg_env(target)
         migrate_env = clean_env(tmp_path)
         if target.password is not None:
-            pg_env["TLDW_PG_PASSWORD"] = target.password.get_secret_value()
             migrate_env["PGPASSWORD"] = target.password.get_secret_value()
         migration = subprocess.run(
             [

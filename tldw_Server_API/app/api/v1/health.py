@@ -4,6 +4,11 @@ Per database: its backend, its schema version and whether a ``SELECT 1``
 through its handle succeeds. The answer names no host, path or user: it is
 for load balancers and monitors, and is served without a key. 200 when every
 database answers, 503 otherwise.
+
+While the server runs a workflow runtime (``TLDW_WORKFLOW_WORKERS`` > 0) and no
+workflow worker has sent a heartbeat within one lease, queued runs are not
+progressing: the status is then ``degraded`` (still 200: the API itself
+serves) with a ``reason``, and ``ok`` again once a worker heartbeats.
 """
 
 import logging
@@ -14,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from ...core.DB_Management.backends.base import Database
+from ...core.DB_Management.stores.workflows import DEFAULT_LEASE_SECONDS, WorkflowStore
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 log = logging.getLogger("tldw_server.api")
@@ -32,6 +38,7 @@ class Health(BaseModel):
     status: str
     backend: str
     databases: list[DatabaseHealth]
+    reason: str | None = None
 
 
 def check(database: Database) -> DatabaseHealth:
@@ -65,6 +72,28 @@ def health(request: Request, response: Response) -> Health:
     healthy = all(c.ok for c in checks)
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return Health(status="unavailable", backend=registry.kind, databases=checks)
+    reason = None
+    if request.app.state.workflow_runtime is not None:
+        reason = workers_problem(registry.workflows())
     return Health(
-        status="ok" if healthy else "unavailable", backend=registry.kind, databases=checks
+        status="degraded" if reason else "ok",
+        backend=registry.kind,
+        databases=checks,
+        reason=reason,
+    )
+
+
+def workers_problem(database: Database) -> str | None:
+    """Why queued runs are not progressing (no worker heartbeat within a lease), or None."""
+    try:
+        live = WorkflowStore(database).list_workers(live_within_seconds=DEFAULT_LEASE_SECONDS)
+    except Exception as exc:
+        log.warning("health: cannot read the workflow workers: %s", exc.__class__.__name__)
+        return "the workflow workers cannot be read"
+    if live:
+        return None
+    return (
+        f"no workflow worker has sent a heartbeat in the last {DEFAULT_LEASE_SECONDS:g} s: "
+        "queued runs are not progressing"
     )

@@ -17,7 +17,7 @@
 ==================================================  ============================================
 """
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
@@ -47,7 +47,10 @@ from ..deps import (
 
 router = APIRouter(prefix="/api/v1", tags=["media"])
 
-MediaSort = Literal[tuple(k for key in MEDIA_SORT_KEYS for k in (key, f"-{key}"))]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    MediaSort = str
+else:  # each sort key, ascending or with '-' descending, as an enum in the API schema
+    MediaSort = Literal[tuple(k for key in MEDIA_SORT_KEYS for k in (key, f"-{key}"))]
 Url = Annotated[SafeStr, Field(min_length=1, max_length=8192)]
 
 

@@ -13,7 +13,7 @@
 =============================================  ==========================================
 """
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
@@ -41,7 +41,10 @@ from ..deps import (
 
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
 
-NoteSort = Literal[tuple(k for key in NOTE_SORT_KEYS for k in (key, f"-{key}"))]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    NoteSort = str
+else:  # each sort key, ascending or with '-' descending, as an enum in the API schema
+    NoteSort = Literal[tuple(k for key in NOTE_SORT_KEYS for k in (key, f"-{key}"))]
 RefId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 

@@ -7,17 +7,41 @@ It reads the same configuration as the server (environment, then
 server to be started first. With ``TLDW_CONTENT_DB_BACKEND=postgresql`` it
 creates the PostgreSQL schemas, search artefacts and the database's default
 ``search_path``; running it again changes nothing.
+
+Exit codes: 0 done, 2 a configuration error, 3 a database that cannot be
+reached or opened (one line says where and what to do; ``TLDW_DEBUG=1`` adds
+the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
+from ..commands import add_version_flag, program_name
 from ..config import ConfigError, Settings, load_settings
+from .backends.target import PgTarget
+from .backends.unreachable import (
+    DatabaseUnavailable,
+    debug_enabled,
+    is_open_failure,
+    pg_unavailable,
+    sqlite_unavailable,
+)
 from .registry import DatabaseRegistry, InvalidUserId
 from .schemas.manager import SchemaError, SchemaState
+
+#: The exit code when a database cannot be reached or opened (as the migration tool's).
+UNREACHABLE = 3
+
+
+def open_failure(exc: BaseException, settings: Settings) -> DatabaseUnavailable:
+    """The one line for databases of *settings* that could not be reached or opened."""
+    if settings.uses_postgres:
+        return pg_unavailable(exc, PgTarget.from_settings(settings))
+    return sqlite_unavailable(exc, settings.data_dir)
 
 
 def init_databases(
@@ -34,9 +58,10 @@ def init_databases(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tldw_Server_API.app.core.DB_Management.init_db",
+        prog=program_name("tldw-init-db", "tldw_Server_API.app.core.DB_Management.init_db"),
         description="Create or upgrade the Media, ChaChaNotes, Analytics and Workflows databases.",
     )
+    add_version_flag(parser)
     parser.add_argument(
         "--user-id",
         action="append",
@@ -45,10 +70,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        states = init_databases(settings, args.user_id)
-    except (ConfigError, InvalidUserId, SchemaError) as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        states = init_databases(settings, args.user_id)
+    except (InvalidUserId, SchemaError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not is_open_failure(exc):
+            raise
+        if debug_enabled():
+            traceback.print_exc()
+        print(f"error: {open_failure(exc, settings)}", file=sys.stderr)
+        return UNREACHABLE
     for where, state in states:
         detail = f" from version {state.from_version}" if state.outcome == "upgraded" else ""
         print(f"{where}: {state.outcome}{detail} (schema version {state.version})")

@@ -13,15 +13,28 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import SecretStr
 
+from ..commands import add_version_flag, program_name
 from .backends.target import PgTarget
-from .migration.errors import MigrationError, UsageError
+from .migration.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    INTERRUPTED,
+    MigrationError,
+    UsageError,
+)
 from .migration.feed import DEFAULT_JOBS
 from .migration.report import ProgressReporter, print_summary, stop_report_dict, write_report
 from .migration.run import MigrationOptions, MigrationResult, SourceFile, migrate
@@ -34,11 +47,12 @@ PASSWORD_WARNING = (
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tldw_Server_API.app.core.DB_Management.migration_tools",
+        prog=program_name("tldw-migrate", "tldw_Server_API.app.core.DB_Management.migration_tools"),
         description=(
             "Copy SQLite content databases into PostgreSQL: atomic, verified, at COPY speed."
         ),
     )
+    add_version_flag(parser)
     sources = parser.add_argument_group("sources (SQLite files)")
     sources.add_argument("--content-sqlite", type=Path, help="the Media database (Media_DB_v2.db)")
     sources.add_argument("--chacha-sqlite", type=Path, help="notes and chats (ChaChaNotes.db)")
@@ -64,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "target (PostgreSQL); unset values fall back to PG* variables"
     )
     target.add_argument("--pg-host")
-    target.add_argument("--pg-port", type=int)
+    target.add_argument("--pg-port", help="1-65535")
     target.add_argument("--pg-database")
     target.add_argument("--pg-user")
     target.add_argument("--pg-password", help="prefer PGPASSWORD or ~/.pgpass")
@@ -106,15 +120,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def port_number(value: str, source: str) -> int:
+    """*value* as a TCP port, or a :class:`UsageError` naming *source* (the flag or variable)."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise UsageError(f"{source} {value!r} is not a port number (1-65535)") from None
+    if not 1 <= port <= 65535:
+        raise UsageError(f"{source} {port} is not a port number (1-65535)")
+    return port
+
+
+def dsn_parts(dsn: str) -> dict[str, Any]:
+    """The parameters of a libpq DSN, or a :class:`UsageError` that does not echo it.
+
+    The DSN may hold a password, so the message names the flag, never the text.
+    """
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # psycopg.ProgrammingError, with the DSN's text in its message
+        raise UsageError(
+            "--pg-dsn is not a valid connection string: give a URI "
+            "(postgresql://USER@HOST:PORT/DBNAME) or key=value pairs (host=... dbname=...)"
+        ) from None
+    if parts.get("port"):
+        port_number(str(parts["port"]), "the port in --pg-dsn")
+    return parts
+
+
+def dsn_has_password(dsn: str | None) -> bool:
+    if not dsn:
+        return False
+    try:
+        return bool(conninfo_to_dict(dsn).get("password"))
+    except Exception:  # malformed: reported by dsn_parts, which never shows the text
+        return False
+
+
 def target_from_args(args: argparse.Namespace, env: os._Environ[str] | dict[str, str]) -> PgTarget:
     """The target from --pg-dsn or --pg-* flags, falling back to the PG* variables."""
     password = args.pg_password or None
     if args.pg_dsn:
+        dsn_parts(args.pg_dsn)
         target = PgTarget.from_dsn(args.pg_dsn)
     else:
+        port_source = "--pg-port" if args.pg_port else "PGPORT"
         target = PgTarget(
             host=args.pg_host or env.get("PGHOST") or "localhost",
-            port=int(args.pg_port or env.get("PGPORT") or 5432),
+            port=port_number(args.pg_port or env.get("PGPORT") or "5432", port_source),
             database=args.pg_database or env.get("PGDATABASE") or "tldw_content",
             user=args.pg_user or env.get("PGUSER") or "postgres",
             sslmode=args.pg_sslmode or env.get("PGSSLMODE") or "prefer",
@@ -166,22 +219,53 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
     """Run the command; every ending after the flags are parsed writes ``--report`` if asked."""
     args = build_parser().parse_args(argv)
     environment = dict(os.environ) if env is None else env
-    if args.pg_password:
+    if args.pg_password or dsn_has_password(args.pg_dsn):
         print(PASSWORD_WARNING, file=sys.stderr)
     try:
-        result = _run(args, environment)
+        with terminate_as_interrupt():
+            result = _run(args, environment)
     except MigrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return _stopped(args, environment, exc.exit_code, str(exc))
-    except KeyboardInterrupt:
-        print("interrupted: nothing was committed", file=sys.stderr)
-        return _stopped(args, environment, 130, "interrupted: nothing was committed")
+    except KeyboardInterrupt as exc:
+        print(INTERRUPTED, file=sys.stderr)
+        code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+        return _stopped(args, environment, code, INTERRUPTED)
     except Exception as exc:  # a bug: say so, keep the traceback for the report to us
         traceback.print_exc()
         reason = f"internal error (a bug, please report it): {type(exc).__name__}: {exc}"
         print(f"error: {_redacted(reason, args, environment)}", file=sys.stderr)
         return _stopped(args, environment, 1, reason)
     return finish(args, result)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds like Ctrl-C (the transaction rolls back), exit code 143."""
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM stop the run the same way; further signals are ignored from
+    then on, so the one ending line and the report are never cut short."""
+    stopped = False
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    if threading.current_thread() is not threading.main_thread():  # e.g. a test's thread
+        yield
+        return
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        if not stopped:  # a stopped run keeps ignoring them while it reports and exits
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _run(args: argparse.Namespace, environment: dict[str, str]) -> MigrationResult:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,7 +34,7 @@ from ..DB_Management.stores.workflows import Conflict, WorkflowStore, visible_to
 from ..text import JsonObject, StorableText
 from .definitions import DefinitionError, parse_definition
 from .engine import resolve_human
-from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, is_settled, run_and_wait
+from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, RunWaiter, is_settled
 
 PREFIX = "/api/v1/workflows"
 MAX_SYNC_TIMEOUT = 300.0
@@ -309,8 +310,10 @@ def build_router(
         except StoreError as exc:
             raise _error(exc) from None
 
+    waiter = RunWaiter()
+
     @router.post("/{workflow_id}/run", status_code=status.HTTP_202_ACCEPTED)
-    def run_workflow(
+    async def run_workflow(
         workflow_id: WorkflowIdPath,
         response: Response,
         store: Store,
@@ -326,11 +329,14 @@ def build_router(
         200 with the settled run (sync). ``created`` is false when the
         idempotency key (body or ``Idempotency-Key`` header) named an earlier run of the
         caller's (keys are per user: another user's key never finds a run of theirs).
+        The sync wait holds no thread (see :class:`.runtime.RunWaiter`); the
+        submission itself runs on the thread pool, off the event loop.
         """
         request = request or RunRequest()
         key = request.idempotency_key or idempotency_header
         try:
-            run, created = store.submit_run_with_status(
+            run, created = await run_in_threadpool(
+                store.submit_run_with_status,
                 workflow_id,
                 request.inputs,
                 user_id=user_id,
@@ -340,7 +346,7 @@ def build_router(
         except StoreError as exc:
             raise _error(exc) from None
         if mode == "sync":
-            run = run_and_wait(store, run["run_id"], timeout)
+            run = await waiter.wait(store, run["run_id"], timeout)
             if is_settled(run):
                 response.status_code = status.HTTP_200_OK
         return {"created": created, "run": _public_run(run)}

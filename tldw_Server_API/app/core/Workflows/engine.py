@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -193,7 +193,7 @@ class Plan:
         self.failures = 0
 
 
-def plan_run(definition: WorkflowDefinition, rows: list[Mapping[str, Any]]) -> Plan:
+def plan_run(definition: WorkflowDefinition, rows: Sequence[Mapping[str, Any]]) -> Plan:
     """Walk the definition over the recorded step rows (see the module docstring)."""
     by_step: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
@@ -306,7 +306,7 @@ class WorkflowEngine:
             "user_id": run.get("user_id"),
             "definition_version": run.get("definition_version"),
         }
-        rows: list[Mapping[str, Any]] = store.list_steps(run_id)
+        rows: list[Mapping[str, Any]] = list(store.list_steps(run_id))
         while True:
             plan = plan_run(definition, rows)
             if plan.kind == "succeeded":

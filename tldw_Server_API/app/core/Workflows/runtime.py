@@ -25,6 +25,7 @@ worker resumes the run after its last recorded step (see ``engine.py``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -78,6 +79,71 @@ def run_and_wait(store: WorkflowStore, run_id: str, timeout: float = 60.0) -> di
             return run
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
         pause = min(pause * 1.5, 0.25)
+
+
+class RunWaiter:
+    """Waits, in the event loop, for runs to settle: no thread is held per waiting request.
+
+    One poller task (started with the first waiter, ended with the last) reads every
+    awaited run in one pass on a worker thread, then sleeps with ``asyncio.sleep``;
+    each waiter awaits its own future. A hundred ``?mode=sync`` requests thus cost
+    one short database pass per poll, and the thread pool stays free for the other
+    requests (health included).
+    """
+
+    def __init__(self, poll_seconds: float = 0.1, max_poll_seconds: float = 0.5) -> None:
+        self.poll_seconds = poll_seconds
+        self.max_poll_seconds = max_poll_seconds
+        self._waiting: dict[str, tuple[WorkflowStore, list[asyncio.Future[dict[str, Any]]]]] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    async def wait(self, store: WorkflowStore, run_id: str, timeout: float) -> dict[str, Any]:
+        """The run once settled (see :func:`is_settled`), or as it is when *timeout* passes."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(run_id, (store, []))[1].append(future)
+        self._ensure_poller()
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            return await asyncio.to_thread(store.get_run, run_id)
+        finally:
+            self._forget(run_id, future)
+
+    def _forget(self, run_id: str, future: asyncio.Future[dict[str, Any]]) -> None:
+        entry = self._waiting.get(run_id)
+        if entry is None:
+            return
+        if future in entry[1]:
+            entry[1].remove(future)
+        if not entry[1]:
+            del self._waiting[run_id]
+
+    def _ensure_poller(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._poller is None or self._poller.done() or self._poller.get_loop() is not loop:
+            self._poller = loop.create_task(self._poll())
+
+    async def _poll(self) -> None:
+        pause = self.poll_seconds
+        while self._waiting:
+            watched = {run_id: store for run_id, (store, _) in self._waiting.items()}
+            try:
+                runs = await asyncio.to_thread(_read_runs, watched)
+            except Exception:
+                log.exception("workflow sync wait: reading the awaited runs failed")
+                runs = {}
+            for run_id, run in runs.items():
+                if is_settled(run) and run_id in self._waiting:
+                    for future in self._waiting.pop(run_id)[1]:
+                        if not future.done():
+                            future.set_result(run)
+            await asyncio.sleep(pause)
+            pause = min(pause * 1.5, self.max_poll_seconds)
+
+
+def _read_runs(watched: Mapping[str, WorkflowStore]) -> dict[str, dict[str, Any]]:
+    """Each watched run as it now is (one pass, on a worker thread)."""
+    return {run_id: store.get_run(run_id) for run_id, store in watched.items()}
 
 
 def new_worker_id() -> str:
@@ -269,6 +335,7 @@ class WorkflowRuntime:
 __all__ = [
     "DEFAULT_HEARTBEAT_SECONDS",
     "DEFAULT_POLL_SECONDS",
+    "RunWaiter",
     "WorkflowRuntime",
     "is_settled",
     "new_worker_id",

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from ..config import ConfigError, load_settings
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.workflows import DEFAULT_LEASE_SECONDS
+from ..redaction import install_redaction
 from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_POLL_SECONDS, WorkflowRuntime
 
 
@@ -65,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    install_redaction((settings.pg_password, settings.single_user_api_key))
     workers = args.workers if args.workers is not None else max(1, settings.workflow_workers)
     registry = DatabaseRegistry(settings)
     stop = threading.Event()

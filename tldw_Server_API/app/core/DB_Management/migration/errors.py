@@ -12,13 +12,21 @@ code   meaning
 4      verification failed: the target differs from the source
 5      the target is not ready: its schema is missing or too new, or the
        server cannot take the data (e.g. a full disk)
-130    interrupted (Ctrl-C)
+130    interrupted by SIGINT (Ctrl-C): nothing was committed
+143    stopped by SIGTERM (e.g. ``kill``, a service manager): nothing was
+       committed
 =====  ===============================================================
+
+Either signal prints the one line :data:`INTERRUPTED` and writes ``--report``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+INTERRUPTED = "interrupted: nothing was committed"
 
 
 class MigrationError(Exception):

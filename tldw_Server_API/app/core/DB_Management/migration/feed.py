@@ -26,8 +26,11 @@ converted rows.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -99,6 +102,31 @@ def finish_batch(finishing: Finishing, rows: Rows) -> Finished:
     positions = finishing.vector_positions
     values = [tuple(None if p is None else row[p] for p in positions) for row in rows]
     return checksum, build_vectors(finishing.vector_weights, values)
+
+
+#: How often a helper checks that the tool that started it is still there.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def follow_parent(parent_pid: int) -> None:
+    """A helper's initializer: never outlive the tool, even one killed with SIGKILL.
+
+    A killed tool cannot shut its pool down, and the helpers' queue pipes stay open
+    (each helper holds both ends), so they would wait forever. Each one watches its
+    parent instead: when the parent is gone the helper is re-parented (its parent id
+    changes) and it exits. A watching thread, not ``PR_SET_PDEATHSIG``: that fires
+    when the *thread* that spawned the helper ends, which the feed thread does
+    before the run is over. Ctrl-C in a terminal reaches the helpers too; the tool
+    handles it for them, so they ignore it (no traceback of theirs on screen).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 @dataclass
@@ -187,7 +215,12 @@ class RowFeed:
         large = sum(t.source.row_count for t in plan.tables) >= threshold
         # spawn, not fork: this process has threads (and a PostgreSQL connection).
         self._helper = (
-            ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+            ProcessPoolExecutor(
+                jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=follow_parent,
+                initargs=(os.getpid(),),
+            )
             if jobs > 0 and large
             else None
         )

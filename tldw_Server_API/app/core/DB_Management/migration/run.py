@@ -18,7 +18,9 @@ import psycopg
 from pydantic import SecretStr
 
 from ...config import load_settings
+from ...redaction import redact_secrets
 from ..backends.target import PgTarget
+from ..backends.unreachable import MIGRATION_NAMES, pg_unavailable
 from ..registry import DatabaseRegistry, pg_namespace
 from ..schemas import SCHEMAS
 from ..schemas.spec import DatabaseSchema, SearchIndex
@@ -159,14 +161,12 @@ class MigrationResult:
 
 
 def connect(target: PgTarget) -> psycopg.Connection:
-    """Open the target connection; failures become :class:`ConnectionFailed` without secrets."""
+    """Open the target connection; failures become :class:`ConnectionFailed`: one line
+    naming host, port, database and user and what to do, never a secret."""
     try:
         return psycopg.connect(target.conninfo(), autocommit=True)
     except psycopg.OperationalError as exc:
-        message = first_line(exc)
-        raise ConnectionFailed(
-            f"cannot connect to {target.describe()}: {redact(message, target)}"
-        ) from None
+        raise ConnectionFailed(str(pg_unavailable(exc, target, MIGRATION_NAMES))) from None
 
 
 def first_line(exc: BaseException) -> str:
@@ -176,8 +176,7 @@ def first_line(exc: BaseException) -> str:
 
 
 def redact(text: str, target: PgTarget) -> str:
-    secret = target.password.get_secret_value() if target.password else ""
-    return text.replace(secret, "******") if secret else text
+    return redact_secrets(text, target.password)
 
 
 def _create_schema(target: PgTarget, source: SourceFile) -> None:

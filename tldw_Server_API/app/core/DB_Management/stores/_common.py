@@ -15,15 +15,18 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Row, Table, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..backends.base import Database
 from ..instants import utc_now
 from ..schemas.types import is_false
 from .errors import InvalidInput, NotFound, VersionConflict
+
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+"""A result row of any width (SQLAlchemy types rows by their columns)."""
 
 
 def new_uuid() -> str:

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, func, insert, select
+from sqlalchemy import Connection, Table, delete, func, insert, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..backends.base import Database
 from ..instants import to_instant
 from ..schemas.types import is_false
 from ._common import (
+    AnyRow,
     SearchHit,
     check_fields,
     check_paging,
@@ -333,7 +335,7 @@ class NotesStore(_ChaChaStore):
         return _note(row, self._keywords_of(conn, [note_id]).get(note_id, []))
 
 
-def _note(row: Row[Any], keywords: list[str]) -> Note:
+def _note(row: AnyRow, keywords: list[str]) -> Note:
     return Note(
         id=row.id,
         title=row.title,
@@ -428,7 +430,7 @@ class CharacterStore(_ChaChaStore):
             values["image"] = changes["image"]
         with self.database.begin(write=True) as conn:
             if "name" in values:
-                self._check_name_free(conn, values["name"], character_id)
+                self._check_name_free(conn, str(values["name"]), character_id)
             update_versioned(
                 conn,
                 self._table("character_cards"),
@@ -475,7 +477,7 @@ def _card_text(fields: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
-def _card(row: Row[Any]) -> CharacterCard:
+def _card(row: AnyRow) -> CharacterCard:
     return CharacterCard(
         id=int(row.id),
         name=row.name,
@@ -661,8 +663,9 @@ class ChatStore(_ChaChaStore):
                 messages.c.conversation_id == conversation_id
             )
         ).scalar()
-        if newest is not None and to_instant(newest) >= now:
-            return to_instant(newest) + timedelta(milliseconds=1)
+        latest = to_instant(newest) if newest is not None else None
+        if latest is not None and latest >= now:
+            return latest + timedelta(milliseconds=1)
         return now
 
     def get_message(self, message_id: str) -> Message:
@@ -713,7 +716,7 @@ class ChatStore(_ChaChaStore):
         check_paging("messages", limit, offset)
         messages, conversations = self._table("messages"), self._table("conversations")
         live = select(conversations.c.id).where(is_false(conversations.c.deleted))
-        where = [messages.c.conversation_id.in_(live)]
+        where: list[ColumnElement[bool]] = [messages.c.conversation_id.in_(live)]
         if conversation_id is not None:
             where.append(messages.c.conversation_id == conversation_id)
         with self.database.begin(write=False) as conn:
@@ -786,7 +789,7 @@ def _check_rating(rating: int | None) -> None:
         )
 
 
-def _conversation(row: Row[Any]) -> Conversation:
+def _conversation(row: AnyRow) -> Conversation:
     return Conversation(
         id=row.id,
         root_id=row.root_id,
@@ -802,7 +805,7 @@ def _conversation(row: Row[Any]) -> Conversation:
     )
 
 
-def _message(row: Row[Any]) -> Message:
+def _message(row: AnyRow) -> Message:
     return Message(
         id=row.id,
         conversation_id=row.conversation_id,

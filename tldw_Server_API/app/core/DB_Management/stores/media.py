@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from ..backends.base import Database
 from ..instants import to_instant
 from ..schemas.types import is_false
 from ._common import (
+    AnyRow,
     SearchHit,
     check_fields,
     check_paging,
@@ -781,7 +782,7 @@ class MediaStore:
 # -- row mapping ------------------------------------------------------------------------------
 
 
-def _media_item(row: Row[Any], keywords: list[str]) -> MediaItem:
+def _media_item(row: AnyRow, keywords: list[str]) -> MediaItem:
     return MediaItem(
         id=int(row.id),
         uuid=row.uuid,
@@ -806,7 +807,7 @@ def _media_item(row: Row[Any], keywords: list[str]) -> MediaItem:
     )
 
 
-def _chunk(row: Row[Any]) -> Chunk:
+def _chunk(row: AnyRow) -> Chunk:
     return Chunk(
         id=int(row.id),
         media_id=int(row.media_id),
@@ -819,7 +820,7 @@ def _chunk(row: Row[Any]) -> Chunk:
     )
 
 
-def _claim(row: Row[Any]) -> Claim:
+def _claim(row: AnyRow) -> Claim:
     return Claim(
         id=int(row.id),
         media_id=int(row.media_id),
@@ -837,7 +838,7 @@ def _claim(row: Row[Any]) -> Claim:
     )
 
 
-def _document_version(row: Row[Any]) -> DocumentVersion:
+def _document_version(row: AnyRow) -> DocumentVersion:
     return DocumentVersion(
         id=int(row.id),
         media_id=int(row.media_id),
@@ -852,7 +853,7 @@ def _document_version(row: Row[Any]) -> DocumentVersion:
     )
 
 
-def _transcript(row: Row[Any]) -> Transcript:
+def _transcript(row: AnyRow) -> Transcript:
     return Transcript(
         id=int(row.id),
         media_id=int(row.media_id),

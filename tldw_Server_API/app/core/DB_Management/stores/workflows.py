@@ -50,6 +50,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..backends.base import Database
 from ..instants import to_instant, utc_now
+from ._common import AnyRow
 from .errors import NotFound, StoreError
 
 DEFAULT_TENANT = "default"
@@ -137,7 +138,7 @@ _JSON_FIELDS = {
 }
 
 
-def _public(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
+def _public(row: AnyRow | Mapping[str, Any]) -> dict[str, Any]:
     """A row as a plain dict; ``*_json`` columns appear under their name without the suffix."""
     mapping = row._mapping if isinstance(row, Row) else row
     out: dict[str, Any] = {}
@@ -150,7 +151,7 @@ def _public(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def visible_to(definition: Mapping[str, Any], user_id: str) -> bool:
+def visible_to(definition: Mapping[Any, Any], user_id: str) -> bool:
     """Whether *user_id* may see and run *definition*: their own, or not private."""
     return definition["owner_id"] == user_id or definition["visibility"] != "private"
 
@@ -185,7 +186,7 @@ class WorkflowStore:
             key = zlib.crc32(f"tldw:workflows:{token}".encode())
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
-    def _lock_run(self, conn: Connection, run_id: str) -> Row[Any] | None:
+    def _lock_run(self, conn: Connection, run_id: str) -> AnyRow | None:
         """Lock the run's row for the rest of the transaction and return it."""
         return conn.execute(
             select(self.runs).where(self.runs.c.run_id == run_id).with_for_update()
@@ -227,7 +228,7 @@ class WorkflowStore:
         ).scalar_one()
         return int(inserted)
 
-    def _fence(self, conn: Connection, run_id: str, fence: Fence) -> Row[Any]:
+    def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
         """Check that *fence* still holds the run (and lock and refresh its lease), or raise."""
         now = utc_now()
         result = conn.execute(
@@ -595,7 +596,7 @@ class WorkflowStore:
     def _finish(
         self,
         conn: Connection,
-        run: Row[Any],
+        run: AnyRow,
         status: str,
         *,
         now: datetime,
@@ -922,8 +923,8 @@ class WorkflowStore:
             return self._get_run(conn, run_id)
 
     def _record_held_step(
-        self, conn: Connection, run: Row[Any], held: HeldStep, now: datetime
-    ) -> Row[Any]:
+        self, conn: Connection, run: AnyRow, held: HeldStep, now: datetime
+    ) -> AnyRow:
         """A waiting row for the step a migrated run is held at, which it arrived without."""
         s = self.steps
         return conn.execute(
@@ -945,8 +946,8 @@ class WorkflowStore:
     def _decide_step(
         self,
         conn: Connection,
-        run: Row[Any],
-        step: Row[Any],
+        run: AnyRow,
+        step: AnyRow,
         decision: Mapping[str, Any],
         error: str | None,
         now: datetime,
@@ -1387,10 +1388,8 @@ class WorkflowStore:
                         "heartbeat_age_seconds": _seconds_between(beat, now),
                     }
                 )
-        newest = max(
-            (to_instant(row.heartbeat_at) for row in worker_rows if row.status == "running"),
-            default=None,
-        )
+        beats = (to_instant(row.heartbeat_at) for row in worker_rows if row.status == "running")
+        newest = max((beat for beat in beats if beat is not None), default=None)
         oldest_at = to_instant(oldest) if oldest is not None else None
         backend = self.database.backend
         settings = dict(pool_settings or getattr(backend, "pool_settings", {}) or {})

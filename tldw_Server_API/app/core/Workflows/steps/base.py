@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -163,8 +163,11 @@ class StepContext:
         )
 
 
-class StepType:
-    """One kind of step: a name, a configuration model, and what running it does."""
+C = TypeVar("C", bound="StepConfig")
+
+
+class StepType(Generic[C]):
+    """One kind of step: a name, a configuration model (*C*), and what running it does."""
 
     name: ClassVar[str]
     Config: ClassVar[type[StepConfig]] = StepConfig
@@ -176,22 +179,22 @@ class StepType:
     awaits_decision: ClassVar[bool] = False
     #: The retry policy (``RetryPolicy`` fields) of this type's steps when neither the step
     #: nor the definition sets one; ``None``: the definition's default.
-    default_retry: ClassVar[Mapping[str, float] | None] = None
+    default_retry: ClassVar[Mapping[str, Any] | None] = None
 
     def parse(self, config: Mapping[str, Any]) -> StepConfig:
         return self.Config.model_validate(dict(config))
 
-    def check(self, config: StepConfig) -> list[str]:
+    def check(self, config: C) -> list[str]:
         """Problems with *config* beyond its model (e.g. malformed templates)."""
         return []
 
-    def configured_retry(self, config: StepConfig) -> Mapping[str, float] | None:
+    def configured_retry(self, config: C) -> Mapping[str, Any] | None:
         """A retry policy (``RetryPolicy`` fields) the step's *config* sets, if any."""
         return None
 
-    def targets(self, config: StepConfig) -> list[str]:
+    def targets(self, config: C) -> list[str]:
         """The step ids (or ``end``) a branch-like step may continue with."""
         return []
 
-    def run(self, ctx: StepContext, config: Any) -> Any:
+    def run(self, ctx: StepContext, config: C) -> Any:
         raise NotImplementedError

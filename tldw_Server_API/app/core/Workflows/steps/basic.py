@@ -27,7 +27,7 @@ class LogConfig(StepConfig):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
-class LogStep(StepType):
+class LogStep(StepType[LogConfig]):
     """Write a (templated) message to the run's event log and the server log."""
 
     name = "log"
@@ -53,7 +53,7 @@ class DelayConfig(StepConfig):
     seconds: float = Field(ge=0, le=86_400)
 
 
-class DelayStep(StepType):
+class DelayStep(StepType[DelayConfig]):
     """Wait a number of seconds; cancellation and shutdown interrupt the wait."""
 
     name = "delay"
@@ -70,7 +70,7 @@ class PromptConfig(StepConfig):
     artifact: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-class PromptStep(StepType):
+class PromptStep(StepType[PromptConfig]):
     """Render a template from the inputs and earlier outputs (no model is called)."""
 
     name = "prompt"
@@ -185,7 +185,7 @@ class BranchConfig(StepConfig):
     default: str = "end"
 
 
-class BranchStep(StepType):
+class BranchStep(StepType[BranchConfig]):
     """Choose the next step: the first case whose condition holds, else ``default``."""
 
     name = "branch"
@@ -209,7 +209,7 @@ class WaitForHumanConfig(StepConfig):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class WaitForHumanStep(StepType):
+class WaitForHumanStep(StepType[WaitForHumanConfig]):
     """Stop the run in ``waiting_human`` until someone approves or rejects it.
 
     Approval makes this step succeed (its output is the decision) and the run

@@ -82,7 +82,7 @@ class RagSearchConfig(StepConfig):
     limit: int = Field(default=5, ge=1, le=100)
 
 
-class RagSearchStep(StepType):
+class RagSearchStep(StepType[RagSearchConfig]):
     """Search the run owner's media (full text, the query language users type)."""
 
     name = "rag_search"
@@ -123,7 +123,7 @@ class MediaIngestConfig(StepConfig):
         return self
 
 
-class MediaIngestStep(StepType):
+class MediaIngestStep(StepType[MediaIngestConfig]):
     """Add text, or a local text file, to the run owner's media (and record an artifact)."""
 
     name = "media_ingest"
@@ -195,7 +195,7 @@ class CreateNoteConfig(StepConfig):
     keywords: list[str] = Field(default_factory=list)
 
 
-class CreateNoteStep(StepType):
+class CreateNoteStep(StepType[CreateNoteConfig]):
     """Write a note (title and content templated) into the run owner's notes."""
 
     name = "create_note"

@@ -43,7 +43,7 @@ def _retryable_status(code: int) -> bool:
     return code >= 500 or code in (408, 425, 429)
 
 
-class WebhookStep(StepType):
+class WebhookStep(StepType[WebhookConfig]):
     """POST (or PUT/PATCH) JSON to a URL the outbound policy admits.
 
     Each attempt sends one request (following redirects, each hop checked by the
@@ -61,7 +61,7 @@ class WebhookStep(StepType):
 
     name = "webhook"
     Config = WebhookConfig
-    default_retry: ClassVar[Mapping[str, float] | None] = {
+    default_retry: ClassVar[Mapping[str, Any] | None] = {
         "max_attempts": 3,
         "backoff_seconds": 0.5,
         "max_backoff_seconds": 30.0,
@@ -70,7 +70,7 @@ class WebhookStep(StepType):
     def check(self, config: WebhookConfig) -> list[str]:
         return _template_problems(config.url, config.payload, config.headers)
 
-    def configured_retry(self, config: StepConfig) -> Mapping[str, float] | None:
+    def configured_retry(self, config: WebhookConfig) -> Mapping[str, Any] | None:
         assert isinstance(config, WebhookConfig)
         if not config.model_fields_set.intersection(RETRY_KEYS):
             return None
