@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def storable(value: str) -> str:
@@ -56,13 +58,42 @@ def _texts(value: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], str
     return found
 
 
-StorableText = Annotated[str, AfterValidator(storable)]
+#: What :func:`storable` refuses, said in the API schema (ECMA-262 regex): no NUL.
+#: (Lone surrogates cannot be sent in UTF-8 JSON at all.)
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+class _NoNulInSchema:
+    """Adds :data:`NO_NUL_PATTERN` to a string's JSON schema (unless it has a stricter one)."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.setdefault("pattern", NO_NUL_PATTERN)
+        return schema
+
+
+StorableText = Annotated[str, AfterValidator(storable), _NoNulInSchema()]
 """A string both backends can store."""
 
 StorableJson = Annotated[Any, AfterValidator(storable_json)]
 """A JSON value whose keys and strings both backends can store."""
 
-JsonObject = dict[StorableText, StorableJson]
+
+class _NoNulKeysInSchema:
+    """Says in a JSON object's schema that its keys, too, hold no NUL."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.pop("patternProperties", None)
+        schema["propertyNames"] = {"pattern": NO_NUL_PATTERN}
+        return schema
+
+
+JsonObject = Annotated[dict[StorableText, StorableJson], _NoNulKeysInSchema()]
 """A JSON object both backends can store: a bad key or value is a 422 naming it."""
 
 __all__ = ["JsonObject", "StorableJson", "StorableText", "storable", "storable_json"]

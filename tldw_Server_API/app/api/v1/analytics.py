@@ -6,14 +6,13 @@ aggregate (counts, rates, timings), which tells a caller nothing about another
 user's content.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from ..auth import UserId
-from ..deps import Analytics, Instant
+from ..deps import Analytics, Instant, IsoInstant
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -39,7 +38,7 @@ def summary(
     store: Analytics,
     _user: UserId,
     since: Annotated[
-        datetime | None, Query(description="only records at or after this ISO-8601 instant")
+        IsoInstant | None, Query(description="only records at or after this ISO-8601 instant")
     ] = None,
 ) -> Summary:
     data = store.summarize(since=since)
