@@ -81,6 +81,20 @@ def public_json(value: Any) -> Any:
     return jsonable_encoder(value, custom_encoder={datetime: format_instant})
 
 
+#: What ``/status`` shows only to an admin: where the server's database and workers are.
+INTERNAL_STATUS_KEYS = ("database",)
+INTERNAL_WORKER_KEYS = ("hostname", "pid")
+
+
+def without_internals(summary: dict[str, Any]) -> None:
+    """Drop from a status *summary* what tells a non-admin where the server runs."""
+    for key in INTERNAL_STATUS_KEYS:
+        summary.pop(key, None)
+    for worker in summary.get("workers", ()):
+        for key in INTERNAL_WORKER_KEYS:
+            worker.pop(key, None)
+
+
 def _public_run(run: dict[str, Any]) -> dict[str, Any]:
     return public_json({k: v for k, v in run.items() if k != "claim"})
 
@@ -117,7 +131,7 @@ def build_router(
     @router.get("/status")
     def workflow_status(
         registry: Registry,
-        _user: UserId,
+        user_id: UserId,
     ) -> dict[str, Any]:
         store = WorkflowStore(registry.workflows())
         settings = registry.settings
@@ -133,6 +147,8 @@ def build_router(
             "lease_seconds": DEFAULT_LEASE_SECONDS,
             "heartbeat_seconds": DEFAULT_HEARTBEAT_SECONDS,
         }
+        if not settings.is_admin(user_id):
+            without_internals(summary)
         return public_json(summary)
 
     # -- runs ---------------------------------------------------------------------------
