@@ -58,8 +58,13 @@ MAX_QUERY_CHARS = 1000
 SafeStr = StorableText
 """Any storable text (the rule of :mod:`...core.text`: no NUL, no lone surrogates)."""
 
+#: What ``str.isspace()`` calls whitespace (what the stores' ``strip()`` removes), spelled out:
+#: regex engines disagree on ``\s`` (U+001C-U+001F, U+0085).
+WHITESPACE_CLASS = (
+    r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 #: Some character besides whitespace (and no NUL): the stores refuse blank labels.
-NOT_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE_CLASS}][^\u0000]*$"
 
 NOT_BLANK = {"pattern": NOT_BLANK_PATTERN}
 

@@ -11,6 +11,8 @@ stored row on the other.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, GetJsonSchemaHandler
@@ -63,37 +65,37 @@ def _texts(value: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], str
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 
-class _NoNulInSchema:
-    """Adds :data:`NO_NUL_PATTERN` to a string's JSON schema (unless it has a stricter one)."""
+@dataclass(frozen=True)
+class _SchemaSays:
+    """Says in a type's JSON schema what its validator refuses (*adjust* edits the schema)."""
+
+    adjust: Callable[[JsonSchemaValue], None]
 
     def __get_pydantic_json_schema__(
         self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         schema = handler(core_schema)
-        schema.setdefault("pattern", NO_NUL_PATTERN)
+        self.adjust(schema)
         return schema
 
 
-StorableText = Annotated[str, AfterValidator(storable), _NoNulInSchema()]
+def _no_nul(schema: JsonSchemaValue) -> None:
+    schema.setdefault("pattern", NO_NUL_PATTERN)  # a stricter pattern already excludes NUL
+
+
+def _no_nul_in_keys(schema: JsonSchemaValue) -> None:
+    schema.pop("patternProperties", None)
+    schema["propertyNames"] = {"pattern": NO_NUL_PATTERN}
+
+
+StorableText = Annotated[str, AfterValidator(storable), _SchemaSays(_no_nul)]
 """A string both backends can store."""
 
 StorableJson = Annotated[Any, AfterValidator(storable_json)]
 """A JSON value whose keys and strings both backends can store."""
 
 
-class _NoNulKeysInSchema:
-    """Says in a JSON object's schema that its keys, too, hold no NUL."""
-
-    def __get_pydantic_json_schema__(
-        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        schema = handler(core_schema)
-        schema.pop("patternProperties", None)
-        schema["propertyNames"] = {"pattern": NO_NUL_PATTERN}
-        return schema
-
-
-JsonObject = Annotated[dict[StorableText, StorableJson], _NoNulKeysInSchema()]
+JsonObject = Annotated[dict[StorableText, StorableJson], _SchemaSays(_no_nul_in_keys)]
 """A JSON object both backends can store: a bad key or value is a 422 naming it."""
 
 __all__ = ["JsonObject", "StorableJson", "StorableText", "storable", "storable_json"]

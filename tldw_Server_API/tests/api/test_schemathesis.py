@@ -34,9 +34,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.main import create_app
-from tldw_Server_API.tests.api.conftest import with_key
-from tldw_Server_API.tests.conftest import settings_for
-from tldw_Server_API.tests.postgres_harness import fresh_database
+from tldw_Server_API.tests.api.conftest import fresh_installation, with_key
 
 KEY = "schemathesis-key-0123456789abcdef"
 USER = "fuzzer"
@@ -70,19 +68,12 @@ def api_schema(
 ) -> Iterator[Any]:
     """The app's schema, loaded from the app itself, on a fresh installation of each backend."""
     root = tmp_path_factory.mktemp(f"schemathesis-{request.param}")
-
-    def load(settings: Settings) -> Iterator[Any]:
+    with fresh_installation(request.param, root / "Databases", pg_server) as settings:
         app = create_app(multi_user_settings(settings, root))
         try:
             yield schemathesis.openapi.from_asgi("/openapi.json", app)
         finally:
             shutdown_lifespans()  # closes this app's databases before the next backend
-
-    if request.param == "sqlite":
-        yield from load(settings_for("sqlite", root / "Databases"))
-        return
-    with fresh_database(pg_server) as target:
-        yield from load(settings_for("postgresql", root / "Databases", target))
 
 
 def failures_of(operation: Any, mode: GenerationMode) -> list[str]:
@@ -104,6 +95,10 @@ def failures_of(operation: Any, mode: GenerationMode) -> list[str]:
             timeout = case.query["timeout"]
             if isinstance(timeout, int | float) and not isinstance(timeout, bool):
                 case.query["timeout"] = min(timeout, SYNC_TIMEOUT_CAP)
+        if mode is GenerationMode.NEGATIVE and [] in (case.query or {}).values():
+            # An empty list as a query value is sent as no parameter at all: the request on
+            # the wire is a valid one, which the server rightly accepts.
+            return
         response = case.call(headers=HEADERS)
         try:
             case.validate_response(response, headers=HEADERS, excluded_checks=list(excluded))
