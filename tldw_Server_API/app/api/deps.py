@@ -185,8 +185,8 @@ async def chat_store(registry: Registry, user_id: UserId) -> ChatStore:
     return ChatStore(registry.chacha(user_id), client_id=CLIENT_ID)
 
 
-async def analytics_store(registry: Registry) -> AnalyticsStore:
-    return AnalyticsStore(registry.analytics())
+async def analytics_store(registry: Registry, user_id: UserId) -> AnalyticsStore:
+    return AnalyticsStore(registry.analytics(), user_id=user_id)
 
 
 Media = Annotated[MediaStore, Depends(media_store)]
