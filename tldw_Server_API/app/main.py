@@ -41,7 +41,7 @@ from fastapi import FastAPI
 
 from .api.auth import ApiKeyAuth, build_auth, get_user_id
 from .api.deps import get_registry
-from .api.errors import BodySizeLimit, install_error_handlers
+from .api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
 from .api.v1 import ROUTERS
 from .core.commands import add_version_flag, program_name
 from .core.config import ConfigError, Settings, load_settings, to_environment
@@ -303,6 +303,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Media, notes, chats, search, analytics and workflows on SQLite or PostgreSQL.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.auth = auth

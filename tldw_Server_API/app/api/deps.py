@@ -10,10 +10,21 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from ..core.DB_Management.instants import format_instant
 from ..core.DB_Management.registry import DatabaseRegistry
@@ -35,6 +46,9 @@ CLIENT_ID = "tldw-api"
 MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000_000
 MAX_ID = 2**63 - 1
+#: The largest integer in a request body: the largest every JSON reader holds exactly
+#: (I-JSON, RFC 7493); beyond it a client's JSON library may already have rounded it.
+MAX_JSON_INT = 2**53 - 1
 MAX_QUERY_CHARS = 1000
 
 
@@ -44,24 +58,78 @@ MAX_QUERY_CHARS = 1000
 SafeStr = StorableText
 """Any storable text (the rule of :mod:`...core.text`: no NUL, no lone surrogates)."""
 
-Name = Annotated[StorableText, Field(min_length=1, max_length=1000)]
+#: What ``str.isspace()`` calls whitespace (what the stores' ``strip()`` removes), spelled out:
+#: regex engines disagree on ``\s`` (U+001C-U+001F, U+0085).
+WHITESPACE_CLASS = (
+    r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+#: Some character besides whitespace (and no NUL): the stores refuse blank labels.
+NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE_CLASS}][^\u0000]*$"
+
+NOT_BLANK = {"pattern": NOT_BLANK_PATTERN}
+
+Name = Annotated[StorableText, Field(min_length=1, max_length=1000, json_schema_extra=NOT_BLANK)]
 """A short non-empty label: a title, type, author, keyword, sender..."""
 
 Keywords = Annotated[list[Name], Field(max_length=1000)]
+
+
+NotNull = SkipJsonSchema[None]
+"""``field: T | NotNull = None``: may be left out, but ``null`` is no value for it (the
+schema says so; the route refuses an explicit ``null`` with a 422 naming the field)."""
+
+
+def an_iso_instant(value: Any) -> Any:
+    """*value* unless it is a number: ``since=1.5`` is not an ISO-8601 instant."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
+    ):
+        raise ValueError("must be an ISO-8601 instant such as 2025-10-08T12:34:56Z")
+    return value
+
+
+IsoInstant = Annotated[datetime, BeforeValidator(an_iso_instant)]
+"""An instant in a request, ISO-8601 only (pydantic would read numbers as epoch seconds)."""
 
 Instant = Annotated[datetime, PlainSerializer(format_instant, return_type=str)]
 """Instants leave the API as ``2025-10-08T12:34:56.789Z`` whatever the backend."""
 
 
+def wants_number(annotation: Any) -> bool:
+    """Whether a field of this type holds an ``int`` or ``float`` (maybe optional)."""
+    if annotation in (int, float):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return wants_number(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(wants_number(arg) for arg in get_args(annotation))
+    return False
+
+
 class StrictModel(BaseModel):
-    """Request bodies: unknown fields are an error, never silently ignored."""
+    """Request bodies: unknown fields are an error, never silently ignored; a number is a
+    JSON number (``3`` or ``3.0``), never ``true`` or ``"3"``, as the schema says."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool | str) and field is not None and wants_number(field.annotation):
+            kind = "a boolean" if isinstance(value, bool) else "text"
+            raise ValueError(f"must be a number, not {kind}")
+        return value
+
 
 class Versioned(StrictModel):
+    """An update: the version read, and at least one field to change."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 2})
+
     version: int = Field(
-        ge=1, le=MAX_ID, description="the version you read; 409 if the row moved on"
+        ge=1, le=MAX_JSON_INT, description="the version you read; 409 if the row moved on"
     )
 
 
@@ -117,8 +185,8 @@ async def chat_store(registry: Registry, user_id: UserId) -> ChatStore:
     return ChatStore(registry.chacha(user_id), client_id=CLIENT_ID)
 
 
-async def analytics_store(registry: Registry) -> AnalyticsStore:
-    return AnalyticsStore(registry.analytics())
+async def analytics_store(registry: Registry, user_id: UserId) -> AnalyticsStore:
+    return AnalyticsStore(registry.analytics(), user_id=user_id)
 
 
 Media = Annotated[MediaStore, Depends(media_store)]

@@ -8,10 +8,16 @@ unknown field / wrong type       422     ``{"detail": "...", "errors": [...]}``
 body over the configured limit   413     ``{"detail": "...", "limit_bytes": n}``
 ``NotFound``                     404     ``{"detail": "media 7 not found"}``
 ``VersionConflict``              409     ``... "expected_version", "current_version"``
+``Taken`` (a name/URL in use)    409     ``{"detail": "media: url '...' already belongs..."}``
 ``InvalidInput``                 422     ``{"detail": "media: title must be ..."}``
 a row that clashes with another  409     (a unique constraint the store did not check)
 an integer beyond 64 bits        422     (any router, workflows' included)
 ===============================  ======  =============================================
+
+Every error body is one shape, :class:`ErrorBody`: ``detail`` is always one
+string saying what is wrong; some errors add fields (``errors``, ``limit_bytes``,
+``expected_version``...). :data:`ERROR_RESPONSES` declares it in the OpenAPI
+schema of every route, so clients and schema checkers see what the API sends.
 
 Validation errors never echo the input back (it may be large, or secret).
 """
@@ -22,8 +28,10 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,11 +40,46 @@ from ..core.DB_Management.stores.errors import (
     InvalidInput,
     NotFound,
     StoreError,
+    Taken,
     VersionConflict,
 )
 from ..core.redaction import describe_db_error
 
 log = logging.getLogger("tldw_server.api")
+
+
+class FieldError(BaseModel):
+    """One invalid part of a request: where it is and what is wrong with it."""
+
+    loc: list[str | int] = Field(description='where: e.g. ["body", "title"] or ["query", "limit"]')
+    msg: str = Field(description="what is wrong, without the value")
+    type: str | None = Field(description="a machine-readable kind, e.g. string_too_long")
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx answer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str = Field(description="what is wrong, in one sentence")
+    errors: list[FieldError] | None = Field(
+        default=None, description="validation errors only: every invalid field (at most 100)"
+    )
+
+
+#: Declared on every route (``FastAPI(responses=...)``); FastAPI's own 422 model, whose
+#: ``detail`` is a list, is then not declared: this API never sends it.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_422_UNPROCESSABLE_CONTENT: {
+        "model": ErrorBody,
+        "description": "invalid input: `detail` sums it up, `errors` lists each invalid field",
+    },
+    "4XX": {
+        "model": ErrorBody,
+        "description": "a client error (bad JSON, no or wrong API key, not found, conflict, "
+        "body too large...): `detail` says which",
+    },
+}
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -75,6 +118,8 @@ async def store_error(request: Request, exc: Exception) -> JSONResponse:
             },
             status_code=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, Taken):
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidInput | InvalidUserId):
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
@@ -116,7 +161,24 @@ async def overflow_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """An ``HTTPException`` as an :class:`ErrorBody`.
+
+    A route with more to say raises it with a dict detail: ``{"message": ..., **fields}``
+    becomes ``{"detail": message, **fields}``, so ``detail`` stays a string.
+    """
+    assert isinstance(exc, HTTPException)
+    if not isinstance(exc.detail, dict):
+        response = await http_exception_handler(request, exc)
+        assert isinstance(response, JSONResponse)
+        return response
+    fields = dict(exc.detail)
+    body = {"detail": str(fields.pop("message", "error")), **fields}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(InvalidUserId, store_error)

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -113,6 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workflow_workers", "TLDW_WORKFLOW_WORKERS", "an integer from 0 to 64"),
     Setting("workflow_worker_mode", "TLDW_WORKFLOW_WORKER_MODE", "thread, process"),
     Setting("max_request_bytes", "TLDW_MAX_REQUEST_BYTES", "an integer from 1024 to 1073741824"),
+    Setting("admin_users", "TLDW_ADMIN_USERS", "comma-separated user ids"),
     Setting(
         "outbound_allow",
         "TLDW_OUTBOUND_ALLOW",
@@ -122,6 +123,9 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_FIELD = {s.field: s for s in SETTINGS}
 
 
+USER_ID_RULE = r"^[A-Za-z0-9_-]{1,40}$"
+
+
 class Settings(BaseModel):
     """The validated configuration of one server process."""
 
@@ -129,7 +133,7 @@ class Settings(BaseModel):
 
     content_db_backend: BackendName = "sqlite"
     data_dir: Path = Path("Databases")
-    default_user_id: str = Field(default="1", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    default_user_id: str = Field(default="1", pattern=USER_ID_RULE)
     pg_host: str = "localhost"
     pg_port: int = Field(default=5432, ge=1, le=65535)
     pg_database: str = "tldw_content"
@@ -149,6 +153,16 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
     #: What workflow steps' requests may reach beyond public addresses (core/outbound.py).
     outbound_allow: tuple[str, ...] = ()
+    #: The users (ids of the API keys file) who may see server internals (docs/security.md).
+    admin_users: tuple[Annotated[str, Field(pattern=USER_ID_RULE)], ...] = ()
+
+    def is_admin(self, user_id: str) -> bool:
+        """Whether *user_id* may see server internals (where the database lives, worker hosts).
+
+        In single-user mode the one user runs the server: yes. In multi-user mode only
+        the users ``TLDW_ADMIN_USERS`` lists.
+        """
+        return self.auth_mode != "multi_user" or user_id in self.admin_users
 
     @field_validator("content_db_backend", mode="before")
     @classmethod
@@ -158,7 +172,7 @@ class Settings(BaseModel):
             return "postgresql" if value == "postgres" else value
         return value
 
-    @field_validator("outbound_allow", mode="before")
+    @field_validator("outbound_allow", "admin_users", mode="before")
     @classmethod
     def _split_allow_list(cls, value: Any) -> Any:
         if isinstance(value, str):

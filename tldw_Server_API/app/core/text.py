@@ -11,9 +11,13 @@ stored row on the other.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def storable(value: str) -> str:
@@ -56,13 +60,42 @@ def _texts(value: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], str
     return found
 
 
-StorableText = Annotated[str, AfterValidator(storable)]
+#: What :func:`storable` refuses, said in the API schema (ECMA-262 regex): no NUL.
+#: (Lone surrogates cannot be sent in UTF-8 JSON at all.)
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+@dataclass(frozen=True)
+class _SchemaSays:
+    """Says in a type's JSON schema what its validator refuses (*adjust* edits the schema)."""
+
+    adjust: Callable[[JsonSchemaValue], None]
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        self.adjust(schema)
+        return schema
+
+
+def _no_nul(schema: JsonSchemaValue) -> None:
+    schema.setdefault("pattern", NO_NUL_PATTERN)  # a stricter pattern already excludes NUL
+
+
+def _no_nul_in_keys(schema: JsonSchemaValue) -> None:
+    schema.pop("patternProperties", None)
+    schema["propertyNames"] = {"pattern": NO_NUL_PATTERN}
+
+
+StorableText = Annotated[str, AfterValidator(storable), _SchemaSays(_no_nul)]
 """A string both backends can store."""
 
 StorableJson = Annotated[Any, AfterValidator(storable_json)]
 """A JSON value whose keys and strings both backends can store."""
 
-JsonObject = dict[StorableText, StorableJson]
+
+JsonObject = Annotated[dict[StorableText, StorableJson], _SchemaSays(_no_nul_in_keys)]
 """A JSON object both backends can store: a bad key or value is a 422 naming it."""
 
 __all__ = ["JsonObject", "StorableJson", "StorableText", "storable", "storable_json"]

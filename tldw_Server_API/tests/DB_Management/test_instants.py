@@ -94,6 +94,19 @@ def test_the_canonical_form_parses_back_to_itself(moment: datetime) -> None:
 
 
 @quiet
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)))
+def test_the_canonical_form_has_a_four_digit_year_in_every_year(naive: datetime) -> None:
+    text = format_instant(naive.replace(tzinfo=UTC))
+    assert len(text) == len("2025-10-08T12:34:56.789Z")
+    assert text[:4] == f"{naive.year:04d}" and text[4] == "-"
+    assert to_instant(text) == truncate_ms(naive.replace(tzinfo=UTC))
+
+
+def test_year_one_is_written_with_leading_zeros() -> None:
+    assert format_instant(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00.000Z"
+
+
+@quiet
 @given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2999, 1, 1)))
 def test_a_naive_datetime_is_utc(naive: datetime) -> None:
     assert to_instant(naive) == truncate_ms(naive.replace(tzinfo=UTC))

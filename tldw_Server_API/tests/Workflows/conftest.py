@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI, Header
 from fastapi.testclient import TestClient
 
+from tldw_Server_API.app.api.errors import install_error_handlers
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
@@ -335,5 +336,6 @@ def api_client(registry: DatabaseRegistry) -> TestClient:
         return x_user
 
     app = FastAPI()
+    install_error_handlers(app)  # error bodies as the server sends them
     app.include_router(build_router(lambda: registry, user_id))
     return TestClient(app)

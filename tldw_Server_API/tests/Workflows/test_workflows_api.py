@@ -76,7 +76,8 @@ def test_invalid_definition_is_422_with_every_problem(client: TestClient) -> Non
     )
 
     assert response.status_code == 422
-    problems = response.json()["detail"]["problems"]
+    assert response.json()["detail"] == "invalid workflow definition"
+    problems = response.json()["problems"]
     assert len(problems) == 2
     assert problems[0].startswith("steps[0] (id 'a').type: unknown step type 'nope'")
     assert problems[1] == "steps[1] (id 'b').config.seconds: Field required"

@@ -99,17 +99,21 @@ def shared_client(
 ) -> Iterator[TestClient]:
     """One started app per backend for a whole module (for long tables of cheap requests)."""
     data_dir = tmp_path_factory.mktemp(f"api-{request.param}") / "Databases"
-
-    def start(settings: Settings) -> Iterator[TestClient]:
-        with TestClient(create_app(with_key(settings)), raise_server_exceptions=False) as c:
+    with fresh_installation(request.param, data_dir, pg_server) as settings:
+        app = create_app(with_key(settings))
+        with TestClient(app, raise_server_exceptions=False) as c:
             c.headers.update(AUTH)
             yield c
 
-    if request.param == "sqlite":
-        yield from start(settings_for("sqlite", data_dir))
+
+@contextmanager
+def fresh_installation(kind: str, data_dir: Path, pg_server: PgTarget) -> Iterator[Settings]:
+    """Settings of a new installation on *kind* (on PostgreSQL, a fresh database)."""
+    if kind == "sqlite":
+        yield settings_for("sqlite", data_dir)
         return
     with fresh_database(pg_server) as target:
-        yield from start(settings_for("postgresql", data_dir, target))
+        yield settings_for("postgresql", data_dir, target)
 
 
 def create_media(client: TestClient, **fields: object) -> dict:

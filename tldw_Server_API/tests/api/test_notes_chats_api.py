@@ -61,7 +61,8 @@ def test_characters(client: TestClient) -> None:
     assert made.status_code == 201, made.text
     card = made.json()
     assert card["fields"]["tags"] == '["math", "history"]' and card["image_base64"] == image
-    assert client.post("/api/v1/characters", json={"name": "Ada"}).status_code == 422
+    # The name is taken: a conflict.
+    assert client.post("/api/v1/characters", json={"name": "Ada"}).status_code == 409
     bad_image = client.post("/api/v1/characters", json={"name": "B", "image_base64": "!!"})
     assert bad_image.status_code == 422
 

@@ -1,19 +1,19 @@
 """``GET /api/v1/analytics/summary``: what searches cost and how they went.
 
 Analytics is one database per server and records searches by the hash of
-their text, never the text, and without a user: the summary is the server's
-aggregate (counts, rates, timings), which tells a caller nothing about another
-user's content.
+their text, never the text, and by whom: each user's summary counts their own
+searches and events only. Rows without a user (migrated from users' files)
+count for admins only (``TLDW_ADMIN_USERS``; in single-user mode, the one user).
 """
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from ...core.config import Settings
 from ..auth import UserId
-from ..deps import Analytics, Instant
+from ..deps import Analytics, Instant, IsoInstant
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -36,13 +36,15 @@ class Summary(BaseModel):
 
 @router.get("/summary", response_model=Summary)
 def summary(
+    request: Request,
     store: Analytics,
-    _user: UserId,
+    user_id: UserId,
     since: Annotated[
-        datetime | None, Query(description="only records at or after this ISO-8601 instant")
+        IsoInstant | None, Query(description="only records at or after this ISO-8601 instant")
     ] = None,
 ) -> Summary:
-    data = store.summarize(since=since)
+    settings: Settings = request.app.state.settings
+    data = store.summarize(since=since, with_unowned=settings.is_admin(user_id))
     data["top_search_types"] = [
         SearchTypeCount(search_type=kind, count=count) for kind, count in data["top_search_types"]
     ]

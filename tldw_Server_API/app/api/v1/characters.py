@@ -30,6 +30,7 @@ from ..deps import (
     IntId,
     Limit,
     Name,
+    NotNull,
     Offset,
     SafeStr,
     StrictModel,
@@ -39,6 +40,8 @@ from ..deps import (
 router = APIRouter(prefix="/api/v1/characters", tags=["characters"])
 
 MAX_IMAGE_BASE64 = 15 * 1024 * 1024
+#: Standard base64 (``+`` and ``/``, padded), as the schema states it.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 JsonText = SafeStr | list[SafeStr] | JsonObject
 
 
@@ -56,7 +59,9 @@ class CharacterFields(StrictModel):
     creator: SafeStr | None = None
     character_version: SafeStr | None = None
     extensions: JsonText | None = None
-    image_base64: Annotated[str, Field(max_length=MAX_IMAGE_BASE64)] | None = None
+    image_base64: (
+        Annotated[str, Field(max_length=MAX_IMAGE_BASE64, pattern=BASE64_PATTERN)] | None
+    ) = None
 
     @field_validator("image_base64")
     @classmethod
@@ -74,7 +79,7 @@ class CharacterCreate(CharacterFields):
 
 
 class CharacterUpdate(Versioned, CharacterFields):
-    name: Name | None = None
+    name: Name | NotNull = None
 
 
 class CharacterOut(BaseModel):

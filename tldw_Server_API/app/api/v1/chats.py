@@ -29,12 +29,14 @@ from ...core.DB_Management.stores import (
 )
 from ..deps import (
     MAX_ID,
+    MAX_JSON_INT,
     Analytics,
     Chats,
     ExpectedVersion,
     Instant,
     Limit,
     Name,
+    NotNull,
     Offset,
     SafeStr,
     SearchPage,
@@ -54,7 +56,7 @@ MessageId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z
 
 class ChatCreate(StrictModel):
     title: Annotated[SafeStr, Field(max_length=1000)] | None = None
-    character_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    character_id: Annotated[int, Field(ge=1, le=MAX_JSON_INT)] | None = None
     rating: Rating | None = None
 
 
@@ -98,7 +100,7 @@ class MessageCreate(StrictModel):
 
 
 class MessageUpdate(Versioned):
-    content: SafeStr | None = None
+    content: SafeStr | NotNull = None
     ranking: Annotated[int, Field(ge=-1_000_000, le=1_000_000)] | None = None
 
 

@@ -27,6 +27,8 @@ from ...core.DB_Management.stores.media import MEDIA_SORT_KEYS
 from ...core.text import JsonObject
 from ..deps import (
     MAX_ID,
+    MAX_JSON_INT,
+    NOT_BLANK,
     Analytics,
     ExpectedVersion,
     Instant,
@@ -35,6 +37,7 @@ from ..deps import (
     Limit,
     Media,
     Name,
+    NotNull,
     Offset,
     SafeStr,
     SearchPage,
@@ -53,6 +56,36 @@ else:  # each sort key, ascending or with '-' descending, as an enum in the API 
     MediaSort = Literal[tuple(k for key in MEDIA_SORT_KEYS for k in (key, f"-{key}"))]
 Url = Annotated[SafeStr, Field(min_length=1, max_length=8192)]
 
+#: The media types tldw writes; databases from earlier versions and other tools hold these too.
+KNOWN_MEDIA_TYPES = (
+    "article",
+    "audio",
+    "document",
+    "ebook",
+    "obsidian_note",
+    "pdf",
+    "podcast",
+    "video",
+    "web_page",
+    "xml",
+)
+MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _./+-]*$"
+MediaType = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=1000,
+        pattern=MEDIA_TYPE_PATTERN,
+        description=(
+            "what kind of media: one of "
+            + ", ".join(KNOWN_MEDIA_TYPES)
+            + "; any other label of ASCII letters, digits, space and _ . / + - (starting "
+            "with a letter or digit) is kept as given, as existing databases hold some"
+        ),
+        examples=list(KNOWN_MEDIA_TYPES),
+    ),
+]
+
 
 # -- models ---------------------------------------------------------------------------------
 
@@ -60,19 +93,19 @@ Url = Annotated[SafeStr, Field(min_length=1, max_length=8192)]
 class MediaCreate(StrictModel):
     title: Name
     content: SafeStr
-    type: Name
+    type: MediaType
     author: Name | None = None
     url: Url | None = None
     keywords: Keywords = Field(default_factory=list)
 
 
 class MediaUpdate(Versioned):
-    title: Name | None = None
-    content: SafeStr | None = None
-    type: Name | None = None
+    title: Name | NotNull = None
+    content: SafeStr | NotNull = None
+    type: MediaType | NotNull = None
     author: Name | None = None
     url: Url | None = None
-    keywords: Keywords | None = None
+    keywords: Keywords | NotNull = None
 
 
 class MediaSummary(BaseModel):
@@ -80,7 +113,7 @@ class MediaSummary(BaseModel):
     uuid: str
     version: int
     title: str
-    type: str
+    type: str = Field(description="the media type (see the type of a created item)")
     author: str | None
     url: str | None
     keywords: list[str]
@@ -130,10 +163,12 @@ class KeywordList(BaseModel):
 
 
 class ClaimIn(StrictModel):
-    claim_text: Annotated[SafeStr, Field(min_length=1, max_length=100_000)]
+    claim_text: Annotated[
+        SafeStr, Field(min_length=1, max_length=100_000, json_schema_extra=NOT_BLANK)
+    ]
     chunk_index: Annotated[int, Field(ge=0, le=1_000_000)] = 0
-    span_start: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
-    span_end: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
+    span_start: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] | None = None
+    span_end: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] | None = None
     confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
     extractor: Name = "manual"
     extractor_version: Name = "1"

@@ -28,6 +28,7 @@ from ..deps import (
     Limit,
     Name,
     Notes,
+    NotNull,
     Offset,
     SafeStr,
     SearchPage,
@@ -57,9 +58,9 @@ class NoteCreate(StrictModel):
 
 
 class NoteUpdate(Versioned):
-    title: Name | None = None
-    content: SafeStr | None = None
-    keywords: Keywords | None = None
+    title: Name | NotNull = None
+    content: SafeStr | NotNull = None
+    keywords: Keywords | NotNull = None
 
 
 class NoteOut(BaseModel):

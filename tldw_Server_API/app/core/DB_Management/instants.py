@@ -133,10 +133,17 @@ def to_instant(value: object) -> datetime | None:
 
 
 def format_instant(moment: datetime) -> str:
-    """The canonical text form: ``2025-10-08T12:34:56.789Z``."""
+    """The canonical text form: ``2025-10-08T12:34:56.789Z``, always a 4-digit year.
+
+    Not ``strftime("%Y")``: on glibc it does not pad years before 1000
+    (``1-01-01T...``), which neither ISO 8601 nor a text comparison accepts.
+    """
     utc = to_instant(moment)
     assert utc is not None
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 def utc_now() -> datetime:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ..config import Settings
+from ..config import USER_ID_RULE, Settings
 from .backends.base import Backend, Database
 from .backends.postgres import PostgresBackend, quote_ident
 from .backends.sqlite import SqliteBackend
@@ -30,7 +30,7 @@ from .schemas import SCHEMAS
 from .schemas.manager import SchemaState, ensure_schema
 from .schemas.spec import DatabaseSchema
 
-USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+USER_ID_PATTERN = re.compile(USER_ID_RULE)
 
 
 class InvalidUserId(ValueError):

@@ -21,6 +21,7 @@ owner: two users' "payroll" are two workflows, each from version 1.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Response, status
@@ -28,11 +29,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..DB_Management.instants import format_instant
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.errors import InvalidInput, NotFound, StoreError
 from ..DB_Management.stores.workflows import Conflict, WorkflowStore, visible_to
 from ..text import JsonObject, StorableText
-from .definitions import DefinitionError, parse_definition
+from .definitions import VISIBILITIES, DefinitionError, definition_json_schema, parse_definition
 from .engine import resolve_human
 from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, RunWaiter, is_settled
 
@@ -74,8 +76,27 @@ def _error(exc: Exception) -> HTTPException:
     raise exc
 
 
+def public_json(value: Any) -> Any:
+    """*value* as JSON, instants in the API's one form (``2025-10-08T12:34:56.789Z``)."""
+    return jsonable_encoder(value, custom_encoder={datetime: format_instant})
+
+
+#: What ``/status`` shows only to an admin: where the server's database and workers are.
+INTERNAL_STATUS_KEYS = ("database",)
+INTERNAL_WORKER_KEYS = ("hostname", "pid")
+
+
+def without_internals(summary: dict[str, Any]) -> None:
+    """Drop from a status *summary* what tells a non-admin where the server runs."""
+    for key in INTERNAL_STATUS_KEYS:
+        summary.pop(key, None)
+    for worker in summary.get("workers", ()):
+        for key in INTERNAL_WORKER_KEYS:
+            worker.pop(key, None)
+
+
 def _public_run(run: dict[str, Any]) -> dict[str, Any]:
-    return jsonable_encoder({k: v for k, v in run.items() if k != "claim"})
+    return public_json({k: v for k, v in run.items() if k != "claim"})
 
 
 def build_router(
@@ -110,7 +131,7 @@ def build_router(
     @router.get("/status")
     def workflow_status(
         registry: Registry,
-        _user: UserId,
+        user_id: UserId,
     ) -> dict[str, Any]:
         store = WorkflowStore(registry.workflows())
         settings = registry.settings
@@ -126,7 +147,9 @@ def build_router(
             "lease_seconds": DEFAULT_LEASE_SECONDS,
             "heartbeat_seconds": DEFAULT_HEARTBEAT_SECONDS,
         }
-        return jsonable_encoder(summary)
+        if not settings.is_admin(user_id):
+            without_internals(summary)
+        return public_json(summary)
 
     # -- runs ---------------------------------------------------------------------------
     @router.get("/runs")
@@ -168,7 +191,7 @@ def build_router(
             own_run(store, run_id, user_id)
         except StoreError as exc:
             raise _error(exc) from None
-        return jsonable_encoder({"run_id": run_id, "steps": store.list_steps(run_id)})
+        return public_json({"run_id": run_id, "steps": store.list_steps(run_id)})
 
     @router.get("/runs/{run_id}/events")
     def get_events(
@@ -183,7 +206,7 @@ def build_router(
         except StoreError as exc:
             raise _error(exc) from None
         events = store.list_events(run_id, after_seq=after_seq, limit=limit)
-        return jsonable_encoder({"run_id": run_id, "events": events})
+        return public_json({"run_id": run_id, "events": events})
 
     @router.get("/runs/{run_id}/artifacts")
     def get_artifacts(run_id: str, store: Store, user_id: UserId) -> dict[str, Any]:
@@ -191,7 +214,7 @@ def build_router(
             own_run(store, run_id, user_id)
         except StoreError as exc:
             raise _error(exc) from None
-        return jsonable_encoder({"run_id": run_id, "artifacts": store.list_artifacts(run_id)})
+        return public_json({"run_id": run_id, "artifacts": store.list_artifacts(run_id)})
 
     @router.post("/runs/{run_id}/cancel")
     def cancel_run(run_id: str, store: Store, user_id: UserId) -> dict[str, Any]:
@@ -240,13 +263,13 @@ def build_router(
     # -- definitions ----------------------------------------------------------------------
     @router.post("", status_code=status.HTTP_201_CREATED)
     def create_workflow(
-        document: Annotated[JsonObject, Body()],
+        document: Annotated[JsonObject, Body(json_schema_extra=definition_json_schema())],
         store: Store,
         user_id: UserId,
     ) -> dict[str, Any]:
         body = dict(document)
         visibility = body.pop("visibility", "private")
-        if visibility not in ("private", "team", "org", "public"):
+        if visibility not in VISIBILITIES:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "visibility must be one of private, team, org, public",
@@ -263,7 +286,7 @@ def build_router(
             )
         except (DefinitionError, StoreError) as exc:
             raise _error(exc) from None
-        return jsonable_encoder(created)
+        return public_json(created)
 
     @router.get("")
     def list_workflows(
@@ -283,7 +306,7 @@ def build_router(
             limit=limit,
             offset=offset,
         )
-        return jsonable_encoder({"workflows": items, "limit": limit, "offset": offset})
+        return public_json({"workflows": items, "limit": limit, "offset": offset})
 
     @router.get("/{workflow_id}")
     def get_workflow(
@@ -292,7 +315,7 @@ def build_router(
         user_id: UserId,
     ) -> dict[str, Any]:
         try:
-            return jsonable_encoder(visible_definition(store, workflow_id, user_id))
+            return public_json(visible_definition(store, workflow_id, user_id))
         except StoreError as exc:
             raise _error(exc) from None
 
@@ -306,7 +329,7 @@ def build_router(
             definition = visible_definition(store, workflow_id, user_id)
             if definition["owner_id"] != user_id:
                 raise HTTPException(status.HTTP_403_FORBIDDEN, "only the owner may deactivate it")
-            return jsonable_encoder(store.deactivate_definition(workflow_id))
+            return public_json(store.deactivate_definition(workflow_id))
         except StoreError as exc:
             raise _error(exc) from None
 

@@ -128,6 +128,44 @@ class StepDefinition(BaseModel):
         return self._settings
 
 
+VISIBILITIES = ("private", "team", "org", "public")
+
+
+def definition_json_schema() -> dict[str, Any]:
+    """The shape of a definition document, for the API schema.
+
+    What JSON Schema cannot say (each step's ``config`` by its type, ``on_success`` /
+    ``on_failure`` naming a step that exists, unique ids) :func:`parse_definition`
+    checks: a 422 whose ``problems`` lists each.
+    """
+    return {
+        "required": ["name", "steps"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": {"type": ["string", "null"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "visibility": {"enum": list(VISIBILITIES), "default": "private"},
+            "steps": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 500,
+                "items": {
+                    "type": "object",
+                    "required": ["id", "type"],
+                    "properties": {
+                        "id": {"type": "string", "pattern": STEP_ID_PATTERN},
+                        "type": {"enum": sorted(STEP_TYPES)},
+                        "name": {"type": ["string", "null"]},
+                        "config": {"type": "object"},
+                        "on_success": {"type": ["string", "null"]},
+                        "on_failure": {"type": ["string", "null"]},
+                    },
+                },
+            },
+        },
+    }
+
+
 class WorkflowDefinition(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

@@ -1,6 +1,8 @@
 """The Analytics database (one per server): searches, events and performance records.
 
-The layout is our users' ``Analytics.db`` (content-schema.md). Measured
+The layout is our users' ``Analytics.db`` (content-schema.md), plus (version 4)
+a nullable ``user_id`` on searches and events: whose they are in a multi-user
+server (rows from users' files have none). Measured
 durations are ``double precision`` where their files declare INT: the rows
 hold fractions (SQLite keeps them), and a target column must never be
 stricter than the values it receives.
@@ -48,6 +50,7 @@ search_analytics = _record(
     Column("filters_used", Text),
     Column("error_occurred", Flag, server_default="0"),
     Column("error_type", Text),
+    Column("user_id", Text),  # ours (version 4): who searched; NULL in users' files
 )
 document_performance = _record(
     "document_performance",
@@ -140,6 +143,7 @@ analytics_events = _record(
     Column("event_type", Text, nullable=False),
     Column("query_hash", Text),
     Column("metrics", Json),
+    Column("user_id", Text),  # ours (version 4)
 )
 
 tldw_schema = version_table(metadata)
@@ -151,11 +155,17 @@ INDEXES = (
     ),
 )
 
+#: Each user's summary reads only their rows (version 4).
+USER_INDEXES = tuple(
+    Index(f"ix_{table.name}_user_time", table.c.user_id, table.c.timestamp)
+    for table in (search_analytics, analytics_events)
+)
+
 SCHEMA = DatabaseSchema(
     name="analytics",
     title="Analytics",
     metadata=metadata,
-    version=3,
+    version=4,
     version_record=VersionRecord("analytics"),
     per_user=False,
     sqlite_file="Analytics.db",
@@ -165,6 +175,12 @@ SCHEMA = DatabaseSchema(
             3,
             "the full Analytics layout of our users' files",
             tables=(citation_analytics, query_patterns, ab_testing),
+        ),
+        layout_upgrade(
+            4,
+            "whose searches and events they are (user_id), for per-user summaries",
+            columns=(search_analytics.c.user_id, analytics_events.c.user_id),
+            indexes=USER_INDEXES,
         ),
     ),
 )

@@ -3,6 +3,11 @@
 Queries are personal data; analytics only needs to group identical searches.
 So a search is recorded by the SHA-256 of its normalised text (whitespace
 collapsed, case folded), its length and a coarse complexity, never the text.
+
+A store opened for a user (``AnalyticsStore(db, user_id="alice")``) records
+that user on every row and summarises that user's rows only (plus, for an
+admin, the rows without a user: those migrated from users' files). A store
+without a user is the server's own view: it records no user and sums up all.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, select, true
+from sqlalchemy import Select, case, func, insert, or_, select, true
 
 from ..backends.base import Database
 from ..instants import to_instant
@@ -39,13 +44,14 @@ def query_complexity(query: str) -> str:
 class AnalyticsStore:
     """Writes search and event records, and summarises them."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, user_id: str | None = None) -> None:
         if database.schema.name != "analytics":
             raise InvalidInput(
                 "analytics",
                 f"AnalyticsStore needs the Analytics database, got {database.schema.title}",
             )
         self.database = database
+        self.user_id = user_id
         self.searches = database.table("search_analytics")
         self.events = database.table("analytics_events")
 
@@ -93,6 +99,7 @@ class AnalyticsStore:
                 filters_used=filters_used,
                 error_occurred=error is not None,
                 error_type=error_type,
+                user_id=self.user_id,
             )
             .returning(self.searches.c.id)
         )
@@ -117,14 +124,20 @@ class AnalyticsStore:
                 event_type=event_type,
                 query_hash=query_hash,
                 metrics=dict(metrics),
+                user_id=self.user_id,
             )
             .returning(self.events.c.id)
         )
         with self.database.begin(write=True) as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def summarize(self, since: datetime | None = None) -> dict[str, Any]:
-        """Totals since *since* (everything when ``None``).
+    def summarize(
+        self, since: datetime | None = None, *, with_unowned: bool = False
+    ) -> dict[str, Any]:
+        """Totals since *since* (everything when ``None``) of this store's user's rows.
+
+        *with_unowned* adds the rows that belong to no user (an admin's view). A store
+        without a user sums up every row.
 
         Keys: ``searches``, ``avg_response_time_ms``, ``errors``, ``error_rate``,
         ``cache_hit_rate``, ``top_search_types`` (``[(type, count)]``, most used
@@ -133,15 +146,14 @@ class AnalyticsStore:
         s = self.searches
         errors = func.sum(case((s.c.error_occurred == true(), 1), else_=0))
         hits = func.sum(case((s.c.cache_hit == true(), 1), else_=0))
-        totals = self._since(
-            select(func.count(), func.avg(s.c.response_time_ms), errors, hits), s, since
-        )
-        by_type = self._since(select(s.c.search_type, func.count().label("n")), s, since).group_by(
-            s.c.search_type
-        )
+        average_ms = func.avg(s.c.response_time_ms)
+        totals = self._rows(select(func.count(), average_ms, errors, hits), s, since, with_unowned)
+        by_type = self._rows(
+            select(s.c.search_type, func.count().label("n")), s, since, with_unowned
+        ).group_by(s.c.search_type)
         by_type = by_type.order_by(func.count().desc(), s.c.search_type).limit(TOP_SEARCH_TYPES)
         e = self.events
-        events = self._since(select(e.c.event_type, func.count()), e, since).group_by(
+        events = self._rows(select(e.c.event_type, func.count()), e, since, with_unowned).group_by(
             e.c.event_type
         )
         with self.database.begin(write=False) as conn:
@@ -160,9 +172,14 @@ class AnalyticsStore:
             "events_by_type": event_counts,
         }
 
-    @staticmethod
-    def _since(stmt: Select[Any], table: Any, since: datetime | None) -> Select[Any]:
+    def _rows(
+        self, stmt: Select[Any], table: Any, since: datetime | None, with_unowned: bool
+    ) -> Select[Any]:
+        """*stmt* over *table*'s rows since *since* that this store's user may count."""
         stmt = stmt.select_from(table)
+        if self.user_id is not None:
+            own = table.c.user_id == self.user_id
+            stmt = stmt.where(or_(own, table.c.user_id.is_(None)) if with_unowned else own)
         return stmt if since is None else stmt.where(table.c.timestamp >= to_instant(since))
 
 

@@ -38,7 +38,7 @@ from ._common import (
     snippet,
     update_versioned,
 )
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, Taken
 
 NOTE_SORT_KEYS = ("title", "created_at", "last_modified", "version")
 CHARACTER_TEXT_FIELDS = (
@@ -454,7 +454,7 @@ class CharacterStore(_ChaChaStore):
         cards = self._table("character_cards")
         holder = conn.execute(select(cards.c.id).where(cards.c.name == name)).scalar_one_or_none()
         if holder is not None and holder != card_id:
-            raise InvalidInput(
+            raise Taken(
                 "character_cards", f"name {name!r} already belongs to character id {holder}"
             )
 

@@ -45,4 +45,8 @@ class InvalidInput(StoreError, ValueError):
         super().__init__(f"{table}: {message}")
 
 
-__all__ = ["InvalidInput", "NotFound", "StoreError", "VersionConflict"]
+class Taken(InvalidInput):
+    """A unique value (a name, a URL) that another row already holds: a conflict, not bad input."""
+
+
+__all__ = ["InvalidInput", "NotFound", "StoreError", "Taken", "VersionConflict"]

@@ -40,7 +40,7 @@ from ._common import (
     update_versioned,
 )
 from .chunking import DEFAULT_CHUNKS, ChunkSpan, locate_chunks, split_content
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, Taken
 
 MEDIA_SORT_KEYS = ("id", "title", "type", "author", "last_modified", "ingestion_date", "version")
 MEDIA_CHANGEABLE = frozenset(
@@ -754,7 +754,7 @@ class MediaStore:
         media = self.t.media
         holder = conn.execute(select(media.c.id).where(media.c.url == url)).scalar_one_or_none()
         if holder is not None and holder != media_id:
-            raise InvalidInput("media", f"url {url!r} already belongs to media id {holder}")
+            raise Taken("media", f"url {url!r} already belongs to media id {holder}")
 
     def _check_visibility(self, visibility: str | None) -> None:
         if visibility is not None and visibility not in VISIBILITIES:
