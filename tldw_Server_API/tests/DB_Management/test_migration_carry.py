@@ -241,3 +241,19 @@ def test_numbers_written_as_text_do_not_widen_anything(
     assert fetch(pg_database, "SELECT owner_user_id FROM user_1_media.media WHERE id = 1") == [
         (12,)
     ]
+
+
+def test_a_table_with_a_name_over_63_bytes_is_carried_under_its_short_name(
+    users_file: Path, pg_database: PgTarget
+) -> None:
+    long_name = "reading_highlights_exported_from_the_browser_extension_" + "x" * 20
+    with closing(sqlite3.connect(users_file)) as conn, conn:
+        conn.execute(f'CREATE TABLE "{long_name}" (id INTEGER PRIMARY KEY, quote TEXT)')
+        conn.execute(f"INSERT INTO \"{long_name}\" (quote) VALUES ('to be or not')")
+    _migrated(run(pg_database, media(users_file)))
+    verified = _migrated(run(pg_database, media(users_file)))  # found again, not re-created
+    (target,) = [name for name in verified if name.startswith("user_1_media.reading_highlights")]
+    assert verified[target] is True
+    assert len(target.split(".", 1)[1].encode()) <= 63
+    schema, table = target.split(".", 1)
+    assert fetch(pg_database, f'SELECT quote FROM {schema}."{table}"') == [("to be or not",)]

@@ -33,6 +33,7 @@ from .generic import (
     type_from_values,
 )
 from .names import pg_identifier
+from .plan import target_name
 from .source import SourceCatalog, SourceColumn, SourceTable, quote_sqlite
 from .target import TargetTable, read_target
 
@@ -53,11 +54,6 @@ class Carried:
     """Target columns given a wider type because the source holds values the old one cannot."""
 
 
-def _target_name(table: SourceTable, renames: dict[str, str]) -> str:
-    lowered = table.name.lower()
-    return renames.get(lowered, lowered)
-
-
 def unknown_tables(
     catalog: SourceCatalog, targets: dict[str, TargetTable], renames: dict[str, str], skip: set[str]
 ) -> list[SourceTable]:
@@ -65,7 +61,7 @@ def unknown_tables(
     return [
         table
         for table in catalog.tables.values()
-        if (name := _target_name(table, renames)) not in targets
+        if (name := target_name(table.name, renames)) not in targets
         and name != _SKIPPED_BY_US
         and table.name.lower() not in skip
         and name not in skip
@@ -78,7 +74,7 @@ def unknown_columns(
     """Per source table with a counterpart, its columns the counterpart lacks."""
     found: dict[str, list[SourceColumn]] = {}
     for table in catalog.tables.values():
-        name = _target_name(table, renames)
+        name = target_name(table.name, renames)
         target = targets.get(name)
         if target is None or table.name.lower() in skip or name in skip:
             continue
@@ -110,7 +106,7 @@ def _relax_unfilled(
     """
     relaxed = []
     for table in catalog.tables.values():
-        target = targets.get(_target_name(table, renames))
+        target = targets.get(target_name(table.name, renames))
         if target is None or not table.row_count:
             continue
         ours = schema.metadata.tables.get(target.name)
@@ -169,7 +165,7 @@ def _widen_narrow_columns(
     column, text in a REAL one: SQLite keeps whatever it is given). Nothing is rounded away."""
     widened = []
     for table in catalog.tables.values():
-        target = targets.get(_target_name(table, renames))
+        target = targets.get(target_name(table.name, renames))
         if target is None:
             continue
         for column, data_type in _suspect_columns(sqlite_conn, table, target):
@@ -216,7 +212,7 @@ def carry_unknown(
         carried.tables[table.name] = decisions
         foreign_keys += foreign_key_ddl(table, catalog, namespace)
     for table_name, columns in unknown_columns(catalog, targets, renames, skip).items():
-        target = targets[_target_name(catalog.tables[table_name], renames)]
+        target = targets[target_name(table_name, renames)]
         decisions = [decide_column(sqlite_conn, table_name, c) for c in columns]
         for column, decision in zip(columns, decisions, strict=True):
             conn.execute(_add_column_sql(target, decision, column))

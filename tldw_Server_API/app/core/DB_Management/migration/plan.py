@@ -94,7 +94,9 @@ class DatabasePlan:
         return None
 
 
-def _target_name(source: str, renames: dict[str, str]) -> str:
+def target_name(source: str, renames: dict[str, str]) -> str:
+    """The target table a source table lands in: an older name mapped, else its own name
+    as PostgreSQL holds it (lower case, at most 63 bytes)."""
     return renames.get(source.lower(), pg_identifier(source))
 
 
@@ -114,15 +116,15 @@ def plan_database(
     skipped = dict(source.skipped)
     missing: list[str] = []
     for table in source.tables.values():
-        target_name = _target_name(table.name, renames)
-        if table.name.lower() in skip or target_name in skip:
+        landing = target_name(table.name, renames)
+        if table.name.lower() in skip or landing in skip:
             skipped[table.name] = "--skip-table"
-        elif target_name in VERSION_TABLES:
+        elif landing in VERSION_TABLES:
             skipped[table.name] = "our schema version record: the target keeps its own"
-        elif target_name not in targets:
+        elif landing not in targets:
             missing.append(table.name)
         else:
-            plans.append(_plan_table(table, targets[target_name], policies))
+            plans.append(_plan_table(table, targets[landing], policies))
     if missing:
         raise TargetNotReady(
             f"{source.path}: table(s) {', '.join(sorted(missing))} have no counterpart in "
