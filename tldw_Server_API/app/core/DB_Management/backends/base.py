@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from sqlalchemy import Column, Connection, Engine, Select, Table, UniqueConstraint, inspect
 from sqlalchemy.sql.elements import ColumnElement
@@ -158,12 +158,12 @@ class Backend(ABC):
         with self.begin(namespace, write=False) as conn:
             return read(conn)
 
-    def keep_copy(self, label: str) -> str | None:
-        """Keep a copy of the database as it is, before *label* changes it; where it went.
+    #: Whether :meth:`keep_copy` copies anything (a file does; a server's databases are the
+    #: operator's to back up with pg_dump), so that nobody looks for an upgrade in vain.
+    keeps_copies: ClassVar[bool] = False
 
-        A file is copied beside itself; a server's databases are the operator's
-        to back up (pg_dump), so by default nothing is copied and None returned.
-        """
+    def keep_copy(self, label: str) -> str | None:
+        """Keep a copy of the database as it is, before *label* changes it; where it went."""
         return None
 
     def pool_status(self) -> dict[str, Any]:

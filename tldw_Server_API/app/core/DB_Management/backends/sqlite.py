@@ -300,6 +300,7 @@ class SqliteBackend(Backend):
     """One SQLite file and a small pool of connections to it."""
 
     kind = "sqlite"
+    keeps_copies = True
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)

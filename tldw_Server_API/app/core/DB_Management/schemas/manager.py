@@ -117,21 +117,19 @@ def _found_version(conn: Connection, database: Database) -> int | None:
     return found
 
 
-def _needs_upgrade(database: Database) -> int | None:
-    """The version an upgrade would start from, or None when none is needed (a quick look)."""
+def _needs_upgrade(database: Database) -> bool:
+    """Whether opening *database* will upgrade it (a quick look, before the upgrade's lock)."""
     with database.begin(write=False) as conn:
         if database.namespace and not inspect(conn).has_schema(database.namespace):
-            return None
+            return False
         found = _found_version(conn, database)
-    if found is None or found >= database.schema.version:
-        return None
-    return found
+    return found is not None and found < database.schema.version
 
 
 def ensure_schema(database: Database) -> SchemaState:
     """Create, upgrade or confirm *database*'s schema; return what was done."""
     schema = database.schema
-    if _needs_upgrade(database) is not None:
+    if database.backend.keeps_copies and _needs_upgrade(database):
         database.backend.keep_copy(f"before-tldw-v{schema.version}")
     with database.begin(write=True) as conn:
         database.dialect.prepare_namespace(conn, database.namespace)
