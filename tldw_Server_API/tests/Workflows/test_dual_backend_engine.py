@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
-from tldw_Server_API.app.core.DB_Management.stores.chacha import NotesStore
 from tldw_Server_API.app.core.DB_Management.stores.media import MediaStore
+from tldw_Server_API.app.core.DB_Management.stores.notes import NotesStore
 from tldw_Server_API.app.core.DB_Management.stores.workflows import WorkflowStore
 from tldw_Server_API.app.core.Workflows.engine import resolve_human
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime

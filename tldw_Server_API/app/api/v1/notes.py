@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from ...core.DB_Management.stores import InvalidInput, Note
-from ...core.DB_Management.stores.chacha import NOTE_SORT_KEYS
+from ...core.DB_Management.stores.notes import NOTE_SORT_KEYS
 from ..deps import (
     Analytics,
     ExpectedVersion,

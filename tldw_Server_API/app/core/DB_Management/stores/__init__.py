@@ -6,17 +6,9 @@ database itself enforces the sync rules (version + 1 on every update, one
 ``sync_log`` row per change), so stores bump versions and never write the log.
 """
 
-from ._common import SearchHit
 from .analytics import AnalyticsStore, query_hash
-from .chacha import (
-    CharacterCard,
-    CharacterStore,
-    ChatStore,
-    Conversation,
-    Message,
-    Note,
-    NotesStore,
-)
+from .characters import CharacterCard, CharacterStore
+from .chats import ChatStore, Conversation, Message
 from .errors import InvalidInput, NotFound, StoreError, VersionConflict
 from .media import (
     Chunk,
@@ -28,6 +20,8 @@ from .media import (
     NewClaim,
     Transcript,
 )
+from .notes import Note, NotesStore
+from .search_hits import SearchHit
 
 __all__ = [
     "AnalyticsStore",

@@ -1,4 +1,4 @@
-"""Pieces every store shares: versioned updates, keyword get-or-create, search, sorting.
+"""Pieces every store shares: new ids, field checks, versioned updates, paging, sorting.
 
 The database enforces the sync rules (``version`` grows by exactly one on every
 update; every change of a synced row lands in ``sync_log``) with triggers on both
@@ -10,17 +10,14 @@ row, and nothing here ever writes ``sync_log``.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Row, Table, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..backends.base import Database
 from ..instants import utc_now
 from ..schemas.types import is_false
 from .errors import InvalidInput, NotFound, VersionConflict
@@ -149,134 +146,3 @@ def require_live(conn: Connection, table: Table, key: Any) -> None:
         stmt = stmt.where(is_false(table.c.deleted))
     if conn.execute(stmt).first() is None:
         raise NotFound(table.name, key)
-
-
-# -- keywords -------------------------------------------------------------------------------
-
-
-def clean_keywords(table: str, keywords: Iterable[str]) -> list[str]:
-    """Strip, drop blanks and NOCASE duplicates, keep the caller's order and spelling."""
-    seen: set[str] = set()
-    kept: list[str] = []
-    for raw in keywords:
-        if not isinstance(raw, str):
-            raise InvalidInput(table, f"a keyword must be a string, got {raw!r}")
-        word = raw.strip()
-        folded = ascii_casefold(word)
-        if word and folded not in seen:
-            seen.add(folded)
-            kept.append(word)
-    return kept
-
-
-def ascii_casefold(text: str) -> str:
-    """SQLite NOCASE in Python: fold A-Z only ('ÉCOLE' and 'école' stay different)."""
-    return text.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def get_or_create_keyword(
-    conn: Connection,
-    database: Database,
-    table: Table,
-    word: str,
-    new_row: Mapping[str, Any],
-    *,
-    client_id: str,
-) -> int:
-    """The id of *word* in *table*, inserting (or reviving a soft-deleted) row if needed.
-
-    Matching is NOCASE on both backends. The insert does nothing on a conflict
-    (another writer got there first), and the lookup after it finds that row.
-    """
-    found = _find_keyword(conn, database, table, word)
-    if found is None:
-        insert = database.dialect.insert(table).values(keyword=word, **new_row)
-        conn.execute(insert.on_conflict_do_nothing())
-        found = _find_keyword(conn, database, table, word)
-    if found is None:  # pragma: no cover - the insert or a concurrent one made it
-        raise InvalidInput(table.name, f"keyword {word!r} could not be stored")
-    key, deleted = found
-    if deleted:
-        update_versioned(conn, table, key, {"deleted": False}, client_id=client_id, live_only=False)
-    return key
-
-
-def _find_keyword(
-    conn: Connection, database: Database, table: Table, word: str
-) -> tuple[int, bool] | None:
-    row = conn.execute(
-        select(table.c.id, table.c.deleted).where(
-            database.dialect.nocase_equals(table.c.keyword, word)
-        )
-    ).first()
-    return None if row is None else (int(row.id), bool(row.deleted))
-
-
-# -- search -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One search result: the row's key, why it matched, and how well.
-
-    ``rank`` is comparable only within one result list (FTS5's bm25 and
-    PostgreSQL's ts_rank use different scales); ``title_hit`` is comparable
-    across backends and orders results the same way on both.
-    """
-
-    id: Any
-    title: str
-    snippet: str
-    rank: float
-    title_hit: bool
-
-
-def search_keys(
-    conn: Connection,
-    database: Database,
-    table: Table,
-    index_name: str,
-    query: str,
-    *,
-    limit: int,
-    offset: int,
-    where: Sequence[ColumnElement[bool]] = (),
-) -> list[tuple[Any, bool, float]]:
-    """(key, title_hit, rank) of matching live rows, best first; [] when nothing can match."""
-    index = database.schema.search_index(index_name)
-    stmt = database.dialect.search(table, index, query)
-    if stmt is None:
-        return []
-    for condition in where:
-        stmt = stmt.where(condition)
-    rows = conn.execute(stmt.limit(limit).offset(offset)).all()
-    return [(row.key, bool(row.title_hit), float(row.rank or 0.0)) for row in rows]
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-_OPERATORS = {"OR", "AND", "NOT", "NEAR"}
-
-
-def snippet(text: str | None, query: str, width: int = 160) -> str:
-    """A short excerpt of *text* around the first query word it contains (display only)."""
-    if not text:
-        return ""
-    lowered = text.casefold()
-    for word in _WORD.findall(query):
-        if word in _OPERATORS:
-            continue
-        at = lowered.find(word.casefold())
-        if at >= 0:
-            start = max(0, at - width // 3)
-            return _trim(text, start, width)
-    return _trim(text, 0, width)
-
-
-def _trim(text: str, start: int, width: int) -> str:
-    piece = " ".join(text[start : start + width].split())
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if start + width < len(text) else ""
-    return f"{prefix}{piece}{suffix}"

@@ -17,30 +17,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from ..backends.base import Database
 from ..instants import to_instant
 from ..schemas.types import is_false
 from ._common import (
     AnyRow,
-    SearchHit,
     check_fields,
     check_paging,
-    clean_keywords,
-    get_or_create_keyword,
     new_uuid,
     now,
     order_clauses,
     require_live,
     require_text,
-    search_keys,
     sha256_hex,
-    snippet,
     update_versioned,
 )
 from .chunking import DEFAULT_CHUNKS, ChunkSpan, locate_chunks, split_content
 from .errors import InvalidInput, NotFound, Taken
+from .keywords import KeywordTags, clean_keywords
+from .search_hits import SearchHit, search_hits, search_rows
 
 MEDIA_SORT_KEYS = ("id", "title", "type", "author", "last_modified", "ingestion_date", "version")
 MEDIA_CHANGEABLE = frozenset(
@@ -196,6 +193,16 @@ class MediaStore:
         self.database = database
         self.client_id = client_id
         self.t = _Tables(database)
+        self.tags: KeywordTags[int] = KeywordTags(
+            database,
+            keywords=self.t.keywords,
+            links=self.t.links,
+            owners=self.t.media,
+            link_column="media_id",
+            key=int,
+            new_row=self._new_sync,
+            client_id=client_id,
+        )
 
     # -- sync columns for new rows ---------------------------------------------------------
 
@@ -269,7 +276,7 @@ class MediaStore:
                 )
                 .returning(self.t.media.c.id)
             ).scalar_one()
-            self._link_keywords(conn, media_id, words)
+            self.tags.link(conn, media_id, words)
             self._insert_chunks(conn, media_id, sync["uuid"], spans)
             self._insert_version(conn, media_id, content)
             return self._load(conn, media_id, include_deleted=False)
@@ -306,7 +313,7 @@ class MediaStore:
         )
         with self.database.begin(write=False) as conn:
             rows = conn.execute(stmt).all()
-            words = self._keywords_of(conn, [row.id for row in rows])
+            words = self.tags.of(conn, [row.id for row in rows])
         return [_media_item(row, words.get(row.id, [])) for row in rows]
 
     def count_media(self, include_deleted: bool = False, *, include_trash: bool = False) -> int:
@@ -340,7 +347,7 @@ class MediaStore:
             if "content" in values:
                 self._insert_version(conn, media_id, values["content"])
             if words is not None:
-                self._replace_keywords(conn, media_id, clean_keywords("media", words))
+                self.tags.replace(conn, media_id, clean_keywords("media", words))
             return self._load(conn, media_id, include_deleted=False)
 
     def soft_delete(self, media_id: int, expected_version: int | None = None) -> int:
@@ -390,99 +397,36 @@ class MediaStore:
     def search_media(self, query: str, limit: int = 20, offset: int = 0) -> list[SearchHit]:
         """Live, untrashed items matching *query* (FTS5 syntax); title matches first."""
         check_paging("media", limit, offset)
-        media = self.t.media
         with self.database.begin(write=False) as conn:
-            keys = search_keys(
-                conn, self.database, media, "media_fts", query, limit=limit, offset=offset
+            return search_hits(
+                conn,
+                self.database,
+                self.t.media,
+                "media_fts",
+                query,
+                title="title",
+                text="content",
+                limit=limit,
+                offset=offset,
             )
-            rows = {
-                row.id: row
-                for row in conn.execute(
-                    select(media.c.id, media.c.title, media.c.content).where(
-                        media.c.id.in_([k for k, _, _ in keys])
-                    )
-                )
-            }
-        return [
-            SearchHit(key, rows[key].title, snippet(rows[key].content, query), rank, title_hit)
-            for key, title_hit, rank in keys
-        ]
 
     # -- keywords ------------------------------------------------------------------------------
 
     def add_keyword(self, keyword: str) -> int:
         """The id of *keyword* (NOCASE, as SQLite compares), created if needed."""
-        words = clean_keywords("keywords", [keyword])
-        if not words:
-            raise InvalidInput("keywords", f"keyword must be a non-empty string, got {keyword!r}")
-        with self.database.begin(write=True) as conn:
-            return self._keyword_id(conn, words[0])
+        return self.tags.add(keyword)
 
     def set_keywords(self, media_id: int, keywords: Iterable[str]) -> list[str]:
         """Replace the item's keywords; return them as stored (first spelling wins)."""
-        words = clean_keywords("keywords", keywords)
-        with self.database.begin(write=True) as conn:
-            require_live(conn, self.t.media, media_id)
-            self._replace_keywords(conn, media_id, words)
-            return self._keywords_of(conn, [media_id]).get(media_id, [])
+        return self.tags.set(media_id, keywords)
 
     def list_keywords(self) -> list[str]:
         """Every live keyword, sorted case-insensitively."""
-        kw = self.t.keywords
-        with self.database.begin(write=False) as conn:
-            words = conn.execute(select(kw.c.keyword).where(is_false(kw.c.deleted))).scalars()
-            return sorted(words, key=lambda w: (w.casefold(), w))
+        return self.tags.names()
 
     def media_with_keyword(self, keyword: str) -> list[int]:
         """Ids of live items tagged *keyword* (NOCASE match)."""
-        kw, links, media = self.t.keywords, self.t.links, self.t.media
-        stmt = (
-            select(links.c.media_id)
-            .join(kw, kw.c.id == links.c.keyword_id)
-            .join(media, media.c.id == links.c.media_id)
-            .where(self.database.dialect.nocase_equals(kw.c.keyword, keyword.strip()))
-            .where(is_false(kw.c.deleted), is_false(media.c.deleted))
-            .order_by(links.c.media_id)
-        )
-        with self.database.begin(write=False) as conn:
-            return [int(i) for i in conn.execute(stmt).scalars()]
-
-    def _keyword_id(self, conn: Connection, word: str) -> int:
-        return get_or_create_keyword(
-            conn, self.database, self.t.keywords, word, self._new_sync(), client_id=self.client_id
-        )
-
-    def _link_keywords(self, conn: Connection, media_id: int, words: Sequence[str]) -> list[int]:
-        """Tag the item with *words* (creating keywords as needed); return their ids."""
-        ids = [self._keyword_id(conn, word) for word in words]
-        for keyword_id in ids:
-            conn.execute(
-                self.database.dialect.insert(self.t.links)
-                .values(media_id=media_id, keyword_id=keyword_id)
-                .on_conflict_do_nothing()
-            )
-        return ids
-
-    def _replace_keywords(self, conn: Connection, media_id: int, words: Sequence[str]) -> None:
-        links = self.t.links
-        keep = self._link_keywords(conn, media_id, words)
-        conn.execute(
-            delete(links).where(links.c.media_id == media_id, links.c.keyword_id.not_in(keep))
-        )
-
-    def _keywords_of(self, conn: Connection, media_ids: Sequence[int]) -> dict[int, list[str]]:
-        if not media_ids:
-            return {}
-        kw, links = self.t.keywords, self.t.links
-        rows = conn.execute(
-            select(links.c.media_id, kw.c.keyword)
-            .join(kw, kw.c.id == links.c.keyword_id)
-            .where(links.c.media_id.in_(media_ids), is_false(kw.c.deleted))
-        )
-        found: dict[int, list[str]] = {}
-        for media_id, word in rows:
-            found.setdefault(int(media_id), []).append(word)
-        return {k: sorted(v, key=lambda w: (w.casefold(), w)) for k, v in found.items()}
+        return self.tags.owners_with(keyword)
 
     # -- chunks ---------------------------------------------------------------------------------
 
@@ -579,28 +523,18 @@ class MediaStore:
         if media_id is not None:
             where.append(claims.c.media_id == media_id)
         with self.database.begin(write=False) as conn:
-            keys = search_keys(
+            matches = search_rows(
                 conn,
                 self.database,
                 claims,
                 "claims_fts",
                 query,
+                ("media_id", "claim_text"),
                 limit=limit,
                 offset=offset,
                 where=where,
             )
-            rows = {
-                row.id: row
-                for row in conn.execute(
-                    select(claims.c.id, claims.c.media_id, claims.c.claim_text).where(
-                        claims.c.id.in_([k for k, _, _ in keys])
-                    )
-                )
-            }
-        return [
-            ClaimHit(key, int(rows[key].media_id), rows[key].claim_text, rank)
-            for key, _, rank in keys
-        ]
+        return [ClaimHit(m.row.id, int(m.row.media_id), m.row.claim_text, m.rank) for m in matches]
 
     def _chunk_texts(self, conn: Connection, media_id: int) -> dict[int, str]:
         chunks = self.t.chunks
@@ -735,7 +669,7 @@ class MediaStore:
         row = conn.execute(select(media).where(media.c.id == media_id)).one_or_none()
         if row is None or (row.deleted and not include_deleted):
             raise NotFound("media", media_id, "it is deleted" if row is not None else "")
-        return _media_item(row, self._keywords_of(conn, [media_id]).get(media_id, []))
+        return _media_item(row, self.tags.of(conn, [media_id]).get(media_id, []))
 
     def _visible(self, stmt: Any, include_deleted: bool, include_trash: bool) -> Any:
         media = self.t.media

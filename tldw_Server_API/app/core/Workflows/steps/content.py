@@ -205,7 +205,7 @@ class CreateNoteStep(StepType[CreateNoteConfig]):
         return _template_problems(config.title, config.content)
 
     def run(self, ctx: StepContext, config: CreateNoteConfig) -> dict[str, Any]:
-        from ...DB_Management.stores.chacha import NotesStore
+        from ...DB_Management.stores.notes import NotesStore
 
         title = _render(ctx, config.title) or ""
         content = _render(ctx, config.content) or ""

@@ -1,0 +1,67 @@
+"""What the ChaChaNotes stores (notes, characters, chats) share.
+
+The three stores work over one ChaChaNotes :class:`~..backends.base.Database`.
+Notes, conversations and messages are keyed by uuid4 text; characters and
+keywords by integers. Deletes are soft (``deleted``), logged by the database's
+sync triggers as 'delete', and reversible where a restore is offered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from ..backends.base import Database
+from ._common import now, update_versioned
+from .errors import InvalidInput, NotFound
+
+
+class ChaChaStore:
+    """What the three stores share: the database, the client id, new-row sync columns."""
+
+    def __init__(self, database: Database, client_id: str = "server") -> None:
+        if database.schema.name != "chacha":
+            raise InvalidInput(
+                "chacha",
+                f"{type(self).__name__} needs a ChaChaNotes database, got {database.schema.title}",
+            )
+        self.database = database
+        self.client_id = client_id
+
+    def _table(self, name: str) -> Table:
+        return self.database.table(name)
+
+    def _new_sync(self, *, created: bool = True) -> dict[str, Any]:
+        moment = now()
+        values: dict[str, Any] = {
+            "last_modified": moment,
+            "version": 1,
+            "client_id": self.client_id,
+            "deleted": False,
+        }
+        if created:
+            values["created_at"] = moment
+        return values
+
+    def _soft_delete(self, table: str, key: Any, expected_version: int | None) -> int:
+        with self.database.begin(write=True) as conn:
+            return update_versioned(
+                conn,
+                self._table(table),
+                key,
+                {"deleted": True},
+                client_id=self.client_id,
+                expected_version=expected_version,
+            )
+
+    def _restore(self, conn: Connection, table: str, key: Any) -> None:
+        """Undelete *key*; a live row is left as it is."""
+        tbl = self._table(table)
+        deleted = conn.execute(select(tbl.c.deleted).where(tbl.c.id == key)).scalar_one_or_none()
+        if deleted is None:
+            raise NotFound(table, key)
+        if deleted:
+            update_versioned(
+                conn, tbl, key, {"deleted": False}, client_id=self.client_id, live_only=False
+            )

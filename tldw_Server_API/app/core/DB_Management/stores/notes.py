@@ -1,0 +1,214 @@
+"""The notes store: one user's notes and the keywords that tag them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from ..backends.base import Database
+from ..schemas.types import is_false
+from ._chacha import ChaChaStore
+from ._common import (
+    AnyRow,
+    check_fields,
+    check_paging,
+    new_uuid,
+    order_clauses,
+    require_live,
+    require_text,
+    update_versioned,
+)
+from .errors import InvalidInput, NotFound
+from .keywords import KeywordTags, clean_keywords
+from .search_hits import SearchHit, search_hits
+
+NOTE_SORT_KEYS = ("title", "created_at", "last_modified", "version")
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    title: str
+    content: str
+    keywords: list[str]
+    created_at: datetime | None
+    last_modified: datetime
+    version: int
+    deleted: bool
+    client_id: str
+    conversation_id: str | None
+    message_id: str | None
+
+
+class NotesStore(ChaChaStore):
+    """Notes and the keywords that tag them."""
+
+    def __init__(self, database: Database, client_id: str = "server") -> None:
+        super().__init__(database, client_id)
+        self.tags: KeywordTags[str] = KeywordTags(
+            database,
+            keywords=self._table("keywords"),
+            links=self._table("note_keywords"),
+            owners=self._table("notes"),
+            link_column="note_id",
+            key=str,
+            new_row=self._new_sync,
+            client_id=client_id,
+            owner_order=("created_at", "id"),
+            stamp_links=True,
+        )
+
+    def add_note(
+        self,
+        title: str,
+        content: str,
+        keywords: Iterable[str] = (),
+        *,
+        conversation_id: str | None = None,
+        message_id: str | None = None,
+        note_id: str | None = None,
+    ) -> Note:
+        require_text("notes", "title", title)
+        if not isinstance(content, str):
+            raise InvalidInput("notes", f"content must be a string, got {content!r}")
+        words = clean_keywords("keywords", keywords)
+        key = note_id or new_uuid()
+        with self.database.begin(write=True) as conn:
+            if conversation_id is not None:
+                require_live(conn, self._table("conversations"), conversation_id)
+            if message_id is not None:
+                require_live(conn, self._table("messages"), message_id)
+            conn.execute(
+                insert(self._table("notes")).values(
+                    id=key,
+                    title=title,
+                    content=content,
+                    conversation_id=conversation_id,
+                    message_id=message_id,
+                    **self._new_sync(),
+                )
+            )
+            self.tags.link(conn, key, words)
+            return self._load(conn, key)
+
+    def get_note(self, note_id: str, include_deleted: bool = False) -> Note:
+        with self.database.begin(write=False) as conn:
+            return self._load(conn, note_id, include_deleted=include_deleted)
+
+    def list_notes(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        include_deleted: bool = False,
+        order: str = "-last_modified",
+    ) -> list[Note]:
+        check_paging("notes", limit, offset)
+        notes = self._table("notes")
+        stmt = select(notes)
+        if not include_deleted:
+            stmt = stmt.where(is_false(notes.c.deleted))
+        stmt = (
+            stmt.order_by(*order_clauses(notes, order, NOTE_SORT_KEYS)).limit(limit).offset(offset)
+        )
+        with self.database.begin(write=False) as conn:
+            rows = conn.execute(stmt).all()
+            words = self.tags.of(conn, [row.id for row in rows])
+        return [_note(row, words.get(row.id, [])) for row in rows]
+
+    def count_notes(self, include_deleted: bool = False) -> int:
+        notes = self._table("notes")
+        stmt = select(func.count()).select_from(notes)
+        if not include_deleted:
+            stmt = stmt.where(is_false(notes.c.deleted))
+        with self.database.begin(write=False) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def update_note(self, note_id: str, expected_version: int, **changes: Any) -> Note:
+        """Change ``title``, ``content``, ``keywords`` of a note still at *expected_version*."""
+        check_fields("notes", changes, {"title", "content", "keywords"})
+        words = changes.pop("keywords", None)
+        if "title" in changes:
+            require_text("notes", "title", changes["title"])
+        if "content" in changes and not isinstance(changes["content"], str):
+            raise InvalidInput("notes", "content must be a string")
+        with self.database.begin(write=True) as conn:
+            update_versioned(
+                conn,
+                self._table("notes"),
+                note_id,
+                changes,
+                client_id=self.client_id,
+                expected_version=expected_version,
+            )
+            if words is not None:
+                self.tags.replace(conn, note_id, clean_keywords("keywords", words))
+            return self._load(conn, note_id)
+
+    def soft_delete_note(self, note_id: str, expected_version: int | None = None) -> int:
+        return self._soft_delete("notes", note_id, expected_version)
+
+    def restore_note(self, note_id: str) -> Note:
+        with self.database.begin(write=True) as conn:
+            self._restore(conn, "notes", note_id)
+            return self._load(conn, note_id)
+
+    def search_notes(self, query: str, limit: int = 20, offset: int = 0) -> list[SearchHit]:
+        """Live notes matching *query* (FTS5 syntax); title matches first."""
+        check_paging("notes", limit, offset)
+        with self.database.begin(write=False) as conn:
+            return search_hits(
+                conn,
+                self.database,
+                self._table("notes"),
+                "notes_fts",
+                query,
+                title="title",
+                text="content",
+                limit=limit,
+                offset=offset,
+            )
+
+    # -- keywords ---------------------------------------------------------------------------
+
+    def set_note_keywords(self, note_id: str, keywords: Iterable[str]) -> list[str]:
+        """Replace the note's keywords; return them as stored (first spelling wins)."""
+        return self.tags.set(note_id, keywords)
+
+    def add_keyword(self, keyword: str) -> int:
+        """The id of *keyword* (NOCASE, as SQLite compares), created if needed."""
+        return self.tags.add(keyword)
+
+    def list_keywords(self) -> list[str]:
+        """Every live keyword, sorted case-insensitively."""
+        return self.tags.names()
+
+    def notes_with_keyword(self, keyword: str) -> list[str]:
+        """Ids of live notes tagged *keyword* (NOCASE match), oldest first."""
+        return self.tags.owners_with(keyword)
+
+    def _load(self, conn: Connection, note_id: str, *, include_deleted: bool = False) -> Note:
+        notes = self._table("notes")
+        row = conn.execute(select(notes).where(notes.c.id == note_id)).one_or_none()
+        if row is None or (row.deleted and not include_deleted):
+            raise NotFound("notes", note_id, "it is deleted" if row is not None else "")
+        return _note(row, self.tags.of(conn, [note_id]).get(note_id, []))
+
+
+def _note(row: AnyRow, keywords: list[str]) -> Note:
+    return Note(
+        id=row.id,
+        title=row.title,
+        content=row.content,
+        keywords=keywords,
+        created_at=row.created_at,
+        last_modified=row.last_modified,
+        version=int(row.version),
+        deleted=bool(row.deleted),
+        client_id=row.client_id,
+        conversation_id=row.conversation_id,
+        message_id=row.message_id,
+    )
