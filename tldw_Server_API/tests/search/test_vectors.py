@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tldw_Server_API.app.core.DB_Management.search import MAX_INDEXED_CHARS, postgres_tsvector_sql
 from tldw_Server_API.app.core.DB_Management.search._unicode_tables import FOLDS
-from tldw_Server_API.app.core.DB_Management.search.tokenizer import _SEPARATORS
+from tldw_Server_API.app.core.DB_Management.search.tokenizer import SEPARATORS
 from tldw_Server_API.app.core.DB_Management.search.vectors import VectorBuilder
 
 from .conftest import SCHEMA
@@ -195,13 +195,13 @@ def test_a_symbol_unicode_61_did_not_know_stays_inside_the_word(
 
 def test_folding_never_creates_or_removes_a_separator() -> None:
     """Why folding word by word equals folding the text first (as fts_norm does)."""
-    assert not any(_SEPARATORS.fullmatch(key) for key in FOLDS)
-    assert not any(_SEPARATORS.search(value) for value in FOLDS.values() if value)
+    assert not any(SEPARATORS.fullmatch(key) for key in FOLDS)
+    assert not any(SEPARATORS.search(value) for value in FOLDS.values() if value)
 
 
 def test_ascii_words_are_exactly_letters_and_digits() -> None:
     """The builder's ASCII fast path splits at every other ASCII character."""
-    ascii_separators = {chr(c) for c in range(128) if _SEPARATORS.fullmatch(chr(c))}
+    ascii_separators = {chr(c) for c in range(128) if SEPARATORS.fullmatch(chr(c))}
     assert ascii_separators == {chr(c) for c in range(128) if not chr(c).isalnum()}
 
 
@@ -218,7 +218,7 @@ def test_every_code_point_starting_a_word_matches_postgres(
     starts = [
         chr(c)
         for c in range(0x80, 0x110000)
-        if not 0xD800 <= c <= 0xDFFF and not _SEPARATORS.fullmatch(chr(c))
+        if not 0xD800 <= c <= 0xDFFF and not SEPARATORS.fullmatch(chr(c))
     ]
     step = 5_000
     for first in range(0, len(starts), step):

@@ -46,8 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from ._unicode_tables import FOLDS, SEPARATOR_RANGES
-from .tokenizer import MAX_INDEXED_CHARS, MAX_TOKEN_BYTES
+from .tokenizer import FOLDS, MAX_INDEXED_CHARS, MAX_TOKEN_BYTES, SEPARATOR_RANGES, regex_escape
 
 _WEIGHTS: Final = frozenset("ABCD")
 
@@ -94,8 +93,8 @@ def _bracket(runs: Iterable[tuple[int, int]]) -> str:
 
 
 def _escape(code_point: int) -> str:
-    """A regex escape, its backslash doubled for the ``E'...'`` literal around it."""
-    return f"\\\\U{code_point:08X}" if code_point > 0xFFFF else f"\\\\u{code_point:04X}"
+    """:func:`.tokenizer.regex_escape`, its backslash doubled for the ``E'...'`` literal."""
+    return regex_escape(code_point).replace("\\", "\\\\")
 
 
 def _quote_ident(name: str) -> str:

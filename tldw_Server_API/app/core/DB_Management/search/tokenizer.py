@@ -7,7 +7,11 @@ text-search parser never sees the text, so neither its idea of a letter (which t
 library and the locale decide) nor its own token types (e-mail addresses, URLs, numbers)
 play any part, on any server version.
 
-The rule is FTS5's alone and lives in ``_unicode_tables.py``, read off a real FTS5 by
+This module owns the rule: :data:`FOLDS` and :data:`SEPARATOR_RANGES` (the tables),
+:data:`FOLD_TABLE` and :func:`fold` (folding), :data:`SEPARATORS`,
+:data:`BMP_SEPARATORS` and :data:`NON_ASCII_SEPARATOR` (splitting), and
+:func:`regex_escape`; :mod:`.vectors` and :mod:`.postgres` (``fts_norm``) build on
+those names. The rule is FTS5's alone and lives in ``_unicode_tables.py``, read off a real FTS5 by
 ``generate_tables.py``: letters, digits and private-use characters are token characters,
 and so is every code point Unicode 6.1 had not assigned yet (most emoji: ``fine🙂`` is
 one word), while 6.1's symbols and punctuation split words (``party🎉`` is the word
@@ -22,6 +26,23 @@ from typing import Final
 
 from ._unicode_tables import FOLDS, SEPARATOR_RANGES
 
+__all__ = [
+    "BMP_SEPARATORS",
+    "FOLDS",
+    "FOLD_TABLE",
+    "MAX_INDEXED_CHARS",
+    "MAX_TOKEN_BYTES",
+    "NON_ASCII_SEPARATOR",
+    "SEPARATORS",
+    "SEPARATOR_RANGES",
+    "SQLITE_TOKENIZER",
+    "fold",
+    "fold_and_split",
+    "normalize",
+    "regex_escape",
+    "tokenize",
+]
+
 #: The FTS5 tokenizer every SQLite search table must be created with.
 SQLITE_TOKENIZER: Final = "unicode61 remove_diacritics 2"
 
@@ -34,13 +55,14 @@ MAX_INDEXED_CHARS: Final = 260_000
 MAX_TOKEN_BYTES: Final = 2046
 
 
-def _escape(code_point: int) -> str:
-    """A regex escape that names the code point without embedding it."""
+def regex_escape(code_point: int) -> str:
+    """A regex escape that names the code point without embedding it (Python ``re`` and
+    PostgreSQL's regular expressions read it alike)."""
     return f"\\U{code_point:08X}" if code_point > 0xFFFF else f"\\u{code_point:04X}"
 
 
 def _bracket(runs: list[tuple[int, int]]) -> str:
-    return "[" + "".join(f"{_escape(a)}-{_escape(b)}" for a, b in runs) + "]"
+    return "[" + "".join(f"{regex_escape(a)}-{regex_escape(b)}" for a, b in runs) + "]"
 
 
 # Runs of separators, plus NUL and lone surrogates (Python strings may carry them).
@@ -51,16 +73,26 @@ def _bracket(runs: list[tuple[int, int]]) -> str:
 _RUNS: Final = [(0x0000, 0x0000), *SEPARATOR_RANGES, (0xD800, 0xDFFF)]
 _BMP_CLASS: Final = _bracket([(a, min(b, 0xFFFF)) for a, b in _RUNS if a <= 0xFFFF])
 _ASTRAL_CLASS: Final = _bracket([(max(a, 0x10000), b) for a, b in _RUNS if b > 0xFFFF])
-_SEPARATORS: Final = re.compile(f"(?:{_BMP_CLASS}|(?=[\\U00010000-\\U0010FFFF]){_ASTRAL_CLASS})+")
-_BMP_SEPARATORS: Final = re.compile(f"{_BMP_CLASS}+")
-_FOLD_TABLE: Final = str.maketrans(
+#: A run of separators (the word rule): what splits text into words.
+SEPARATORS: Final = re.compile(f"(?:{_BMP_CLASS}|(?=[\\U00010000-\\U0010FFFF]){_ASTRAL_CLASS})+")
+#: A run of separators below U+10000: :data:`SEPARATORS` for text without astral characters.
+BMP_SEPARATORS: Final = re.compile(f"{_BMP_CLASS}+")
+#: One separator that is not ASCII: a word holding one must be split further.
+NON_ASCII_SEPARATOR: Final = re.compile(f"(?![\\x00-\\x7f]){_BMP_CLASS}|{_ASTRAL_CLASS}")
+#: ``str.translate`` table of the folding: :data:`FOLDS` plus A-Z lowered.
+FOLD_TABLE: Final = str.maketrans(
     {**FOLDS, **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}}
 )
 
 
+def fold(text: str) -> str:
+    """*text* folded (lower case, no diacritics), its separators left in place."""
+    return text.translate(FOLD_TABLE)
+
+
 def fold_and_split(text: str) -> str:
     """Fold every character and turn each run of separators into one space."""
-    return _SEPARATORS.sub(" ", text.translate(_FOLD_TABLE))
+    return SEPARATORS.sub(" ", fold(text))
 
 
 def normalize(text: str) -> str:

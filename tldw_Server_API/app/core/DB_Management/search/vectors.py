@@ -23,20 +23,18 @@ from typing import Final
 
 from .postgres import GAP_LEXEME
 from .tokenizer import (
-    _ASTRAL_CLASS,
-    _BMP_CLASS,
-    _BMP_SEPARATORS,
-    _FOLD_TABLE,
-    _SEPARATORS,
+    BMP_SEPARATORS,
+    FOLD_TABLE,
     MAX_INDEXED_CHARS,
     MAX_TOKEN_BYTES,
+    NON_ASCII_SEPARATOR,
+    SEPARATORS,
 )
 
 #: The highest position a tsvector holds; its input clips larger ones to it.
 MAX_POSITION: Final = 16383
 
 _ASCII_SEPARATORS: Final = re.compile(r"[^0-9a-z]+")
-_NON_ASCII_SEPARATOR: Final = re.compile(f"(?![\\x00-\\x7f]){_BMP_CLASS}|{_ASTRAL_CLASS}")
 #: UTF-8 bytes with ASCII letters lowered, ASCII separators made spaces, the rest kept.
 _ASCII_SPACED: Final = bytes(
     b
@@ -64,9 +62,9 @@ class _FoldedWords(dict[str | bytes, str]):
 def _fold(word: str) -> str:
     """What *word* becomes in the vector: its folded form, ``""`` (nothing), or _RESPLIT
     if it holds a non-ASCII separator (so it was not one word after all)."""
-    if not word.isascii() and _NON_ASCII_SEPARATOR.search(word):
+    if not word.isascii() and NON_ASCII_SEPARATOR.search(word):
         return _RESPLIT
-    return word.translate(_FOLD_TABLE)
+    return word.translate(FOLD_TABLE)
 
 
 class VectorBuilder:
@@ -114,9 +112,9 @@ class VectorBuilder:
         except UnicodeEncodeError:  # a lone surrogate: not UTF-8
             words = [_RESPLIT]
         if _RESPLIT in words:
-            words = list(filter(None, map(fold, _BMP_SEPARATORS.split(text))))
+            words = list(filter(None, map(fold, BMP_SEPARATORS.split(text))))
         if _RESPLIT in words:
-            words = list(filter(None, map(fold, _SEPARATORS.split(text))))
+            words = list(filter(None, map(fold, SEPARATORS.split(text))))
         return words
 
 
