@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from pydantic import AfterValidator, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -98,4 +98,31 @@ StorableJson = Annotated[Any, AfterValidator(storable_json)]
 JsonObject = Annotated[dict[StorableText, StorableJson], _SchemaSays(_no_nul_in_keys)]
 """A JSON object both backends can store: a bad key or value is a 422 naming it."""
 
-__all__ = ["JsonObject", "StorableJson", "StorableText", "storable", "storable_json"]
+
+@overload
+def strip_nul(value: str) -> str: ...
+@overload
+def strip_nul(value: Any) -> Any: ...
+def strip_nul(value: Any) -> Any:
+    """*value* without NUL characters: a string, or every key and string of a JSON value.
+
+    For data that is to be kept rather than refused (:func:`storable` refuses): the one
+    place that drops what PostgreSQL's text and JSONB cannot hold.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    return value
+
+
+__all__ = [
+    "JsonObject",
+    "StorableJson",
+    "StorableText",
+    "storable",
+    "storable_json",
+    "strip_nul",
+]

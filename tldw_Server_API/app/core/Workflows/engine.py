@@ -54,6 +54,7 @@ from ..DB_Management.stores.workflows import (
     NotFound,
     WorkflowStore,
 )
+from ..text import strip_nul
 from .definitions import (
     END,
     DefinitionError,
@@ -100,17 +101,7 @@ def json_safe(value: Any) -> Any:
     Unknown objects become their ``str``; NUL characters, which PostgreSQL's
     JSONB cannot hold, are dropped.
     """
-    return _strip_nul(json.loads(json.dumps(value, ensure_ascii=False, default=str)))
-
-
-def _strip_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strip_nul(v) for v in value]
-    return value
+    return strip_nul(json.loads(json.dumps(value, ensure_ascii=False, default=str)))
 
 
 def load_definition(store: WorkflowStore, run: Mapping[str, Any]) -> WorkflowDefinition:

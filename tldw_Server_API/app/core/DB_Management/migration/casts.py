@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from ...text import strip_nul
 from ..instants import InstantError, to_instant
 from ..schemas.types import to_flag
 
@@ -167,7 +168,7 @@ def _strip_nul(text: str, policies: Policies, table: str) -> str:
         return text
     if policies.on_nul == "strip":
         policies.count(table, "nul_stripped")
-        return text.replace("\x00", "")
+        return strip_nul(text)
     raise CastProblem(
         "text contains a NUL byte, which PostgreSQL cannot store (use --on-nul=strip)"
     )
@@ -276,16 +277,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"JSON text holds {name}, which is not valid JSON")
 
 
-def _drop_nul(node: Any) -> Any:
-    if isinstance(node, str):
-        return node.replace("\x00", "")
-    if isinstance(node, list):
-        return [_drop_nul(v) for v in node]
-    if isinstance(node, dict):
-        return {_drop_nul(k): _drop_nul(v) for k, v in node.items()}
-    return node
-
-
 def _json_cast(policies: Policies, table: str) -> Converter:
     def convert(value: Any) -> str:
         text = _strip_nul(_text_of(value, policies, table), policies, table)
@@ -302,7 +293,7 @@ def _json_cast(policies: Policies, table: str) -> Converter:
             if policies.on_nul != "strip":
                 raise CastProblem("JSON holds a \\u0000 escape, which jsonb cannot store")
             policies.count(table, "nul_stripped")
-            return json.dumps(_drop_nul(parsed), ensure_ascii=False)
+            return json.dumps(strip_nul(parsed), ensure_ascii=False)
         return text
 
     return convert

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ...text import strip_nul
 from .casts import CastProblem, InvalidUtf8, Policies, cast_for
 from .errors import ValueProblem, short_repr
 from .plan import DatabasePlan, TablePlan
@@ -313,7 +314,7 @@ def _strict_problem(cast, value, policies: Policies) -> str | None:  # type: ign
     if isinstance(value, InvalidUtf8) and policies.on_invalid_utf8 == "replace":
         return None
     if isinstance(value, str) and "\x00" in value and policies.on_nul == "strip":
-        value = value.replace("\x00", "")
+        value = strip_nul(value)
     try:
         cast.convert(value) if not isinstance(value, cast.identity_types) else value
     except CastProblem as exc:

@@ -30,6 +30,7 @@ from typing import Any
 
 import psycopg
 
+from ...text import strip_nul
 from ..instants import parse_common_form, to_instant
 from ..schemas.types import to_flag
 from .casts import (
@@ -147,17 +148,7 @@ def _json_canonical(value: Any) -> str:
             raise ValueError("lone surrogate")
     except ValueError:
         return _jsonb_text(text)  # stored as a JSON string by --on-invalid-json=string
-    return _jsonb_text(_drop_nul(parsed))
-
-
-def _drop_nul(node: Any) -> Any:
-    if isinstance(node, str):
-        return node.replace("\x00", "")
-    if isinstance(node, list):
-        return [_drop_nul(v) for v in node]
-    if isinstance(node, dict):
-        return {_drop_nul(k): _drop_nul(v) for k, v in node.items()}
-    return node
+    return _jsonb_text(strip_nul(parsed))
 
 
 def _float_hex(value: Any) -> str:
@@ -203,7 +194,7 @@ def python_canonical(family: str, value: Any) -> str:
         return "v" + _sqlite_real_text(value)
     if isinstance(value, bytes):
         return "v" + value.decode("utf-8")
-    return "v" + str(value).replace("\x00", "")
+    return "v" + strip_nul(str(value))
 
 
 _MS = timedelta(milliseconds=1)
