@@ -68,8 +68,21 @@ NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE_CLASS}][^\u0000]*$"
 
 NOT_BLANK = {"pattern": NOT_BLANK_PATTERN}
 
-Name = Annotated[StorableText, Field(min_length=1, max_length=1000, json_schema_extra=NOT_BLANK)]
-"""A short non-empty label: a title, type, author, keyword, sender..."""
+
+def storable_if_text(value: Any) -> Any:
+    """:func:`storable` on text; anything else is left to the ``str`` check that follows."""
+    return storable(value) if isinstance(value, str) else value
+
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=1000, json_schema_extra=NOT_BLANK),
+    BeforeValidator(storable_if_text),
+]
+"""A short non-empty label: a title, type, author, keyword, sender...
+
+Checked as a string, its length in characters (a :data:`StorableText` with limits on top
+would make pydantic count "items after validation")."""
 
 Keywords = Annotated[list[Name], Field(max_length=1000)]
 

@@ -3,7 +3,7 @@
 ===============================  ======  =============================================
 what                             status  body
 ===============================  ======  =============================================
-malformed JSON                   400     ``{"detail": "...", "errors": [...]}``
+body not readable JSON           400     ``{"detail": "...", "errors": [...]}``
 unknown field / wrong type       422     ``{"detail": "...", "errors": [...]}``
 body over the configured limit   413     ``{"detail": "...", "limit_bytes": n}``
 ``NotFound``                     404     ``{"detail": "media 7 not found"}``
@@ -33,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.DB_Management.registry import InvalidUserId
@@ -92,18 +93,43 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
         for error in exc.errors()
     ]
-    malformed = any(error["type"] == "json_invalid" for error in errors)
-    if malformed:
-        detail = "the request body is not valid JSON"
-        first = next(e for e in errors if e["type"] == "json_invalid")
-        position = first["loc"][-1] if first["loc"] else None
-        if isinstance(position, int):
-            detail += f" (error at character {position})"
-        code = status.HTTP_400_BAD_REQUEST
-    else:
-        detail = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in errors[:20])
-        code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    return JSONResponse({"detail": detail, "errors": errors[:100]}, status_code=code)
+    malformed = next((e for e in errors if e["type"] == JSON_INVALID), None)
+    if malformed is not None:
+        position = malformed["loc"][-1] if malformed["loc"] else None
+        where = f"error at character {position}" if isinstance(position, int) else None
+        return _not_json(where, errors)
+    detail = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in errors[:20])
+    return JSONResponse(
+        {"detail": detail, "errors": errors[:100]},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+JSON_INVALID = "json_invalid"
+#: Why a body sent as JSON could not be read, beyond a syntax error (FastAPI answers
+#: these with a bare 400 "There was an error parsing the body"; the API says which).
+UNREADABLE_BODY: dict[type[Exception], str] = {
+    RecursionError: "nested too deeply",
+    UnicodeDecodeError: "not UTF-8 text",
+}
+
+
+def _not_json(why: str | None, errors: list[dict[str, Any]]) -> JSONResponse:
+    """The one answer to a body that is not readable JSON: 400, *why* in the detail."""
+    detail = "the request body is not valid JSON" + (f" ({why})" if why else "")
+    return JSONResponse(
+        {"detail": detail, "errors": errors[:100]}, status_code=status.HTTP_400_BAD_REQUEST
+    )
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    """Why the body could not be read, when *exc* is FastAPI's answer to that."""
+    if exc.status_code != status.HTTP_400_BAD_REQUEST:
+        return None
+    for kind, why in UNREADABLE_BODY.items():
+        if isinstance(exc.__cause__, kind):
+            return why
+    return None
 
 
 async def store_error(request: Request, exc: Exception) -> JSONResponse:
@@ -162,12 +188,15 @@ async def overflow_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
-    """An ``HTTPException`` as an :class:`ErrorBody`.
+    """An ``HTTPException`` (ours, FastAPI's or Starlette's: 404, 405...) as an :class:`ErrorBody`.
 
     A route with more to say raises it with a dict detail: ``{"message": ..., **fields}``
     becomes ``{"detail": message, **fields}``, so ``detail`` stays a string.
     """
-    assert isinstance(exc, HTTPException)
+    assert isinstance(exc, StarletteHTTPException)
+    why = _unreadable_body(exc)
+    if why is not None:
+        return _not_json(why, [{"loc": ["body"], "msg": why, "type": JSON_INVALID}])
     if not isinstance(exc.detail, dict):
         response = await http_exception_handler(request, exc)
         assert isinstance(response, JSONResponse)
@@ -178,7 +207,8 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(HTTPException, http_error)
+    # Starlette's class: FastAPI raises it too (unreadable bodies, 404, 405).
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(InvalidUserId, store_error)

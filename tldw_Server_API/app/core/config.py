@@ -33,6 +33,24 @@ BackendName = Literal["sqlite", "postgresql"]
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 AuthMode = Literal["single_user", "multi_user"]
 
+
+@dataclass(frozen=True)
+class PgDefaults:
+    """The PostgreSQL connection used for every part that nothing sets.
+
+    One place for the server's settings, the migration tool's ``--pg-*`` flags and
+    :class:`~.DB_Management.backends.target.PgTarget` (a DSN without a database, say).
+    """
+
+    host: str = "localhost"
+    port: int = 5432
+    database: str = "tldw_content"
+    user: str = "postgres"
+    sslmode: SslMode = "prefer"
+
+
+PG_DEFAULTS = PgDefaults()
+
 CONFIG_FILE_ENV = "TLDW_CONFIG_FILE"
 DEFAULT_CONFIG_FILE = Path("Config_Files/config.txt")
 CONFIG_SECTIONS = ("Database", "Server")
@@ -134,12 +152,12 @@ class Settings(BaseModel):
     content_db_backend: BackendName = "sqlite"
     data_dir: Path = Path("Databases")
     default_user_id: str = Field(default="1", pattern=USER_ID_RULE)
-    pg_host: str = "localhost"
-    pg_port: int = Field(default=5432, ge=1, le=65535)
-    pg_database: str = "tldw_content"
-    pg_user: str = "postgres"
+    pg_host: str = PG_DEFAULTS.host
+    pg_port: int = Field(default=PG_DEFAULTS.port, ge=1, le=65535)
+    pg_database: str = PG_DEFAULTS.database
+    pg_user: str = PG_DEFAULTS.user
     pg_password: SecretStr | None = None
-    pg_sslmode: SslMode = "prefer"
+    pg_sslmode: SslMode = PG_DEFAULTS.sslmode
     workflow_db_pool_size: int = Field(default=10, ge=1, le=1000)
     workflow_db_max_overflow: int = Field(default=20, ge=0, le=1000)
     workflow_db_timeout: float = Field(default=30.0, gt=0)

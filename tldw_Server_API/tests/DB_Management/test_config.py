@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tldw_Server_API.app.core.config import ConfigError, load_settings
+from tldw_Server_API.app.core.DB_Management import migration_tools
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 
 SECRET = "s3cr3t-p@ss"
@@ -147,3 +148,25 @@ def test_the_password_of_a_dsn_is_kept_secret() -> None:
     assert SECRET not in repr(target)
     assert SECRET not in target.describe()
     assert target.password is not None and target.password.get_secret_value() == SECRET
+
+
+def _connection(target: PgTarget) -> tuple[str, int, str, str, str]:
+    return (target.host, target.port, target.database, target.user, target.sslmode)
+
+
+def test_server_migration_tool_and_dsn_share_the_connection_defaults(tmp_path: Path) -> None:
+    server = PgTarget.from_settings(load_settings(env={}, config_file=tmp_path / "missing.txt"))
+    args = migration_tools.build_parser().parse_args(["--content-sqlite", "media.db"])
+    tool = migration_tools.target_from_args(args, {})
+    dsn_without_parts = PgTarget.from_dsn("")
+
+    expected = ("localhost", 5432, "tldw_content", "postgres", "prefer")
+    assert _connection(server) == expected
+    assert _connection(tool) == expected
+    assert _connection(dsn_without_parts) == expected
+
+
+def test_a_dsn_without_a_database_targets_the_default_database() -> None:
+    target = PgTarget.from_dsn("postgresql://tldw@db.example:6432")
+    assert (target.host, target.port, target.user) == ("db.example", 6432, "tldw")
+    assert target.database == "tldw_content"

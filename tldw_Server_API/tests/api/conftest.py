@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.main import create_app
+from tldw_Server_API.app.factory import create_app
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     LiveServer,
     server_pg_env,

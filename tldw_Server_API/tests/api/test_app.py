@@ -10,8 +10,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from tldw_Server_API.app import main
+from tldw_Server_API.app import cli
 from tldw_Server_API.app.core.config import Settings
+from tldw_Server_API.app.factory import create_app
 from tldw_Server_API.tests.api.conftest import AUTH, TestClient
 
 LINE = re.compile(
@@ -24,7 +25,7 @@ def test_startup_logs_one_line_per_database(
     api_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="tldw_server")
-    with TestClient(main.create_app(api_settings)):
+    with TestClient(create_app(api_settings)):
         pass
     lines = [r.getMessage() for r in caplog.records if LINE.match(r.getMessage())]
     backend = "PostgreSQL" if api_settings.uses_postgres else "SQLite"
@@ -44,7 +45,7 @@ def test_startup_logs_one_line_per_database(
 
     # A second start finds every database current.
     caplog.clear()
-    with TestClient(main.create_app(api_settings)):
+    with TestClient(create_app(api_settings)):
         pass
     assert sum("(current)" in r.getMessage() for r in caplog.records) == 4
 
@@ -115,7 +116,7 @@ def test_workflow_runtime_in_threads_starts_and_stops(api_settings: Settings) ->
     settings = api_settings.model_copy(
         update={"workflow_workers": 1, "workflow_worker_mode": "thread"}
     )
-    app = main.create_app(settings)
+    app = create_app(settings)
     with TestClient(app) as client:
         runtime = app.state.workflow_runtime
         assert runtime is not None and runtime.running
@@ -130,7 +131,7 @@ def test_workflow_runtime_in_a_worker_process_runs_submitted_workflows(
     settings = api_settings.model_copy(
         update={"workflow_workers": 1, "workflow_worker_mode": "process"}
     )
-    app = main.create_app(settings)
+    app = create_app(settings)
     definition = {
         "name": "in-a-process",
         "steps": [{"id": "hello", "type": "log", "config": {"message": "hi"}}],
@@ -156,22 +157,22 @@ def test_configuration_errors_exit_2(
 ) -> None:
     monkeypatch.setenv("TLDW_CONFIG_FILE", str(tmp_path / "none.txt"))
     monkeypatch.setenv("TLDW_PG_PORT", "not-a-port")
-    assert main.run([]) == 2
+    assert cli.run([]) == 2
     assert "TLDW_PG_PORT" in capsys.readouterr().err
 
     monkeypatch.delenv("TLDW_PG_PORT")
     monkeypatch.setenv("TLDW_AUTH_MODE", "multi_user")
-    assert main.run([]) == 2
+    assert cli.run([]) == 2
     assert "TLDW_API_KEYS_FILE" in capsys.readouterr().err
 
     monkeypatch.setenv("TLDW_AUTH_MODE", "single_user")
     monkeypatch.setenv("TLDW_MAX_REQUEST_BYTES", "12")
-    assert main.run([]) == 2
+    assert cli.run([]) == 2
     assert "TLDW_MAX_REQUEST_BYTES" in capsys.readouterr().err
 
 
 def test_command_line_flags() -> None:
-    args = main.build_parser().parse_args(["--host", "0.0.0.0", "--port", "9000"])
+    args = cli.build_parser().parse_args(["--host", "0.0.0.0", "--port", "9000"])
     assert (args.host, args.port) == ("0.0.0.0", 9000)
     with pytest.raises(SystemExit):
-        main.build_parser().parse_args(["--port", "70000"])
+        cli.build_parser().parse_args(["--port", "70000"])

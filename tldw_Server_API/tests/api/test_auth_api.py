@@ -9,7 +9,7 @@ import pytest
 
 from tldw_Server_API.app.api.auth import build_auth
 from tldw_Server_API.app.core.config import ConfigError, Settings
-from tldw_Server_API.app.main import create_app
+from tldw_Server_API.app.factory import create_app
 from tldw_Server_API.tests.api.conftest import API_KEY, TestClient, create_media
 
 PROTECTED = [

@@ -5,57 +5,71 @@ from __future__ import annotations
 import json
 
 import pytest
+from httpx import Response
 
 from tldw_Server_API.tests.api.conftest import TestClient
 
 MB = 1024 * 1024
 
+#: What the API promises for an unreadable body and a request that fails validation.
+NOT_JSON = "the request body is not valid JSON"
+EXTRA = "Extra inputs are not permitted"
+REQUIRED = "Field required"
+NOT_INT = "Input should be a valid integer, unable to parse string as an integer"
+NO_NUL = "must not contain NUL (\\u0000) characters"
+NO_SURROGATE = "must be valid Unicode (no unpaired surrogates)"
+MAX_ID = "Input should be less than or equal to 9223372036854775807"
+TEXT_ID = "String should match pattern '^[A-Za-z0-9_.:-]+$'"
+MEDIA = {"title": "t", "content": "c", "type": "d"}
+
 # (name, method, path, raw JSON body or a value to encode, expected status, text in the detail)
 BAD = [
-    ("malformed json", "POST", "/api/v1/media", b'{"title": "x",', 400, "not valid JSON"),
-    ("json array", "POST", "/api/v1/media", [], 422, "valid dictionary"),
-    ("json string", "POST", "/api/v1/media", b'"hello"', 422, "valid dictionary"),
-    ("empty body", "POST", "/api/v1/media", b"", 422, "body"),
+    ("malformed json", "POST", "/api/v1/media", b'{"title": "x",', 400, f"{NOT_JSON} (error at"),
+    ("body not UTF-8", "POST", "/api/v1/media", b'{"title": "\xff"}', 400, "(not UTF-8 text)"),
     (
-        "unknown field",
+        "nested bomb",
         "POST",
         "/api/v1/media",
-        {"title": "t", "content": "c", "type": "d", "owner": 1},
-        422,
-        "owner",
+        b"[" * 100_000 + b"]" * 100_000,
+        400,
+        f"{NOT_JSON} (nested too deeply)",
     ),
-    ("missing field", "POST", "/api/v1/media", {"title": "t", "type": "d"}, 422, "content"),
+    ("json array", "POST", "/api/v1/media", [], 422, "body: Input should be a valid dictionary"),
+    ("json string", "POST", "/api/v1/media", b'"hello"', 422, "body: Input should be a valid dict"),
+    ("empty body", "POST", "/api/v1/media", b"", 422, f"body: {REQUIRED}"),
+    ("unknown field", "POST", "/api/v1/media", MEDIA | {"owner": 1}, 422, f"body.owner: {EXTRA}"),
+    ("missing field", "POST", "/api/v1/media", {"title": "t", "type": "d"}, 422, "body.content: F"),
     (
         "wrong type",
         "POST",
         "/api/v1/media",
-        {"title": 5, "content": "c", "type": "d"},
+        MEDIA | {"title": 5},
         422,
-        "title",
+        "body.title: Input should be a valid string",
     ),
     (
         "keywords not a list",
         "POST",
         "/api/v1/media",
-        {"title": "t", "content": "c", "type": "d", "keywords": "a,b"},
+        MEDIA | {"keywords": "a,b"},
         422,
-        "keywords",
+        "body.keywords: Input should be a valid list",
     ),
     (
         "empty title",
         "POST",
         "/api/v1/media",
-        {"title": "", "content": "c", "type": "d"},
+        MEDIA | {"title": ""},
         422,
-        "title",
+        "body.title: String should have at least 1 character",
     ),
     (
         "NUL in content",
         "POST",
         "/api/v1/media",
-        {"title": "t", "content": "a\u0000b", "type": "d"},
+        MEDIA | {"content": "a\u0000b"},
         422,
-        "NUL",
+        f"body.content: Value error, {NO_NUL}",
     ),
     (
         "lone surrogate",
@@ -63,28 +77,48 @@ BAD = [
         "/api/v1/media",
         b'{"title": "\\ud800", "content": "c", "type": "d"}',
         422,
-        "surrogate",
+        f"body.title: Value error, {NO_SURROGATE}",
     ),
     (
         "huge title",
         "POST",
         "/api/v1/media",
-        {"title": "t" * 5000, "content": "c", "type": "d"},
+        MEDIA | {"title": "t" * 5000},
         422,
-        "title",
+        "body.title: String should have at most 1000 characters",
     ),
-    ("nested bomb", "POST", "/api/v1/media", b"[" * 100_000 + b"]" * 100_000, 4, ""),
-    ("version missing", "PUT", "/api/v1/media/1", {"title": "t"}, 422, "version"),
-    ("version string", "PUT", "/api/v1/media/1", {"version": "one", "title": "t"}, 422, "version"),
-    ("version huge", "PUT", "/api/v1/media/1", {"version": 10**30, "title": "t"}, 422, "version"),
-    ("version bool-ish", "PUT", "/api/v1/media/1", {"version": 1.5, "title": "t"}, 422, "version"),
+    ("version missing", "PUT", "/api/v1/media/1", {"title": "t"}, 422, f"body.version: {REQUIRED}"),
+    (
+        "version string",
+        "PUT",
+        "/api/v1/media/1",
+        {"version": "one", "title": "t"},
+        422,
+        "body.version: Value error, must be a number, not text",
+    ),
+    (
+        "version huge",
+        "PUT",
+        "/api/v1/media/1",
+        {"version": 10**30, "title": "t"},
+        422,
+        "body.version: Input should be less than or equal to 9007199254740991",
+    ),
+    (
+        "version fractional",
+        "PUT",
+        "/api/v1/media/1",
+        {"version": 1.5, "title": "t"},
+        422,
+        "body.version: Input should be a valid integer, got a number with a fractional part",
+    ),
     (
         "unknown update field",
         "PUT",
         "/api/v1/media/1",
         {"version": 1, "deleted": False},
         422,
-        "deleted",
+        f"body.deleted: {EXTRA}",
     ),
     (
         "note unknown field",
@@ -92,7 +126,7 @@ BAD = [
         "/api/v1/notes",
         {"title": "t", "content": "c", "id": "x"},
         422,
-        "id",
+        f"body.id: {EXTRA}",
     ),
     (
         "note bad ref",
@@ -100,7 +134,7 @@ BAD = [
         "/api/v1/notes",
         {"title": "t", "content": "c", "conversation_id": "../x"},
         422,
-        "conversation_id",
+        f"body.conversation_id: {TEXT_ID}",
     ),
     (
         "note dangling ref",
@@ -108,51 +142,221 @@ BAD = [
         "/api/v1/notes",
         {"title": "t", "content": "c", "conversation_id": "nope"},
         404,
-        "not found",
+        "conversations 'nope' not found",
     ),
-    ("message no sender", "POST", "/api/v1/chats/nope/messages", {"content": "c"}, 422, "sender"),
-    ("chat bad rating", "POST", "/api/v1/chats", {"rating": 0}, 422, "rating"),
-    ("chat missing character", "POST", "/api/v1/chats", {"character_id": 999}, 404, "not found"),
-    ("claims empty", "POST", "/api/v1/media/1/claims", {"claims": []}, 422, "claims"),
+    (
+        "message no sender",
+        "POST",
+        "/api/v1/chats/nope/messages",
+        {"content": "c"},
+        422,
+        f"body.sender: {REQUIRED}",
+    ),
+    (
+        "chat bad rating",
+        "POST",
+        "/api/v1/chats",
+        {"rating": 0},
+        422,
+        "body.rating: Input should be greater than or equal to 1",
+    ),
+    (
+        "chat missing character",
+        "POST",
+        "/api/v1/chats",
+        {"character_id": 999},
+        404,
+        "character_cards 999 not found",
+    ),
+    (
+        "claims empty",
+        "POST",
+        "/api/v1/media/1/claims",
+        {"claims": []},
+        422,
+        "body.claims: List should have at least 1 item after validation, not 0",
+    ),
     (
         "claim confidence",
         "POST",
         "/api/v1/media/1/claims",
         {"claims": [{"claim_text": "x", "confidence": 7}]},
         422,
-        "confidence",
+        "body.claims.0.confidence: Input should be less than or equal to 1",
     ),
-    ("keywords null", "PUT", "/api/v1/media/1/keywords", {"keywords": None}, 422, "keywords"),
-    ("id not a number", "GET", "/api/v1/media/abc", None, 422, "media_id"),
-    ("id zero", "GET", "/api/v1/media/0", None, 422, "media_id"),
-    ("id negative", "GET", "/api/v1/media/-5", None, 422, "media_id"),
-    ("id overflow", "GET", "/api/v1/media/99999999999999999999999", None, 422, "media_id"),
-    ("text id with slash-dot", "GET", "/api/v1/notes/..%2F..", None, 4, ""),
-    ("text id too long", "GET", "/api/v1/notes/" + "a" * 300, None, 422, "note_id"),
-    ("limit zero", "GET", "/api/v1/media?limit=0", None, 422, "limit"),
-    ("limit too big", "GET", "/api/v1/media?limit=1001", None, 422, "limit"),
-    ("limit absurd", "GET", "/api/v1/media?limit=" + "9" * 40, None, 422, "limit"),
-    ("limit float", "GET", "/api/v1/media?limit=1.5", None, 422, "limit"),
-    ("offset negative", "GET", "/api/v1/notes?offset=-1", None, 422, "offset"),
-    ("offset absurd", "GET", "/api/v1/media?offset=" + "9" * 40, None, 422, "offset"),
-    ("offset text", "GET", "/api/v1/chats?offset=ten", None, 422, "offset"),
-    ("sort injection", "GET", "/api/v1/media?sort=title;DROP TABLE media", None, 422, "sort"),
-    ("sort unknown column", "GET", "/api/v1/media?sort=content_hash", None, 422, "sort"),
-    ("sort subquery", "GET", "/api/v1/notes?sort=(select 1)", None, 422, "sort"),
-    ("search empty", "GET", "/api/v1/media/search?q=", None, 422, "q"),
-    ("search missing", "GET", "/api/v1/media/search", None, 422, "q"),
-    ("search too long", "GET", "/api/v1/media/search?q=" + "a" * 1001, None, 422, "q"),
-    ("search NUL", "GET", "/api/v1/notes/search?q=a%00b", None, 422, "NUL"),
-    ("search media_id", "GET", "/api/v1/claims/search?q=a&media_id=x", None, 422, "media_id"),
-    ("since not a date", "GET", "/api/v1/analytics/summary?since=yesterday", None, 422, "since"),
-    ("delete version text", "DELETE", "/api/v1/media/1?version=x", None, 422, "version"),
+    (
+        "keywords null",
+        "PUT",
+        "/api/v1/media/1/keywords",
+        {"keywords": None},
+        422,
+        "body.keywords: Input should be a valid list",
+    ),
+    ("id not a number", "GET", "/api/v1/media/abc", None, 422, f"path.media_id: {NOT_INT}"),
+    (
+        "id zero",
+        "GET",
+        "/api/v1/media/0",
+        None,
+        422,
+        "path.media_id: Input should be greater than or equal to 1",
+    ),
+    (
+        "id negative",
+        "GET",
+        "/api/v1/media/-5",
+        None,
+        422,
+        "path.media_id: Input should be greater than or equal to 1",
+    ),
+    (
+        "id overflow",
+        "GET",
+        "/api/v1/media/99999999999999999999999",
+        None,
+        422,
+        f"path.media_id: {MAX_ID}",
+    ),
+    # "../.." holds a "/": no route has a note id there (as for any unknown path).
+    ("text id with slash-dot", "GET", "/api/v1/notes/..%2F..", None, 404, "Not Found"),
+    (
+        "text id with NUL",
+        "GET",
+        "/api/v1/notes/abc%00",
+        None,
+        422,
+        f"path.note_id: {TEXT_ID}",
+    ),
+    (
+        "text id too long",
+        "GET",
+        "/api/v1/notes/" + "a" * 300,
+        None,
+        422,
+        "path.note_id: String should have at most 200 characters",
+    ),
+    (
+        "limit zero",
+        "GET",
+        "/api/v1/media?limit=0",
+        None,
+        422,
+        "query.limit: Input should be greater than or equal to 1",
+    ),
+    (
+        "limit too big",
+        "GET",
+        "/api/v1/media?limit=1001",
+        None,
+        422,
+        "query.limit: Input should be less than or equal to 1000",
+    ),
+    (
+        "limit absurd",
+        "GET",
+        "/api/v1/media?limit=" + "9" * 40,
+        None,
+        422,
+        "query.limit: Input should be less than or equal to 1000",
+    ),
+    ("limit float", "GET", "/api/v1/media?limit=1.5", None, 422, f"query.limit: {NOT_INT}"),
+    (
+        "offset negative",
+        "GET",
+        "/api/v1/notes?offset=-1",
+        None,
+        422,
+        "query.offset: Input should be greater than or equal to 0",
+    ),
+    (
+        "offset absurd",
+        "GET",
+        "/api/v1/media?offset=" + "9" * 40,
+        None,
+        422,
+        "query.offset: Input should be less than or equal to 1000000000",
+    ),
+    ("offset text", "GET", "/api/v1/chats?offset=ten", None, 422, f"query.offset: {NOT_INT}"),
+    (
+        "sort injection",
+        "GET",
+        "/api/v1/media?sort=title;DROP TABLE media",
+        None,
+        422,
+        "query.sort: Input should be 'id', '-id', 'title'",
+    ),
+    (
+        "sort unknown column",
+        "GET",
+        "/api/v1/media?sort=content_hash",
+        None,
+        422,
+        "query.sort: Input should be 'id', '-id', 'title'",
+    ),
+    (
+        "sort subquery",
+        "GET",
+        "/api/v1/notes?sort=(select 1)",
+        None,
+        422,
+        "query.sort: Input should be 'title', '-title', 'created_at'",
+    ),
+    (
+        "search empty",
+        "GET",
+        "/api/v1/media/search?q=",
+        None,
+        422,
+        "query.q: String should have at least 1 character",
+    ),
+    ("search missing", "GET", "/api/v1/media/search", None, 422, f"query.q: {REQUIRED}"),
+    (
+        "search too long",
+        "GET",
+        "/api/v1/media/search?q=" + "a" * 1001,
+        None,
+        422,
+        "query.q: String should have at most 1000 characters",
+    ),
+    (
+        "search NUL",
+        "GET",
+        "/api/v1/notes/search?q=a%00b",
+        None,
+        422,
+        f"query.q: Value error, {NO_NUL}",
+    ),
+    (
+        "search media_id",
+        "GET",
+        "/api/v1/claims/search?q=a&media_id=x",
+        None,
+        422,
+        f"query.media_id: {NOT_INT}",
+    ),
+    (
+        "since not a date",
+        "GET",
+        "/api/v1/analytics/summary?since=yesterday",
+        None,
+        422,
+        "query.since: Input should be a valid datetime or date",
+    ),
+    (
+        "delete version text",
+        "DELETE",
+        "/api/v1/media/1?version=x",
+        None,
+        422,
+        f"query.version: {NOT_INT}",
+    ),
     (
         "bad image",
         "POST",
         "/api/v1/characters",
         {"name": "x", "image_base64": "%%"},
         422,
-        "image_base64",
+        "body.image_base64: String should match pattern",
     ),
     (
         "workflow id overflow",
@@ -160,17 +364,23 @@ BAD = [
         "/api/v1/workflows/99999999999999999999999",
         None,
         422,
-        "less than or equal to 9223372036854775807",
+        f"path.workflow_id: {MAX_ID}",
     ),
-    ("workflow offset overflow", "GET", "/api/v1/workflows/runs?offset=" + "9" * 30, None, 4, ""),
-    ("workflow run id NUL", "GET", "/api/v1/workflows/runs/abc%00", None, 4, ""),
+    (
+        "workflow offset overflow",
+        "GET",
+        "/api/v1/workflows/runs?offset=" + "9" * 30,
+        None,
+        422,
+        "query.offset: Input should be less than or equal to 1000000000",
+    ),
     (
         "NUL in version metadata",
         "POST",
         "/api/v1/media/1/versions",
         {"content": "c", "safe_metadata": {"source": {"note": "a\u0000b"}}},
         422,
-        "safe_metadata.source: Value error, note: must not contain NUL",
+        f"body.safe_metadata.source: Value error, note: {NO_NUL}",
     ),
     (
         "lone surrogate in a character extension",
@@ -178,10 +388,23 @@ BAD = [
         "/api/v1/characters",
         b'{"name": "x", "extensions": {"k": ["\\ud800"]}}',
         422,
-        "surrogates",
+        f"k: Value error, 0: {NO_SURROGATE}",
     ),
     ("unknown route", "GET", "/api/v1/nothing", None, 404, "Not Found"),
     ("wrong method", "PATCH", "/api/v1/media/1", {}, 405, "Method Not Allowed"),
+]
+#: Expected, not yet answered: a run id is looked up as it is (404 repeating it) where
+#: every other text id is refused with a 422 naming the parameter.
+NOT_YET = [
+    pytest.param(
+        "GET",
+        "/api/v1/workflows/runs/abc%00",
+        None,
+        422,
+        "path.run_id",
+        id="workflow run id NUL",
+        marks=pytest.mark.xfail(strict=True, reason="run ids are not validated yet"),
+    )
 ]
 
 
@@ -195,22 +418,59 @@ def seeded(shared_client: TestClient) -> TestClient:
     return shared_client
 
 
-@pytest.mark.parametrize(
-    "method, path, body, expected, detail", [case[1:] for case in BAD], ids=[c[0] for c in BAD]
-)
-def test_bad_input_is_a_clear_4xx(
-    seeded: TestClient, method: str, path: str, body: object, expected: int, detail: str
-) -> None:
+def send(client: TestClient, method: str, path: str, body: object) -> Response:
+    """*body* as given (bytes) or encoded as JSON, with a JSON content type."""
     content = body if isinstance(body, bytes) else None if body is None else json.dumps(body)
-    response = seeded.request(
+    return client.request(
         method, path, content=content, headers={"Content-Type": "application/json"}
     )
-    if expected < 10:  # any 4xx
-        assert 400 <= response.status_code < 500, response.text
-    else:
-        assert response.status_code == expected, response.text
-    assert detail in json.dumps(response.json())
+
+
+@pytest.mark.parametrize(
+    "method, path, body, expected, detail",
+    [pytest.param(*case[1:], id=case[0]) for case in BAD] + NOT_YET,
+)
+def test_bad_input_is_a_specific_4xx(
+    seeded: TestClient, method: str, path: str, body: object, expected: int, detail: str
+) -> None:
+    response = send(seeded, method, path, body)
+    assert response.status_code == expected, response.text
+    answer = response.json()
+    assert isinstance(answer["detail"], str)
+    assert detail in answer["detail"]
     assert len(response.content) < 100_000  # the input is not echoed back
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"title": "x",', b'{"title": "\xff"}', b"[" * 100_000 + b"]" * 100_000],
+    ids=["malformed", "not UTF-8", "nested too deeply"],
+)
+def test_every_unreadable_body_is_answered_in_one_format(seeded: TestClient, body: bytes) -> None:
+    response = send(seeded, "POST", "/api/v1/media", body)
+    assert response.status_code == 400
+    answer = response.json()
+    assert set(answer) == {"detail", "errors"}
+    assert answer["detail"].startswith(NOT_JSON)
+    assert [error["type"] for error in answer["errors"]] == ["json_invalid"]
+    assert answer["errors"][0]["loc"][0] == "body"
+
+
+def test_validation_errors_list_every_field_in_one_format(seeded: TestClient) -> None:
+    response = send(seeded, "POST", "/api/v1/media", {"title": 5, "owner": 1})
+    assert response.status_code == 422
+    answer = response.json()
+    assert set(answer) == {"detail", "errors"}
+    assert {tuple(error["loc"]) for error in answer["errors"]} == {
+        ("body", "title"),
+        ("body", "content"),
+        ("body", "type"),
+        ("body", "owner"),
+    }
+    assert all(set(error) == {"loc", "msg", "type"} for error in answer["errors"])
+    assert answer["detail"] == "; ".join(
+        f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in answer["errors"]
+    )
 
 
 HOSTILE_QUERIES = [

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.main import create_app
+from tldw_Server_API.app.factory import create_app
 from tldw_Server_API.tests.api.conftest import fresh_installation, with_key
 
 KEY = "schemathesis-key-0123456789abcdef"

@@ -39,7 +39,7 @@ def children(pid: int) -> set[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             found |= {int(c) for c in (task / "children").read_text().split()}
-        except FileNotFoundError:  # the thread ended meanwhile
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
             continue
     return {c for c in found if not is_zombie(c)}
 

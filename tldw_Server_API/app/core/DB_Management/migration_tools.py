@@ -27,6 +27,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import SecretStr
 
 from ..commands import add_version_flag, program_name
+from ..config import PG_DEFAULTS
 from .backends.target import PgTarget
 from .migration.errors import (
     EXIT_INTERRUPTED,
@@ -166,11 +167,13 @@ def target_from_args(args: argparse.Namespace, env: os._Environ[str] | dict[str,
     else:
         port_source = "--pg-port" if args.pg_port else "PGPORT"
         target = PgTarget(
-            host=args.pg_host or env.get("PGHOST") or "localhost",
-            port=port_number(args.pg_port or env.get("PGPORT") or "5432", port_source),
-            database=args.pg_database or env.get("PGDATABASE") or "tldw_content",
-            user=args.pg_user or env.get("PGUSER") or "postgres",
-            sslmode=args.pg_sslmode or env.get("PGSSLMODE") or "prefer",
+            host=args.pg_host or env.get("PGHOST") or PG_DEFAULTS.host,
+            port=port_number(
+                args.pg_port or env.get("PGPORT") or str(PG_DEFAULTS.port), port_source
+            ),
+            database=args.pg_database or env.get("PGDATABASE") or PG_DEFAULTS.database,
+            user=args.pg_user or env.get("PGUSER") or PG_DEFAULTS.user,
+            sslmode=args.pg_sslmode or env.get("PGSSLMODE") or PG_DEFAULTS.sslmode,
         )
     if password:
         target = PgTarget(**{**target.__dict__, "password": SecretStr(password)})

@@ -9,7 +9,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import SecretStr
 from sqlalchemy import URL
 
-from ...config import Settings
+from ...config import PG_DEFAULTS, Settings
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,12 @@ class PgTarget:
     password means "let libpq decide" (``PGPASSWORD``, ``~/.pgpass``, trust).
     """
 
-    host: str = "localhost"
-    port: int = 5432
-    database: str = "postgres"
-    user: str = "postgres"
+    host: str = PG_DEFAULTS.host
+    port: int = PG_DEFAULTS.port
+    database: str = PG_DEFAULTS.database
+    user: str = PG_DEFAULTS.user
     password: SecretStr | None = field(default=None, repr=False)
-    sslmode: str = "prefer"
+    sslmode: str = PG_DEFAULTS.sslmode
     application_name: str = "tldw_server"
 
     @classmethod
@@ -41,18 +41,21 @@ class PgTarget:
         )
 
     @classmethod
-    def from_dsn(cls, dsn: str, **defaults: Any) -> PgTarget:
-        """Parse a libpq DSN (``postgresql://...`` or ``key=value``) into a target."""
+    def from_dsn(cls, dsn: str) -> PgTarget:
+        """Parse a libpq DSN (``postgresql://...`` or ``key=value``) into a target.
+
+        A part the DSN leaves out takes its default (:data:`~...config.PG_DEFAULTS`).
+        """
         parts = conninfo_to_dict(dsn)
-        password = parts.get("password")
-        return cls(
-            host=str(parts.get("host") or defaults.get("host", "localhost")),
-            port=int(parts.get("port") or defaults.get("port", 5432)),
-            database=str(parts.get("dbname") or defaults.get("database", "postgres")),
-            user=str(parts.get("user") or defaults.get("user", "postgres")),
-            password=SecretStr(str(password)) if password else defaults.get("password"),
-            sslmode=str(parts.get("sslmode") or defaults.get("sslmode", "prefer")),
-        )
+        given: dict[str, Any] = {
+            "host": parts.get("host"),
+            "port": int(str(parts["port"])) if parts.get("port") else None,
+            "database": parts.get("dbname"),
+            "user": parts.get("user"),
+            "password": SecretStr(str(parts["password"])) if parts.get("password") else None,
+            "sslmode": parts.get("sslmode"),
+        }
+        return cls(**{name: value for name, value in given.items() if value})
 
     def with_database(self, database: str) -> PgTarget:
         return replace(self, database=database)
