@@ -118,21 +118,21 @@ class Monitoring(StoreBase):
             "workers": workers,
             "live_workers": len(workers),
             "queue": {
-                "queued": counts.get(RunStatus.QUEUED, 0),
+                RunStatus.QUEUED: counts.get(RunStatus.QUEUED, 0),
                 "due": int(due),
                 "oldest_queued_at": oldest_at,
                 "oldest_queued_age_seconds": _seconds_between(oldest_at, now),
-                "running": counts.get(RunStatus.RUNNING, 0),
+                RunStatus.RUNNING: counts.get(RunStatus.RUNNING, 0),
                 "waiting": sum(counts.get(s, 0) for s in WAITING_STATUSES),
-                "waiting_human": counts.get(RunStatus.WAITING_HUMAN, 0),
+                RunStatus.WAITING_HUMAN: counts.get(RunStatus.WAITING_HUMAN, 0),
             },
             "recent": {
                 "window_seconds": recent_seconds,
-                "succeeded": recent.get(RunStatus.SUCCEEDED, 0),
-                "failed": recent.get(RunStatus.FAILED, 0),
+                RunStatus.SUCCEEDED: recent.get(RunStatus.SUCCEEDED, 0),
+                RunStatus.FAILED: recent.get(RunStatus.FAILED, 0),
                 # Of those failed: runs whose definition uses a step type this server lacks.
                 "failed_unavailable_step_type": unavailable,
-                "cancelled": recent.get(RunStatus.CANCELLED, 0),
+                RunStatus.CANCELLED: recent.get(RunStatus.CANCELLED, 0),
             },
             "pool": {"settings": settings, "status": backend.pool_status()},
         }
