@@ -10,8 +10,7 @@ import importlib
 
 from fastapi import FastAPI
 
-from .api.auth import build_auth, get_user_id
-from .api.deps import get_registry
+from .api.auth import build_auth
 from .api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
 from .api.v1 import ROUTERS
 from .core.config import Settings, load_settings
@@ -42,6 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if workflows_module_installed("api"):
         workflows_api = importlib.import_module(f"{WORKFLOWS_PACKAGE}.api")
-        app.include_router(workflows_api.build_router(get_registry, get_user_id))
+        app.include_router(workflows_api.router)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     return app

@@ -9,6 +9,7 @@ body over the configured limit   413     ``{"detail": "...", "limit_bytes": n}``
 ``NotFound``                     404     ``{"detail": "media 7 not found"}``
 ``VersionConflict``              409     ``... "expected_version", "current_version"``
 ``Taken`` (a name/URL in use)    409     ``{"detail": "media: url '...' already belongs..."}``
+``Conflict`` (the row's state)   409     ``{"detail": "run ... is already succeeded"}``
 ``InvalidInput``                 422     ``{"detail": "media: title must be ..."}``
 a row that clashes with another  409     (a unique constraint the store did not check)
 an integer beyond 64 bits        422     (any router, workflows' included)
@@ -38,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.DB_Management.registry import InvalidUserId
 from ..core.DB_Management.stores.errors import (
+    Conflict,
     InvalidInput,
     NotFound,
     StoreError,
@@ -144,7 +146,7 @@ async def store_error(request: Request, exc: Exception) -> JSONResponse:
             },
             status_code=status.HTTP_409_CONFLICT,
         )
-    if isinstance(exc, Taken):
+    if isinstance(exc, Taken | Conflict):
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidInput | InvalidUserId):
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -16,6 +16,8 @@ import pytest
 from fastapi import FastAPI, Header
 from fastapi.testclient import TestClient
 
+from tldw_Server_API.app.api.auth import get_user_id
+from tldw_Server_API.app.api.deps import get_registry
 from tldw_Server_API.app.api.errors import install_error_handlers
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
@@ -27,7 +29,7 @@ from tldw_Server_API.app.core.DB_Management.migration.run import (
 )
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.stores.workflows import WorkflowStore
-from tldw_Server_API.app.core.Workflows.api import build_router
+from tldw_Server_API.app.core.Workflows.api import router as workflows_router
 from tldw_Server_API.app.core.Workflows.definitions import parse_definition
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime
 from tldw_Server_API.tests.conftest import settings_for
@@ -337,5 +339,7 @@ def api_client(registry: DatabaseRegistry) -> TestClient:
 
     app = FastAPI()
     install_error_handlers(app)  # error bodies as the server sends them
-    app.include_router(build_router(lambda: registry, user_id))
+    app.include_router(workflows_router)
+    app.dependency_overrides[get_registry] = lambda: registry
+    app.dependency_overrides[get_user_id] = user_id
     return TestClient(app)

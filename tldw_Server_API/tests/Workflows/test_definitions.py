@@ -98,6 +98,44 @@ def test_cycles_are_refused() -> None:
     assert problems == ["steps form a cycle (a -> b -> a); a run executes each step at most once"]
 
 
+def test_a_cycle_is_named_by_its_own_steps_in_the_order_they_run() -> None:
+    log = {"type": "log", "config": {"message": "x"}}
+    problems = _problems(
+        {
+            "name": "w",
+            "steps": [
+                {"id": "start", **log},
+                {"id": "fetch", **log},
+                {
+                    "id": "check",
+                    "type": "branch",
+                    "config": {
+                        "cases": [{"when": {"path": "inputs.done", "op": "truthy"}, "next": "end"}],
+                        "default": "retry",
+                    },
+                },
+                {"id": "retry", **log, "on_success": "fetch"},
+            ],
+        }
+    )
+
+    assert problems == [
+        "steps form a cycle (fetch -> check -> retry -> fetch); "
+        "a run executes each step at most once"
+    ]
+
+
+def test_a_step_that_follows_itself_is_a_cycle() -> None:
+    problems = _problems(
+        {
+            "name": "w",
+            "steps": [{"id": "a", "type": "log", "config": {"message": "x"}, "on_success": "a"}],
+        }
+    )
+
+    assert problems == ["steps form a cycle (a -> a); a run executes each step at most once"]
+
+
 def test_structure_errors_name_their_field() -> None:
     assert _problems({"steps": []}) == [
         "name: Field required",

@@ -4,5 +4,5 @@
 ``engine.py`` (one run, step by step), ``runtime.py`` (worker threads, claims,
 heartbeats), ``worker.py`` (a worker process), ``api.py`` (the HTTP routes).
 The data lives in the workflows database through
-``DB_Management/stores/workflows.py``. See README.md beside this file.
+the ``DB_Management/stores/workflows`` package. See README.md beside this file.
 """

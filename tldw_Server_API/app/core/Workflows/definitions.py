@@ -32,6 +32,7 @@ key in the submitted document is ignored.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
@@ -310,32 +311,17 @@ def parse_definition(document: Mapping[str, Any] | Any) -> WorkflowDefinition:
 
 
 def _find_cycle(definition: WorkflowDefinition) -> list[str] | None:
-    graph = {
-        step.id: [t for _, t in definition.successors(step) if t != END]
-        for step in definition.steps
-    }
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for target in graph[node]:
-            if state.get(target) == 1:
-                return [*path[path.index(target) :], target]
-            if state.get(target) is None:
-                found = visit(target)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return None
-
+    """The steps of a cycle in order, the first repeated at the end; ``None`` when acyclic."""
+    before: dict[str, list[str]] = {step.id: [] for step in definition.steps}
     for step in definition.steps:
-        if step.id not in state:
-            found = visit(step.id)
-            if found:
-                return found
+        for _, target in definition.successors(step):
+            if target != END:
+                before[target].append(step.id)
+    try:
+        TopologicalSorter(before).prepare()
+    except CycleError as exc:
+        # Each step in the cycle the error reports comes right before the next one.
+        return [str(step_id) for step_id in exc.args[1]]
     return None
 
 

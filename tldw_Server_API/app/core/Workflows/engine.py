@@ -33,18 +33,12 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from enum import StrEnum, auto
 from typing import TYPE_CHECKING, Any
 
 from ..DB_Management.instants import utc_now
 from ..DB_Management.stores.workflows import (
-    CANCELLED,
-    FAILED,
-    STEP_ABANDONED,
-    STEP_CANCELLED,
-    STEP_FAILED,
-    STEP_SUCCEEDED,
     STEP_WAITING_STATUSES,
-    SUCCEEDED,
     UNAVAILABLE_STEP_TYPE,
     WAITING_STATUSES,
     Conflict,
@@ -52,6 +46,8 @@ from ..DB_Management.stores.workflows import (
     HeldStep,
     LeaseLost,
     NotFound,
+    RunStatus,
+    StepStatus,
     WorkflowStore,
 )
 from ..text import strip_nul
@@ -83,13 +79,14 @@ log = logging.getLogger("tldw.workflows")
 DEFAULT_MAX_TAKEOVERS = 5
 
 
-class Outcome:
-    """What :meth:`WorkflowEngine.execute` did with a claimed run."""
+class Outcome(StrEnum):
+    """What :meth:`WorkflowEngine.execute` did with a claimed run: the run's status when it
+    ended or waits, else what became of the claim."""
 
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    WAITING_HUMAN = "waiting_human"
+    SUCCEEDED = RunStatus.SUCCEEDED.value
+    FAILED = RunStatus.FAILED.value
+    CANCELLED = RunStatus.CANCELLED.value
+    WAITING_HUMAN = RunStatus.WAITING_HUMAN.value
     RETRY_SCHEDULED = "retry_scheduled"
     RELEASED = "released"  # the worker is stopping; the run is back in the queue
     LOST = "lost"  # the claim was lost (the run was taken over)
@@ -170,11 +167,20 @@ def _present(document: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if value is not None}
 
 
+class PlanKind(StrEnum):
+    """What a run needs next, by its step rows."""
+
+    EXECUTE = auto()  # run the plan's step (its attempt-th attempt)
+    SUCCEEDED = auto()  # every step on its path succeeded
+    FAILED = auto()  # a step failed for good and nothing handles it
+    WAITING = auto()  # a step holds the run for a human decision
+
+
 class Plan:
     """Where a run stands, read from its step rows."""
 
-    def __init__(self, kind: str, step_id: str | None = None, attempt: int = 1) -> None:
-        self.kind = kind  # "execute", "succeeded", "failed", "waiting"
+    def __init__(self, kind: PlanKind, step_id: str | None = None, attempt: int = 1) -> None:
+        self.kind = kind
         self.step_id = step_id
         self.attempt = attempt
         self.outputs: dict[str, Any] = {}
@@ -195,36 +201,37 @@ def plan_run(definition: WorkflowDefinition, rows: Sequence[Mapping[str, Any]]) 
     current = definition.first_step
     while current != END:
         attempts = by_step.get(current, [])
-        done = [r for r in attempts if r["status"] == STEP_SUCCEEDED]
+        done = [r for r in attempts if r["status"] == StepStatus.SUCCEEDED]
         if done:
             output = done[-1].get("outputs")
             outputs[current] = output
-            context[current] = {"status": "succeeded", "output": output}
+            context[current] = {"status": StepStatus.SUCCEEDED, "output": output}
             last = output
             current = definition.next_on_success(current, output)
             continue
         if any(r["status"] in STEP_WAITING_STATUSES for r in attempts):
-            plan = Plan("waiting", current)
+            plan = Plan(PlanKind.WAITING, current)
             break
-        failed = [r for r in attempts if r["status"] == STEP_FAILED]
+        failed = [r for r in attempts if r["status"] == StepStatus.FAILED]
         final = len(failed) >= definition.max_attempts(current) or any(
             isinstance(r.get("outputs"), Mapping) and r["outputs"].get("final") for r in failed
         )
         if failed and final:
-            error = failed[-1].get("error") or "failed"
-            context[current] = {"status": "failed", "error": error, "output": None}
+            # A row that lacks its error (an older server's) says only that the step failed.
+            error = failed[-1].get("error") or StepStatus.FAILED
+            context[current] = {"status": StepStatus.FAILED, "error": error, "output": None}
             handler = definition.next_on_failure(current)
             if handler == END:
-                plan = Plan("failed", current)
+                plan = Plan(PlanKind.FAILED, current)
                 plan.error = f"step {current!r} failed: {error}"
                 break
             current = handler
             continue
-        plan = Plan("execute", current, attempt=len(attempts) + 1)
+        plan = Plan(PlanKind.EXECUTE, current, attempt=len(attempts) + 1)
         plan.failures = len(failed)
         break
     else:
-        plan = Plan("succeeded")
+        plan = Plan(PlanKind.SUCCEEDED)
     plan.outputs = outputs
     plan.step_context = context
     plan.last_output = last
@@ -247,7 +254,7 @@ class WorkflowEngine:
         self.stop = stop or threading.Event()
         self.max_takeovers = max_takeovers
 
-    def execute(self, run: Mapping[str, Any], signals: RunSignals | None = None) -> str:
+    def execute(self, run: Mapping[str, Any], signals: RunSignals | None = None) -> Outcome:
         """Execute a run returned by ``claim_next_run`` until it ends, waits or is released."""
         signals = signals or RunSignals(self.stop)
         fence: Fence = run["claim"]["fence"]
@@ -257,11 +264,11 @@ class WorkflowEngine:
             log.warning("workflow run %s: claim lost, another worker has it", run["run_id"])
             return Outcome.LOST
 
-    def _finish(self, run_id: str, fence: Fence, status: str, **fields: Any) -> str:
+    def _finish(self, run_id: str, fence: Fence, status: RunStatus, **fields: Any) -> Outcome:
         self.store.finish_run(run_id, fence, status, **fields)
-        return status
+        return Outcome(status)
 
-    def _execute(self, run: Mapping[str, Any], fence: Fence, signals: RunSignals) -> str:
+    def _execute(self, run: Mapping[str, Any], fence: Fence, signals: RunSignals) -> Outcome:
         store, run_id = self.store, str(run["run_id"])
         if run["claim"]["reason"] == "taken_over":
             previous = run["claim"].get("previous_worker")
@@ -275,21 +282,25 @@ class WorkflowEngine:
                 return self._finish(
                     run_id,
                     fence,
-                    FAILED,
+                    RunStatus.FAILED,
                     error=f"the run's worker was lost {takeovers} times; giving up",
                 )
         if run.get("cancel_requested"):
-            return self._finish(run_id, fence, CANCELLED, reason="cancelled before it started")
+            return self._finish(
+                run_id, fence, RunStatus.CANCELLED, reason="cancelled before it started"
+            )
         try:
             definition = load_definition(store, run)
         except UnavailableStepType as exc:
-            return self._finish(run_id, fence, FAILED, error=str(exc), reason=UNAVAILABLE_STEP_TYPE)
+            return self._finish(
+                run_id, fence, RunStatus.FAILED, error=str(exc), reason=UNAVAILABLE_STEP_TYPE
+            )
         except (DefinitionError, NotFound) as exc:
-            return self._finish(run_id, fence, FAILED, error=str(exc))
+            return self._finish(run_id, fence, RunStatus.FAILED, error=str(exc))
         given = run.get("inputs") or {}
         if not isinstance(given, Mapping):
             error = f"the run's inputs are a JSON {type(given).__name__}, not an object"
-            return self._finish(run_id, fence, FAILED, error=error)
+            return self._finish(run_id, fence, RunStatus.FAILED, error=error)
         inputs = dict(definition.inputs) | dict(given)
         run_info = {
             "run_id": run_id,
@@ -300,17 +311,17 @@ class WorkflowEngine:
         rows: list[Mapping[str, Any]] = list(store.list_steps(run_id))
         while True:
             plan = plan_run(definition, rows)
-            if plan.kind == "succeeded":
+            if plan.kind == PlanKind.SUCCEEDED:
                 outputs = {"result": plan.last_output, "steps": plan.outputs}
-                return self._finish(run_id, fence, SUCCEEDED, outputs=json_safe(outputs))
-            if plan.kind == "failed":
-                return self._finish(run_id, fence, FAILED, error=plan.error)
-            if plan.kind == "waiting":  # cannot happen: a waiting run is never claimed
+                return self._finish(run_id, fence, RunStatus.SUCCEEDED, outputs=json_safe(outputs))
+            if plan.kind == PlanKind.FAILED:
+                return self._finish(run_id, fence, RunStatus.FAILED, error=plan.error)
+            if plan.kind == PlanKind.WAITING:  # cannot happen: a waiting run is never claimed
                 return self._finish(
-                    run_id, fence, FAILED, error=f"step {plan.step_id!r} is still waiting"
+                    run_id, fence, RunStatus.FAILED, error=f"step {plan.step_id!r} is still waiting"
                 )
             if signals.cancel:
-                return self._finish(run_id, fence, CANCELLED, reason="cancelled")
+                return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
             if signals.lost:
                 return Outcome.LOST
             if signals.stopping:
@@ -331,7 +342,7 @@ class WorkflowEngine:
         inputs: dict[str, Any],
         run_info: dict[str, Any],
         rows: list[Mapping[str, Any]],
-    ) -> str | None:
+    ) -> Outcome | None:
         """Execute one attempt of ``plan.step_id``; return an outcome when the run stops here."""
         store, run_id = self.store, str(run["run_id"])
         step_id = plan.step_id
@@ -364,13 +375,13 @@ class WorkflowEngine:
             raise
         except StepCancelled:
             store.fail_step(
-                run_id, fence, step_run_id, "cancelled while running", status=STEP_CANCELLED
+                run_id, fence, step_run_id, "cancelled while running", status=StepStatus.CANCELLED
             )
-            return self._finish(run_id, fence, CANCELLED, reason="cancelled")
+            return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
         except StepInterrupted as exc:
             if signals.lost:
                 return Outcome.LOST
-            store.fail_step(run_id, fence, step_run_id, str(exc), status=STEP_ABANDONED)
+            store.fail_step(run_id, fence, step_run_id, str(exc), status=StepStatus.ABANDONED)
             store.release_run(run_id, fence, reason="worker stopping")
             return Outcome.RELEASED
         except Exception as exc:  # a step's failure, whatever its kind
@@ -390,7 +401,7 @@ class WorkflowEngine:
         cancel = store.complete_step(
             run_id, fence, step_run_id, output, event_payload={"next": next_step}, notes=ctx.notes
         )
-        rows.append({"step_id": step_id, "status": STEP_SUCCEEDED, "outputs": output})
+        rows.append({"step_id": step_id, "status": StepStatus.SUCCEEDED, "outputs": output})
         if cancel:
             signals.request_cancel()
         return None
@@ -404,7 +415,7 @@ class WorkflowEngine:
         step_run_id: str,
         exc: Exception,
         rows: list[Mapping[str, Any]],
-    ) -> str | None:
+    ) -> Outcome | None:
         step_id = plan.step_id
         assert step_id is not None
         if isinstance(exc, StepFailed):
@@ -426,7 +437,7 @@ class WorkflowEngine:
         rows.append(
             {
                 "step_id": step_id,
-                "status": STEP_FAILED,
+                "status": StepStatus.FAILED,
                 "error": error,
                 "outputs": {"final": final, "error": error},
             }
@@ -489,7 +500,7 @@ def held_step(store: WorkflowStore, run: Mapping[str, Any]) -> tuple[HeldStep | 
     except (DefinitionError, NotFound):
         return None, True
     plan = plan_run(definition, store.list_steps(str(run["run_id"])))
-    if plan.kind not in ("waiting", "execute") or plan.step_id is None:
+    if plan.kind not in (PlanKind.WAITING, PlanKind.EXECUTE) or plan.step_id is None:
         return None, True
     step = definition.step(plan.step_id)
     held = HeldStep(

@@ -10,9 +10,10 @@ SQLite file, or a PostgreSQL schema. Repositories only ever see a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from sqlalchemy import Column, Connection, Engine, Select, Table, UniqueConstraint, inspect
@@ -99,6 +100,15 @@ class DialectOps(ABC):
     def claim(self, select: Select[Any]) -> Select[Any]:
         """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or alike)."""
 
+    @abstractmethod
+    def serialize(self, conn: Connection, key: str) -> None:
+        """Hold, until *conn*'s write transaction ends, a lock every writer naming *key* takes.
+
+        For a check-then-insert that no unique rule covers (the next version of a
+        name, an idempotency key): writers of one *key* then run one at a time,
+        writers of other keys are not held up.
+        """
+
 
 @dataclass(frozen=True)
 class UniqueRule:
@@ -157,6 +167,12 @@ class Backend(ABC):
         """
         with self.begin(namespace, write=False) as conn:
             return read(conn)
+
+    #: Whether the server's pool settings (size, overflow, timeout) shape this backend's pool:
+    #: a database server's pool is the operator's to size; a SQLite file's is fixed.
+    pool_configurable: ClassVar[bool] = False
+    #: The pool settings in effect, when :attr:`pool_configurable` (else empty).
+    pool_settings: Mapping[str, Any] = MappingProxyType({})
 
     #: Whether :meth:`keep_copy` copies anything (a file does; a server's databases are the
     #: operator's to back up with pg_dump), so that nobody looks for an upgrade in vain.

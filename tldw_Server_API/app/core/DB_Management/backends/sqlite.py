@@ -252,6 +252,10 @@ class SqliteDialect(DialectOps):
         # Writers hold the database lock from BEGIN IMMEDIATE: nobody else can claim meanwhile.
         return select
 
+    def serialize(self, conn: Connection, key: str) -> None:
+        # Every writer already holds the whole database's lock from BEGIN IMMEDIATE.
+        return None
+
 
 def _rebuild_table(conn: Connection, table: Table) -> None:
     """Make *table* again as declared, with its rows, its ids' sequence and any columns of

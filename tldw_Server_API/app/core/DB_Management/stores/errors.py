@@ -37,6 +37,11 @@ class VersionConflict(StoreError):
         )
 
 
+class Conflict(StoreError):
+    """The operation does not apply to the row in its current state (cancel a finished run,
+    approve a run nobody waits on): a clash with what is stored, not bad input."""
+
+
 class InvalidInput(StoreError, ValueError):
     """A value the store will not write (unknown field, empty title, duplicate URL...)."""
 
@@ -49,4 +54,4 @@ class Taken(InvalidInput):
     """A unique value (a name, a URL) that another row already holds: a conflict, not bad input."""
 
 
-__all__ = ["InvalidInput", "NotFound", "StoreError", "Taken", "VersionConflict"]
+__all__ = ["Conflict", "InvalidInput", "NotFound", "StoreError", "Taken", "VersionConflict"]

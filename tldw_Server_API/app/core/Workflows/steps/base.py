@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ...DB_Management.stores.workflows import RunStatus
 from ..templates import render, render_value
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class ParkForHuman:
 
     prompt: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
-    status: str = "waiting_human"
+    status: RunStatus = RunStatus.WAITING_HUMAN
 
 
 class RunSignals:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from ...DB_Management.stores.workflows import RunStatus
 from ..templates import TemplateError, check_value, lookup
 from .base import ParkForHuman, StepConfig, StepContext, StepFailed, StepType, log
 
@@ -221,7 +222,7 @@ class WaitForHumanStep(StepType[WaitForHumanConfig]):
     max_attempts_cap = 1
     awaits_decision = True
     #: The run's status while it waits.
-    waiting_status: ClassVar[str] = "waiting_human"
+    waiting_status: ClassVar[RunStatus] = RunStatus.WAITING_HUMAN
 
     def check(self, config: WaitForHumanConfig) -> list[str]:
         return _template_problems(config.prompt, config.details)
@@ -245,7 +246,7 @@ class WaitForApprovalStep(WaitForHumanStep):
     """
 
     name = "wait_for_approval"
-    waiting_status = "waiting_approval"
+    waiting_status = RunStatus.WAITING_APPROVAL
 
 
 __all__ = [

@@ -61,10 +61,9 @@ class WebhookStep(StepType[WebhookConfig]):
 
     name = "webhook"
     Config = WebhookConfig
+    #: The config's own defaults for those keys, as a retry policy: one set of numbers.
     default_retry: ClassVar[Mapping[str, Any] | None] = {
-        "max_attempts": 3,
-        "backoff_seconds": 0.5,
-        "max_backoff_seconds": 30.0,
+        key: WebhookConfig.model_fields[key].default for key in RETRY_KEYS
     }
 
     def check(self, config: WebhookConfig) -> list[str]:

@@ -1,0 +1,87 @@
+"""The Workflows store: definitions, runs, steps, events, artifacts, claims and workers.
+
+One :class:`WorkflowStore` serves both backends through a
+:class:`~..backends.base.Database` handle; every public method is one
+transaction. The workflow runtime (``app/core/Workflows``) is a client of this
+store like any other: it claims runs, heartbeats them and records what happens
+through its methods, so several processes (or machines) can run workers
+against one database.
+
+Where each part lives
+---------------------
+=================  ==========================================================
+``statuses``       run, step and worker statuses (``StrEnum``: the stored strings)
+``records``        claims (``Fence``), leases, held steps, this store's errors
+``base``           the tables, the run lock, the event sequence, the fence check
+``definitions``    versioned definitions and who may see them
+``runs``           submitting (idempotently), reading, listing, cancelling runs
+``queue``          claiming due runs, leases, releasing and finishing them
+``decisions``      runs held for a human, and the approval or rejection
+``journal``        step attempts and the gap-free event log
+``artifacts``      what runs produced
+``workers``        the registry of live runtime processes
+``monitoring``     the status summary (queue, recent outcomes, workers, pool)
+=================  ==========================================================
+
+Guarantees
+----------
+* **Gap-free event log.** ``event_seq`` is allocated as ``max + 1`` inside the
+  transaction that inserts the event, after the run's row has been locked, so
+  concurrent writers to one run never produce a gap or a duplicate.
+* **Fenced writes.** A claim increments the run's ``attempt``; the pair
+  ``(locked_by, attempt)`` is the claim's :class:`Fence`. Every write the
+  engine makes on behalf of a claim checks (and refreshes) that fence in the
+  same transaction, so a worker that lost its lease (its run was taken over)
+  can never record a step result a second time: it gets :class:`LeaseLost`.
+* **Claims.** :meth:`WorkflowStore.claim_next_run` takes, atomically, a running
+  run whose lease expired (its worker died) or else the oldest queued run that
+  is due (``next_attempt_at`` passed).
+"""
+
+from __future__ import annotations
+
+from ..errors import Conflict, NotFound, StoreError
+from .definitions import visible_to
+from .monitoring import RECENT_WINDOW_SECONDS
+from .records import (
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_TENANT,
+    Fence,
+    HeldStep,
+    Lease,
+    LeaseLost,
+    WorkflowStoreError,
+)
+from .statuses import (
+    STEP_WAITING_STATUSES,
+    TERMINAL_STATUSES,
+    UNAVAILABLE_STEP_TYPE,
+    WAITING_STATUSES,
+    RunStatus,
+    StepStatus,
+    WorkerStatus,
+)
+from .store import WorkflowStore
+
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "DEFAULT_TENANT",
+    "RECENT_WINDOW_SECONDS",
+    "STEP_WAITING_STATUSES",
+    "TERMINAL_STATUSES",
+    "UNAVAILABLE_STEP_TYPE",
+    "WAITING_STATUSES",
+    "Conflict",
+    "Fence",
+    "HeldStep",
+    "Lease",
+    "LeaseLost",
+    "NotFound",
+    "RunStatus",
+    "StepStatus",
+    "StoreError",
+    "WorkerStatus",
+    "WorkflowStore",
+    "WorkflowStoreError",
+    "visible_to",
+]

@@ -1,0 +1,169 @@
+"""What every part of the workflows store shares: its tables, and the few writes that
+hold its guarantees (the run lock, the gap-free event log, the claim fence, ending a run)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from ...backends.base import Database
+from ...instants import to_instant, utc_now
+from .._common import AnyRow
+from ..errors import NotFound
+from .records import DEFAULT_TENANT, Fence, LeaseLost, public
+from .statuses import RunStatus
+
+#: The event each way of ending a run records.
+END_EVENTS = {
+    RunStatus.SUCCEEDED: "run_completed",
+    RunStatus.FAILED: "run_failed",
+    RunStatus.CANCELLED: "run_cancelled",
+}
+
+
+class StoreBase:
+    """The tables of one workflows database, and the writes every part builds on."""
+
+    def __init__(self, database: Database, *, tenant_id: str = DEFAULT_TENANT) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+        self.workflows = database.table("workflows")
+        self.runs = database.table("workflow_runs")
+        self.steps = database.table("workflow_steps")
+        self.events = database.table("workflow_events")
+        self.artifacts = database.table("workflow_artifacts")
+        self.workers = database.table("workflow_workers")
+
+    def _serialize(self, conn: Connection, token: str) -> None:
+        """Serialise the writers that share *token* until the transaction ends."""
+        self.database.dialect.serialize(conn, f"workflows:{token}")
+
+    def _lock_run(self, conn: Connection, run_id: str) -> AnyRow | None:
+        """Lock the run's row for the rest of the transaction and return it."""
+        return conn.execute(
+            select(self.runs).where(self.runs.c.run_id == run_id).with_for_update()
+        ).first()
+
+    def _hold_run(self, conn: Connection, run_id: str, fence: Fence | None) -> str:
+        """Lock the run for this write, through *fence* when a claim makes it; its tenant."""
+        if fence is not None:
+            return str(self._fence(conn, run_id, fence).tenant_id)
+        run = self._lock_run(conn, run_id)
+        if run is None:
+            raise NotFound("workflow_runs", run_id)
+        return str(run.tenant_id)
+
+    def _append_event(
+        self,
+        conn: Connection,
+        run_id: str,
+        tenant_id: str,
+        event_type: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        step_run_id: str | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """Insert one event with the next ``event_seq``; the run's row must be locked.
+
+        One round trip: the insert computes the sequence itself.
+        """
+        events = self.events
+        next_seq = (
+            select(func.coalesce(func.max(events.c.event_seq), 0) + 1)
+            .where(events.c.run_id == run_id)
+            .scalar_subquery()
+        )
+        inserted = conn.execute(
+            insert(events)
+            .values(
+                tenant_id=tenant_id,
+                run_id=run_id,
+                step_run_id=step_run_id,
+                event_seq=next_seq,
+                event_type=event_type,
+                payload_json=dict(payload or {}),
+                created_at=now or utc_now(),
+            )
+            .returning(events.c.event_seq)
+        ).scalar_one()
+        return int(inserted)
+
+    def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
+        """Check that *fence* still holds the run (and lock and refresh its lease), or raise."""
+        now = utc_now()
+        result = conn.execute(
+            update(self.runs)
+            .where(
+                self.runs.c.run_id == run_id,
+                self.runs.c.locked_by == fence.worker_id,
+                self.runs.c.attempt == fence.attempt,
+                self.runs.c.status == RunStatus.RUNNING,
+            )
+            .values(
+                heartbeat_at=now,
+                lease_expires_at=now + timedelta(seconds=fence.lease_seconds),
+            )
+        )
+        if result.rowcount != 1:
+            raise LeaseLost(f"run {run_id}: claim {fence.worker_id}#{fence.attempt} is lost")
+        row = conn.execute(
+            select(
+                self.runs.c.tenant_id,
+                self.runs.c.cancel_requested,
+                self.runs.c.started_at,
+            ).where(self.runs.c.run_id == run_id)
+        ).one()
+        return row
+
+    def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
+        row = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFound("workflow_runs", run_id)
+        return public(row)
+
+    def _finish(
+        self,
+        conn: Connection,
+        run: AnyRow,
+        status: RunStatus,
+        *,
+        now: datetime,
+        outputs: Any = None,
+        error: str | None = None,
+        reason: str | None = None,
+        cancel_requested: bool | None = None,
+    ) -> None:
+        """End *run* (locked) as *status*, one of ``TERMINAL_STATUSES``, and say so in its log."""
+        values: dict[str, Any] = {
+            "status": status,
+            "ended_at": now,
+            "locked_by": None,
+            "locked_at": None,
+            "lease_expires_at": None,
+            "next_attempt_at": None,
+        }
+        started = to_instant(run.started_at) if run.started_at is not None else None
+        if started is not None:
+            values["duration_ms"] = int((now - started).total_seconds() * 1000)
+        if outputs is not None:
+            values["outputs_json"] = outputs
+        if error is not None:
+            values["error"] = error
+        if reason is not None:
+            values["status_reason"] = reason
+        if cancel_requested is not None:
+            values["cancel_requested"] = int(cancel_requested)
+        conn.execute(update(self.runs).where(self.runs.c.run_id == run.run_id).values(**values))
+        payload: dict[str, Any] = {"status": status}
+        if error is not None:
+            payload["error"] = error
+        if reason is not None:
+            payload["reason"] = reason
+        self._append_event(conn, run.run_id, run.tenant_id, END_EVENTS[status], payload, now=now)
+
+
+__all__ = ["END_EVENTS", "StoreBase"]

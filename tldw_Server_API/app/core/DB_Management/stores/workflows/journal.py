@@ -1,0 +1,243 @@
+"""The journal of a run: one row per step attempt, and the gap-free event log.
+
+``event_seq`` is allocated as ``max + 1`` inside the transaction that inserts
+the event, after the run's row has been locked (``SELECT ... FOR UPDATE`` on
+PostgreSQL; on SQLite every writer holds the database lock from ``BEGIN
+IMMEDIATE``), so concurrent writers to one run never produce a gap or a
+duplicate. A step's result is written under its claim's fence: a worker that
+lost its claim can never record it a second time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from ...instants import utc_now
+from ..errors import Conflict
+from .base import StoreBase
+from .records import Fence, public
+from .statuses import StepStatus
+
+
+class Journal(StoreBase):
+    """Record step attempts and events of runs, and read them back."""
+
+    def start_step(
+        self,
+        run_id: str,
+        fence: Fence,
+        *,
+        step_id: str,
+        name: str | None = None,
+        step_type: str | None = None,
+        attempt: int = 1,
+        inputs: Any = None,
+    ) -> str:
+        """Record that a step attempt starts (a ``running`` row and ``step_started``)."""
+        step_run_id = str(uuid.uuid4())
+        now = utc_now()
+        with self.database.begin(write=True) as conn:
+            row = self._fence(conn, run_id, fence)
+            conn.execute(
+                insert(self.steps).values(
+                    step_run_id=step_run_id,
+                    tenant_id=row.tenant_id,
+                    run_id=run_id,
+                    step_id=step_id,
+                    name=name,
+                    type=step_type,
+                    status=StepStatus.RUNNING,
+                    attempt=attempt,
+                    started_at=now,
+                    inputs_json=inputs,
+                    locked_by=fence.worker_id,
+                    locked_at=now,
+                    heartbeat_at=now,
+                )
+            )
+            self._append_event(
+                conn,
+                run_id,
+                row.tenant_id,
+                "step_started",
+                {"step_id": step_id, "type": step_type, "attempt": attempt},
+                step_run_id=step_run_id,
+                now=now,
+            )
+        return step_run_id
+
+    def _end_step(
+        self,
+        run_id: str,
+        fence: Fence,
+        step_run_id: str,
+        *,
+        status: StepStatus,
+        event_type: str,
+        outputs: Any = None,
+        error: str | None = None,
+        event_payload: Mapping[str, Any] | None = None,
+        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    ) -> bool:
+        now = utc_now()
+        with self.database.begin(write=True) as conn:
+            row = self._fence(conn, run_id, fence)
+            step = conn.execute(
+                update(self.steps)
+                .where(
+                    self.steps.c.step_run_id == step_run_id,
+                    self.steps.c.run_id == run_id,
+                    self.steps.c.status == StepStatus.RUNNING,
+                )
+                .values(
+                    status=status,
+                    ended_at=now,
+                    outputs_json=outputs,
+                    error=error,
+                    locked_by=None,
+                    lock_expires_at=None,
+                )
+                .returning(self.steps.c.step_id, self.steps.c.attempt)
+            ).first()
+            if step is None:
+                raise Conflict(f"step {step_run_id} of run {run_id} is not running")
+            payload = {"step_id": step.step_id, "attempt": step.attempt}
+            if error is not None:
+                payload["error"] = error
+            payload |= dict(event_payload or {})
+            for note_type, note in notes:
+                self._append_event(
+                    conn, run_id, row.tenant_id, note_type, note, step_run_id=step_run_id, now=now
+                )
+            self._append_event(
+                conn, run_id, row.tenant_id, event_type, payload, step_run_id=step_run_id, now=now
+            )
+            return bool(row.cancel_requested)
+
+    def complete_step(
+        self,
+        run_id: str,
+        fence: Fence,
+        step_run_id: str,
+        outputs: Any,
+        *,
+        event_payload: Mapping[str, Any] | None = None,
+        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    ) -> bool:
+        """Record a step's result (once: a lost claim raises :class:`LeaseLost`), after
+        the events the step noted (*notes*: type and payload), in one transaction.
+
+        Returns whether cancellation of the run has been requested meanwhile.
+        """
+        return self._end_step(
+            run_id,
+            fence,
+            step_run_id,
+            status=StepStatus.SUCCEEDED,
+            event_type="step_completed",
+            outputs=outputs,
+            event_payload=event_payload,
+            notes=notes,
+        )
+
+    def fail_step(
+        self,
+        run_id: str,
+        fence: Fence,
+        step_run_id: str,
+        error: str,
+        *,
+        final: bool = True,
+        event_payload: Mapping[str, Any] | None = None,
+        status: StepStatus = StepStatus.FAILED,
+    ) -> bool:
+        """Record that a step attempt failed (or, with *status*, was cancelled or abandoned).
+
+        *final* says no further attempt will be made; it is kept in the row's
+        outputs so a worker that resumes the run knows it too.
+        """
+        return self._end_step(
+            run_id,
+            fence,
+            step_run_id,
+            status=status,
+            event_type="step_failed" if status == StepStatus.FAILED else f"step_{status}",
+            outputs={"final": final, "error": error},
+            error=error,
+            event_payload={"final": final} | dict(event_payload or {}),
+        )
+
+    def abandon_running_steps(self, run_id: str, fence: Fence, *, reason: str) -> list[str]:
+        """Mark the step attempts a lost worker left ``running`` as ``abandoned``."""
+        now = utc_now()
+        with self.database.begin(write=True) as conn:
+            row = self._fence(conn, run_id, fence)
+            left = conn.execute(
+                update(self.steps)
+                .where(self.steps.c.run_id == run_id, self.steps.c.status == StepStatus.RUNNING)
+                .values(status=StepStatus.ABANDONED, ended_at=now, error=reason, locked_by=None)
+                .returning(self.steps.c.step_run_id, self.steps.c.step_id, self.steps.c.attempt)
+            ).all()
+            for step_run_id, step_id, attempt in sorted(left, key=lambda s: s.step_id):
+                self._append_event(
+                    conn,
+                    run_id,
+                    row.tenant_id,
+                    "step_abandoned",
+                    {"step_id": step_id, "attempt": attempt, "reason": reason},
+                    step_run_id=step_run_id,
+                    now=now,
+                )
+            return [s.step_run_id for s in left]
+
+    def list_steps(self, run_id: str) -> list[dict[str, Any]]:
+        """The step attempts of a run, in the order they started."""
+        s, e = self.steps, self.events
+        started_seq = (
+            select(func.min(e.c.event_seq))
+            .where(
+                e.c.run_id == run_id,
+                e.c.step_run_id == s.c.step_run_id,
+                e.c.event_type == "step_started",
+            )
+            .scalar_subquery()
+        )
+        with self.database.begin(write=False) as conn:
+            rows = conn.execute(
+                select(s)
+                .where(s.c.run_id == run_id)
+                .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
+            ).all()
+        return [public(row) for row in rows]
+
+    # -------------------------------------------------------------------- events
+    def append_event(
+        self,
+        run_id: str,
+        event_type: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        step_run_id: str | None = None,
+        fence: Fence | None = None,
+    ) -> int:
+        """Append an event to a run's log and return its ``event_seq`` (gap-free, from 1)."""
+        with self.database.begin(write=True) as conn:
+            tenant = self._hold_run(conn, run_id, fence)
+            return self._append_event(
+                conn, run_id, tenant, event_type, payload, step_run_id=step_run_id
+            )
+
+    def list_events(
+        self, run_id: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        e = self.events
+        query = select(e).where(e.c.run_id == run_id, e.c.event_seq > after_seq)
+        query = query.order_by(e.c.event_seq)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.database.begin(write=False) as conn:
+            return [public(row) for row in conn.execute(query)]

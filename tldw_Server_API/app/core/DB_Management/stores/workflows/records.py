@@ -1,0 +1,93 @@
+"""The values the workflows store hands out: claims, leases, held steps, rows as dicts,
+and the errors only this store raises."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from .._common import AnyRow
+from ..errors import StoreError
+
+DEFAULT_TENANT = "default"
+DEFAULT_LEASE_SECONDS = 10.0
+
+
+class WorkflowStoreError(StoreError):
+    """Base class of the errors only the workflows store raises."""
+
+
+class LeaseLost(WorkflowStoreError):
+    """The claim this write was made under is no longer held: the run was taken over."""
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The identity of one claim: the worker and the run's ``attempt`` it set."""
+
+    worker_id: str
+    attempt: int
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+
+
+@dataclass(frozen=True)
+class HeldStep:
+    """The step a waiting run is held at, as its definition says (see ``decide_human``)."""
+
+    step_id: str
+    name: str | None
+    type: str
+    attempt: int
+    #: The step is itself the wait for a decision (``wait_for_human``), not a step to run.
+    awaits_decision: bool
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What ``WorkflowStore.heartbeat`` learnt: whether the lease is still held."""
+
+    held: bool
+    cancel_requested: bool = False
+    lease_expires_at: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return self.held
+
+
+_JSON_FIELDS = {
+    "definition_json": "definition",
+    "inputs_json": "inputs",
+    "outputs_json": "outputs",
+    "definition_snapshot_json": "definition_snapshot",
+    "payload_json": "payload",
+    "metadata_json": "metadata",
+}
+
+
+def public(row: AnyRow | Mapping[str, Any]) -> dict[str, Any]:
+    """A row as a plain dict; ``*_json`` columns appear under their name without the suffix."""
+    mapping = row._mapping if isinstance(row, Row) else row
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        out[_JSON_FIELDS.get(key, key)] = value
+    if "cancel_requested" in out:
+        out["cancel_requested"] = bool(out["cancel_requested"])
+    if "is_active" in out:
+        out["is_active"] = bool(out["is_active"])
+    return out
+
+
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "DEFAULT_TENANT",
+    "Fence",
+    "HeldStep",
+    "Lease",
+    "LeaseLost",
+    "WorkflowStoreError",
+    "public",
+]
