@@ -9,6 +9,7 @@ body over the configured limit   413     ``{"detail": "...", "limit_bytes": n}``
 ``NotFound``                     404     ``{"detail": "media 7 not found"}``
 ``VersionConflict``              409     ``... "expected_version", "current_version"``
 ``Taken`` (a name/URL in use)    409     ``{"detail": "media: url '...' already belongs..."}``
+``WrongState`` (state forbids)   409     ``{"detail": "media 7: not in the trash ..."}``
 ``InvalidInput``                 422     ``{"detail": "media: title must be ..."}``
 a row that clashes with another  409     (a unique constraint the store did not check)
 an integer beyond 64 bits        422     (any router, workflows' included)
@@ -42,6 +43,7 @@ from ..core.DB_Management.stores.errors import (
     StoreError,
     Taken,
     VersionConflict,
+    WrongState,
 )
 from ..core.redaction import describe_db_error
 
@@ -118,7 +120,7 @@ async def store_error(request: Request, exc: Exception) -> JSONResponse:
             },
             status_code=status.HTTP_409_CONFLICT,
         )
-    if isinstance(exc, Taken):
+    if isinstance(exc, Taken | WrongState):
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidInput | InvalidUserId):
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

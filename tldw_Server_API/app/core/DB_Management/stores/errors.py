@@ -49,4 +49,13 @@ class Taken(InvalidInput):
     """A unique value (a name, a URL) that another row already holds: a conflict, not bad input."""
 
 
-__all__ = ["InvalidInput", "NotFound", "StoreError", "Taken", "VersionConflict"]
+class WrongState(StoreError):
+    """The row exists but its state forbids the change (e.g. purging an item not in the trash)."""
+
+    def __init__(self, table: str, key: Any, message: str) -> None:
+        self.table = table
+        self.key = key
+        super().__init__(f"{table} {key!r}: {message}")
+
+
+__all__ = ["InvalidInput", "NotFound", "StoreError", "Taken", "VersionConflict", "WrongState"]
