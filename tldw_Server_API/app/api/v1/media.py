@@ -120,9 +120,6 @@ def search_media(
     results_per_page: PerPage = 10,
 ) -> SearchList:
     """Full-text search (title matches first) with filters; without a query, a filtered list."""
-    for unsupported in ("date_range", "boost_fields"):
-        if getattr(body, unsupported):
-            raise _invalid(f"{unsupported} is not supported by this server: leave it out")
     text = f'"{body.exact_phrase.strip()}"' if body.exact_phrase else (body.query or "").strip()
     query = MediaQuery(
         text=text or None,

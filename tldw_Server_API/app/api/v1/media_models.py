@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ...core.DB_Management.stores import DocumentVersion, MediaItem
 from ...core.DB_Management.stores.media_keyword_modes import KEYWORD_MODES
@@ -265,9 +265,17 @@ class SearchBody(StrictModel):
     must_have: Annotated[list[Name], Field(max_length=100)] | None = None
     must_not_have: Annotated[list[Name], Field(max_length=100)] | None = None
     sort_by: Literal[SEARCH_SORTS] | None = "relevance"  # type: ignore[valid-type]
-    date_range: dict[str, Any] | None = Field(None, description="not supported: give none")
-    boost_fields: dict[str, Any] | None = Field(None, description="not supported: give none")
+    date_range: None = Field(None, description="not supported by this server: leave it out")
+    boost_fields: None = Field(None, description="not supported by this server: leave it out")
     email_query_mode: Literal["legacy"] | None = None
+
+    @field_validator("date_range", "boost_fields", mode="before")
+    @classmethod
+    def _unsupported(cls, value: Any) -> None:
+        # tldw_server's clients may send these; a clear refusal beats silently ignoring them.
+        if value is not None:
+            raise ValueError("not supported by this server: leave it out")
+        return None
 
 
 class VersionCreate(StrictModel):
