@@ -7,14 +7,15 @@ For each backend a server subprocess (``python -m tldw_Server_API.app.main``,
 access log off, workflow workers off) is started on 127.0.0.1 with a fresh
 data directory (SQLite) or a fresh, throw-away database on the PostgreSQL
 server of ``--pg-dsn`` (dropped afterwards). ``--items`` media items
-(deterministic pseudo-text, about 150 words each, with keywords) are created
-through the API, then each workload runs a bounded number of requests
-(``--requests``) at each client count, from an httpx async client in this
-process, after a short warm-up:
+(deterministic pseudo-text, about 150 words each, with keywords) are uploaded
+through ``POST /api/v1/media/add`` (one text file each), then each workload
+runs a bounded number of requests (``--requests``) at each client count, from
+an httpx async client in this process, after a short warm-up:
 
 * ``GET /api/v1/media/{id}`` for uniformly random ids;
-* ``GET /api/v1/media/search?q=`` cycling through one-word, two-word, prefix
-  and OR queries (each search also writes its analytics record).
+* ``POST /api/v1/media/search`` with a JSON ``{"query": ...}`` cycling through
+  one-word, two-word, prefix and OR queries (each search also writes its
+  analytics record and counts its matches for the pagination).
 
 Prints one markdown table: requests/s, p50 and p99 latency, errors. Client and
 server share the machine, so at high client counts the numbers include the
@@ -148,15 +149,16 @@ def server(work: Path, extra_env: dict[str, str]) -> Iterator[str]:
         log.close()
 
 
-def document(rng: random.Random, number: int) -> dict[str, object]:
+def document(rng: random.Random, number: int) -> tuple[dict[str, str], str]:
+    """The form fields and the text of one item's upload."""
     words = [rng.choice(WORDS) for _ in range(150)]
     paragraphs = [" ".join(words[i : i + 50]).capitalize() + "." for i in range(0, 150, 50)]
-    return {
+    form = {
         "title": f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {number}",
-        "content": "\n\n".join(paragraphs),
-        "type": "document",
-        "keywords": rng.sample(WORDS[:12], 2),
+        "media_type": "document",
+        "keywords": ",".join(rng.sample(WORDS[:12], 2)),
     }
+    return form, "\n\n".join(paragraphs)
 
 
 async def seed(base: str, items: int) -> None:
@@ -166,8 +168,9 @@ async def seed(base: str, items: int) -> None:
         queue = iter(docs)
 
         async def worker() -> None:
-            for doc in queue:
-                response = await client.post("/api/v1/media", json=doc)
+            for form, text in queue:
+                files = [("files", ("item.txt", text.encode(), "text/plain"))]
+                response = await client.post("/api/v1/media/add", data=form, files=files)
                 response.raise_for_status()
 
         await asyncio.gather(*(worker() for _ in range(8)))
@@ -178,10 +181,10 @@ async def measure(
 ) -> Row:
     rng = random.Random(clients)
 
-    def path(n: int) -> tuple[str, dict[str, str] | None]:
+    def request(n: int) -> tuple[str, str, dict[str, str] | None]:
         if endpoint == "GET /media/{id}":
-            return f"/api/v1/media/{rng.randint(1, items)}", None
-        return "/api/v1/media/search", {"q": QUERIES[n % len(QUERIES)]}
+            return "GET", f"/api/v1/media/{rng.randint(1, items)}", None
+        return "POST", "/api/v1/media/search", {"query": QUERIES[n % len(QUERIES)]}
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
@@ -197,9 +200,9 @@ async def measure(
             async def worker() -> None:
                 nonlocal errors
                 for n in counter:
-                    url, params = path(n)
+                    method, url, body = request(n)
                     started = time.perf_counter()
-                    response = await client.get(url, params=params)
+                    response = await client.request(method, url, json=body)
                     elapsed = (time.perf_counter() - started) * 1000
                     if record:
                         latencies.append(elapsed)
@@ -228,7 +231,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Row]:
                     f"{time.perf_counter() - started:.1f} s",
                     file=sys.stderr,
                 )
-                for endpoint in ("GET /media/{id}", "GET /media/search"):
+                for endpoint in ("GET /media/{id}", "POST /media/search"):
                     for clients in args.clients:
                         row = asyncio.run(
                             measure(base, backend, endpoint, clients, args.requests, args.items)

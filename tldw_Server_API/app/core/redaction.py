@@ -6,7 +6,7 @@ pairs (``password=pw``), a URI query (``?password=pw``), and any known secret
 value given to it (the configured password, API keys). The server installs
 :class:`RedactingFilter` on every log handler, so no line escapes it, and
 :class:`AccessLogWithoutQueryValues` on the access log: query strings carry what
-users search for (``/api/v1/media/search?q=...``), so their values are masked.
+users search for (``/api/v1/claims/search?q=...``), so their values are masked.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -116,11 +117,24 @@ def fresh_installation(kind: str, data_dir: Path, pg_server: PgTarget) -> Iterat
         yield settings_for("postgresql", data_dir, target)
 
 
-def create_media(client: TestClient, **fields: object) -> dict:
-    body = {"title": "A title", "content": "Some content.", "type": "document"} | fields
-    response = client.post("/api/v1/media", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+def create_media(
+    client: TestClient,
+    title: str = "A title",
+    content: str = "Some content.",
+    type: str = "document",
+    author: str | None = None,
+    keywords: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Add one item as tldw_server's clients do (a text file to POST /media/add); its detail."""
+    form = {"media_type": type, "title": title, "keywords": ",".join(keywords)}
+    if author is not None:
+        form["author"] = author
+    files = [("files", ("item.txt", content.encode(), "text/plain"))]
+    response = client.post("/api/v1/media/add", data=form, files=files)
+    assert response.status_code == 200, response.text
+    media_id = response.json()["results"][0]["db_id"]
+    detail: dict[str, Any] = client.get(f"/api/v1/media/{media_id}").json()
+    return detail
 
 
 MakeMedia = Callable[..., dict]

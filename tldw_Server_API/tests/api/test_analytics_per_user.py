@@ -41,7 +41,7 @@ def test_one_users_searches_never_appear_in_another_users_summary(
 ) -> None:
     alice, bob = multi_user
     for query in ("apples", "pears", "plums"):
-        assert alice.get("/api/v1/media/search", params={"q": query}).status_code == 200
+        assert alice.post("/api/v1/media/search", json={"query": query}).status_code == 200
     assert bob.get("/api/v1/notes/search", params={"q": "figs"}).status_code == 200
 
     assert summary(alice)["searches"] == 3
@@ -52,7 +52,7 @@ def test_one_users_searches_never_appear_in_another_users_summary(
 
 def test_a_new_user_sees_an_empty_summary(multi_user: tuple[TestClient, TestClient]) -> None:
     alice, bob = multi_user
-    alice.get("/api/v1/media/search", params={"q": "apples"})
+    alice.post("/api/v1/media/search", json={"query": "apples"})
 
     assert summary(bob)["searches"] == 0 and summary(bob)["top_search_types"] == []
 
@@ -71,13 +71,13 @@ def test_an_admin_does_not_see_other_users_searches(
     alice_admin_and_bob: tuple[TestClient, TestClient],
 ) -> None:
     alice, bob = alice_admin_and_bob
-    bob.get("/api/v1/media/search", params={"q": "secret"})
+    bob.post("/api/v1/media/search", json={"query": "secret"})
 
     assert summary(alice)["searches"] == 0
 
 
 def test_the_single_user_sees_rows_without_a_user(client: TestClient) -> None:
     record_unowned_search(client)
-    client.get("/api/v1/media/search", params={"q": "apples"})
+    client.post("/api/v1/media/search", json={"query": "apples"})
 
     assert summary(client)["searches"] == 2

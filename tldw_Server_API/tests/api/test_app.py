@@ -69,12 +69,16 @@ def test_health_and_openapi(client: TestClient) -> None:
     # OpenAPI lists every route.
     paths = client.get("/openapi.json").json()["paths"]
     for path in [
-        "/api/v1/media",
+        "/api/v1/media/",
+        "/api/v1/media/add",
         "/api/v1/media/{media_id}",
         "/api/v1/media/search",
+        "/api/v1/media/trash",
+        "/api/v1/media/keywords",
         "/api/v1/media/{media_id}/keywords",
-        "/api/v1/keywords",
+        "/api/v1/media/{media_id}/permanent",
         "/api/v1/media/{media_id}/claims",
+        "/api/v1/claims/{media_id}",
         "/api/v1/claims/search",
         "/api/v1/media/{media_id}/versions",
         "/api/v1/notes",

@@ -13,11 +13,11 @@ from tldw_Server_API.app.factory import create_app
 from tldw_Server_API.tests.api.conftest import API_KEY, TestClient, create_media
 
 PROTECTED = [
-    ("GET", "/api/v1/media"),
-    ("POST", "/api/v1/media"),
+    ("GET", "/api/v1/media/"),
+    ("POST", "/api/v1/media/add"),
     ("GET", "/api/v1/media/1"),
-    ("GET", "/api/v1/media/search?q=x"),
-    ("GET", "/api/v1/keywords"),
+    ("POST", "/api/v1/media/search"),
+    ("GET", "/api/v1/media/keywords"),
     ("GET", "/api/v1/notes"),
     ("GET", "/api/v1/characters"),
     ("GET", "/api/v1/chats"),
@@ -77,7 +77,7 @@ def test_multi_user_data_is_isolated(
         assert "/user_databases/bob/" in b.describe()
     a_media = create_media(alice, title="Alice secret", content="alpha plans", keywords=["mine"])
     b_media = create_media(bob, title="Bob public", content="bravo plans")
-    assert a_media["id"] == b_media["id"] == 1  # each user's ids are their own
+    assert a_media["media_id"] == b_media["media_id"] == 1  # each user's ids are their own
     a_note = alice.post("/api/v1/notes", json={"title": "diary", "content": "alpha"}).json()
     a_chat = alice.post("/api/v1/chats", json={"title": "private chat"}).json()
     a_msg = alice.post(
@@ -85,10 +85,10 @@ def test_multi_user_data_is_isolated(
     ).json()
 
     # Bob's reads see only Bob's data.
-    assert bob.get("/api/v1/media/1").json()["title"] == "Bob public"
-    assert [m["title"] for m in bob.get("/api/v1/media").json()["items"]] == ["Bob public"]
-    assert bob.get("/api/v1/media/search", params={"q": "alpha"}).json()["results"] == []
-    assert bob.get("/api/v1/keywords").json()["keywords"] == []
+    assert bob.get("/api/v1/media/1").json()["source"]["title"] == "Bob public"
+    assert [m["title"] for m in bob.get("/api/v1/media/").json()["items"]] == ["Bob public"]
+    assert bob.post("/api/v1/media/search", json={"query": "alpha"}).json()["items"] == []
+    assert bob.get("/api/v1/media/keywords").json()["keywords"] == []
     assert bob.get(f"/api/v1/notes/{a_note['id']}").status_code == 404
     assert bob.get("/api/v1/notes").json()["items"] == []
     assert bob.get("/api/v1/notes/search", params={"q": "alpha"}).json()["results"] == []
@@ -111,17 +111,18 @@ def test_multi_user_data_is_isolated(
         == 404
     )
     assert bob.delete(f"/api/v1/chats/{a_chat['id']}/messages/{a_msg['id']}").status_code == 404
-    bob.put("/api/v1/media/1", json={"version": 1, "title": "Bob renamed"})
+    bob.put("/api/v1/media/1", json={"title": "Bob renamed"})
+    bob.patch("/api/v1/media/1/keywords", json={"keywords": ["bob"], "mode": "set"})
     bob.delete("/api/v1/media/1")
+    bob.delete("/api/v1/media/1/permanent")
 
     # ... so Alice's data is exactly as she left it.
     assert alice.get("/api/v1/media/1").json() == a_media
     assert alice.get(f"/api/v1/notes/{a_note['id']}").json() == a_note
     assert alice.get(f"/api/v1/chats/{a_chat['id']}").json() == a_chat
-    assert [
-        h["id"] for h in alice.get("/api/v1/media/search", params={"q": "plans"}).json()["results"]
-    ] == [1]
-    assert alice.get("/api/v1/keywords").json()["keywords"] == ["mine"]
+    found = alice.post("/api/v1/media/search", json={"query": "plans"}).json()["items"]
+    assert [h["id"] for h in found] == [1]
+    assert alice.get("/api/v1/media/keywords").json()["keywords"] == ["mine"]
 
 
 def _keys(tmp_path: Path, content: str) -> Path:

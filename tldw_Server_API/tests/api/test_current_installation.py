@@ -174,10 +174,10 @@ def test_a_current_installation_migrates_whole_and_keeps_running(
         assert "carried" in migration.stdout
 
         with server(tmp_path, "postgres.log", **server_pg_env(target)) as (client, _log):
-            media = ok(client.get("/api/v1/media", params={"limit": 1000}))
-            assert media["total"] == live_media[0][0]
-            found = ok(client.get("/api/v1/media/search", params={"q": f'"{title}"'}))
-            assert found["results"], title
+            media = ok(client.get("/api/v1/media/", params={"results_per_page": 1000}))
+            assert media["pagination"]["total"] == live_media[0][0]
+            found = ok(client.post("/api/v1/media/search", json={"query": f'"{title}"'}))
+            assert found["items"], title
             assert ok(client.get("/api/v1/notes"))["items"]
 
             # Every pending run runs: to its end, or to a step that waits for a person.
@@ -213,18 +213,16 @@ def test_the_server_on_sqlite_opens_an_installation_as_it_is(tmp_path: Path, lay
     )
 
     with server(tmp_path, f"sqlite-{layout}.log") as (client, _log):
-        assert ok(client.get("/api/v1/media", params={"limit": 1000}))["total"] == live[0][0]
-        found = ok(client.get("/api/v1/media/search", params={"q": f'"{title}"'}))["results"]
+        listed = ok(client.get("/api/v1/media/", params={"results_per_page": 1000}))
+        assert listed["pagination"]["total"] == live[0][0]
+        found = ok(client.post("/api/v1/media/search", json={"query": f'"{title}"'}))["items"]
         assert found
         assert ok(client.get("/api/v1/notes", params={"limit": 1000}))["total"] == notes[0][0]
-        new = ok(
-            client.post(
-                "/api/v1/media",
-                json={"title": "Written after opening", "content": "new", "type": "document"},
-            ),
-            201,
-        )
-        assert ok(client.get(f"/api/v1/media/{new['id']}"))["title"] == "Written after opening"
+        form = {"media_type": "document", "title": "Written after opening"}
+        files = [("files", ("new.txt", b"new", "text/plain"))]
+        new = ok(client.post("/api/v1/media/add", data=form, files=files))["results"][0]
+        detail = ok(client.get(f"/api/v1/media/{new['db_id']}"))
+        assert detail["source"]["title"] == "Written after opening"
 
     copies = list(media_db.parent.glob("Media_DB_v2.db.before-tldw-v*.bak"))
     assert len(copies) == 1

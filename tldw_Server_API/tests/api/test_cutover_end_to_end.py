@@ -143,6 +143,23 @@ def ok(response: httpx.Response, code: int = 200) -> Any:
     return response.json()
 
 
+def add_media(
+    client: httpx.Client, title: str, content: str, keywords: list[str], author: str = "Tester"
+) -> int:
+    """Add one text file through POST /api/v1/media/add (tldw_server's form); its id."""
+    form = {"media_type": "document", "title": title, "author": author}
+    form["keywords"] = ",".join(keywords)
+    files = [("files", (f"{title}.txt", content.encode(), "text/plain"))]
+    return int(ok(client.post("/api/v1/media/add", data=form, files=files))["results"][0]["db_id"])
+
+
+def search(client: httpx.Client, path: str, query: str) -> list[dict[str, Any]]:
+    """The hits of one search: the media search takes a JSON body, the others ``?q=``."""
+    if path == "/api/v1/media/search":
+        return list(ok(client.post(path, json={"query": query}))["items"])
+    return list(ok(client.get(path, params={"q": query}))["results"])
+
+
 def create_workflow(client: httpx.Client, name: str, steps: list[dict[str, Any]]) -> int:
     """Create a workflow definition over HTTP; its id."""
     return int(ok(client.post("/api/v1/workflows", json={"name": name, "steps": steps}), 201)["id"])
@@ -172,26 +189,14 @@ def populate(client: httpx.Client) -> None:
         ("Gone", "A deleted planet note about orbit.", []),
     ]
     for title, content, keywords in docs:
-        ok(
-            client.post(
-                "/api/v1/media",
-                json={
-                    "title": title,
-                    "content": content,
-                    "type": "document",
-                    "keywords": keywords,
-                    "author": "Tester",
-                },
-            ),
-            201,
-        )
+        add_media(client, title, content, keywords)
     ok(
         client.put(
             "/api/v1/media/2",
-            json={"version": 1, "content": "Mars is the red planet. Its orbit takes 687 days."},
+            json={"content": "Mars is the red planet. Its orbit takes 687 days."},
         )
     )
-    ok(client.delete("/api/v1/media/5"))
+    assert client.delete("/api/v1/media/5").status_code == 204  # to the trash
     ok(
         client.post(
             "/api/v1/media/4/claims",
@@ -253,15 +258,18 @@ def populate(client: httpx.Client) -> None:
 def snapshot(client: httpx.Client) -> dict[str, Any]:
     """Everything a user can read, as JSON (search ranks left out: their scales differ)."""
     state: dict[str, Any] = {}
-    media = ok(client.get("/api/v1/media", params={"limit": 1000}))
+    media = ok(client.get("/api/v1/media/", params={"results_per_page": 1000}))
     state["media_list"] = media
     for item in media["items"]:
         i = item["id"]
         state[f"media/{i}"] = ok(client.get(f"/api/v1/media/{i}"))
-        state[f"media/{i}/versions"] = ok(client.get(f"/api/v1/media/{i}/versions"))
-        state[f"media/{i}/claims"] = ok(client.get(f"/api/v1/media/{i}/claims"))
-    state["media/5"] = client.get("/api/v1/media/5").status_code  # deleted: 404
-    state["keywords"] = ok(client.get("/api/v1/keywords"))
+        state[f"media/{i}/versions"] = ok(
+            client.get(f"/api/v1/media/{i}/versions", params={"limit": 100})
+        )
+        state[f"media/{i}/claims"] = ok(client.get(f"/api/v1/claims/{i}"))
+    state["media/5"] = client.get("/api/v1/media/5").status_code  # trashed: 404
+    state["media trash"] = ok(client.get("/api/v1/media/trash"))
+    state["keywords"] = ok(client.get("/api/v1/media/keywords"))
     notes = ok(client.get("/api/v1/notes", params={"sort": "title"}))
     state["notes"] = notes
     for note in notes["items"]:
@@ -280,14 +288,15 @@ def snapshot(client: httpx.Client) -> dict[str, Any]:
             client.get(f"/api/v1/workflows/runs/{run['run_id']}/steps")
         )
     for path, query in SEARCHES:
-        found = ok(client.get(path, params={"q": query}))
+        found = search(client, path, query)
         # Both backends find the same rows and put title hits first; within those groups
         # the order follows each engine's own rank (bm25 / ts_rank), which may differ.
-        title_hits = [bool(h.get("title_hit")) for h in found["results"]]
+        title_hits = [bool(h.get("title_hit")) for h in found]
         assert title_hits == sorted(title_hits, reverse=True)
-        for hit in found["results"]:
-            hit.pop("rank")
-        found["results"].sort(key=lambda h: (not h.get("title_hit"), str(h["id"])))
+        for hit in found:
+            hit.pop("rank", None)
+            hit.pop("relevance_score", None)
+        found.sort(key=lambda h: (not h.get("title_hit"), str(h["id"])))
         state[f"search {path} {query}"] = found
     return state
 
@@ -300,8 +309,9 @@ def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) 
         populate(client)
         before = snapshot(client)
         searches_before = ok(client.get("/api/v1/analytics/summary"))["searches"]
-    assert before["media_list"]["total"] == 4 and before["media/5"] == 404
-    assert sorted(h["id"] for h in before["search /api/v1/media/search orbit"]["results"]) == [1, 2]
+    assert before["media_list"]["pagination"]["total"] == 4 and before["media/5"] == 404
+    assert [item["id"] for item in before["media trash"]["items"]] == [5]
+    assert sorted(h["id"] for h in before["search /api/v1/media/search orbit"]) == [1, 2]
     assert "SQLite at" in log_path.read_text()
 
     # 2. Migrate, with the guide's command.
@@ -356,22 +366,10 @@ def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) 
                 assert after[key] == before[key], key
 
             # Restored deleted rows come back too.
-            assert ok(client.post("/api/v1/media/5/restore"))["title"] == "Gone"
+            assert ok(client.post("/api/v1/media/5/restore"))["source"]["title"] == "Gone"
 
             # New writes take the next ids: the sequences were resynced.
-            new = ok(
-                client.post(
-                    "/api/v1/media",
-                    json={
-                        "title": "Venus",
-                        "content": "A hot planet in orbit.",
-                        "type": "document",
-                        "keywords": ["space"],
-                    },
-                ),
-                201,
-            )
-            assert new["id"] == 6
+            assert add_media(client, "Venus", "A hot planet in orbit.", ["space"]) == 6
             claim = ok(
                 client.post(
                     "/api/v1/media/6/claims", json={"claims": [{"claim_text": "Venus is hot"}]}
@@ -379,17 +377,18 @@ def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) 
                 201,
             )
             assert claim["claims"][0]["id"] == 2
-            version = ok(client.post("/api/v1/media/6/versions", json={"content": "v2"}), 201)
-            assert version["version_number"] == 2
+            version = ok(
+                client.post(
+                    "/api/v1/media/6/versions",
+                    json={"content": "v2", "prompt": "p", "analysis_content": "a"},
+                ),
+                201,
+            )
+            assert [v["version_number"] for v in version["versions"]] == [1, 2]
             character = ok(client.post("/api/v1/characters", json={"name": "Pilot"}), 201)
             assert character["id"] == 2
-            updated = ok(
-                client.put(
-                    "/api/v1/media/1",
-                    json={"version": before["media/1"]["version"], "title": "The Moon (edited)"},
-                )
-            )
-            assert updated["version"] == before["media/1"]["version"] + 1
+            updated = ok(client.put("/api/v1/media/1", json={"title": "The Moon (edited)"}))
+            assert updated["source"]["title"] == "The Moon (edited)"
             note = ok(
                 client.post("/api/v1/notes", json={"title": "Orbit notes", "content": "new"}), 201
             )
@@ -402,7 +401,7 @@ def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) 
                 201,
             )
 
-            found = ok(client.get("/api/v1/media/search", params={"q": "orbit"}))["results"]
+            found = search(client, "/api/v1/media/search", "orbit")
             assert sorted(h["id"] for h in found) == [1, 2, 5, 6]
             assert [
                 h["id"]

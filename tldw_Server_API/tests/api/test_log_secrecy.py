@@ -67,8 +67,8 @@ def test_known_secret_values_are_masked_wherever_they_appear() -> None:
 
 
 def test_query_values_are_masked_and_names_kept() -> None:
-    masked = without_query_values(f"/api/v1/media/search?q={QUERY_WORD}&limit=5")
-    assert masked == "/api/v1/media/search?q=****&limit=****"
+    masked = without_query_values(f"/api/v1/claims/search?q={QUERY_WORD}&limit=5")
+    assert masked == "/api/v1/claims/search?q=****&limit=****"
     assert without_query_values("/api/v1/health") == "/api/v1/health"
 
 
@@ -139,17 +139,18 @@ def logged_server(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.mark.timeout(120)
 def test_server_log_holds_no_api_key_and_no_search_query(logged_server: LiveServer) -> None:
     client = logged_server.client
-    assert client.get("/api/v1/media/search", params={"q": QUERY_WORD}).status_code == 200
+    assert client.get("/api/v1/claims/search", params={"q": QUERY_WORD}).status_code == 200
+    assert client.post("/api/v1/media/search", json={"query": QUERY_WORD}).status_code == 200
     assert client.get("/api/v1/notes/search", params={"q": QUERY_WORD}).status_code == 200
     wrong_key = {"X-API-KEY": f"wrong-{SECRET}"}
-    assert client.get("/api/v1/media", headers=wrong_key).status_code == 401
+    assert client.get("/api/v1/media/", headers=wrong_key).status_code == 401
     bearer = {"Authorization": f"Bearer {KEY}", "X-API-KEY": ""}
-    assert client.get("/api/v1/media", headers=bearer).status_code == 200
+    assert client.get("/api/v1/media/", headers=bearer).status_code == 200
     logged_server.process.terminate()
     logged_server.process.wait(timeout=30)
 
     log = logged_server.log_path.read_text(errors="replace")
-    assert "GET /api/v1/media/search?q=**** " in log  # the request is logged, its query not
+    assert "GET /api/v1/claims/search?q=**** " in log  # the request is logged, its query not
     assert QUERY_WORD not in log
     assert KEY not in log
     assert SECRET not in log

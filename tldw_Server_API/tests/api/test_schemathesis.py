@@ -29,7 +29,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.python.asgi import shutdown_lifespans
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
@@ -51,6 +51,11 @@ EXCLUDED_CHECKS: dict[str, tuple[Any, ...]] = {
     # A definition's rules beyond JSON Schema (each step's config by its type, on_success
     # naming an existing step) answer 422 with `problems`; the schema states the shape only.
     "POST /api/v1/workflows": (positive_data_acceptance,),
+    # A multipart form: it must name at least one file or URL (a rule JSON Schema cannot
+    # state for a form), and every form value is text on the wire, so a generated "number"
+    # for urls arrives as a text URL (reported per item) and a generated string for files
+    # is not a file.
+    "POST /api/v1/media/add": (positive_data_acceptance, negative_data_rejection),
 }
 
 

@@ -1,411 +1,317 @@
-"""Media items, their keywords, claims and document versions.
+"""Media items, their trash, keywords and document versions, as tldw_server serves them.
 
-==================================================  ============================================
-``POST   /api/v1/media``                             store an item (201: id, uuid, version, ...)
-``GET    /api/v1/media``                             list (``limit``, ``offset``, ``sort``)
-``GET    /api/v1/media/search?q=``                   full-text search (recorded in analytics)
-``GET    /api/v1/media/{id}``                        one item
-``PUT    /api/v1/media/{id}``                        change it; ``version`` required (409 if stale)
-``DELETE /api/v1/media/{id}``                        soft delete (``?version=`` optional)
-``POST   /api/v1/media/{id}/restore``                undo a delete
-``GET|PUT /api/v1/media/{id}/keywords``              the item's keywords
-``GET    /api/v1/keywords``                          every keyword in use
-``GET|POST /api/v1/media/{id}/claims``               claims extracted from the item
-``GET    /api/v1/claims/search?q=``                  full-text search over claims
-``GET|POST /api/v1/media/{id}/versions``             document versions
-``GET    /api/v1/media/{id}/versions/{number}``      one document version
-==================================================  ============================================
+Paths, parameters and shapes are tldw_server's (its web frontend, browser
+extension and scripts call them); docs/api.md marks each route.
+
+===================================================  ==========================================
+``GET    /api/v1/media[/]?page&results_per_page``     list: ``{items, pagination}``
+``POST   /api/v1/media/add``                          multipart upload of text/Markdown/HTML files
+``POST   /api/v1/media/search?page&results_per_page`` search: ``{items, results, pagination}``
+``GET    /api/v1/media/keywords?query&limit``         ``{keywords: [...]}``
+``GET    /api/v1/media/trash``                        trashed items: ``{items, pagination}``
+``GET    /api/v1/media/{id}``                         one item (source, processing, content...)
+``PUT    /api/v1/media/{id}``                         change it; new content makes a new version
+``DELETE /api/v1/media/{id}``                         move it to the trash (204)
+``POST   /api/v1/media/{id}/restore``                 take it out of the trash
+``DELETE /api/v1/media/{id}/permanent``               delete a trashed item for good (204)
+``PATCH  /api/v1/media/{id}/keywords``                ``{keywords, mode: add|remove|set}``
+``GET    /api/v1/media/{id}/versions?page&limit``     a list of document versions
+``POST   /api/v1/media/{id}/versions``                a new document version (201)
+``GET    /api/v1/media/{id}/versions/{n}``            one document version
+===================================================  ==========================================
+
+Claims are in :mod:`.media_claims`, uploads in :mod:`.media_add`.
 """
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import BaseModel, Field
 
-from ...core.DB_Management.stores import InvalidInput, MediaItem
-from ...core.DB_Management.stores.media import MEDIA_SORT_KEYS
-from ...core.text import JsonObject
-from ..deps import (
-    MAX_ID,
-    MAX_JSON_INT,
-    NOT_BLANK,
-    Analytics,
-    ExpectedVersion,
-    Instant,
-    IntId,
-    Keywords,
-    Limit,
-    Media,
-    Name,
-    NotNull,
-    Offset,
-    SafeStr,
-    SearchPage,
-    SearchQuery,
-    StrictModel,
-    Versioned,
-    recorded_search,
-    search_page,
+from ...core.DB_Management.stores import InvalidInput, MediaItem, MediaStore, NotFound
+from ...core.DB_Management.stores.media_keyword_modes import edit_keywords, find_keywords
+from ...core.DB_Management.stores.media_search import MediaMatch, MediaQuery, search_page
+from ...core.DB_Management.stores.media_trash import count_trash, list_trash, purge
+from ...core.DB_Management.stores.media_version_analysis import annotate_version
+from ..deps import MAX_LIMIT, Analytics, IntId, Media, recorded_search
+from .media_add import router as add_router
+from .media_claims import router as claims_router
+from .media_models import (
+    MAX_PAGE,
+    KeywordsEdit,
+    KeywordSuggestions,
+    MediaDetail,
+    MediaKeywords,
+    MediaList,
+    MediaListItem,
+    MediaUpdate,
+    SearchBody,
+    SearchList,
+    TrashList,
+    TrashListItem,
+    VersionCreate,
+    VersionDetail,
+    item_url,
+    media_detail,
+    pagination,
+    version_detail,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["media"])
+# Static paths (/media/add, /media/search, /media/keywords, /media/trash) before /media/{id}.
+router.include_router(add_router)
+router.include_router(claims_router)
 
-if TYPE_CHECKING:
-    MediaSort = str
-else:  # each sort key, ascending or with '-' descending, as an enum in the API schema
-    MediaSort = Literal[tuple(k for key in MEDIA_SORT_KEYS for k in (key, f"-{key}"))]
-Url = Annotated[SafeStr, Field(min_length=1, max_length=8192)]
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
+PerPage = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"items per page, 1-{MAX_LIMIT}")]
+IncludeKeywords = Annotated[bool, Query(description="list each item's keywords")]
 
-#: The media types tldw writes; databases from earlier versions and other tools hold these too.
-KNOWN_MEDIA_TYPES = (
-    "article",
-    "audio",
-    "document",
-    "ebook",
-    "obsidian_note",
-    "pdf",
-    "podcast",
-    "video",
-    "web_page",
-    "xml",
+
+# -- lists -------------------------------------------------------------------------------------
+
+
+@router.get("/media/", response_model=MediaList, response_model_exclude_none=True)
+@router.get(
+    "/media", response_model=MediaList, response_model_exclude_none=True, include_in_schema=False
 )
-MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _./+-]*$"
-MediaType = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=1000,
-        pattern=MEDIA_TYPE_PATTERN,
-        description=(
-            "what kind of media: one of "
-            + ", ".join(KNOWN_MEDIA_TYPES)
-            + "; any other label of ASCII letters, digits, space and _ . / + - (starting "
-            "with a letter or digit) is kept as given, as existing databases hold some"
-        ),
-        examples=list(KNOWN_MEDIA_TYPES),
-    ),
-]
-
-
-# -- models ---------------------------------------------------------------------------------
-
-
-class MediaCreate(StrictModel):
-    title: Name
-    content: SafeStr
-    type: MediaType
-    author: Name | None = None
-    url: Url | None = None
-    keywords: Keywords = Field(default_factory=list)
-
-
-class MediaUpdate(Versioned):
-    title: Name | NotNull = None
-    content: SafeStr | NotNull = None
-    type: MediaType | NotNull = None
-    author: Name | None = None
-    url: Url | None = None
-    keywords: Keywords | NotNull = None
-
-
-class MediaSummary(BaseModel):
-    id: int
-    uuid: str
-    version: int
-    title: str
-    type: str = Field(description="the media type (see the type of a created item)")
-    author: str | None
-    url: str | None
-    keywords: list[str]
-    created: Instant | None
-    last_modified: Instant
-    is_trash: bool
-    content_hash: str
-
-
-class MediaOut(MediaSummary):
-    content: str | None
-    deleted: bool
-    trash_date: Instant | None
-    chunking_status: str
-    transcription_model: str | None
-    visibility: str | None
-    client_id: str
-
-
-class MediaList(BaseModel):
-    items: list[MediaSummary]
-    total: int
-    limit: int
-    offset: int
-
-
-class Deleted(BaseModel):
-    id: int
-    deleted: bool = True
-    version: int
-
-
-class KeywordsBody(StrictModel):
-    keywords: Keywords
-
-
-class MediaKeywords(BaseModel):
-    media_id: int
-    keywords: list[str]
-
-
-class KeywordList(BaseModel):
-    keywords: list[str]
-    total: int
-    limit: int
-    offset: int
-
-
-class ClaimIn(StrictModel):
-    claim_text: Annotated[
-        SafeStr, Field(min_length=1, max_length=100_000, json_schema_extra=NOT_BLANK)
-    ]
-    chunk_index: Annotated[int, Field(ge=0, le=1_000_000)] = 0
-    span_start: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] | None = None
-    span_end: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] | None = None
-    confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
-    extractor: Name = "manual"
-    extractor_version: Name = "1"
-
-
-class ClaimsBody(StrictModel):
-    claims: Annotated[list[ClaimIn], Field(min_length=1, max_length=1000)]
-
-
-class ClaimOut(BaseModel):
-    id: int
-    uuid: str
-    version: int
-    media_id: int
-    chunk_index: int
-    claim_text: str
-    span_start: int | None
-    span_end: int | None
-    confidence: float | None
-    extractor: str
-    extractor_version: str
-    chunk_hash: str
-    created_at: Instant | None
-
-
-class ClaimList(BaseModel):
-    media_id: int
-    claims: list[ClaimOut]
-
-
-class ClaimHitOut(BaseModel):
-    id: int
-    media_id: int
-    claim_text: str
-    rank: float
-
-
-class ClaimSearch(BaseModel):
-    query: str
-    results: list[ClaimHitOut]
-    limit: int
-    offset: int
-
-
-class VersionIn(StrictModel):
-    content: Annotated[SafeStr, Field(min_length=1)]
-    prompt: SafeStr | None = None
-    analysis_content: SafeStr | None = None
-    safe_metadata: JsonObject | None = None
-
-
-class VersionOut(BaseModel):
-    id: int
-    uuid: str
-    version: int
-    media_id: int
-    version_number: int
-    content: str
-    prompt: str | None
-    analysis_content: str | None
-    safe_metadata: Any
-    created_at: Instant | None
-
-
-class VersionList(BaseModel):
-    media_id: int
-    versions: list[VersionOut]
-
-
-def _out(item: MediaItem) -> MediaOut:
-    return MediaOut.model_validate(item, from_attributes=True)
-
-
-# -- items ------------------------------------------------------------------------------------
-
-
-@router.post("/media", status_code=status.HTTP_201_CREATED, response_model=MediaOut)
-def create_media(body: MediaCreate, store: Media, response: Response) -> MediaOut:
-    item = store.add_media(
-        body.title, body.content, body.type, body.author, body.url, body.keywords
-    )
-    response.headers["Location"] = f"/api/v1/media/{item.id}"
-    return _out(item)
-
-
-@router.get("/media", response_model=MediaList)
 def list_media(
     store: Media,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    sort: Annotated[MediaSort, Query(description="a column; '-' prefix for descending")] = "id",
+    page: Page = 1,
+    results_per_page: PerPage = 10,
+    include_keywords: IncludeKeywords = False,
 ) -> MediaList:
-    items = store.list_media(limit=limit, offset=offset, order=sort)
+    """Live, untrashed items, most recently changed first."""
+    offset = (page - 1) * results_per_page
+    items = store.list_media(limit=results_per_page, offset=offset, order="-last_modified")
     return MediaList(
-        items=[MediaSummary.model_validate(i, from_attributes=True) for i in items],
-        total=store.count_media(),
-        limit=limit,
-        offset=offset,
+        items=[_list_item(i.id, i.title, i.type, i.keywords, include_keywords) for i in items],
+        pagination=pagination(page, results_per_page, store.count_media()),
+        keywords_available=True if include_keywords else None,
     )
 
 
-@router.get("/media/search", response_model=SearchPage)
+@router.get("/media/trash", response_model=TrashList, response_model_exclude_none=True)
+def list_media_trash(
+    store: Media,
+    page: Page = 1,
+    results_per_page: PerPage = 10,
+    include_keywords: IncludeKeywords = False,
+) -> TrashList:
+    """Trashed items, most recently trashed first."""
+    items = list_trash(store, limit=results_per_page, offset=(page - 1) * results_per_page)
+    return TrashList(
+        items=[
+            TrashListItem(
+                **_list_item(i.id, i.title, i.type, i.keywords, include_keywords).model_dump(),
+                deleted_at=i.trash_date,
+            )
+            for i in items
+        ],
+        pagination=pagination(page, results_per_page, count_trash(store)),
+        keywords_available=True if include_keywords else None,
+    )
+
+
+@router.post("/media/search", response_model=SearchList, response_model_exclude_none=True)
 def search_media(
-    q: SearchQuery, store: Media, analytics: Analytics, limit: Limit = 20, offset: Offset = 0
-) -> SearchPage:
-    hits = recorded_search(
-        analytics, "media", q, lambda: store.search_media(q, limit=limit, offset=offset)
+    body: SearchBody,
+    store: Media,
+    analytics: Analytics,
+    page: Page = 1,
+    results_per_page: PerPage = 10,
+) -> SearchList:
+    """Full-text search (title matches first) with filters; without a query, a filtered list."""
+    text = f'"{body.exact_phrase.strip()}"' if body.exact_phrase else (body.query or "").strip()
+    query = MediaQuery(
+        text=text or None,
+        media_types=body.media_types or (),
+        must_have=body.must_have or (),
+        must_not_have=body.must_not_have or (),
+        sort_by=body.sort_by or "relevance",
     )
-    return search_page(q, hits, limit, offset)
+    offset = (page - 1) * results_per_page
+    total = 0
+
+    def run() -> list[MediaMatch]:
+        nonlocal total
+        hits, total = search_page(store, query, limit=results_per_page, offset=offset)
+        return hits
+
+    hits = recorded_search(analytics, "media", text, run) if text else run()
+    items = [_list_item(h.id, h.title, h.type, [], False) for h in hits]
+    return SearchList(
+        items=items, results=items, pagination=pagination(page, results_per_page, total)
+    )
 
 
-@router.get("/media/{media_id}", response_model=MediaOut)
-def get_media(media_id: IntId, store: Media) -> MediaOut:
-    return _out(store.get_media(media_id))
+@router.get("/media/keywords", response_model=KeywordSuggestions)
+def list_media_keywords(
+    store: Media,
+    query: Annotated[str | None, Query(max_length=1000, description="part of a keyword")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> KeywordSuggestions:
+    """Keywords in use (containing *query*, any case), sorted."""
+    return KeywordSuggestions(keywords=find_keywords(store, query, limit))
 
 
-@router.put("/media/{media_id}", response_model=MediaOut)
-def update_media(media_id: IntId, body: MediaUpdate, store: Media) -> MediaOut:
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+# -- one item ------------------------------------------------------------------------------------
+
+
+@router.get("/media/{media_id}", response_model=MediaDetail)
+def get_media(
+    media_id: IntId,
+    store: Media,
+    include_content: bool = True,
+    include_versions: bool = True,
+    include_version_content: bool = False,
+) -> MediaDetail:
+    item = _live_item(store, media_id)
+    return media_detail(
+        item,
+        store.list_document_versions(media_id),
+        include_content=include_content,
+        include_versions=include_versions,
+        include_version_content=include_version_content,
+    )
+
+
+@router.put("/media/{media_id}", response_model=MediaDetail)
+def update_media(media_id: IntId, body: MediaUpdate, store: Media) -> MediaDetail:
+    """Change the fields given; ``content`` makes a new version carrying ``prompt``/``analysis``."""
+    item = _live_item(store, media_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"prompt", "analysis"})
     for required in ("title", "type", "content", "keywords"):
         if required in changes and changes[required] is None:
             raise _invalid(f"{required} cannot be null")
-    if not changes:
-        raise _invalid("nothing to change: give at least one field besides version")
-    return _out(store.update_media(media_id, body.version, **changes))
+    if changes:
+        store.update_media(media_id, item.version, **changes)
+    if "content" in changes and (body.prompt is not None or body.analysis is not None):
+        newest = store.list_document_versions(media_id)[-1]
+        annotate_version(
+            store, media_id, newest.version_number, prompt=body.prompt, analysis=body.analysis
+        )
+    return media_detail(store.get_media(media_id), store.list_document_versions(media_id))
 
 
-@router.delete("/media/{media_id}", response_model=Deleted)
-def delete_media(media_id: IntId, store: Media, version: ExpectedVersion = None) -> Deleted:
-    return Deleted(id=media_id, version=store.soft_delete(media_id, expected_version=version))
+@router.delete("/media/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
+def trash_media(media_id: IntId, store: Media) -> Response:
+    """Move the item to the trash (already there: nothing changes)."""
+    store.trash(media_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/media/{media_id}/restore", response_model=MediaOut)
-def restore_media(media_id: IntId, store: Media) -> MediaOut:
-    return _out(store.restore(media_id))
+@router.post("/media/{media_id}/restore", response_model=MediaDetail)
+def restore_media(media_id: IntId, store: Media) -> MediaDetail:
+    """Take the item out of the trash; an item deleted by an earlier version of this API too."""
+    try:
+        item = store.get_media(media_id)
+    except NotFound:
+        item = store.restore(media_id)  # soft-deleted (the old DELETE): undelete it
+    if item.is_trash:
+        item = store.untrash(media_id)
+    return media_detail(item, store.list_document_versions(media_id))
 
 
-# -- keywords ----------------------------------------------------------------------------------
+@router.delete(
+    "/media/{media_id}/permanent",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={status.HTTP_409_CONFLICT: {"description": "the item is not in the trash"}},
+)
+def delete_media_permanently(media_id: IntId, store: Media) -> Response:
+    """Delete a trashed item, its versions, chunks and claims; this cannot be undone."""
+    purge(store, media_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/media/{media_id}/keywords", response_model=MediaKeywords)
-def get_media_keywords(media_id: IntId, store: Media) -> MediaKeywords:
-    return MediaKeywords(media_id=media_id, keywords=store.get_media(media_id).keywords)
-
-
-@router.put("/media/{media_id}/keywords", response_model=MediaKeywords)
-def set_media_keywords(media_id: IntId, body: KeywordsBody, store: Media) -> MediaKeywords:
-    return MediaKeywords(media_id=media_id, keywords=store.set_keywords(media_id, body.keywords))
-
-
-@router.get("/keywords", response_model=KeywordList)
-def list_keywords(store: Media, limit: Limit = 1000, offset: Offset = 0) -> KeywordList:
-    words = store.list_keywords()
-    return KeywordList(
-        keywords=words[offset : offset + limit], total=len(words), limit=limit, offset=offset
-    )
-
-
-# -- claims --------------------------------------------------------------------------------------
-
-
-@router.get("/media/{media_id}/claims", response_model=ClaimList)
-def list_claims(media_id: IntId, store: Media) -> ClaimList:
-    claims = store.list_claims(media_id)
-    return ClaimList(
-        media_id=media_id,
-        claims=[ClaimOut.model_validate(c, from_attributes=True) for c in claims],
-    )
-
-
-@router.post("/media/{media_id}/claims", status_code=status.HTTP_201_CREATED)
-def add_claims(media_id: IntId, body: ClaimsBody, store: Media) -> ClaimList:
-    claims = store.add_claims(media_id, [c.model_dump() for c in body.claims])
-    return ClaimList(
-        media_id=media_id,
-        claims=[ClaimOut.model_validate(c, from_attributes=True) for c in claims],
-    )
-
-
-@router.get("/claims/search", response_model=ClaimSearch)
-def search_claims(
-    q: SearchQuery,
-    store: Media,
-    analytics: Analytics,
-    media_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
-) -> ClaimSearch:
-    hits = recorded_search(
-        analytics,
-        "claims",
-        q,
-        lambda: store.search_claims(q, limit=limit, offset=offset, media_id=media_id),
-    )
-    return ClaimSearch(
-        query=q,
-        results=[ClaimHitOut.model_validate(h, from_attributes=True) for h in hits],
-        limit=limit,
-        offset=offset,
+@router.patch("/media/{media_id}/keywords", response_model=MediaKeywords)
+def patch_media_keywords(media_id: IntId, body: KeywordsEdit, store: Media) -> MediaKeywords:
+    _live_item(store, media_id)
+    return MediaKeywords(
+        media_id=media_id, keywords=edit_keywords(store, media_id, body.keywords, body.mode)
     )
 
 
 # -- document versions ----------------------------------------------------------------------------
 
 
-@router.get("/media/{media_id}/versions", response_model=VersionList)
-def list_versions(media_id: IntId, store: Media) -> VersionList:
-    versions = store.list_document_versions(media_id)
-    return VersionList(
-        media_id=media_id,
-        versions=[VersionOut.model_validate(v, from_attributes=True) for v in versions],
-    )
+@router.get(
+    "/media/{media_id}/versions",
+    response_model=list[VersionDetail],
+    response_model_exclude_none=True,
+)
+def list_versions(
+    media_id: IntId,
+    store: Media,
+    include_content: bool = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    page: Page = 1,
+) -> list[VersionDetail]:
+    """The item's document versions, oldest first, one page of them."""
+    _live_item(store, media_id)
+    start = (page - 1) * limit
+    versions = store.list_document_versions(media_id)[start : start + limit]
+    return [version_detail(v, with_content=include_content) for v in versions]
 
 
 @router.post(
-    "/media/{media_id}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut
+    "/media/{media_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MediaDetail,
 )
-def add_version(media_id: IntId, body: VersionIn, store: Media) -> VersionOut:
-    made = store.add_document_version(
+def add_version(media_id: IntId, body: VersionCreate, store: Media) -> MediaDetail:
+    """Record a new document version (the item's own content is unchanged)."""
+    _live_item(store, media_id)
+    store.add_document_version(
         media_id,
         body.content,
         prompt=body.prompt,
         analysis_content=body.analysis_content,
         safe_metadata=body.safe_metadata,
     )
-    return VersionOut.model_validate(made, from_attributes=True)
+    return media_detail(store.get_media(media_id), store.list_document_versions(media_id))
 
 
-@router.get("/media/{media_id}/versions/{version_number}", response_model=VersionOut)
+@router.get(
+    "/media/{media_id}/versions/{version_number}",
+    response_model=VersionDetail,
+    response_model_exclude_none=True,
+)
 def get_version(
     media_id: IntId,
     version_number: Annotated[int, Path(ge=1, le=2**31 - 1)],
     store: Media,
-) -> VersionOut:
+    include_content: bool = True,
+) -> VersionDetail:
+    _live_item(store, media_id)
     made = store.get_document_version(media_id, version_number)
-    return VersionOut.model_validate(made, from_attributes=True)
+    return version_detail(made, with_content=include_content)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _list_item(
+    media_id: int, title: str, type: str, keywords: list[str], with_keywords: bool
+) -> MediaListItem:
+    return MediaListItem(
+        id=media_id,
+        title=title,
+        type=type,
+        url=item_url(media_id),
+        keywords=keywords if with_keywords else None,
+    )
+
+
+def _live_item(store: MediaStore, media_id: int) -> MediaItem:
+    """The item, if it is live and not in the trash (a trashed item is found by id only
+    through the trash list, restore and permanent delete, as in tldw_server)."""
+    item = store.get_media(media_id)
+    if item.is_trash:
+        raise NotFound("media", media_id, "it is in the trash")
+    return item
 
 
 def _invalid(message: str) -> InvalidInput:
     return InvalidInput("media", message)
+
+
+__all__ = ["router"]

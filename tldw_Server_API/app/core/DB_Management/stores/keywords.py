@@ -60,6 +60,30 @@ class KeywordTags(Generic[K]):
             self.replace(conn, owner, words)
             return self.of(conn, [owner]).get(owner, [])
 
+    def add_to(self, owner: K, keywords: Iterable[str]) -> list[str]:
+        """Tag the owner with *keywords* too, keeping the ones it has; return all as stored.
+
+        Only links are inserted, so concurrent edits of one owner never undo each other.
+        """
+        words = clean_keywords("keywords", keywords)
+        with self.database.begin(write=True) as conn:
+            require_live(conn, self.owners, owner)
+            self.link(conn, owner, words)
+            return self.of(conn, [owner]).get(owner, [])
+
+    def remove_from(self, owner: K, keywords: Iterable[str]) -> list[str]:
+        """Untag the owner's *keywords* (NOCASE); return the ones left, as stored."""
+        words = clean_keywords("keywords", keywords)
+        with self.database.begin(write=True) as conn:
+            require_live(conn, self.owners, owner)
+            found = (_find_keyword(conn, self.database, self.keywords, word) for word in words)
+            ids = [key for key, _deleted in filter(None, found)]
+            links = self.links
+            conn.execute(
+                delete(links).where(links.c[self.link_column] == owner, links.c.keyword_id.in_(ids))
+            )
+            return self.of(conn, [owner]).get(owner, [])
+
     def names(self) -> list[str]:
         """Every live keyword, sorted case-insensitively."""
         kw = self.keywords
