@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..backends.sqlite import quote_sqlite
 from .casts import CastProblem, InvalidUtf8, Policies, cast_for
 from .errors import ValueProblem, short_repr
 from .plan import DatabasePlan, TablePlan
-from .source import quote_sqlite, tolerant_text
+from .source import tolerant_text
 
 OrphanPolicy = Literal["error", "skip", "null"]
 MAX_LISTED = 200
