@@ -40,11 +40,20 @@ from ..legacy_layout import (
 )
 from .analytics import generate_analytics
 from .chacha import generate_chacha
+from .corpus import VOCABULARY
 from .media import generate_media
 from .sink import Plan, Sink, bulk_connection
 from .workflows import generate_workflows
 
-__all__ = ["KINDS", "LAYOUTS", "generate", "generate_installation", "main", "row_counts"]
+__all__ = [
+    "KINDS",
+    "LAYOUTS",
+    "VOCABULARY",
+    "generate",
+    "generate_installation",
+    "main",
+    "row_counts",
+]
 
 
 _Generator = Callable[[Sink, random.Random, int, Plan], None]
