@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..backends.sqlite import quote_sqlite
 from ..legacy_layout import (
     DEFAULT_LAYOUT,
     DEFAULT_STEPS_TABLE,
@@ -127,7 +128,12 @@ def row_counts(
 def _count_rows(path: Path, tables: Sequence[str]) -> dict[str, int]:
     conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
     try:
-        return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+        counts = {}
+        for table in tables:
+            counts[table] = conn.execute(f"SELECT COUNT(*) FROM {quote_sqlite(table)}").fetchone()[
+                0
+            ]
+        return counts
     finally:
         conn.close()
 
