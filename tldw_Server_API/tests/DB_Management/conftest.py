@@ -1,4 +1,4 @@
-"""Fixtures and helpers shared by the migration tests.
+"""Fixtures and helpers shared by the database and migration tests.
 
 Helpers are plain functions the test modules import from here: a library run
 (:func:`run`), a CLI's target flags (:func:`pg_flags`), reading PostgreSQL back
@@ -14,14 +14,25 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
 from tldw_Server_API.app.core.DB_Management.migration.options import MigrationOptions, SourceFile
 from tldw_Server_API.app.core.DB_Management.migration.results import MigrationResult
 from tldw_Server_API.app.core.DB_Management.migration.run import migrate
+from tldw_Server_API.tests.conftest import settings_for
 
 #: The instant the sync columns of rows written by :func:`media_row` hold.
 STAMP = "2025-10-08T12:34:56.789Z"
+
+
+@pytest.fixture
+def user_settings(backend_kind: str, tmp_path: Path, pg_target: PgTarget) -> Settings:
+    """A fresh installation per test, cheaply: on PostgreSQL, a new default user's schemas
+    in this module's database instead of a new database."""
+    user = f"t{uuid.uuid4().hex[:12]}"
+    target = pg_target if backend_kind == "postgresql" else None
+    return settings_for(backend_kind, tmp_path / "Databases", target, default_user_id=user)
 
 
 @pytest.fixture
