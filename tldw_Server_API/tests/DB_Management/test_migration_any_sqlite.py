@@ -187,6 +187,21 @@ def test_a_second_run_reuses_the_schema_and_gives_the_same_rows(
     assert [t.target_rows for t in second.databases[0].tables] == [4, 3]
 
 
+def test_a_table_without_rowid_keyed_by_a_name_holding_a_quote_is_copied(
+    tmp_path: Path, target: PgTarget
+) -> None:
+    path = tmp_path / "odd.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute('CREATE TABLE tags("the ""key""" TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID')
+        conn.executemany("INSERT INTO tags VALUES (?, ?)", [("b", 2), ("a", 1)])
+        conn.commit()
+    result = run(target, path)
+    assert result.exit_code == 0, [(d.error, d.problems[:3]) for d in result.databases]
+    with psycopg.connect(target.conninfo()) as conn:
+        rows = conn.execute('SELECT "the ""key""", n FROM library.tags ORDER BY n').fetchall()
+    assert rows == [("a", 1), ("b", 2)]
+
+
 def test_the_command_line_takes_any_file_with_a_target_schema(
     library: Path, target: PgTarget
 ) -> None:
