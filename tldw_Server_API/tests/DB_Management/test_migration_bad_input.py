@@ -19,7 +19,12 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.core.DB_Management.migration.options import MigrationOptions, SourceFile
+from tldw_Server_API.app.core.DB_Management.migration.errors import UsageError
+from tldw_Server_API.app.core.DB_Management.migration.options import (
+    MigrationOptions,
+    RunOptions,
+    SourceFile,
+)
 from tldw_Server_API.app.core.DB_Management.migration.run import migrate
 from tldw_Server_API.app.core.DB_Management.migration_tools import run_cli
 from tldw_Server_API.app.core.DB_Management.sample_data import generate
@@ -418,3 +423,17 @@ def test_a_value_too_long_to_index_names_the_row_and_column(
     assert line.startswith(f"  {path}: table links, row id=7, column url: PostgreSQL refused it: ")
     assert "too long to be indexed" in line and "(value 'data:" in line
     assert fetch(target, "SELECT count(*) FROM links.links") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"batch_size": 0}, "--batch-size must be at least 1"),
+        ({"jobs": -1}, "--jobs must be 0 or more"),
+        ({"dry_run": True, "verify_only": True}, "--dry-run and --verify-only exclude each other"),
+    ],
+)
+def test_run_options_refuse_what_no_run_can_do(options: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError) as refused:
+        RunOptions(**options)  # type: ignore[arg-type]
+    assert str(refused.value) == message
