@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
@@ -47,15 +46,13 @@ from .constraints import restore, restore_table, set_aside
 from .feed import DEFAULT_JOBS, CastFailed, RowFeed
 from .plan import DatabasePlan, TablePlan
 from .refusals import cast_defect, constraint_defect, copy_defect, rebuild_defect
-from .results import TableResult
+from .results import Progress, TableResult
 from .sequences import setval_statements
 from .session import prepare_load_session
 from .target import TargetTable
 from .verify import loaded_checksum, verify_tables
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

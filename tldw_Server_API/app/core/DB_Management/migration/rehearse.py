@@ -17,8 +17,8 @@ from pathlib import Path
 from ..backends.embedded import EmbeddedPostgresUnavailable, start_embedded_postgres
 from .errors import UsageError
 from .options import RunOptions, SourceFile, discover_installation
-from .results import MigrationResult
-from .run import Progress, migrate
+from .results import MigrationResult, Progress
+from .run import migrate
 
 #: Users and media items of the sample installation a rehearsal with no files generates.
 SAMPLE_USERS = ("1", "2")

@@ -6,9 +6,13 @@ code of a run is the first failing database's (:mod:`.errors`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import ValueProblem
+
+Progress = Callable[[str, int, int], None]
+"""Told, as a table is copied, its name, the rows copied so far and the rows it holds."""
 
 
 @dataclass

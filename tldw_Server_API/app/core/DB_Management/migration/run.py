@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
 
 import psycopg
 
@@ -34,13 +33,11 @@ from .options import MigrationOptions, SourceFile
 from .plan import DatabasePlan, plan_database
 from .prepare import carry, prepare_target
 from .refusals import server_failure
-from .results import DatabaseResult, MigrationResult, TableResult
+from .results import DatabaseResult, MigrationResult, Progress, TableResult
 from .sequences import setval_statements
 from .source import SourceCatalog, open_source, read_catalog
 from .target import read_target
 from .verify import require_verified, verify_only
-
-Progress = Callable[[str, int, int], None]
 
 
 def connect(target: PgTarget) -> psycopg.Connection:
