@@ -20,7 +20,7 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -148,9 +148,9 @@ class TargetFlags:
     port: str | None = None
     database: str | None = None
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never shown
     sslmode: str | None = None
-    dsn: str | None = None
+    dsn: str | None = field(default=None, repr=False)  # may hold a password
 
 
 @dataclass(frozen=True)
