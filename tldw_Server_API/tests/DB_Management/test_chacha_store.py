@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tldw_Server_API.app.core.config import Settings
-from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.stores import (
     CharacterStore,
@@ -20,18 +17,14 @@ from tldw_Server_API.app.core.DB_Management.stores import (
     NotFound,
     VersionConflict,
 )
-from tldw_Server_API.tests.conftest import settings_for
 
 T0 = datetime(2025, 10, 8, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def settings(backend_kind: str, tmp_path: Path, pg_target: PgTarget) -> Settings:
-    """A fresh installation per test, cheaply: on PostgreSQL, a new default user's schemas
-    in this module's database instead of a new database (overrides conftest's fixture)."""
-    user = f"t{uuid.uuid4().hex[:12]}"
-    target = pg_target if backend_kind == "postgresql" else None
-    return settings_for(backend_kind, tmp_path / "Databases", target, default_user_id=user)
+def settings(user_settings: Settings) -> Settings:
+    """A fresh installation per test, cheaply (overrides the suite's fixture)."""
+    return user_settings
 
 
 @pytest.fixture

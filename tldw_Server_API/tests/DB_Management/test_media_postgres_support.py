@@ -4,16 +4,13 @@ and the rules the database itself enforces (version + 1, sync_log) for every wri
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from tldw_Server_API.app.core.config import Settings
-from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.stores import (
     InvalidInput,
@@ -22,7 +19,6 @@ from tldw_Server_API.app.core.DB_Management.stores import (
     NotFound,
     VersionConflict,
 )
-from tldw_Server_API.tests.conftest import settings_for
 
 ARTICLE = (
     "Photosynthesis converts light into chemical energy.\n\n"
@@ -33,12 +29,9 @@ ARTICLE = (
 
 
 @pytest.fixture
-def settings(backend_kind: str, tmp_path: Path, pg_target: PgTarget) -> Settings:
-    """A fresh installation per test, cheaply: on PostgreSQL, a new default user's schemas
-    in this module's database instead of a new database (overrides conftest's fixture)."""
-    user = f"t{uuid.uuid4().hex[:12]}"
-    target = pg_target if backend_kind == "postgresql" else None
-    return settings_for(backend_kind, tmp_path / "Databases", target, default_user_id=user)
+def settings(user_settings: Settings) -> Settings:
+    """A fresh installation per test, cheaply (overrides the suite's fixture)."""
+    return user_settings
 
 
 @pytest.fixture

@@ -12,13 +12,11 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.core.DB_Management.migration.run import (
-    MigrationOptions,
-    MigrationResult,
-    SourceFile,
-    migrate,
-)
+from tldw_Server_API.app.core.DB_Management.migration.options import MigrationOptions, SourceFile
+from tldw_Server_API.app.core.DB_Management.migration.results import MigrationResult
+from tldw_Server_API.app.core.DB_Management.migration.run import migrate
 from tldw_Server_API.app.core.DB_Management.migration_tools import run_cli
+from tldw_Server_API.tests.DB_Management.conftest import pg_flags
 
 LAYOUT = """
 CREATE TABLE authors(
@@ -189,32 +187,33 @@ def test_a_second_run_reuses_the_schema_and_gives_the_same_rows(
     assert [t.target_rows for t in second.databases[0].tables] == [4, 3]
 
 
-def cli_target(target: PgTarget) -> list[str]:
-    return [
-        "--pg-host",
-        target.host,
-        "--pg-port",
-        str(target.port),
-        "--pg-database",
-        target.database,
-        "--pg-user",
-        target.user,
-        "--quiet",
-    ]
+def test_a_table_without_rowid_keyed_by_a_name_holding_a_quote_is_copied(
+    tmp_path: Path, target: PgTarget
+) -> None:
+    path = tmp_path / "odd.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute('CREATE TABLE tags("the ""key""" TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID')
+        conn.executemany("INSERT INTO tags VALUES (?, ?)", [("b", 2), ("a", 1)])
+        conn.commit()
+    result = run(target, path)
+    assert result.exit_code == 0, [(d.error, d.problems[:3]) for d in result.databases]
+    with psycopg.connect(target.conninfo()) as conn:
+        rows = conn.execute('SELECT "the ""key""", n FROM library.tags ORDER BY n').fetchall()
+    assert rows == [("a", 1), ("b", 2)]
 
 
 def test_the_command_line_takes_any_file_with_a_target_schema(
     library: Path, target: PgTarget
 ) -> None:
     argv = ["--sqlite", str(library), "--target-schema", "library", "--create-schema"]
-    assert run_cli(argv + cli_target(target), env={}) == 0
+    assert run_cli([*argv, *pg_flags(target), "--quiet"], env={}) == 0
     assert column_types(target, "books")["meta"] == "jsonb"
 
 
 def test_sqlite_without_a_target_schema_is_a_usage_error(
     library: Path, target: PgTarget, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(["--sqlite", str(library), *cli_target(target)], env={}) == 2
+    assert run_cli(["--sqlite", str(library), *pg_flags(target), "--quiet"], env={}) == 2
     assert "--target-schema" in capsys.readouterr().err
 
 
@@ -250,7 +249,7 @@ def long_names_file(tmp_path: Path) -> Path:
 
 
 def long_names_cli(target: PgTarget, path: Path, *extra: str) -> list[str]:
-    return ["--sqlite", str(path), "--target-schema", "long", *extra, *cli_target(target)]
+    return ["--sqlite", str(path), "--target-schema", "long", *extra, *pg_flags(target), "--quiet"]
 
 
 def pg_names(target: PgTarget, sql: str) -> list[str]:
@@ -331,7 +330,7 @@ def test_a_date_default_on_a_datetime_column_migrates_and_dropped_ones_are_repor
             """
         )
     argv = ["--sqlite", str(path), "--target-schema", "vals", "--create-schema"]
-    assert run_cli([*argv, "--report", str(report), *cli_target(target)], env={}) == 0
+    assert run_cli([*argv, "--report", str(report), *pg_flags(target), "--quiet"], env={}) == 0
     out = capsys.readouterr().out
     assert "default left out: my_table.local_value: " in out
     dropped = json.loads(report.read_text())["databases"][0]["defaults_dropped"]

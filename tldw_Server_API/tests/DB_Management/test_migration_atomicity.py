@@ -20,35 +20,19 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.core.DB_Management.migration.run import (
-    MigrationOptions,
-    SourceFile,
-    migrate,
-)
+from tldw_Server_API.app.core.DB_Management.migration.options import MigrationOptions, SourceFile
+from tldw_Server_API.app.core.DB_Management.migration.run import migrate
 from tldw_Server_API.app.core.DB_Management.sample_data import generate
+from tldw_Server_API.tests.DB_Management.conftest import snapshot
 
 MODULE = "tldw_Server_API.app.core.DB_Management.migration_tools"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def snapshot(target: PgTarget) -> dict[str, object]:
-    """Row count and content digest of every table, and every sequence's state."""
-    state: dict[str, object] = {}
+def structure_snapshot(target: PgTarget) -> dict[str, object]:
+    """:func:`snapshot`, and how many constraints and indexes the users' schemas hold."""
+    state = snapshot(target)
     with psycopg.connect(target.conninfo(), autocommit=True) as conn:
-        for ns, name in conn.execute(
-            "SELECT schemaname, tablename FROM pg_tables "
-            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
-        ).fetchall():
-            state[f"{ns}.{name}"] = conn.execute(
-                "SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), '')) "
-                f'FROM "{ns}"."{name}" t'
-            ).fetchone()
-        for ns, name in conn.execute(
-            "SELECT schemaname, sequencename FROM pg_sequences"
-        ).fetchall():
-            state[f"seq {ns}.{name}"] = conn.execute(
-                f'SELECT last_value, is_called FROM "{ns}"."{name}"'
-            ).fetchone()
         state["constraints"] = conn.execute(
             "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
             "WHERE n.nspname LIKE 'user_%'"
@@ -119,7 +103,7 @@ def test_sigkill_during_copy_leaves_the_target_as_before(
 ) -> None:
     big = tmp_path / "big" / "Media_DB_v2.db"
     generate("media", big, size=700, seed=1)
-    before = snapshot(prepared)
+    before = structure_snapshot(prepared)
     process = subprocess.Popen(
         cli_args(prepared, big),
         env=os.environ | {"PYTHONPATH": str(REPO_ROOT)},
@@ -136,7 +120,7 @@ def test_sigkill_during_copy_leaves_the_target_as_before(
             process.kill()
     assert query.startswith('COPY "user_1_media".')
     wait_until_gone(prepared)
-    assert snapshot(prepared) == before
+    assert structure_snapshot(prepared) == before
     again = subprocess.run(
         cli_args(prepared, big),
         env=os.environ | {"PYTHONPATH": str(REPO_ROOT)},
@@ -172,14 +156,14 @@ def test_failure_on_the_last_row_leaves_the_target_as_before(
     path = tmp_path / "late" / "Media_DB_v2.db"
     generate("media", path, size=60, seed=2)
     last = last_row_defect(path, table, column, value)
-    before = snapshot(prepared)
+    before = structure_snapshot(prepared)
     result = migrate(MigrationOptions(sources=[SourceFile("media", path, "1")], target=prepared))
     assert result.exit_code == 2
     (db,) = result.databases
     assert db.status == "failed"
     assert [(p.table, p.key, p.column) for p in db.problems] == [(table, f"id={last}", column)]
     assert problem in db.problems[0].problem
-    assert snapshot(prepared) == before
+    assert structure_snapshot(prepared) == before
 
 
 def test_a_failing_database_rolls_back_the_ones_loaded_before_it(
@@ -204,7 +188,7 @@ def test_a_failing_database_rolls_back_the_ones_loaded_before_it(
             ("2025-10-08T12:00:00Z", "2025-10-08T12:00:00Z"),
         )
         conn.commit()
-    before = snapshot(prepared)
+    before = structure_snapshot(prepared)
     result = migrate(
         MigrationOptions(
             sources=[SourceFile("workflows", good), SourceFile("media", bad, "1")],
@@ -216,4 +200,4 @@ def test_a_failing_database_rolls_back_the_ones_loaded_before_it(
     assert media.status == "failed"
     assert workflows.status == "rolled back"
     assert "another database failed" in (workflows.error or "")
-    assert snapshot(prepared) == before
+    assert structure_snapshot(prepared) == before

@@ -19,13 +19,16 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.core.DB_Management.migration.run import (
+from tldw_Server_API.app.core.DB_Management.migration.errors import UsageError
+from tldw_Server_API.app.core.DB_Management.migration.options import (
     MigrationOptions,
+    RunOptions,
     SourceFile,
-    migrate,
 )
+from tldw_Server_API.app.core.DB_Management.migration.run import migrate
 from tldw_Server_API.app.core.DB_Management.migration_tools import run_cli
 from tldw_Server_API.app.core.DB_Management.sample_data import generate
+from tldw_Server_API.tests.DB_Management.conftest import fetch, pg_flags, snapshot
 
 STAMP = "2025-10-08T12:34:56.789Z"
 Defect = Callable[[sqlite3.Connection], None]
@@ -46,32 +49,6 @@ def target(pg_target: PgTarget, tmp_path_factory: pytest.TempPathFactory) -> PgT
     return pg_target
 
 
-def snapshot(target: PgTarget) -> dict[str, object]:
-    """Row count and content digest of every table, and every sequence's state."""
-    state: dict[str, object] = {}
-    with psycopg.connect(target.conninfo(), autocommit=True) as conn:
-        for ns, name in conn.execute(
-            "SELECT schemaname, tablename FROM pg_tables "
-            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
-        ).fetchall():
-            state[f"{ns}.{name}"] = conn.execute(
-                "SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), '')) "
-                f'FROM "{ns}"."{name}" t'
-            ).fetchone()
-        for ns, name in conn.execute(
-            "SELECT schemaname, sequencename FROM pg_sequences"
-        ).fetchall():
-            state[f"seq {ns}.{name}"] = conn.execute(
-                f'SELECT last_value, is_called FROM "{ns}"."{name}"'
-            ).fetchone()
-    return state
-
-
-def fetch(target: PgTarget, sql: str) -> list[tuple]:
-    with psycopg.connect(target.conninfo()) as conn:
-        return conn.execute(sql).fetchall()
-
-
 def media_file(tmp_path: Path, *defects: Defect) -> Path:
     path = tmp_path / "Media_DB_v2.db"
     generate("media", path, size=5)
@@ -83,21 +60,7 @@ def media_file(tmp_path: Path, *defects: Defect) -> Path:
 
 
 def cli(capsys: pytest.CaptureFixture[str], target: PgTarget, *args: str) -> tuple[int, str, str]:
-    code = run_cli(
-        [
-            *args,
-            "--pg-host",
-            target.host,
-            "--pg-port",
-            str(target.port),
-            "--pg-database",
-            target.database,
-            "--pg-user",
-            target.user,
-            "--quiet",
-        ],
-        env={},
-    )
+    code = run_cli([*args, *pg_flags(target), "--quiet"], env={})
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -460,3 +423,17 @@ def test_a_value_too_long_to_index_names_the_row_and_column(
     assert line.startswith(f"  {path}: table links, row id=7, column url: PostgreSQL refused it: ")
     assert "too long to be indexed" in line and "(value 'data:" in line
     assert fetch(target, "SELECT count(*) FROM links.links") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"batch_size": 0}, "--batch-size must be at least 1"),
+        ({"jobs": -1}, "--jobs must be 0 or more"),
+        ({"dry_run": True, "verify_only": True}, "--dry-run and --verify-only exclude each other"),
+    ],
+)
+def test_run_options_refuse_what_no_run_can_do(options: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError) as refused:
+        RunOptions(**options)  # type: ignore[arg-type]
+    assert str(refused.value) == message

@@ -15,8 +15,8 @@ import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_database
-from tldw_Server_API.app.core.DB_Management.migration.run import MigrationResult
-from tldw_Server_API.tests.DB_Management.test_migration_tools import (
+from tldw_Server_API.app.core.DB_Management.migration.results import MigrationResult
+from tldw_Server_API.tests.DB_Management.conftest import (
     assert_ok,
     fetch,
     media,

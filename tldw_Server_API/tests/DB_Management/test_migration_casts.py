@@ -19,7 +19,7 @@ from tldw_Server_API.app.core.DB_Management.migration.casts import (
     cast_for,
     family_of,
 )
-from tldw_Server_API.app.core.DB_Management.migration.verify import python_canonical
+from tldw_Server_API.app.core.DB_Management.migration.checksum import python_canonical
 
 
 def cast(data_type: str, value: object, policies: Policies | None = None) -> object:

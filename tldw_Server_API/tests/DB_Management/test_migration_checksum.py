@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tldw_Server_API.app.core.DB_Management.migration.casts import InvalidUtf8
-from tldw_Server_API.app.core.DB_Management.migration.verify import (
+from tldw_Server_API.app.core.DB_Management.migration.checksum import (
     Checksum,
     batch_canonicalizer,
     row_canonicalizer,

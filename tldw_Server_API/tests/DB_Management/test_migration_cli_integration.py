@@ -31,6 +31,7 @@ from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.sample_data import generate, row_counts
 from tldw_Server_API.app.core.DB_Management.stores.media import MediaStore
 from tldw_Server_API.tests.conftest import settings_for
+from tldw_Server_API.tests.DB_Management.conftest import pg_flags, snapshot
 from tldw_Server_API.tests.postgres_harness import fresh_database
 
 MODULE = "tldw_Server_API.app.core.DB_Management.migration_tools"
@@ -70,20 +71,6 @@ def cli(
         text=True,
         timeout=120,
     )
-
-
-def pg_flags(target: PgTarget) -> list[str]:
-    """The guide's ``--pg-host "$PGHOST"`` ... flags, expanded as the shell would."""
-    return [
-        "--pg-host",
-        target.host,
-        "--pg-port",
-        str(target.port),
-        "--pg-database",
-        target.database,
-        "--pg-user",
-        target.user,
-    ]
 
 
 def guide_command(target: PgTarget) -> list[str]:
@@ -132,29 +119,13 @@ def pg_count(target: PgTarget, table: str) -> int:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
-def snapshot(target: PgTarget) -> dict[str, object]:
-    """Every user table's row count and content digest, and every sequence's state."""
-    state: dict[str, object] = {}
+def state(target: PgTarget) -> dict[str, object]:
+    """:func:`snapshot`, and the names of every schema."""
     with psycopg.connect(target.conninfo(), autocommit=True) as conn:
-        tables = conn.execute(
-            "SELECT schemaname, tablename FROM pg_tables "
-            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
-        ).fetchall()
-        for ns, name in tables:
-            state[f"{ns}.{name}"] = conn.execute(
-                "SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), '')) "
-                f'FROM "{ns}"."{name}" t'
-            ).fetchone()
-        for ns, name in conn.execute(
-            "SELECT schemaname, sequencename FROM pg_sequences ORDER BY 1, 2"
-        ).fetchall():
-            state[f"seq {ns}.{name}"] = conn.execute(
-                f'SELECT last_value, is_called FROM "{ns}"."{name}"'
-            ).fetchone()
-        state["schemas"] = conn.execute(
+        schemas = conn.execute(
             "SELECT array_agg(nspname ORDER BY nspname) FROM pg_namespace"
         ).fetchone()
-    return state
+    return snapshot(target) | {"schemas": schemas}
 
 
 @dataclass
@@ -240,11 +211,11 @@ def test_workflow_step_runs_land_in_workflow_steps(guide_run: GuideRun) -> None:
 
 
 def test_rerun_is_idempotent(guide_run: GuideRun) -> None:
-    before = snapshot(guide_run.target)
+    before = state(guide_run.target)
     again = cli(guide_run.root, guide_run.target, *guide_command(guide_run.target))
     assert again.returncode == 0, again.stderr
     assert summary_rows(again.stdout) == summary_rows(guide_run.first.stdout)
-    after = snapshot(guide_run.target)
+    after = state(guide_run.target)
     assert after == before
 
 
@@ -440,7 +411,7 @@ def test_dry_run_writes_nothing(workdir: Path, pg_database: PgTarget, tmp_path: 
     assert first.returncode == 0
     other = tmp_path / "other" / "Media_DB_v2.db"
     generate("media", other, size=9, seed=7)
-    before = snapshot(pg_database)
+    before = state(pg_database)
     run = cli(
         workdir,
         pg_database,
@@ -460,7 +431,7 @@ def test_dry_run_writes_nothing(workdir: Path, pg_database: PgTarget, tmp_path: 
     )
     assert ok.returncode == 0, ok.stderr
     assert "[checked]" in ok.stdout
-    assert snapshot(pg_database) == before
+    assert state(pg_database) == before
 
 
 def test_verify_only_passes_then_names_the_changed_row(workdir: Path, shared_db: PgTarget) -> None:
@@ -547,10 +518,10 @@ def test_rehearse_migrates_a_data_dir_into_an_embedded_server(
     data_dir: Path, pg_server: PgTarget
 ) -> None:
     with fresh_database(pg_server) as untouched:
-        before = snapshot(untouched)
+        before = state(untouched)
         run = cli(data_dir.parent, untouched, "--rehearse", "--data-dir", str(data_dir), "--quiet")
         assert run.returncode == 0, run.stdout + run.stderr
-        assert snapshot(untouched) == before
+        assert state(untouched) == before
     assert "rehearse: embedded PostgreSQL" in run.stderr
     rows = summary_rows(run.stdout)
     assert rows["user_1_media:Media"][1:] == (4, 4, "yes")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.core.DB_Management.migration.run import SourceFile
+from tldw_Server_API.app.core.DB_Management.migration.options import SourceFile
 from tldw_Server_API.app.core.DB_Management.sample_data import generate
-from tldw_Server_API.tests.DB_Management.test_migration_tools import assert_ok, fetch, run
+from tldw_Server_API.tests.DB_Management.conftest import assert_ok, fetch, run
 
 SIZES = {"media": 10, "chacha": 6, "analytics": 30, "workflows": 12}
 

@@ -19,11 +19,8 @@ import pytest
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.instants import to_instant
 from tldw_Server_API.app.core.DB_Management.legacy_layout import LEGACY_TABLES
-from tldw_Server_API.app.core.DB_Management.migration.run import (
-    MigrationOptions,
-    SourceFile,
-    migrate,
-)
+from tldw_Server_API.app.core.DB_Management.migration.options import MigrationOptions, SourceFile
+from tldw_Server_API.app.core.DB_Management.migration.run import migrate
 from tldw_Server_API.app.core.DB_Management.sample_data import generate
 
 RENAMED = {"workflow_step_runs": "workflow_steps"}

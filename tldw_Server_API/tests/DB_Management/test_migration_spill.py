@@ -18,7 +18,7 @@ from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.migration import feed
 from tldw_Server_API.app.core.DB_Management.migration.spill import SpillQueue, Stopped
 
-from .test_migration_tools import assert_ok, fetch, media, media_row, run
+from .conftest import assert_ok, fetch, media, media_row, run
 
 
 def _in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:

@@ -24,55 +24,19 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
-from tldw_Server_API.app.core.DB_Management.migration.run import (
-    MigrationOptions,
-    MigrationResult,
-    SourceFile,
-    migrate,
-)
+from tldw_Server_API.app.core.DB_Management.migration.options import SourceFile
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.sample_data import generate, row_counts
 from tldw_Server_API.app.core.DB_Management.stores.media import MediaStore
 from tldw_Server_API.tests.conftest import settings_for
-
-STAMP = "2025-10-08T12:34:56.789Z"
-
-
-def media_row(conn: sqlite3.Connection, media_id: int, **values: object) -> None:
-    """Insert one Media row with the sync columns filled; *values* override any column."""
-    row: dict[str, object] = {
-        "id": media_id,
-        "title": f"item {media_id}",
-        "type": "document",
-        "content": f"content of item {media_id}",
-        "content_hash": f"hash{media_id}",
-        "uuid": str(uuid.uuid4()),
-        "last_modified": STAMP,
-        "client_id": "test",
-    }
-    row.update(values)
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    conn.execute(f"INSERT INTO Media ({columns}) VALUES ({marks})", tuple(row.values()))
-
-
-def run(target: PgTarget, *sources: SourceFile, **options: object) -> MigrationResult:
-    defaults: dict[str, object] = {"create_schema": True}
-    return migrate(MigrationOptions(sources=list(sources), target=target, **(defaults | options)))
-
-
-def media(path: Path, user: str = "1") -> SourceFile:
-    return SourceFile("media", path, user)
-
-
-def fetch(target: PgTarget, sql: str, *params: object) -> list[tuple]:
-    with psycopg.connect(target.conninfo()) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def assert_ok(result: MigrationResult) -> None:
-    errors = [(d.label, d.error, d.problems[:3]) for d in result.databases if d.exit_code]
-    assert result.exit_code == 0, errors
+from tldw_Server_API.tests.DB_Management.conftest import (
+    STAMP,
+    assert_ok,
+    fetch,
+    media,
+    media_row,
+    run,
+)
 
 
 def test_migrate_returns_a_verified_result_per_table(tmp_path: Path, pg_target: PgTarget) -> None:

@@ -21,7 +21,7 @@ from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.app.core.DB_Management.migration import feed
 from tldw_Server_API.app.core.DB_Management.search import MAX_INDEXED_CHARS, vectors
 
-from .test_migration_tools import assert_ok, fetch, media, media_row, run
+from .conftest import assert_ok, fetch, media, media_row, run
 
 VECTORS = "SELECT id, search_vector::text FROM user_1_media.media ORDER BY id"
 

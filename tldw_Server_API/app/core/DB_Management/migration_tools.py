@@ -4,9 +4,10 @@
         --content-sqlite Databases/user_databases/1/Media_DB_v2.db \\
         --pg-host localhost --pg-database tldw_content --pg-user tldw_user
 
-This module only parses flags and prints; the work is
-:func:`tldw_Server_API.app.core.DB_Management.migration.run.migrate`. Exit
-codes are documented in ``migration/errors.py`` and docs/migration.md.
+This module only turns flags into typed options (:class:`Command`) and results
+into output and an exit code; the work is done by library calls with typed
+parameters: :func:`.migration.run.migrate` and :func:`.migration.rehearse.rehearse`.
+Exit codes are documented in ``migration/errors.py`` and docs/migration.md.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,8 +39,11 @@ from .migration.errors import (
     UsageError,
 )
 from .migration.feed import DEFAULT_JOBS
+from .migration.options import RunOptions, SourceFile, discover_installation
+from .migration.rehearse import rehearse
 from .migration.report import ProgressReporter, print_summary, stop_report_dict, write_report
-from .migration.run import MigrationOptions, MigrationResult, SourceFile, migrate
+from .migration.results import MigrationResult
+from .migration.run import migrate
 
 PASSWORD_WARNING = (
     "warning: a password on the command line is visible to other users of this machine "
@@ -121,6 +126,98 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@dataclass(frozen=True)
+class SourceFlags:
+    """The source flags: which SQLite files, whose, and where an installation keeps them."""
+
+    content_sqlite: Path | None = None
+    chacha_sqlite: Path | None = None
+    analytics_sqlite: Path | None = None
+    workflows_sqlite: Path | None = None
+    sqlite: Path | None = None
+    target_schema: str | None = None
+    user_id: str | None = None
+    all_users: bool = False
+    data_dir: Path = Path("Databases")
+
+
+@dataclass(frozen=True)
+class TargetFlags:
+    """The ``--pg-*`` flags as given (unset ones fall back to the PG* variables)."""
+
+    host: str | None = None
+    port: str | None = None
+    database: str | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)  # never shown
+    sslmode: str | None = None
+    dsn: str | None = field(default=None, repr=False)  # may hold a password
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the command prints and writes besides the summary."""
+
+    print_setval: bool = False
+    report: Path | None = None
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    """One invocation, typed: everything the flags say, checked."""
+
+    sources: SourceFlags
+    target: TargetFlags
+    run: RunOptions
+    output: Output
+    rehearse: bool = False
+
+
+def target_flags(args: argparse.Namespace) -> TargetFlags:
+    return TargetFlags(
+        host=args.pg_host,
+        port=args.pg_port,
+        database=args.pg_database,
+        user=args.pg_user,
+        password=args.pg_password,
+        sslmode=args.pg_sslmode,
+        dsn=args.pg_dsn,
+    )
+
+
+def output_flags(args: argparse.Namespace) -> Output:
+    return Output(print_setval=args.print_setval, report=args.report, quiet=args.quiet)
+
+
+def command_from(args: argparse.Namespace) -> Command:
+    """The parsed flags as a :class:`Command`; a :class:`UsageError` for a bad combination."""
+    run = RunOptions(
+        batch_size=args.batch_size,
+        jobs=args.jobs,
+        skip_tables=set(args.skip_table),
+        create_schema=args.create_schema,
+        dry_run=args.dry_run,
+        verify_only=args.verify_only,
+        on_nul=args.on_nul,
+        on_orphan=args.on_orphan,
+        on_invalid_json=args.on_invalid_json,
+        on_invalid_utf8=args.on_invalid_utf8,
+    )
+    sources = SourceFlags(
+        content_sqlite=args.content_sqlite,
+        chacha_sqlite=args.chacha_sqlite,
+        analytics_sqlite=args.analytics_sqlite,
+        workflows_sqlite=args.workflows_sqlite,
+        sqlite=args.sqlite,
+        target_schema=args.target_schema,
+        user_id=args.user_id,
+        all_users=args.all_users,
+        data_dir=args.data_dir,
+    )
+    return Command(sources, target_flags(args), run, output_flags(args), args.rehearse)
+
+
 def port_number(value: str, source: str) -> int:
     """*value* as a TCP port, or a :class:`UsageError` naming *source* (the flag or variable)."""
     try:
@@ -158,88 +255,74 @@ def dsn_has_password(dsn: str | None) -> bool:
         return False
 
 
-def target_from_args(args: argparse.Namespace, env: os._Environ[str] | dict[str, str]) -> PgTarget:
+def target_from_flags(flags: TargetFlags, env: os._Environ[str] | dict[str, str]) -> PgTarget:
     """The target from --pg-dsn or --pg-* flags, falling back to the PG* variables."""
-    password = args.pg_password or None
-    if args.pg_dsn:
-        dsn_parts(args.pg_dsn)
-        target = PgTarget.from_dsn(args.pg_dsn)
+    password = flags.password or None
+    if flags.dsn:
+        dsn_parts(flags.dsn)
+        target = PgTarget.from_dsn(flags.dsn)
     else:
-        port_source = "--pg-port" if args.pg_port else "PGPORT"
+        port_source = "--pg-port" if flags.port else "PGPORT"
         target = PgTarget(
-            host=args.pg_host or env.get("PGHOST") or PG_DEFAULTS.host,
-            port=port_number(
-                args.pg_port or env.get("PGPORT") or str(PG_DEFAULTS.port), port_source
-            ),
-            database=args.pg_database or env.get("PGDATABASE") or PG_DEFAULTS.database,
-            user=args.pg_user or env.get("PGUSER") or PG_DEFAULTS.user,
-            sslmode=args.pg_sslmode or env.get("PGSSLMODE") or PG_DEFAULTS.sslmode,
+            host=flags.host or env.get("PGHOST") or PG_DEFAULTS.host,
+            port=port_number(flags.port or env.get("PGPORT") or str(PG_DEFAULTS.port), port_source),
+            database=flags.database or env.get("PGDATABASE") or PG_DEFAULTS.database,
+            user=flags.user or env.get("PGUSER") or PG_DEFAULTS.user,
+            sslmode=flags.sslmode or env.get("PGSSLMODE") or PG_DEFAULTS.sslmode,
         )
     if password:
         target = PgTarget(**{**target.__dict__, "password": SecretStr(password)})
     return target
 
 
-def sources_from_args(args: argparse.Namespace) -> list[SourceFile]:
-    user = args.user_id or "1"
+def sources_from_flags(flags: SourceFlags) -> list[SourceFile]:
+    """The files the source flags name, in order; a later flag replaces an earlier find."""
+    user = flags.user_id or "1"
     sources: list[SourceFile] = []
-    if args.all_users:
-        sources += discover_installation(args.data_dir)
+    if flags.all_users:
+        sources += discover_installation(flags.data_dir)
     for kind, path in (
-        ("media", args.content_sqlite),
-        ("chacha", args.chacha_sqlite),
-        ("analytics", args.analytics_sqlite),
-        ("workflows", args.workflows_sqlite),
+        ("media", flags.content_sqlite),
+        ("chacha", flags.chacha_sqlite),
+        ("analytics", flags.analytics_sqlite),
+        ("workflows", flags.workflows_sqlite),
     ):
         if path is not None:
             owner = user if kind in ("media", "chacha") else None
             sources = [s for s in sources if not (s.kind == kind and s.user_id == owner)]
             sources.append(SourceFile(kind, path, owner))  # type: ignore[arg-type]
-    if args.sqlite is not None:
-        if not args.target_schema:
+    if flags.sqlite is not None:
+        if not flags.target_schema:
             raise UsageError("--sqlite needs --target-schema: the PostgreSQL schema to fill")
-        sources.append(SourceFile("generic", args.sqlite, namespace=args.target_schema))
-    elif args.target_schema:
+        sources.append(SourceFile("generic", flags.sqlite, namespace=flags.target_schema))
+    elif flags.target_schema:
         raise UsageError("--target-schema goes with --sqlite")
     return sources
-
-
-def discover_installation(data_dir: Path) -> list[SourceFile]:
-    """Every user's files under DATA_DIR/user_databases/*/ and the server's databases."""
-    found: list[SourceFile] = []
-    users_dir = data_dir / "user_databases"
-    for user_dir in sorted(p for p in users_dir.glob("*") if p.is_dir()):
-        for kind, name in (("media", "Media_DB_v2.db"), ("chacha", "ChaChaNotes.db")):
-            if (user_dir / name).exists():
-                found.append(SourceFile(kind, user_dir / name, user_dir.name))  # type: ignore[arg-type]
-    for kind, name in (("analytics", "Analytics.db"), ("workflows", "workflows.db")):
-        if (data_dir / name).exists():
-            found.append(SourceFile(kind, data_dir / name))  # type: ignore[arg-type]
-    return found
 
 
 def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
     """Run the command; every ending after the flags are parsed writes ``--report`` if asked."""
     args = build_parser().parse_args(argv)
     environment = dict(os.environ) if env is None else env
-    if args.pg_password or dsn_has_password(args.pg_dsn):
+    target, output = target_flags(args), output_flags(args)
+    if target.password or dsn_has_password(target.dsn):
         print(PASSWORD_WARNING, file=sys.stderr)
     try:
         with terminate_as_interrupt():
-            result = _run(args, environment)
+            result = _run(command_from(args), environment)
     except MigrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return _stopped(args, environment, exc.exit_code, str(exc))
+        return _stopped(output, target, environment, exc.exit_code, str(exc))
     except KeyboardInterrupt as exc:
         print(INTERRUPTED, file=sys.stderr)
         code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-        return _stopped(args, environment, code, INTERRUPTED)
+        return _stopped(output, target, environment, code, INTERRUPTED)
     except Exception as exc:  # a bug: say so, keep the traceback for the report to us
         traceback.print_exc()
         reason = f"internal error (a bug, please report it): {type(exc).__name__}: {exc}"
-        print(f"error: {_redacted(reason, args, environment)}", file=sys.stderr)
-        return _stopped(args, environment, 1, reason)
-    return finish(args, result)
+        print(f"error: {_redacted(reason, target, environment)}", file=sys.stderr)
+        return _stopped(output, target, environment, 1, reason)
+    return finish(output, result)
 
 
 class Terminated(KeyboardInterrupt):
@@ -271,81 +354,65 @@ def terminate_as_interrupt() -> Iterator[None]:
                 signal.signal(sig, handler)
 
 
-def _run(args: argparse.Namespace, environment: dict[str, str]) -> MigrationResult:
-    if args.batch_size < 1:
-        raise UsageError("--batch-size must be at least 1")
-    if args.jobs < 0:
-        raise UsageError("--jobs must be 0 or more")
-    if args.dry_run and args.verify_only:
-        raise UsageError("--dry-run and --verify-only exclude each other")
-    if args.rehearse:
-        from .migration.rehearse import rehearse
-
-        return rehearse(args, environment)
-    sources = sources_from_args(args)
-    if not sources and args.all_users:
+def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
+    """Call the library for *command*, with a progress display unless ``--quiet``."""
+    sources = sources_from_flags(command.sources)
+    reporter = ProgressReporter(quiet=command.output.quiet)
+    if command.rehearse:
+        with reporter.running():
+            return rehearse(
+                sources,
+                command.run,
+                command.sources.data_dir,
+                progress=reporter,
+                notify=lambda line: print(line, file=sys.stderr),
+            )
+    data_dir = command.sources.data_dir
+    if not sources and command.sources.all_users:
         raise UsageError(
-            f"nothing to migrate: no SQLite files under {args.data_dir}/user_databases/*/ "
-            f"or in {args.data_dir}/ (give --data-dir)"
+            f"nothing to migrate: no SQLite files under {data_dir}/user_databases/*/ "
+            f"or in {data_dir}/ (give --data-dir)"
         )
     if not sources:
         raise UsageError(
             "nothing to migrate: give --content-sqlite, --chacha-sqlite, "
             "--analytics-sqlite, --workflows-sqlite, --sqlite or --all-users"
         )
-    return execute(args, sources, target_from_args(args, environment))
+    options = command.run.migrating(sources, target_from_flags(command.target, environment))
+    with reporter.running():
+        return migrate(options, progress=reporter)
 
 
-def _redacted(text: str, args: argparse.Namespace, environment: dict[str, str]) -> str:
+def _redacted(text: str, target: TargetFlags, environment: dict[str, str]) -> str:
     """*text* without the password or the DSN (an exception's message might hold either)."""
-    for secret in (args.pg_password, args.pg_dsn, environment.get("PGPASSWORD")):
+    for secret in (target.password, target.dsn, environment.get("PGPASSWORD")):
         if secret:
             text = text.replace(secret, "******")
     return text
 
 
-def _stopped(args: argparse.Namespace, environment: dict[str, str], code: int, reason: str) -> int:
+def _stopped(
+    output: Output, flags: TargetFlags, environment: dict[str, str], code: int, reason: str
+) -> int:
     """Write the report of a run that ended without a per-database result; return *code*."""
-    if args.report:
+    if output.report:
         try:
-            target: str | None = target_from_args(args, environment).describe()
+            target: str | None = target_from_flags(flags, environment).describe()
         except Exception:  # an unusable --pg-dsn: the report still says why the run ended
             target = None
-        report = stop_report_dict(target, code, _redacted(reason, args, environment))
-        write_report(report, args.report)
+        report = stop_report_dict(target, code, _redacted(reason, flags, environment))
+        write_report(report, output.report)
     return code
 
 
-def execute(
-    args: argparse.Namespace, sources: list[SourceFile], target: PgTarget
-) -> MigrationResult:
-    options = MigrationOptions(
-        sources=sources,
-        target=target,
-        batch_size=args.batch_size,
-        jobs=args.jobs,
-        skip_tables=set(args.skip_table),
-        create_schema=args.create_schema,
-        dry_run=args.dry_run,
-        verify_only=args.verify_only,
-        on_nul=args.on_nul,
-        on_orphan=args.on_orphan,
-        on_invalid_json=args.on_invalid_json,
-        on_invalid_utf8=args.on_invalid_utf8,
-    )
-    reporter = ProgressReporter(quiet=args.quiet)
-    with reporter.running():
-        return migrate(options, progress=reporter)
-
-
-def finish(args: argparse.Namespace, result: MigrationResult) -> int:
+def finish(output: Output, result: MigrationResult) -> int:
     print_summary(result)
-    if args.print_setval:
+    if output.print_setval:
         for db in result.databases:
             for statement in db.setval:
                 print(statement)
-    if args.report:
-        write_report(result, args.report)
+    if output.report:
+        write_report(result, output.report)
     for db in result.databases:
         for problem in db.problems[:50]:
             print(f"  {problem}", file=sys.stderr)

@@ -94,6 +94,7 @@ def _run(conn: Connection, sql: str) -> None:
 
 
 def quote_ident(name: str) -> str:
+    """*name* as a PostgreSQL identifier: in double quotes, inner quotes doubled."""
     return '"' + name.replace('"', '""') + '"'
 
 

@@ -42,7 +42,8 @@ from .base import Backend, DialectOps, declared_unique_columns, unique_rules
 NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
-def _quote(name: str) -> str:
+def quote_sqlite(name: str) -> str:
+    """*name* as a SQLite identifier: in double quotes, inner quotes doubled."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -82,9 +83,9 @@ class SqliteDialect(DialectOps):
             ours = trigger.startswith("tldw_")
             feeds_fts = tbl.lower() in tables and any(n in (sql or "") for n in names)
             if ours or feeds_fts:
-                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {_quote(trigger)}")
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {quote_sqlite(trigger)}")
         for name in names:
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(name)}")
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote_sqlite(name)}")
 
     def normalize_legacy_values(
         self, conn: Connection, schema: DatabaseSchema, namespace: str | None
@@ -93,9 +94,9 @@ class SqliteDialect(DialectOps):
         for table in schema.metadata.sorted_tables:
             for column in table.columns:
                 if isinstance(column.type, Flag):
-                    col = _quote(column.name)
+                    col = quote_sqlite(column.name)
                     conn.exec_driver_sql(
-                        f"UPDATE {_quote(table.name)} SET {col} = CASE lower(trim({col})) "
+                        f"UPDATE {quote_sqlite(table.name)} SET {col} = CASE lower(trim({col})) "
                         "WHEN 'true' THEN 1 WHEN 't' THEN 1 WHEN 'yes' THEN 1 WHEN '1' THEN 1 "
                         "WHEN 'false' THEN 0 WHEN 'f' THEN 0 WHEN 'no' THEN 0 WHEN '0' THEN 0 "
                         f"ELSE {col} END WHERE typeof({col}) = 'text'"
@@ -114,16 +115,16 @@ class SqliteDialect(DialectOps):
     def _install_search(
         self, conn: Connection, table: Table, index: SearchIndex, *, rebuild: bool
     ) -> None:
-        fts, tbl = _quote(index.name), _quote(table.name)
+        fts, tbl = quote_sqlite(index.name), quote_sqlite(table.name)
         rowid = _rowid_column(table)
-        cols = ", ".join(_quote(c) for c in index.column_names)
-        new_cols = ", ".join(f"NEW.{_quote(c)}" for c in index.column_names)
-        old_cols = ", ".join(f"OLD.{_quote(c)}" for c in index.column_names)
+        cols = ", ".join(quote_sqlite(c) for c in index.column_names)
+        new_cols = ", ".join(f"NEW.{quote_sqlite(c)}" for c in index.column_names)
+        old_cols = ", ".join(f"OLD.{quote_sqlite(c)}" for c in index.column_names)
         live_new = "NEW.deleted = 0" if "deleted" in table.c else "1"
         live_old = "OLD.deleted = 0" if "deleted" in table.c else "1"
         conn.exec_driver_sql(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({cols}, content={tbl}, "
-            f"content_rowid={_quote(rowid)}, tokenize='{SQLITE_TOKENIZER}')"
+            f"content_rowid={quote_sqlite(rowid)}, tokenize='{SQLITE_TOKENIZER}')"
         )
         add = f"INSERT INTO {fts}(rowid, {cols}) SELECT NEW.{rowid}, {new_cols} WHERE {live_new};"
         remove = (
@@ -136,7 +137,7 @@ class SqliteDialect(DialectOps):
             ("au", "AFTER UPDATE", remove + " " + add),
         ):
             conn.exec_driver_sql(
-                f"CREATE TRIGGER IF NOT EXISTS {_quote(f'tldw_{index.name}_{suffix}')} "
+                f"CREATE TRIGGER IF NOT EXISTS {quote_sqlite(f'tldw_{index.name}_{suffix}')} "
                 f"{when} ON {tbl} BEGIN {body} END"
             )
         if rebuild:
@@ -147,9 +148,9 @@ class SqliteDialect(DialectOps):
             )
 
     def _install_version_rule(self, conn: Connection, synced: SyncedTable) -> None:
-        tbl = _quote(synced.table)
+        tbl = quote_sqlite(synced.table)
         conn.exec_driver_sql(
-            f"CREATE TRIGGER IF NOT EXISTS {_quote(f'tldw_{synced.table}_version_rule')} "
+            f"CREATE TRIGGER IF NOT EXISTS {quote_sqlite(f'tldw_{synced.table}_version_rule')} "
             f"BEFORE UPDATE ON {tbl} WHEN NEW.version IS NOT OLD.version + 1 BEGIN "
             f"SELECT RAISE(ABORT, 'version rule: {synced.table}.version must grow by exactly 1 "
             "on every update'); END"
@@ -164,17 +165,17 @@ class SqliteDialect(DialectOps):
         payload_cols = [c.name for c in table.columns if not isinstance(c.type, LargeBinary)]
 
         def row(alias: str) -> str:
-            pairs = ", ".join(f"'{c}', {alias}.{_quote(c)}" for c in payload_cols)
+            pairs = ", ".join(f"'{c}', {alias}.{quote_sqlite(c)}" for c in payload_cols)
             return (
-                f"'{synced.entity}', CAST({alias}.{_quote(synced.key)} AS TEXT), {{op}}, "
+                f"'{synced.entity}', CAST({alias}.{quote_sqlite(synced.key)} AS TEXT), {{op}}, "
                 f"coalesce({alias}.last_modified, {NOW_TEXT}), "
                 f"coalesce({alias}.client_id, 'unknown'), coalesce({alias}.version, 1), "
                 f"json_object({pairs})"
             )
 
         insert = (
-            f"INSERT INTO {_quote(log.table)}(entity, {log.key_column}, operation, timestamp, "
-            "client_id, version, payload) VALUES "
+            f"INSERT INTO {quote_sqlite(log.table)}(entity, {log.key_column}, operation, "
+            "timestamp, client_id, version, payload) VALUES "
         )
         update_op = "CASE WHEN NEW.deleted = 1 AND OLD.deleted = 0 THEN 'delete' ELSE 'update' END"
         for suffix, when, values in (
@@ -182,9 +183,10 @@ class SqliteDialect(DialectOps):
             ("au", "AFTER UPDATE", row("NEW").replace("{op}", update_op)),
             ("ad", "AFTER DELETE", row("OLD").replace("{op}", "'delete'")),
         ):
+            trigger = quote_sqlite(f"tldw_{synced.table}_sync_{suffix}")
             conn.exec_driver_sql(
-                f"CREATE TRIGGER IF NOT EXISTS {_quote(f'tldw_{synced.table}_sync_{suffix}')} "
-                f"{when} ON {_quote(synced.table)} BEGIN {insert}({values}); END"
+                f"CREATE TRIGGER IF NOT EXISTS {trigger} "
+                f"{when} ON {quote_sqlite(synced.table)} BEGIN {insert}({values}); END"
             )
 
     def replace_unique(
@@ -194,7 +196,7 @@ class SqliteDialect(DialectOps):
         rules = unique_rules(conn, table.name, namespace)
         for rule in rules:
             if rule.kind == "index" and rule.columns == old:
-                conn.exec_driver_sql(f"DROP INDEX {_quote(str(rule.name))}")
+                conn.exec_driver_sql(f"DROP INDEX {quote_sqlite(str(rule.name))}")
         kept = {r.columns for r in rules if r.columns != old}
         inline_old = any(r.kind == "constraint" and r.columns == old for r in rules)
         if inline_old or not set(declared_unique_columns(table)) <= kept:
@@ -209,14 +211,16 @@ class SqliteDialect(DialectOps):
         compiled = compile_query(query_text)
         if compiled.fts5 is None:
             return None
-        fts = _quote(index.name)
+        fts = quote_sqlite(index.name)
         rowid = _rowid_column(table)
         key = next(iter(table.primary_key.columns))
         weights = ", ".join("10.0" if w == "A" else "1.0" for _, w in index.columns)
         fts_table = sql_table(index.name, sql_column("rowid"))
-        content_rowid: ColumnElement[Any] = literal_column(f"{_quote(table.name)}.{_quote(rowid)}")
+        content_rowid: ColumnElement[Any] = literal_column(
+            f"{quote_sqlite(table.name)}.{quote_sqlite(rowid)}"
+        )
         if index.title_columns and len(index.title_columns) < len(index.columns):
-            titles = " ".join(_quote(c) for c in index.title_columns)
+            titles = " ".join(quote_sqlite(c) for c in index.title_columns)
             title_match = f"{{{titles}}} : ({compiled.fts5})"
             # text() (not literal_column) so that :title_q is a real bind parameter.
             title_hit: ColumnElement[Any] = content_rowid.in_(
@@ -271,31 +275,34 @@ def _rebuild_table(conn: Connection, table: Table) -> None:
     declared = {c.name.lower() for c in table.columns}
     kept = f"_tldw_rebuild_{name}"
     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-    conn.exec_driver_sql(f"CREATE TEMP TABLE {_quote(kept)} AS SELECT * FROM {_quote(name)}")
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE {quote_sqlite(kept)} AS SELECT * FROM {quote_sqlite(name)}"
+    )
     has_sequences = inspect(conn).has_table("sqlite_sequence")
     sequence = (
         conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (name,)).scalar()
         if has_sequences
         else None
     )
-    conn.exec_driver_sql(f"DROP TABLE {_quote(name)}")
+    conn.exec_driver_sql(f"DROP TABLE {quote_sqlite(name)}")
     table.create(conn)
     for column in found:
         if str(column["name"]).lower() not in declared:
             kind = column["type"].compile(dialect=conn.dialect)
             conn.exec_driver_sql(
-                f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column['name'])} {kind}"
+                f"ALTER TABLE {quote_sqlite(name)} ADD COLUMN {quote_sqlite(column['name'])} {kind}"
             )
-    listed = ", ".join(_quote(c["name"]) for c in found)
+    listed = ", ".join(quote_sqlite(c["name"]) for c in found)
     conn.exec_driver_sql(
-        f"INSERT INTO {_quote(name)} ({listed}) SELECT {listed} FROM temp.{_quote(kept)}"
+        f"INSERT INTO {quote_sqlite(name)} ({listed}) "
+        f"SELECT {listed} FROM temp.{quote_sqlite(kept)}"
     )
-    conn.exec_driver_sql(f"DROP TABLE temp.{_quote(kept)}")
+    conn.exec_driver_sql(f"DROP TABLE temp.{quote_sqlite(kept)}")
     if sequence is not None:  # ids deleted before the rebuild are still never reused
         conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
         conn.exec_driver_sql(
             "INSERT INTO sqlite_sequence (name, seq) "
-            f"SELECT ?, max(?, coalesce(max(rowid), 0)) FROM {_quote(name)}",
+            f"SELECT ?, max(?, coalesce(max(rowid), 0)) FROM {quote_sqlite(name)}",
             (name, sequence),
         )
 

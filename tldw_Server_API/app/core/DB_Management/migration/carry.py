@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from ..backends.postgres import SEARCH_COLUMN
+from ..backends.sqlite import quote_sqlite
 from ..schemas.spec import DatabaseSchema
 from .casts import family_of
 from .generic import (
@@ -34,7 +35,7 @@ from .generic import (
 )
 from .names import pg_identifier
 from .plan import target_name
-from .source import SourceCatalog, SourceColumn, SourceTable, quote_sqlite
+from .source import SourceCatalog, SourceColumn, SourceTable
 from .target import TargetTable, read_target
 
 _SKIPPED_BY_US = "tldw_schema"  # our own version record: the target keeps its own

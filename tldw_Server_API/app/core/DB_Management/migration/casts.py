@@ -151,11 +151,11 @@ def _text_of(value: Any, policies: Policies, table: str) -> str:
         except UnicodeDecodeError:
             raise CastProblem("blob in a text column is not valid UTF-8") from None
     if isinstance(value, float):
-        return _sqlite_real_text(value)
+        return sqlite_real_text(value)
     return str(value)
 
 
-def _sqlite_real_text(value: float) -> str:
+def sqlite_real_text(value: float) -> str:
     # SQLite renders reals with 15 significant digits and keeps a trailing '.0'.
     if math.isinf(value):
         return "Inf" if value > 0 else "-Inf"
@@ -273,7 +273,7 @@ def _bytea_cast(value: Any) -> bytes:
     return bytes(value)
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
     raise ValueError(f"JSON text holds {name}, which is not valid JSON")
 
 
@@ -281,8 +281,8 @@ def _json_cast(policies: Policies, table: str) -> Converter:
     def convert(value: Any) -> str:
         text = _strip_nul(_text_of(value, policies, table), policies, table)
         try:
-            parsed = json.loads(text, parse_constant=_reject_constant)
-            if "\\u" in text and _has_surrogate(parsed):
+            parsed = json.loads(text, parse_constant=reject_constant)
+            if "\\u" in text and has_surrogate(parsed):
                 raise ValueError("a \\u escape names a lone UTF-16 surrogate")
         except ValueError as exc:
             if policies.on_invalid_json == "string":
@@ -299,7 +299,7 @@ def _json_cast(policies: Policies, table: str) -> Converter:
     return convert
 
 
-def _has_surrogate(node: Any) -> bool:
+def has_surrogate(node: Any) -> bool:
     """Whether a parsed document holds a lone surrogate, which PostgreSQL's JSON refuses."""
     if isinstance(node, str):
         try:
@@ -308,9 +308,9 @@ def _has_surrogate(node: Any) -> bool:
             return True
         return False
     if isinstance(node, list):
-        return any(_has_surrogate(v) for v in node)
+        return any(has_surrogate(v) for v in node)
     if isinstance(node, dict):
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in node.items())
+        return any(has_surrogate(k) or has_surrogate(v) for k, v in node.items())
     return False
 
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ...text import strip_nul
+from ..backends.sqlite import quote_sqlite
 from .casts import CastProblem, InvalidUtf8, Policies, cast_for
 from .errors import ValueProblem, short_repr
 from .plan import DatabasePlan, TablePlan
-from .source import quote_sqlite, tolerant_text
+from .source import tolerant_text
 
 OrphanPolicy = Literal["error", "skip", "null"]
 MAX_LISTED = 200

@@ -94,3 +94,9 @@ def short_repr(value: object, limit: int = 80) -> str:
     """A value as a message shows it: repr, cut to *limit* characters."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (driver messages run to several), or its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -40,9 +40,10 @@ from typing import Any
 from ..search.vectors import build_vectors
 from .casts import Cast, CastProblem
 from .check import Exclusions
+from .checksum import Checksum, batch_canonicalizer, families_of
 from .plan import DatabasePlan, TablePlan
+from .rows import copied_rows
 from .spill import SpillQueue, Stopped
-from .verify import Checksum, batch_canonicalizer, families_of
 
 BUDGET_BYTES = 4 * 1024 * 1024
 #: Converted batches that may wait on disk, beyond the memory budget.
@@ -249,8 +250,6 @@ class RowFeed:
             self._put(_Batch("", [], failure=exc))
 
     def _produce(self, table: TablePlan) -> bool:
-        from .load import copied_rows
-
         finishing = Finishing.of(self._plan, table)
         source = copied_rows(self._source, table, self._exclusions)
         while chunk := _take_batch(source):

@@ -39,6 +39,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, replace
 
+from ..backends.postgres import quote_ident
 from ..schemas.nocase import ASCII_LOWER, ASCII_UPPER
 from .casts import CastProblem, Policies, cast_for
 from .defaults import translate
@@ -48,12 +49,7 @@ from .source import SourceCatalog, SourceColumn, SourceTable, quote_sqlite
 
 def _q(name: str) -> str:
     """*name* as PostgreSQL names it (lower case, at most 63 bytes: :mod:`.names`), quoted."""
-    return '"' + pg_identifier(name).replace('"', '""') + '"'
-
-
-def _ns(namespace: str) -> str:
-    """A target schema, quoted exactly as given (``user_A_media`` is not ``user_a_media``)."""
-    return '"' + namespace.replace('"', '""') + '"'
+    return quote_ident(pg_identifier(name))
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,7 @@ def table_ddl(
     conn: sqlite3.Connection, table: SourceTable, namespace: str
 ) -> tuple[list[str], list[ColumnDecision]]:
     """CREATE TABLE and CREATE INDEX statements for *table* (foreign keys come later)."""
-    qualified = f"{_ns(namespace)}.{_q(table.name)}"
+    qualified = f"{quote_ident(namespace)}.{_q(table.name)}"
     decisions = [decide_column(conn, table.name, c) for c in table.columns]
     pk = table.primary_key
     identity = (
@@ -221,9 +217,9 @@ def foreign_key_ddl(table: SourceTable, catalog: SourceCatalog, namespace: str) 
         on_delete = f" ON DELETE {action}" if action not in ("NO ACTION", "") else ""
         name = _q(f"fk_{table.name}_{number}")
         statements.append(
-            f"ALTER TABLE {_ns(namespace)}.{_q(table.name)} ADD CONSTRAINT {name} "
+            f"ALTER TABLE {quote_ident(namespace)}.{_q(table.name)} ADD CONSTRAINT {name} "
             f"FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
-            f"REFERENCES {_ns(namespace)}.{_q(parent.name)} "
+            f"REFERENCES {quote_ident(namespace)}.{_q(parent.name)} "
             f"({', '.join(_q(c) for c in parent_cols)}){on_delete}"
         )
     return statements
@@ -233,7 +229,7 @@ def schema_ddl(
     conn: sqlite3.Connection, catalog: SourceCatalog, namespace: str, only: set[str] | None = None
 ) -> tuple[list[str], dict[str, list[ColumnDecision]]]:
     """Every statement creating *namespace* from *catalog* (tables in *only*, when given)."""
-    statements = [f"CREATE SCHEMA IF NOT EXISTS {_ns(namespace)}"]
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {quote_ident(namespace)}"]
     decisions: dict[str, list[ColumnDecision]] = {}
     tables = [t for t in catalog.tables.values() if only is None or t.name.lower() in only]
     for table in tables:

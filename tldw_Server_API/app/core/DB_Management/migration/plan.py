@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..backends.postgres import SEARCH_COLUMN
+from ..backends.sqlite import quote_sqlite
 from ..schemas.spec import SearchIndex
 from .casts import Cast, Policies, cast_for
 from .errors import TargetNotReady, UsageError
@@ -46,7 +47,7 @@ class TablePlan:
         """The stable read order: the rowid, else the primary key."""
         if self.source.has_rowid:
             return "rowid"
-        return ", ".join(f'"{c}"' for c in self.source.primary_key)
+        return ", ".join(quote_sqlite(c) for c in self.source.primary_key)
 
     @property
     def key_columns(self) -> list[str]:

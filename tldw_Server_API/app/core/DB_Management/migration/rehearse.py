@@ -1,42 +1,59 @@
-"""``--rehearse``: the whole migration into a throw-away embedded PostgreSQL, verified.
+"""Rehearse a migration: the whole of it into a throw-away embedded PostgreSQL, verified.
 
 A user tries the cut-over before doing it, with no server of their own: the
-sources are the files named on the command line, else the installation under
-``--data-dir``; with no files at all, a sample installation in the layout our
-users have is generated first, so the command shows what a migration does on
-a fresh machine.
+sources are the files given, else the installation under *data_dir*; with no
+files at all, a sample installation in the layout our users have is generated
+first, so a rehearsal shows what a migration does on a fresh machine.
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..backends.embedded import EmbeddedPostgresUnavailable, start_embedded_postgres
 from .errors import UsageError
-from .run import MigrationResult
+from .options import RunOptions, SourceFile, discover_installation
+from .results import MigrationResult, Progress
+from .run import migrate
+
+#: Users and media items of the sample installation a rehearsal with no files generates.
+SAMPLE_USERS = ("1", "2")
+SAMPLE_MEDIA_ITEMS = 300
 
 
-def rehearse(args: argparse.Namespace, env: dict[str, str]) -> MigrationResult:
-    from ..migration_tools import discover_installation, execute, sources_from_args
+def _silent(_line: str) -> None:
+    return None
 
-    sources = sources_from_args(args)
-    if not args.all_users and not sources:
-        sources = discover_installation(args.data_dir)
+
+def rehearse(
+    sources: list[SourceFile],
+    options: RunOptions,
+    data_dir: Path,
+    *,
+    progress: Progress | None = None,
+    notify: Callable[[str], None] = _silent,
+) -> MigrationResult:
+    """Migrate *sources* (else the installation under *data_dir*, else a generated sample)
+    into a throw-away embedded server, creating its schemas; *notify* hears each stage.
+
+    The server and its data are gone when this returns; the files are only read.
+    """
+    if not sources:
+        sources = discover_installation(data_dir)
     sample_dir: Path | None = None
     if not sources:
         sample_dir = Path(tempfile.mkdtemp(prefix="tldw-sample-"))
-        print(
-            f"rehearse: no SQLite files under {args.data_dir}/; generating a sample installation "
-            f"in {sample_dir}",
-            file=sys.stderr,
+        notify(
+            f"rehearse: no SQLite files under {data_dir}/; generating a sample installation "
+            f"in {sample_dir}"
         )
         from ..sample_data import generate_installation
 
-        generate_installation(sample_dir, users=["1", "2"], media_items=300)
+        generate_installation(sample_dir, users=list(SAMPLE_USERS), media_items=SAMPLE_MEDIA_ITEMS)
         sources = discover_installation(sample_dir)
     if not sources:
         raise UsageError("rehearse: nothing to migrate")
@@ -45,13 +62,10 @@ def rehearse(args: argparse.Namespace, env: dict[str, str]) -> MigrationResult:
     except EmbeddedPostgresUnavailable as exc:
         raise UsageError(str(exc)) from None
     with server:
-        print(f"rehearse: embedded {server.target.describe()}", file=sys.stderr)
-        args.create_schema = True
-        result = execute(args, sources, server.target)
+        notify(f"rehearse: embedded {server.target.describe()}")
+        run = replace(options, create_schema=True).migrating(sources, server.target)
+        result = migrate(run, progress=progress)
     if sample_dir is not None:
         shutil.rmtree(sample_dir, ignore_errors=True)
-    print(
-        "rehearse: the embedded server and its data are gone; your files were only read",
-        file=sys.stderr,
-    )
+    notify("rehearse: the embedded server and its data are gone; your files were only read")
     return result

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .run import DatabaseResult, MigrationResult
+from .results import DatabaseResult, MigrationResult
 
 REPORT_VERSION = 1
 

@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from ..backends.sqlite import quote_sqlite
 from .casts import InvalidUtf8
 from .errors import UsageError
 
 FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
 FTS4_SHADOW_SUFFIXES = ("_segments", "_segdir", "_stat")
-
-
-def quote_sqlite(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)

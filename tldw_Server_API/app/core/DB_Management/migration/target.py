@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from ..backends.postgres import qualified as qualified_name
+
 
 @dataclass(frozen=True)
 class TargetColumn:
@@ -53,7 +55,7 @@ class TargetTable:
 
     @property
     def qualified(self) -> str:
-        return f"{_q(self.namespace)}.{_q(self.name)}"
+        return qualified_name(self.namespace, self.name)
 
     @property
     def display(self) -> str:
@@ -98,10 +100,6 @@ class TargetTable:
     def secondary_indexes(self) -> list[TargetIndex]:
         """Indexes not backing a primary-key or unique constraint."""
         return [i for i in self.indexes if not self._backs_constraint(i)]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def schema_exists(conn: psycopg.Connection, namespace: str) -> bool:

@@ -1,326 +1,158 @@
-"""Prove the copy: per table, row counts and a content checksum computed on each side.
+"""Prove the copy: compare each table's checksum (:mod:`.checksum`) on both sides.
 
-Each row is rendered as canonical text (one rendering per value family), hashed
-with MD5, and the first 64 bits of the hashes are summed; the sum does not
-depend on row order. The SQLite side is computed in Python from the *source*
-values; the PostgreSQL side is computed by PostgreSQL from what it stored, in
-SQL. Equal counts and sums mean equal contents; when they differ,
-:func:`first_difference` walks both sides in key order to name the first row
-that differs.
-
-Canonical text per family: integers in decimal; doubles as the hex of their
-IEEE-754 bytes; booleans ``1``/``0``; instants as epoch milliseconds; dates as
-days since 1970-01-01; blobs as their MD5; JSON as PostgreSQL's ``jsonb``
-text (keys ordered by length then bytes, ``", "`` and ``": "``); text as is.
-NULL is ``N``, any other value is prefixed with ``v``.
+After a load, :func:`verify_tables` compares the checksum the feed computed of
+the source rows with PostgreSQL's of what it stored, and fails the run on any
+difference; ``--verify-only`` (:func:`verify_only`) recomputes both sides of an
+earlier migration and :func:`require_verified` fails it on any difference.
+When the two differ, :func:`first_difference` walks both sides in key order to
+name the first row that differs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-import struct
-from collections.abc import Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import sqlite3
+from collections.abc import Generator, Iterable, Iterator
 from decimal import Decimal
-from functools import partial
+from itertools import islice
 from typing import Any
 
 import psycopg
 
-from ...text import strip_nul
-from ..instants import parse_common_form, to_instant
-from ..schemas.types import to_flag
-from .casts import (
-    INT_RANGES,
-    InvalidUtf8,
-    _has_surrogate,
-    _reject_constant,
-    family_of,
-    flag_word,
+from ..backends.postgres import quote_ident
+from ..backends.sqlite import quote_sqlite
+from .casts import family_of
+from .check import Exclusions
+from .checksum import (
+    SEPARATOR,
+    Checksum,
+    batch_canonicalizer,
+    families_of,
+    row_canonicalizer,
+    sql_row,
+    target_checksum,
 )
-from .plan import TablePlan
+from .errors import VerificationFailed
+from .feed import BATCH_ROWS
+from .plan import DatabasePlan, TablePlan
+from .results import TableResult
+from .rows import copied_rows
+from .session import parallel_workers
 
-SEPARATOR = "\x1f"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+def loaded_checksum(conn: psycopg.Connection, table: TablePlan) -> Checksum:
+    """PostgreSQL's checksum of a table this transaction loaded, with parallel workers."""
+    with parallel_workers(conn):
+        return target_checksum(conn, table)
 
 
-@dataclass
-class Checksum:
-    rows: int = 0
-    total: int = 0
+def source_checksum(
+    source: sqlite3.Connection, table: TablePlan, exclusions: Exclusions
+) -> Checksum:
+    """The checksum of *table*'s source rows as a load would copy them (for --verify-only)."""
+    canonical = batch_canonicalizer(families_of(table))
+    checksum = Checksum()
+    rows = (values for _, values in copied_rows(source, table, exclusions))
+    while batch := list(islice(rows, BATCH_ROWS)):
+        checksum.add_all(canonical(batch))
+    return checksum
 
-    def add(self, canonical_row: str) -> None:
-        digest = hashlib.md5(canonical_row.encode("utf-8", "surrogatepass")).digest()
-        self.rows += 1
-        self.total += int.from_bytes(digest[:8], "big", signed=True)
 
-    def add_all(self, canonical_rows: Sequence[str]) -> None:
-        """:meth:`add` for each of *canonical_rows*."""
-        md5, to_int = hashlib.md5, int.from_bytes
-        self.rows += len(canonical_rows)
-        self.total += sum(
-            to_int(md5(row.encode("utf-8", "surrogatepass")).digest()[:8], "big", signed=True)
-            for row in canonical_rows
+def verify_tables(
+    conn: psycopg.Connection,
+    source: sqlite3.Connection,
+    plan: DatabasePlan,
+    results: list[TableResult],
+    checksums: dict[str, Checksum],
+    exclusions: Exclusions,
+    computed: dict[str, Checksum] | None = None,
+) -> None:
+    """Compare each table's target checksum with its source checksum; raise on the first miss.
+
+    Target checksums already *computed* (right after each table was loaded) are used as
+    they are; the others are computed now.
+    """
+    for table, result in zip(plan.tables, results, strict=True):
+        expected = checksums[table.name]
+        actual = (computed or {}).get(table.name) or loaded_checksum(conn, table)
+        result.target_rows = actual.rows
+        result.source_checksum, result.target_checksum = expected.total, actual.total
+        result.verified = expected.rows == actual.rows and expected.total == actual.total
+    for table, result in zip(plan.tables, results, strict=True):
+        if not result.verified:
+            where = first_difference(conn, source, table, exclusions) or "no single row differs"
+            raise VerificationFailed(
+                f"verification failed for {result.target}: source {result.copied_rows} rows, "
+                f"target {result.target_rows} rows; first difference: {where}",
+                results,
+            )
+
+
+def verify_only(
+    conn: psycopg.Connection,
+    source: sqlite3.Connection,
+    plan: DatabasePlan,
+    exclusions: Exclusions,
+) -> list[TableResult]:
+    """Recompute both sides of an earlier migration of *plan*, table by table."""
+    results = []
+    for table in plan.tables:
+        expected = source_checksum(source, table, exclusions)
+        actual = target_checksum(conn, table)
+        results.append(
+            TableResult(
+                source=table.source.name,
+                target=table.target.display,
+                source_rows=table.source.row_count,
+                target_rows=actual.rows,
+                copied_rows=expected.rows,
+                verified=expected.rows == actual.rows and expected.total == actual.total,
+                source_checksum=expected.total,
+                target_checksum=actual.total,
+            )
         )
-
-    def merge(self, other: Checksum) -> None:
-        """Add the rows of *other* (the sum does not depend on the order of rows)."""
-        self.rows += other.rows
-        self.total += other.total
+    return results
 
 
-# -- Python side ---------------------------------------------------------------
+def require_verified(
+    conn: psycopg.Connection,
+    source: sqlite3.Connection,
+    plan: DatabasePlan,
+    results: list[TableResult],
+    exclusions: Exclusions,
+    what: str,
+) -> None:
+    """Raise :class:`VerificationFailed` naming, for every table of *what* that differs
+    (:func:`verify_only`'s *results*), its first differing row."""
+    failed = [(t, r) for t, r in zip(plan.tables, results, strict=True) if not r.verified]
+    if failed:
+        details = "; ".join(
+            f"{r.target} (source {r.copied_rows} rows, target {r.target_rows} rows; "
+            "first difference: "
+            f"{first_difference(conn, source, t, exclusions) or 'none found'})"
+            for t, r in failed
+        )
+        raise VerificationFailed(f"{what} in {details}", results)
 
 
-def _jsonb_text(node: Any) -> str:
-    if isinstance(node, dict):
-        items = sorted(node.items(), key=lambda kv: (len(kv[0].encode()), kv[0].encode()))
-        return "{" + ", ".join(f"{_jsonb_text(k)}: {_jsonb_text(v)}" for k, v in items) + "}"
-    if isinstance(node, list):
-        return "[" + ", ".join(_jsonb_text(v) for v in node) + "]"
-    if isinstance(node, bool):
-        return "true" if node else "false"
-    if node is None:
-        return "null"
-    if isinstance(node, Decimal):
-        return format(abs(node) if node.is_zero() else node, "f")  # numeric has no -0
-    if isinstance(node, int):
-        return str(node)
-    if isinstance(node, str):
-        return json.dumps(node, ensure_ascii=False)
-    return str(node)
+def first_difference(
+    conn: psycopg.Connection,
+    source: sqlite3.Connection,
+    table: TablePlan,
+    exclusions: Exclusions | None = None,
+) -> str | None:
+    """The key (and column) of the first row that differs between the two sides, in key order.
 
-
-def _jsonb_key(key: str) -> tuple[int, bytes]:
-    encoded = key.encode("utf-8")
-    return len(encoded), encoded
-
-
-def _jsonb_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # jsonb keeps the last of duplicate keys and orders keys by length, then bytes.
-    merged = dict(pairs)
-    return {key: merged[key] for key in sorted(merged, key=_jsonb_key)}
-
-
-class _HasFraction(Exception):
-    """A JSON number with a fraction or exponent: jsonb keeps its digits, a float would not."""
-
-
-def _no_fractions(literal: str) -> Any:
-    raise _HasFraction
-
-
-_JSONB_DECODER = json.JSONDecoder(
-    object_pairs_hook=_jsonb_object, parse_float=_no_fractions, parse_constant=_reject_constant
-)
-#: jsonb's separators and string escapes (json.dumps would build an encoder per call).
-_JSONB_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
-
-
-def _json_canonical_fast(text: str) -> str | None:
-    """jsonb's text for documents without fractional numbers or NUL escapes, else None.
-
-    The C encoder does the work: keys are put in jsonb's order while parsing, and
-    its ``", "``/``": "`` separators and string escapes are jsonb's own.
+    Runs inside a transaction (the target side is read through a server-side cursor).
     """
-    if "\\u0000" in text:
-        return None
+    exclusions = exclusions or Exclusions()
+    order = ", ".join(quote_sqlite(k) for k in table.key_columns)
+    target_rows = target_rows_by_key(conn, table)
     try:
-        parsed = _JSONB_DECODER.decode(text)
-    except (_HasFraction, ValueError):
-        return None
-    if "\\u" in text and _has_surrogate(parsed):
-        return None
-    return _JSONB_ENCODER.encode(parsed)
-
-
-def _json_canonical(value: Any) -> str:
-    text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
-    fast = _json_canonical_fast(text)
-    if fast is not None:
-        return fast
-    try:
-        parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-        if "\\u" in text and _has_surrogate(parsed):
-            raise ValueError("lone surrogate")
-    except ValueError:
-        return _jsonb_text(text)  # stored as a JSON string by --on-invalid-json=string
-    return _jsonb_text(strip_nul(parsed))
-
-
-def _float_hex(value: Any) -> str:
-    number = float(value)
-    if math.isnan(number):
-        number = math.nan  # one NaN, as PostgreSQL normalises them
-    return struct.pack(">d", number).hex()
-
-
-def python_canonical(family: str, value: Any) -> str:
-    """The canonical text of one source value for a target column of *family*."""
-    if value is None:
-        return "N"
-    if isinstance(value, InvalidUtf8):
-        # A bytea column keeps the bytes; a text column the replaced text (--on-invalid-utf8).
-        value = bytes(value) if family == "bytea" else bytes(value).decode("utf-8", "replace")
-    if family in INT_RANGES:
-        flag = flag_word(value)
-        return "v" + str(int(value) if flag is None else flag)
-    if family == "float":
-        return "v" + _float_hex(value)
-    if family == "boolean":
-        return "v1" if to_flag(value) else "v0"
-    if family in ("timestamptz", "timestamp"):
-        moment = to_instant(value)
-        assert moment is not None
-        delta = moment - _EPOCH
-        return "v" + str((delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000)
-    if family == "date":
-        moment = to_instant(value)
-        assert moment is not None
-        return "v" + str((moment.date() - _EPOCH.date()).days)
-    if family == "bytea":
-        data = value if isinstance(value, bytes) else str(value).encode()
-        return "v" + hashlib.md5(data).hexdigest()
-    if family == "json":
-        return "v" + _json_canonical(value)
-    if family == "numeric":
-        return "v" + format(Decimal(str(value)).normalize(), "f")
-    if isinstance(value, float):
-        from .casts import _sqlite_real_text
-
-        return "v" + _sqlite_real_text(value)
-    if isinstance(value, bytes):
-        return "v" + value.decode("utf-8")
-    return "v" + strip_nul(str(value))
-
-
-_MS = timedelta(milliseconds=1)
-
-
-def _canonicalizer(family: str) -> Callable[[Any], str]:
-    """:func:`python_canonical` for one family, with the values most rows hold handled first.
-
-    The common cases return exactly what :func:`python_canonical` returns; everything
-    else goes through it. (Text and integers are handled a column at a time, in
-    :func:`_column_canonicalizer`.)
-    """
-    general = partial(python_canonical, family)
-    if family == "timestamptz":
-
-        def instant(value: Any) -> str:
-            if type(value) is datetime and value.tzinfo is UTC:
-                return "v" + str((value - _EPOCH) // _MS)  # as the load's cast made it
-            if type(value) is str:
-                moment = parse_common_form(value)
-                if moment is not None:
-                    return "v" + str((moment - _EPOCH) // _MS)
-            return general(value)
-
-        return instant
-    if family == "float":
-
-        def double(value: Any) -> str:
-            return "v" + _float_hex(value) if type(value) is float else general(value)
-
-        return double
-    return general
-
-
-def _column_canonicalizer(family: str) -> Callable[[Sequence[Any]], list[str]]:
-    """The canonical texts of a column of values of *family*; text and integers inside
-    one comprehension, without a call per value (a batch's checksum is mostly calls)."""
-    general = partial(python_canonical, family)
-    if family == "text":
-        return lambda values: [
-            "v" + v if type(v) is str and "\x00" not in v else general(v) for v in values
-        ]
-    if family in INT_RANGES:
-        return lambda values: ["v" + str(v) if type(v) is int else general(v) for v in values]
-    one = _canonicalizer(family)
-    return lambda values: list(map(one, values))
-
-
-def batch_canonicalizer(families: Sequence[str]) -> Callable[[Sequence[Sequence[Any]]], list[str]]:
-    """The function giving the canonical texts of a batch of rows, built once per table,
-    computed a column at a time.
-
-    A source value and the value the load's cast made of it have the same
-    canonical text, so the load passes what it converted (no instant is parsed
-    twice) and ``--verify-only`` what it read.
-    """
-    functions = tuple(_column_canonicalizer(f) for f in families)
-
-    def canonical(rows: Sequence[Sequence[Any]]) -> list[str]:
-        if not rows:
-            return []
-        # Rows of a batch all have one value per column: zip(*...) transposes them.
-        transposed = zip(*rows, strict=True)
-        columns = [f(values) for f, values in zip(functions, transposed, strict=True)]
-        return list(map(SEPARATOR.join, zip(*columns, strict=True)))
-
-    return canonical
-
-
-def row_canonicalizer(families: Sequence[str]) -> Callable[[Iterable[Any]], str]:
-    """One row's canonical text: :func:`batch_canonicalizer` for a batch of one."""
-    batch = batch_canonicalizer(families)
-    return lambda row: batch([tuple(row)])[0]
-
-
-# -- PostgreSQL side -------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_canonical(family: str, column: str) -> str:
-    """The SQL expression computing :func:`python_canonical` of *column* in PostgreSQL."""
-    c = _q(column)
-    if family in INT_RANGES:
-        text = f"{c}::text"
-    elif family == "float":
-        text = f"encode(float8send({c}::float8), 'hex')"
-    elif family == "boolean":
-        text = f"CASE WHEN {c} THEN '1' ELSE '0' END"
-    elif family == "timestamptz":
-        text = f"(extract(epoch FROM {c}) * 1000)::bigint::text"
-    elif family == "timestamp":
-        text = f"(extract(epoch FROM {c} AT TIME ZONE 'UTC') * 1000)::bigint::text"
-    elif family == "date":
-        text = f"({c} - date '1970-01-01')::text"
-    elif family == "bytea":
-        text = f"md5({c})"
-    elif family == "json":
-        text = f"{c}::jsonb::text"
-    elif family == "numeric":
-        text = f"trim_scale({c})::text"
-    else:
-        text = f"{c}::text"
-    return f"CASE WHEN {c} IS NULL THEN 'N' ELSE 'v' || {text} END"
-
-
-def sql_row(families: list[str], columns: list[str]) -> str:
-    parts = ", ".join(sql_canonical(f, c) for f, c in zip(families, columns, strict=True))
-    return f"concat_ws(chr(31), {parts})"
-
-
-def target_checksum(conn: psycopg.Connection, plan: TablePlan) -> Checksum:
-    families = [family_of(c.data_type) for c in plan.target_columns]
-    row = sql_row(families, [c.name for c in plan.target_columns])
-    total = conn.execute(
-        f"SELECT count(*), coalesce(sum(('x' || left(md5({row}), 16))::bit(64)::bigint), 0) "
-        f"FROM {plan.target.qualified}"
-    ).fetchone()
-    assert total is not None
-    return Checksum(rows=int(total[0]), total=int(total[1]))
-
-
-def families_of(plan: TablePlan) -> list[str]:
-    return [family_of(c.data_type) for c in plan.target_columns]
+        return _first_difference(
+            table, copied_rows(source, table, exclusions, order_by=order), target_rows
+        )
+    finally:
+        target_rows.close()  # the server-side cursor, before the transaction ends
 
 
 def target_rows_by_key(
@@ -329,10 +161,12 @@ def target_rows_by_key(
     """(key values, canonical row) from PostgreSQL in key order, for locating a difference."""
     key_targets = [plan.target_columns[plan.source_columns.index(k)] for k in plan.key_columns]
     row = sql_row(families_of(plan), [c.name for c in plan.target_columns])
-    keys = ", ".join(f"t.{_q(k.name)} AS key_{i}" for i, k in enumerate(key_targets))
+    keys = ", ".join(f"t.{quote_ident(k.name)} AS key_{i}" for i, k in enumerate(key_targets))
     # Text keys in byte order, as SQLite's BINARY collation sorts the source side.
     order = ", ".join(
-        f't.{_q(k.name)} COLLATE "C"' if family_of(k.data_type) == "text" else f"t.{_q(k.name)}"
+        f't.{quote_ident(k.name)} COLLATE "C"'
+        if family_of(k.data_type) == "text"
+        else f"t.{quote_ident(k.name)}"
         for k in key_targets
     )
     with conn.cursor(name=f"verify_{plan.name}") as cursor:
@@ -358,3 +192,55 @@ def key_order(values: Iterable[Any]) -> tuple[tuple[int, Any], ...]:
         else:
             ordered.append((4, str(value).encode("utf-8", "surrogatepass")))
     return tuple(ordered)
+
+
+def _first_difference(
+    table: TablePlan,
+    source_rows: Iterator[tuple[Any, tuple[Any, ...]]],
+    target_rows: Iterator[tuple[tuple[Any, ...], str]],
+) -> str | None:
+    canonical = row_canonicalizer(families_of(table))
+    keys = table.key_columns
+    positions = [table.source_columns.index(k) for k in keys]
+    tgt = next(target_rows, None)
+    for _, values in source_rows:
+        key_values = tuple(values[i] for i in positions)
+        shown = _shown(keys, key_values)
+        if tgt is None:
+            return f"{table.source.name} row {shown} is missing from {table.target.display}"
+        if not _same_key(key_values, tgt[0]):
+            try:
+                target_first = key_order(tgt[0]) < key_order(key_values)
+            except TypeError:
+                return f"{table.source.name} row {shown} (target has {tgt[0]!r} in its place)"
+            if target_first:
+                return f"{table.target.display} has an extra row {_shown(keys, tgt[0])}"
+            return f"{table.source.name} row {shown} is missing from {table.target.display}"
+        expected = canonical(values)
+        if tgt[1] != expected:
+            columns = _columns_differing(table, expected, tgt[1])
+            return f"{table.source.name} row {shown} differs{columns}"
+        tgt = next(target_rows, None)
+    if tgt is not None:
+        return f"{table.target.display} has an extra row {_shown(keys, tgt[0])}"
+    return None
+
+
+def _same_key(source: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
+    return [str(v) for v in source] == [str(v) for v in target]
+
+
+def _shown(keys: list[str], values: tuple[Any, ...]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in zip(keys, values, strict=True))
+
+
+def _columns_differing(table: TablePlan, expected: str, actual: str) -> str:
+    source_parts, target_parts = expected.split(SEPARATOR), actual.split(SEPARATOR)
+    if len(source_parts) != len(target_parts) or len(source_parts) != len(table.source_columns):
+        return ""
+    names = [
+        name
+        for name, a, b in zip(table.source_columns, source_parts, target_parts, strict=True)
+        if a != b
+    ]
+    return f" in column(s) {', '.join(names)}" if names else ""

@@ -97,10 +97,6 @@ def _escape(code_point: int) -> str:
     return regex_escape(code_point).replace("\\", "\\\\")
 
 
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def postgres_search_functions_sql(schema: str) -> tuple[str, str]:
     """``CREATE OR REPLACE FUNCTION`` of ``fts_norm(text)`` and ``fts_vector(text[], text)``
     in *schema*, in that order (the second calls the first)."""
@@ -116,10 +112,12 @@ def _fts_norm_function_sql(schema: str) -> str:
     regex scan), folds just those with the full table, and translates the document with
     that small table: the same result, about as fast as the separator regex itself.
     """
+    from ..backends.postgres import quote_ident  # imported late: that module imports this one
+
     source, target = _translate_args()
     foldable = _bracket(_runs(ord(ch) for ch in FOLDS))
     separators = _bracket(SEPARATOR_RANGES)[:-1] + "+'"
-    return f"""CREATE OR REPLACE FUNCTION {_quote_ident(schema)}.fts_norm(text) RETURNS text
+    return f"""CREATE OR REPLACE FUNCTION {quote_ident(schema)}.fts_norm(text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fts_norm$
 SELECT pg_catalog.regexp_replace(
@@ -158,7 +156,9 @@ def _fts_vector_function_sql(schema: str) -> str:
     PL/pgSQL rather than SQL: the session keeps its plans, which makes a small row cost
     about as much as ``to_tsvector`` did (an SQL function of this shape is 20 times slower).
     """
-    ns = _quote_ident(schema)
+    from ..backends.postgres import quote_ident  # imported late: that module imports this one
+
+    ns = quote_ident(schema)
     return f"""CREATE OR REPLACE FUNCTION {ns}.fts_vector(texts text[], weights text)
 RETURNS pg_catalog.tsvector
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -200,7 +200,9 @@ def postgres_tsvector_sql(
     for _, weight in weighted_columns:
         if weight not in _WEIGHTS:
             raise ValueError(f"tsvector weight must be one of A-D, got {weight!r}")
+    from ..backends.postgres import quote_ident  # imported late: that module imports this one
+
     prefix = "" if row is None else f"{row}."
-    columns = ", ".join(prefix + _quote_ident(column) for column, _ in weighted_columns)
+    columns = ", ".join(prefix + quote_ident(column) for column, _ in weighted_columns)
     weights = "".join(weight for _, weight in weighted_columns)
-    return f"{_quote_ident(schema)}.fts_vector(ARRAY[{columns}]::text[], '{weights}')"
+    return f"{quote_ident(schema)}.fts_vector(ARRAY[{columns}]::text[], '{weights}')"

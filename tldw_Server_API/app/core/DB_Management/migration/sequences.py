@@ -1,0 +1,30 @@
+"""Resync sequences after a load: past the highest id, and past SQLite's high-water mark.
+
+A table's owned sequence (serial or identity) is set past the highest value
+loaded and past SQLite's ``AUTOINCREMENT`` counter, so ids deleted in the
+source are never handed out again. The statements are also printed by
+``--print-setval`` for whoever loads the data some other way.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from ..backends.postgres import quote_ident
+from .plan import DatabasePlan
+
+
+def setval_statements(conn: psycopg.Connection, plan: DatabasePlan) -> list[str]:
+    """``SELECT setval(...)`` for every sequence of the planned tables, past the highest id."""
+    statements = []
+    for table in plan.tables:
+        for column in table.target.columns:
+            if not column.sequence:
+                continue
+            high = conn.execute(
+                f"SELECT max({quote_ident(column.name)}) FROM {table.target.qualified}"
+            ).fetchone()
+            top = max(int(high[0] or 0) if high else 0, table.source.autoincrement_seq or 0)
+            is_called = "true" if top > 0 else "false"
+            statements.append(f"SELECT setval('{column.sequence}', {max(top, 1)}, {is_called});")
+    return statements
