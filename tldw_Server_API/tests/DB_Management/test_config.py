@@ -157,7 +157,7 @@ def _connection(target: PgTarget) -> tuple[str, int, str, str, str]:
 def test_server_migration_tool_and_dsn_share_the_connection_defaults(tmp_path: Path) -> None:
     server = PgTarget.from_settings(load_settings(env={}, config_file=tmp_path / "missing.txt"))
     args = migration_tools.build_parser().parse_args(["--content-sqlite", "media.db"])
-    tool = migration_tools.target_from_args(args, {})
+    tool = migration_tools.target_from_flags(migration_tools.target_flags(args), {})
     dsn_without_parts = PgTarget.from_dsn("")
 
     expected = ("localhost", 5432, "tldw_content", "postgres", "prefer")
