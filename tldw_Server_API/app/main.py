@@ -42,6 +42,7 @@ from fastapi import FastAPI
 from .api.auth import ApiKeyAuth, build_auth, get_user_id
 from .api.deps import get_registry
 from .api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
+from .api.probes import router as probes_router
 from .api.v1 import ROUTERS
 from .core.commands import add_version_flag, program_name
 from .core.config import ConfigError, Settings, load_settings, to_environment
@@ -54,6 +55,7 @@ from .core.DB_Management.backends.unreachable import (
 from .core.DB_Management.init_db import open_failure
 from .core.DB_Management.registry import DatabaseRegistry
 from .core.redaction import AccessLogWithoutQueryValues, install_redaction
+from .core.users.store import UserStore
 
 log = logging.getLogger("tldw_server")
 #: The exit code of a server that could not start (as uvicorn's own).
@@ -239,6 +241,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     multi_user = settings.auth_mode == "multi_user"
     users = auth.user_ids if multi_user else [settings.default_user_id]
     try:
+        if multi_user:  # and the users of password accounts
+            users = sorted(set(users) | set(UserStore(registry.users()).user_ids()))
         opened = registry.open_all(sorted(set(users) | {settings.default_user_id}))
     except Exception as exc:
         registry.close()
@@ -281,7 +285,7 @@ class HideStartupTraceback(logging.Filter):
 
 def install_log_safety(settings: Settings) -> None:
     """Secrets masked in every log line; the access log without query values."""
-    secrets = (settings.pg_password, settings.single_user_api_key)
+    secrets = (settings.pg_password, settings.single_user_api_key, settings.jwt_secret_key)
     install_redaction(secrets, extra_loggers=UVICORN_LOGGERS)
     logging.getLogger("uvicorn.access").addFilter(AccessLogWithoutQueryValues())
     if not debug_enabled():
@@ -309,7 +313,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth = auth
     app.state.workflow_runtime = None
     install_error_handlers(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, probes_router):
         app.include_router(router)
     if _module_present(f"{WORKFLOWS_PACKAGE}.api"):
         workflows_api = importlib.import_module(f"{WORKFLOWS_PACKAGE}.api")

@@ -15,7 +15,7 @@ from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.tests.api.conftest import AUTH, TestClient
 
 LINE = re.compile(
-    r"^(Media|ChaChaNotes|Analytics|Workflows): (SQLite|PostgreSQL) at \S+.*, "
+    r"^(Media|ChaChaNotes|Analytics|Workflows|Users): (SQLite|PostgreSQL) at \S+.*, "
     r"schema version \d+ \((created|upgraded from version \d+|current)\)$"
 )
 
@@ -33,6 +33,7 @@ def test_startup_logs_one_line_per_database(
         "ChaChaNotes",
         "Analytics",
         "Workflows",
+        "Users",
     ]
     assert all(f": {backend} at " in line for line in lines)
     assert all("(created)" in line for line in lines)
@@ -46,7 +47,7 @@ def test_startup_logs_one_line_per_database(
     caplog.clear()
     with TestClient(main.create_app(api_settings)):
         pass
-    assert sum("(current)" in r.getMessage() for r in caplog.records) == 4
+    assert sum("(current)" in r.getMessage() for r in caplog.records) == 5
 
 
 def test_health_and_openapi(client: TestClient) -> None:
@@ -59,6 +60,7 @@ def test_health_and_openapi(client: TestClient) -> None:
         "ChaChaNotes",
         "Analytics",
         "Workflows",
+        "Users",
     ]
     for database in body["databases"]:
         assert database["ok"] is True and database["backend"] == body["backend"]
@@ -104,7 +106,13 @@ def test_health_reports_a_database_that_does_not_answer(
     response = client.get("/api/v1/health")
     assert response.status_code == 503
     states = {d["name"]: d["ok"] for d in response.json()["databases"]}
-    assert states == {"Media": True, "ChaChaNotes": True, "Analytics": False, "Workflows": True}
+    assert states == {
+        "Media": True,
+        "ChaChaNotes": True,
+        "Analytics": False,
+        "Workflows": True,
+        "Users": True,
+    }
 
 
 def test_workflow_runtime_runs_in_a_worker_process_by_default() -> None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from ...core.DB_Management.backends.base import Database
+from ...core.DB_Management.registry import DatabaseRegistry
 from ...core.DB_Management.stores.workflows import DEFAULT_LEASE_SECONDS, WorkflowStore
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
@@ -39,6 +40,17 @@ class Health(BaseModel):
     backend: str
     databases: list[DatabaseHealth]
     reason: str | None = None
+
+
+def server_databases(registry: DatabaseRegistry) -> list[Database]:
+    """The databases health reports on: the default user's and the server's own."""
+    return [
+        registry.media(),
+        registry.chacha(),
+        registry.analytics(),
+        registry.workflows(),
+        registry.users(),
+    ]
 
 
 def check(database: Database) -> DatabaseHealth:
@@ -67,8 +79,7 @@ def check(database: Database) -> DatabaseHealth:
 @router.get("/health", response_model=Health)
 def health(request: Request, response: Response) -> Health:
     registry = request.app.state.registry
-    databases = [registry.media(), registry.chacha(), registry.analytics(), registry.workflows()]
-    checks = [check(db) for db in databases]
+    checks = [check(db) for db in server_databases(registry)]
     healthy = all(c.ok for c in checks)
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

@@ -38,6 +38,7 @@ from .migration.errors import (
 from .migration.feed import DEFAULT_JOBS
 from .migration.report import ProgressReporter, print_summary, stop_report_dict, write_report
 from .migration.run import MigrationOptions, MigrationResult, SourceFile, migrate
+from .schemas import SCHEMAS
 
 PASSWORD_WARNING = (
     "warning: a password on the command line is visible to other users of this machine "
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument("--chacha-sqlite", type=Path, help="notes and chats (ChaChaNotes.db)")
     sources.add_argument("--analytics-sqlite", type=Path, help="Analytics.db")
     sources.add_argument("--workflows-sqlite", type=Path, help="workflows.db")
+    sources.add_argument("--users-sqlite", type=Path, help="tldw_users.db (password accounts)")
     sources.add_argument(
         "--sqlite",
         type=Path,
@@ -187,6 +189,7 @@ def sources_from_args(args: argparse.Namespace) -> list[SourceFile]:
         ("chacha", args.chacha_sqlite),
         ("analytics", args.analytics_sqlite),
         ("workflows", args.workflows_sqlite),
+        ("users", args.users_sqlite),
     ):
         if path is not None:
             owner = user if kind in ("media", "chacha") else None
@@ -209,9 +212,9 @@ def discover_installation(data_dir: Path) -> list[SourceFile]:
         for kind, name in (("media", "Media_DB_v2.db"), ("chacha", "ChaChaNotes.db")):
             if (user_dir / name).exists():
                 found.append(SourceFile(kind, user_dir / name, user_dir.name))  # type: ignore[arg-type]
-    for kind, name in (("analytics", "Analytics.db"), ("workflows", "workflows.db")):
-        if (data_dir / name).exists():
-            found.append(SourceFile(kind, data_dir / name))  # type: ignore[arg-type]
+    for schema in SCHEMAS.values():
+        if not schema.per_user and (data_dir / schema.sqlite_file).exists():
+            found.append(SourceFile(schema.name, data_dir / schema.sqlite_file))  # type: ignore[arg-type]
     return found
 
 
@@ -288,7 +291,7 @@ def _run(args: argparse.Namespace, environment: dict[str, str]) -> MigrationResu
     if not sources:
         raise UsageError(
             "nothing to migrate: give --content-sqlite, --chacha-sqlite, "
-            "--analytics-sqlite, --workflows-sqlite, --sqlite or --all-users"
+            "--analytics-sqlite, --workflows-sqlite, --users-sqlite, --sqlite or --all-users"
         )
     return execute(args, sources, target_from_args(args, environment))
 

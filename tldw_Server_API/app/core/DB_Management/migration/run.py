@@ -53,7 +53,7 @@ from .source import SourceCatalog, open_source, read_catalog
 from .target import read_target, schema_exists
 from .verify import target_checksum
 
-DatabaseKind = Literal["media", "chacha", "analytics", "workflows"]
+DatabaseKind = Literal["media", "chacha", "analytics", "workflows", "users"]
 Progress = Callable[[str, int, int], None]
 
 
