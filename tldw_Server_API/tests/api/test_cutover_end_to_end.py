@@ -73,6 +73,20 @@ def server_pg_env(target: PgTarget) -> dict[str, str]:
     return env
 
 
+def pg_flags(target: PgTarget) -> list[str]:
+    """The migration command's flags naming *target* (its password goes in PGPASSWORD)."""
+    return [
+        "--pg-host",
+        target.host,
+        "--pg-port",
+        str(target.port),
+        "--pg-user",
+        target.user,
+        "--pg-database",
+        target.database,
+    ]
+
+
 @dataclass
 class LiveServer:
     """A server subprocess: a client on its port, its log file, the process itself."""
@@ -324,14 +338,7 @@ def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) 
                 str(data_dir / "Analytics.db"),
                 "--workflows-sqlite",
                 str(data_dir / "workflows.db"),
-                "--pg-host",
-                target.host,
-                "--pg-port",
-                str(target.port),
-                "--pg-user",
-                target.user,
-                "--pg-database",
-                target.database,
+                *pg_flags(target),
                 "--create-schema",
                 "--quiet",
             ],

@@ -53,11 +53,21 @@ def server_databases(registry: DatabaseRegistry) -> list[Database]:
     ]
 
 
+def select_one(database: Database) -> None:
+    with database.begin(write=False) as conn:
+        conn.execute(text("SELECT 1")).scalar_one()
+
+
 def check(database: Database) -> DatabaseHealth:
+    """Whether *database* answers ``SELECT 1``, asked twice before saying no: after the
+    database server restarted, the first attempt meets a pooled connection it ended, and
+    the pool discards its connections on that error, so the second one opens a new one."""
     started = time.perf_counter()
     try:
-        with database.begin(write=False) as conn:
-            conn.execute(text("SELECT 1")).scalar_one()
+        try:
+            select_one(database)
+        except Exception:
+            select_one(database)
     except Exception as exc:
         log.warning("health: %s does not answer: %s", database.schema.title, exc)
         return DatabaseHealth(
