@@ -73,20 +73,6 @@ def server_pg_env(target: PgTarget) -> dict[str, str]:
     return env
 
 
-def pg_flags(target: PgTarget) -> list[str]:
-    """The migration command's flags naming *target* (its password goes in PGPASSWORD)."""
-    return [
-        "--pg-host",
-        target.host,
-        "--pg-port",
-        str(target.port),
-        "--pg-user",
-        target.user,
-        "--pg-database",
-        target.database,
-    ]
-
-
 @dataclass
 class LiveServer:
     """A server subprocess: a client on its port, its log file, the process itself."""
@@ -338,7 +324,14 @@ def test_cutover_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgTarget) 
                 str(data_dir / "Analytics.db"),
                 "--workflows-sqlite",
                 str(data_dir / "workflows.db"),
-                *pg_flags(target),
+                "--pg-host",
+                target.host,
+                "--pg-port",
+                str(target.port),
+                "--pg-user",
+                target.user,
+                "--pg-database",
+                target.database,
                 "--create-schema",
                 "--quiet",
             ],

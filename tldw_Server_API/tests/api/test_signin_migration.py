@@ -22,10 +22,10 @@ from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.tests.api.signin_server import PASSWORDS, SignInServer, signin_server
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     clean_env,
-    pg_flags,
     server_pg_env,
     server_process,
 )
+from tldw_Server_API.tests.DB_Management.test_migration_cli_integration import pg_flags
 from tldw_Server_API.tests.postgres_harness import fresh_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
