@@ -82,6 +82,12 @@ def test_a_wrong_password_and_an_unknown_name_get_one_generic_401(server: SignIn
     assert wrong.headers["www-authenticate"] == "Bearer"
 
 
+def test_a_username_no_database_can_hold_gets_the_generic_401(server: SignInServer) -> None:
+    response = server.login("ali\x00ce", PASSWORDS["alice"])
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect username or password"}
+
+
 def test_login_without_a_password_field_is_a_422_naming_it(server: SignInServer) -> None:
     response = server.call("POST", "/api/v1/auth/login", data={"username": "alice"})
     assert response.status_code == 422

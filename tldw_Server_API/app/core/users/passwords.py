@@ -36,6 +36,11 @@ def check_password(password: str) -> str:
     return password
 
 
+def _utf8(password: str) -> bytes:
+    # Any text a request can carry, unpaired surrogates included, hashes without an error.
+    return password.encode("utf-8", "surrogatepass")
+
+
 class Passwords:
     """Hashes and verifies passwords."""
 
@@ -43,11 +48,11 @@ class Passwords:
         self._hasher = PasswordHasher()
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(check_password(password))
+        return self._hasher.hash(_utf8(check_password(password)))
 
     def verify(self, password_hash: str, password: str) -> bool:
         try:
-            return self._hasher.verify(password_hash, password)
+            return self._hasher.verify(password_hash, _utf8(password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..DB_Management.backends.base import Database
+from ..text import storable
 from .passwords import MAX_PASSWORD_CHARS, Passwords
 from .store import Account, Session, UserStore, token_digest
 from .tokens import InvalidToken, TokenSigner, new_refresh_token
@@ -22,6 +23,16 @@ from .tokens import InvalidToken, TokenSigner, new_refresh_token
 #: The one answer to a failed sign-in (tldw_server's wording).
 SIGN_IN_FAILED = "Incorrect username or password"
 REFRESH_FAILED = "invalid or expired refresh token: sign in again"
+
+
+def could_be_a_name(username: str) -> bool:
+    """Whether *username* may name an account (else no database is asked: PostgreSQL
+    refuses NUL characters in a query, and neither backend holds unpaired surrogates)."""
+    try:
+        storable(username)
+    except ValueError:
+        return False
+    return len(username) <= 256
 
 
 class SignInFailed(Exception):
@@ -52,7 +63,7 @@ class SignIn:
         return Tokens(access, refresh_token, self.signer.access_seconds)
 
     def login(self, username: str, password: str) -> Tokens:
-        found = self.store.credentials(username) if len(username) <= 256 else None
+        found = self.store.credentials(username) if could_be_a_name(username) else None
         if found is None or len(password) > MAX_PASSWORD_CHARS:
             self.passwords.spend_time(password[:MAX_PASSWORD_CHARS])
             raise SignInFailed(SIGN_IN_FAILED)
