@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from .api.auth import build_auth
 from .api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
+from .api.probes import router as probes_router
 from .api.v1 import ROUTERS
 from .core.config import Settings, load_settings
 from .lifespan import lifespan
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth = auth
     app.state.workflow_runtime = None
     install_error_handlers(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, probes_router):
         app.include_router(router)
     if workflows_module_installed("api"):
         workflows_api = importlib.import_module(f"{WORKFLOWS_PACKAGE}.api")

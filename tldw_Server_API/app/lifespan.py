@@ -27,6 +27,7 @@ from .core.DB_Management.backends.base import Database
 from .core.DB_Management.backends.unreachable import debug_enabled, is_open_failure
 from .core.DB_Management.init_db import open_failure
 from .core.DB_Management.registry import DatabaseRegistry
+from .core.users.store import UserStore
 from .supervision import start_runtime
 
 log = logging.getLogger("tldw_server")
@@ -59,6 +60,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     multi_user = settings.auth_mode == "multi_user"
     users = auth.user_ids if multi_user else [settings.default_user_id]
     try:
+        if multi_user:  # and the users of password accounts
+            users = sorted(set(users) | set(UserStore(registry.users()).user_ids()))
         opened = registry.open_all(sorted(set(users) | {settings.default_user_id}))
     except Exception as exc:
         registry.close()

@@ -14,6 +14,7 @@ SCRIPTS = {
     "tldw-server": "tldw_Server_API.app.main",
     "tldw-migrate": "tldw_Server_API.app.core.DB_Management.migration_tools",
     "tldw-init-db": "tldw_Server_API.app.core.DB_Management.init_db",
+    "tldw-users": "tldw_Server_API.app.core.users",
 }
 BIN = Path(sys.executable).parent
 

@@ -14,6 +14,13 @@ Two modes (``TLDW_AUTH_MODE``):
     schemas), so a key can only ever reach its own user's databases.
 
 The key is sent as ``X-API-KEY: <key>`` or ``Authorization: Bearer <key>``.
+
+In multi-user mode accounts of the Users database also sign in with a password
+(``/api/v1/auth/login``, :mod:`...core.users.signin`): their access token, a JWT
+signed with ``JWT_SECRET_KEY``, is sent as ``Authorization: Bearer <jwt>`` and
+stands for the account's user id, whose data is the same a key of that id reaches.
+Without ``JWT_SECRET_KEY`` a secret is generated at start-up and the server says
+so on stderr: tokens then stop working at every restart.
 Keys are compared as SHA-256 digests with :func:`hmac.compare_digest`, against
 every configured key without stopping early, so the time taken says nothing
 about how close a guess was. Keys are never logged.
@@ -31,10 +38,15 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ..core.config import ConfigError, Settings
-from ..core.DB_Management.registry import InvalidUserId, check_user_id
+from ..core.DB_Management.registry import DatabaseRegistry, InvalidUserId, check_user_id
+from ..core.users.passwords import Passwords
+from ..core.users.signin import SignIn
+from ..core.users.store import Session
+from ..core.users.tokens import InvalidToken, TokenSigner, looks_like_jwt
 
 MAX_KEY_LENGTH = 4096
 
@@ -57,6 +69,9 @@ class ApiKeyAuth:
     mode: str
     entries: list[tuple[bytes, str]]
     generated_key: str | None = field(default=None, repr=False)
+    signer: TokenSigner | None = None
+    """Password sign-in's token signer (multi-user mode only)."""
+    passwords: Passwords = field(default_factory=Passwords, repr=False)
 
     def user_for(self, key: str | None) -> str | None:
         """The user id of *key*, or ``None``; compares against every key in constant time."""
@@ -74,7 +89,10 @@ class ApiKeyAuth:
         return sorted({user_id for _, user_id in self.entries})
 
     def announce(self) -> None:
-        """Print a generated single-user key once, to stderr (never to the log)."""
+        """Print a generated single-user key once, to stderr (never to the log), and say
+        when sign-in tokens are signed with a secret that will not survive a restart."""
+        if self.signer is not None and self.signer.generated:
+            print(JWT_SECRET_NOTICE, file=sys.stderr, flush=True)
         if self.generated_key is None:
             return
         print(
@@ -86,6 +104,23 @@ class ApiKeyAuth:
             file=sys.stderr,
             flush=True,
         )
+
+
+JWT_SECRET_NOTICE = """
+  No JWT_SECRET_KEY is configured: the access tokens of password sign-in are
+  signed with a secret generated for this run. They stop working when the
+  server restarts (clients then refresh or sign in again). To keep one, set
+      JWT_SECRET_KEY=<at least 32 random characters>
+  e.g. from: python -c "import secrets; print(secrets.token_urlsafe(48))"
+"""
+
+
+def token_signer(settings: Settings) -> TokenSigner:
+    """The signer of *settings*' ``JWT_SECRET_KEY``, or of a secret generated for this run."""
+    configured = settings.jwt_secret_key
+    if configured is not None:
+        return TokenSigner(configured.get_secret_value().strip(), settings.access_token_seconds)
+    return TokenSigner(secrets.token_urlsafe(48), settings.access_token_seconds, generated=True)
 
 
 def build_auth(settings: Settings) -> ApiKeyAuth:
@@ -104,7 +139,9 @@ def build_auth(settings: Settings) -> ApiKeyAuth:
             "TLDW_API_KEYS_FILE is not set: multi_user mode (TLDW_AUTH_MODE) needs a JSON "
             'file {"<api key>": "<user id>"}'
         )
-    return ApiKeyAuth("multi_user", read_keys_file(settings.api_keys_file))
+    return ApiKeyAuth(
+        "multi_user", read_keys_file(settings.api_keys_file), signer=token_signer(settings)
+    )
 
 
 def read_keys_file(path: Path) -> list[tuple[bytes, str]]:
@@ -136,28 +173,79 @@ def read_keys_file(path: Path) -> list[tuple[bytes, str]]:
     return entries
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
     )
 
 
-async def get_user_id(
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a user id, and the sign-in session when it came with an access token."""
+
+    user_id: str
+    session: Session | None = None
+
+
+def sign_in(request: Request) -> SignIn | None:
+    """Password sign-in of this server, or None in single-user mode."""
+    auth: ApiKeyAuth = request.app.state.auth
+    if auth.signer is None:
+        return None
+    settings: Settings = request.app.state.settings
+    registry: DatabaseRegistry = request.app.state.registry
+    return SignIn(registry.users(), auth.signer, settings.refresh_token_seconds, auth.passwords)
+
+
+def _session_of(request: Request, signin: SignIn, token: str) -> Session:
+    session = signin.session_of(token)
+    # An account added while the server runs: its databases open here, in this worker
+    # thread, so the request's own (non-blocking) dependencies find them open.
+    registry: DatabaseRegistry = request.app.state.registry
+    registry.media(session.account.user_id)
+    registry.chacha(session.account.user_id)
+    return session
+
+
+async def get_caller(
     request: Request,
     api_key: Annotated[str | None, Depends(api_key_header)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
-    """The authenticated caller's user id; 401 without a valid key."""
+) -> Caller:
+    """The authenticated caller; 401 without a valid key or access token."""
     auth: ApiKeyAuth = request.app.state.auth
     presented = api_key or (credentials.credentials if credentials is not None else None)
     if not presented:
-        raise _unauthorized("missing API key: send X-API-KEY or Authorization: Bearer")
+        raise unauthorized("missing API key: send X-API-KEY or Authorization: Bearer")
     user_id = auth.user_for(presented)
-    if user_id is None:
-        raise _unauthorized("invalid API key")
-    return user_id
+    if user_id is not None:
+        return Caller(user_id)
+    signin = sign_in(request)
+    if api_key is None and signin is not None and looks_like_jwt(presented):
+        try:
+            session = await run_in_threadpool(_session_of, request, signin, presented)
+        except InvalidToken as exc:
+            raise unauthorized(str(exc)) from None
+        return Caller(session.account.user_id, session)
+    raise unauthorized("invalid API key")
+
+
+async def get_user_id(caller: Annotated[Caller, Depends(get_caller)]) -> str:
+    """The authenticated caller's user id; 401 without a valid key or access token."""
+    return caller.user_id
 
 
 UserId = Annotated[str, Depends(get_user_id)]
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
 
-__all__ = ["ApiKeyAuth", "UserId", "build_auth", "get_user_id", "read_keys_file"]
+__all__ = [
+    "ApiKeyAuth",
+    "Caller",
+    "CurrentCaller",
+    "UserId",
+    "build_auth",
+    "get_caller",
+    "get_user_id",
+    "read_keys_file",
+    "sign_in",
+]

@@ -132,6 +132,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workflow_worker_mode", "TLDW_WORKFLOW_WORKER_MODE", "thread, process"),
     Setting("max_request_bytes", "TLDW_MAX_REQUEST_BYTES", "an integer from 1024 to 1073741824"),
     Setting("admin_users", "TLDW_ADMIN_USERS", "comma-separated user ids"),
+    Setting("jwt_secret_key", "JWT_SECRET_KEY", "a random string of at least 32 characters"),
+    Setting(
+        "access_token_expire_minutes", "ACCESS_TOKEN_EXPIRE_MINUTES", "an integer from 1 to 1440"
+    ),
+    Setting("refresh_token_expire_days", "REFRESH_TOKEN_EXPIRE_DAYS", "an integer from 1 to 365"),
     Setting(
         "outbound_allow",
         "TLDW_OUTBOUND_ALLOW",
@@ -142,6 +147,7 @@ _BY_FIELD = {s.field: s for s in SETTINGS}
 
 
 USER_ID_RULE = r"^[A-Za-z0-9_-]{1,40}$"
+MIN_JWT_SECRET_CHARS = 32
 
 
 class Settings(BaseModel):
@@ -173,6 +179,10 @@ class Settings(BaseModel):
     outbound_allow: tuple[str, ...] = ()
     #: The users (ids of the API keys file) who may see server internals (docs/security.md).
     admin_users: tuple[Annotated[str, Field(pattern=USER_ID_RULE)], ...] = ()
+    #: Signs the access tokens of password sign-in (HS256); see api/auth.py when unset.
+    jwt_secret_key: SecretStr | None = None
+    access_token_expire_minutes: int = Field(default=30, ge=1, le=1440)
+    refresh_token_expire_days: int = Field(default=7, ge=1, le=365)
 
     def is_admin(self, user_id: str) -> bool:
         """Whether *user_id* may see server internals (where the database lives, worker hosts).
@@ -181,6 +191,14 @@ class Settings(BaseModel):
         the users ``TLDW_ADMIN_USERS`` lists.
         """
         return self.auth_mode != "multi_user" or user_id in self.admin_users
+
+    @field_validator("jwt_secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # HS256 wants a key of at least 256 bits (RFC 7518, 3.2).
+        if value is not None and len(value.get_secret_value().strip()) < MIN_JWT_SECRET_CHARS:
+            raise ValueError(f"shorter than {MIN_JWT_SECRET_CHARS} characters")
+        return value
 
     @field_validator("content_db_backend", mode="before")
     @classmethod
@@ -252,6 +270,14 @@ class Settings(BaseModel):
     @property
     def workflows_db_path(self) -> Path:
         return self.data_dir / "workflows.db"
+
+    @property
+    def access_token_seconds(self) -> int:
+        return self.access_token_expire_minutes * 60
+
+    @property
+    def refresh_token_seconds(self) -> int:
+        return self.refresh_token_expire_days * 24 * 3600
 
 
 def to_environment(settings: Settings) -> dict[str, str]:

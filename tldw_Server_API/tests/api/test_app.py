@@ -16,7 +16,7 @@ from tldw_Server_API.app.factory import create_app
 from tldw_Server_API.tests.api.conftest import AUTH, TestClient
 
 LINE = re.compile(
-    r"^(Media|ChaChaNotes|Analytics|Workflows): (SQLite|PostgreSQL) at \S+.*, "
+    r"^(Media|ChaChaNotes|Analytics|Workflows|Users): (SQLite|PostgreSQL) at \S+.*, "
     r"schema version \d+ \((created|upgraded from version \d+|current)\)$"
 )
 
@@ -34,6 +34,7 @@ def test_startup_logs_one_line_per_database(
         "ChaChaNotes",
         "Analytics",
         "Workflows",
+        "Users",
     ]
     assert all(f": {backend} at " in line for line in lines)
     assert all("(created)" in line for line in lines)
@@ -47,7 +48,7 @@ def test_startup_logs_one_line_per_database(
     caplog.clear()
     with TestClient(create_app(api_settings)):
         pass
-    assert sum("(current)" in r.getMessage() for r in caplog.records) == 4
+    assert sum("(current)" in r.getMessage() for r in caplog.records) == 5
 
 
 def test_health_and_openapi(client: TestClient) -> None:
@@ -60,6 +61,7 @@ def test_health_and_openapi(client: TestClient) -> None:
         "ChaChaNotes",
         "Analytics",
         "Workflows",
+        "Users",
     ]
     for database in body["databases"]:
         assert database["ok"] is True and database["backend"] == body["backend"]
@@ -109,7 +111,13 @@ def test_health_reports_a_database_that_does_not_answer(
     response = client.get("/api/v1/health")
     assert response.status_code == 503
     states = {d["name"]: d["ok"] for d in response.json()["databases"]}
-    assert states == {"Media": True, "ChaChaNotes": True, "Analytics": False, "Workflows": True}
+    assert states == {
+        "Media": True,
+        "ChaChaNotes": True,
+        "Analytics": False,
+        "Workflows": True,
+        "Users": True,
+    }
 
 
 def test_workflow_runtime_runs_in_a_worker_process_by_default() -> None:

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from . import analytics, characters, chats, health, media, notes
+from . import analytics, auth, characters, chats, health, media, notes
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    auth.router,
     media.router,
     notes.router,
     characters.router,

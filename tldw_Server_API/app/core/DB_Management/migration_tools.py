@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument("--chacha-sqlite", type=Path, help="notes and chats (ChaChaNotes.db)")
     sources.add_argument("--analytics-sqlite", type=Path, help="Analytics.db")
     sources.add_argument("--workflows-sqlite", type=Path, help="workflows.db")
+    sources.add_argument("--users-sqlite", type=Path, help="tldw_users.db (password accounts)")
     sources.add_argument(
         "--sqlite",
         type=Path,
@@ -134,6 +135,7 @@ class SourceFlags:
     chacha_sqlite: Path | None = None
     analytics_sqlite: Path | None = None
     workflows_sqlite: Path | None = None
+    users_sqlite: Path | None = None
     sqlite: Path | None = None
     target_schema: str | None = None
     user_id: str | None = None
@@ -209,6 +211,7 @@ def command_from(args: argparse.Namespace) -> Command:
         chacha_sqlite=args.chacha_sqlite,
         analytics_sqlite=args.analytics_sqlite,
         workflows_sqlite=args.workflows_sqlite,
+        users_sqlite=args.users_sqlite,
         sqlite=args.sqlite,
         target_schema=args.target_schema,
         user_id=args.user_id,
@@ -286,6 +289,7 @@ def sources_from_flags(flags: SourceFlags) -> list[SourceFile]:
         ("chacha", flags.chacha_sqlite),
         ("analytics", flags.analytics_sqlite),
         ("workflows", flags.workflows_sqlite),
+        ("users", flags.users_sqlite),
     ):
         if path is not None:
             owner = user if kind in ("media", "chacha") else None
@@ -376,7 +380,7 @@ def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
     if not sources:
         raise UsageError(
             "nothing to migrate: give --content-sqlite, --chacha-sqlite, "
-            "--analytics-sqlite, --workflows-sqlite, --sqlite or --all-users"
+            "--analytics-sqlite, --workflows-sqlite, --users-sqlite, --sqlite or --all-users"
         )
     options = command.run.migrating(sources, target_from_flags(command.target, environment))
     with reporter.running():

@@ -2,11 +2,12 @@
 
 On SQLite every database is a file: per user
 ``<data_dir>/user_databases/<user_id>/Media_DB_v2.db`` and ``ChaChaNotes.db``,
-per server ``<data_dir>/Analytics.db`` and ``<data_dir>/workflows.db``.
+per server ``<data_dir>/Analytics.db``, ``<data_dir>/workflows.db`` and
+``<data_dir>/tldw_users.db`` (accounts that sign in with a password).
 
 On PostgreSQL every database is a schema of one PostgreSQL database: per user
 ``user_<user_id>_media`` and ``user_<user_id>_chacha``, per server
-``analytics`` and ``workflows``. Ids never collide between users, a handle for
+``analytics``, ``workflows`` and ``users``. Ids never collide between users, a handle for
 one user cannot name another's tables, and Media's and ChaChaNotes' tables of
 the same name (``keywords``, ``sync_log``) live apart. The database's default
 ``search_path`` names the default user's schemas first, so the guide's checks
@@ -144,11 +145,14 @@ class DatabaseRegistry:
     def workflows(self) -> Database:
         return self.open("workflows")
 
+    def users(self) -> Database:
+        return self.open("users")
+
     def open_all(self, user_ids: list[str] | None = None) -> list[Database]:
         """Open every database of the server and of *user_ids* (default: the default user)."""
         users = user_ids or [self.settings.default_user_id]
         opened = [self.open(name, user) for user in users for name in ("media", "chacha")]
-        opened += [self.analytics(), self.workflows()]
+        opened += [self.analytics(), self.workflows(), self.users()]
         if self.settings.uses_postgres:
             self.set_default_search_path(self.settings.default_user_id)
         return opened

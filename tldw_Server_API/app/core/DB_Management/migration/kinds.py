@@ -23,6 +23,7 @@ FLAGS = {
     "chacha": "--chacha-sqlite",
     "analytics": "--analytics-sqlite",
     "workflows": "--workflows-sqlite",
+    "users": "--users-sqlite",
 }
 
 

@@ -20,7 +20,7 @@ from .check import OrphanPolicy
 from .errors import UsageError
 from .feed import DEFAULT_JOBS
 
-DatabaseKind = Literal["media", "chacha", "analytics", "workflows"]
+DatabaseKind = Literal["media", "chacha", "analytics", "workflows", "users"]
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def discover_installation(data_dir: Path) -> list[SourceFile]:
         for kind, name in (("media", "Media_DB_v2.db"), ("chacha", "ChaChaNotes.db")):
             if (user_dir / name).exists():
                 found.append(SourceFile(kind, user_dir / name, user_dir.name))  # type: ignore[arg-type]
-    for kind, name in (("analytics", "Analytics.db"), ("workflows", "workflows.db")):
-        if (data_dir / name).exists():
-            found.append(SourceFile(kind, data_dir / name))  # type: ignore[arg-type]
+    for schema in SCHEMAS.values():
+        if not schema.per_user and (data_dir / schema.sqlite_file).exists():
+            found.append(SourceFile(schema.name, data_dir / schema.sqlite_file))  # type: ignore[arg-type]
     return found
