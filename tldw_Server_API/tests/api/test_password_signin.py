@@ -262,9 +262,14 @@ def test_an_account_added_while_the_server_runs_signs_in_and_writes(
     assert server.users("add", "dora", password="dora-password-1").returncode == 0
     token = server.login("dora", "dora-password-1").json()["access_token"]
     created = server.call(
-        "POST", "/api/v1/media", token, json={"title": "t", "content": "c", "type": "document"}
+        "POST",
+        "/api/v1/media/add",
+        token,
+        data={"media_type": "document", "title": "t"},
+        files=[("files", ("t.txt", b"c", "text/plain"))],
     )
-    assert created.status_code == 201, created.text
+    assert created.status_code == 200, created.text
+    assert server.call("GET", "/api/v1/media/", token).json()["pagination"]["total"] == 1
 
 
 def test_a_disabled_account_cannot_sign_in(server: SignInServer) -> None:
