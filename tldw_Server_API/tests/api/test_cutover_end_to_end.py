@@ -38,6 +38,9 @@ REPO = Path(__file__).resolve().parents[3]
 KEY = "cutover-test-key-5f2b9c"
 HEADERS = {"X-API-KEY": KEY}
 DATABASES = ("Media", "ChaChaNotes", "Analytics", "Workflows")
+#: How long a server may take to answer its health check: creating every PostgreSQL schema
+#: takes tens of seconds on a loaded two-core machine.
+STARTUP_SECONDS = 90
 
 
 def free_port() -> int:
@@ -103,7 +106,7 @@ def server_process(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"server exited: {log_path.read_text(errors='replace')}")
