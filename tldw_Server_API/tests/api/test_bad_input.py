@@ -89,10 +89,10 @@ BAD = [
     (
         "note unknown field",
         "POST",
-        "/api/v1/notes",
-        {"title": "t", "content": "c", "id": "x"},
+        "/api/v1/notes/",
+        {"title": "t", "content": "c", "deleted": True},
         422,
-        "id",
+        "deleted",
     ),
     (
         "note bad ref",
@@ -110,7 +110,31 @@ BAD = [
         404,
         "not found",
     ),
-    ("message no sender", "POST", "/api/v1/chats/nope/messages", {"content": "c"}, 422, "sender"),
+    ("message no role", "POST", "/api/v1/chats/nope/messages", {"content": "c"}, 422, "role"),
+    (
+        "message unknown role",
+        "POST",
+        "/api/v1/chats/nope/messages",
+        {"role": "bot", "content": "c"},
+        422,
+        "role",
+    ),
+    (
+        "note update without expected-version",
+        "PUT",
+        "/api/v1/notes/x",
+        {"title": "t"},
+        422,
+        "expected-version",
+    ),
+    (
+        "note delete without expected-version",
+        "DELETE",
+        "/api/v1/notes/x",
+        None,
+        422,
+        "expected-version",
+    ),
     ("chat bad rating", "POST", "/api/v1/chats", {"rating": 0}, 422, "rating"),
     ("chat missing character", "POST", "/api/v1/chats", {"character_id": 999}, 404, "not found"),
     ("claims empty", "POST", "/api/v1/media/1/claims", {"claims": []}, 422, "claims"),
@@ -138,11 +162,11 @@ BAD = [
     ("offset text", "GET", "/api/v1/chats?offset=ten", None, 422, "offset"),
     ("sort injection", "GET", "/api/v1/media?sort=title;DROP TABLE media", None, 422, "sort"),
     ("sort unknown column", "GET", "/api/v1/media?sort=content_hash", None, 422, "sort"),
-    ("sort subquery", "GET", "/api/v1/notes?sort=(select 1)", None, 422, "sort"),
+    ("note search limit", "GET", "/api/v1/notes/search?query=a&limit=101", None, 422, "limit"),
     ("search empty", "GET", "/api/v1/media/search?q=", None, 422, "q"),
     ("search missing", "GET", "/api/v1/media/search", None, 422, "q"),
     ("search too long", "GET", "/api/v1/media/search?q=" + "a" * 1001, None, 422, "q"),
-    ("search NUL", "GET", "/api/v1/notes/search?q=a%00b", None, 422, "NUL"),
+    ("search NUL", "GET", "/api/v1/notes/search?query=a%00b", None, 422, "NUL"),
     ("search media_id", "GET", "/api/v1/claims/search?q=a&media_id=x", None, 422, "media_id"),
     ("since not a date", "GET", "/api/v1/analytics/summary?since=yesterday", None, 422, "since"),
     ("delete version text", "DELETE", "/api/v1/media/1?version=x", None, 422, "version"),
@@ -271,20 +295,21 @@ HOSTILE_QUERIES = [
 
 
 @pytest.mark.parametrize(
-    "path",
+    "path, parameter",
     [
-        "/api/v1/media/search",
-        "/api/v1/notes/search",
-        "/api/v1/claims/search",
-        "/api/v1/chats/messages/search",
+        ("/api/v1/media/search", "q"),
+        ("/api/v1/notes/search", "query"),
+        ("/api/v1/claims/search", "q"),
+        ("/api/v1/chats/messages/search", "q"),
     ],
 )
-def test_hostile_search_strings_are_harmless(seeded: TestClient, path: str) -> None:
+def test_hostile_search_strings_are_harmless(seeded: TestClient, path: str, parameter: str) -> None:
     before = seeded.get("/api/v1/media/1").json()
     for query in HOSTILE_QUERIES:
-        response = seeded.get(path, params={"q": query})
+        response = seeded.get(path, params={parameter: query})
         assert response.status_code == 200, (query, response.text)
-        assert isinstance(response.json()["results"], list)
+        found = response.json()
+        assert isinstance(found if parameter == "query" else found["results"], list)
     assert seeded.get("/api/v1/media/1").json() == before
     assert seeded.get("/api/v1/health").status_code == 200
 

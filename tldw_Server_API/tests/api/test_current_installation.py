@@ -178,7 +178,7 @@ def test_a_current_installation_migrates_whole_and_keeps_running(
             assert media["total"] == live_media[0][0]
             found = ok(client.get("/api/v1/media/search", params={"q": f'"{title}"'}))
             assert found["results"], title
-            assert ok(client.get("/api/v1/notes"))["items"]
+            assert ok(client.get("/api/v1/notes/"))["items"]
 
             # Every pending run runs: to its end, or to a step that waits for a person.
             states = _wait_until_settled(target, list(pending), FINAL | WAITING)
@@ -216,7 +216,7 @@ def test_the_server_on_sqlite_opens_an_installation_as_it_is(tmp_path: Path, lay
         assert ok(client.get("/api/v1/media", params={"limit": 1000}))["total"] == live[0][0]
         found = ok(client.get("/api/v1/media/search", params={"q": f'"{title}"'}))["results"]
         assert found
-        assert ok(client.get("/api/v1/notes", params={"limit": 1000}))["total"] == notes[0][0]
+        assert ok(client.get("/api/v1/notes/", params={"limit": 1000}))["total"] == notes[0][0]
         new = ok(
             client.post(
                 "/api/v1/media",
