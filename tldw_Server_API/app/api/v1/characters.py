@@ -22,7 +22,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...core.DB_Management.stores import CharacterCard
 from ...core.text import JsonObject
@@ -81,6 +81,8 @@ class CharacterCreate(CharacterFields):
 
 
 class CharacterUpdate(CharacterFields):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
+
     name: Name | NotNull = None
 
 

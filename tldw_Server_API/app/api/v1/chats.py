@@ -17,7 +17,7 @@ without the trailing slash.
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...core.DB_Management.stores import ChatStore, Conversation
 from ..compat import OffsetPage, VersionQuery, page_fields, route
@@ -52,6 +52,8 @@ class ChatCreate(StrictModel):
 
 
 class ChatUpdate(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
+
     title: Title | None = None
     rating: Rating | None = None
 

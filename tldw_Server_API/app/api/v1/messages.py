@@ -24,7 +24,6 @@ from ..deps import (
     Chats,
     Instant,
     Limit,
-    NotNull,
     Offset,
     SafeStr,
     SearchQuery,
@@ -48,7 +47,7 @@ class MessageCreate(StrictModel):
 
 
 class MessageUpdate(StrictModel):
-    content: Content | NotNull = None
+    content: Content
 
 
 class MessageOut(BaseModel):
@@ -150,8 +149,6 @@ def get_message(message_id: MessageId, store: Chats) -> MessageOut:
 def update_message(
     message_id: MessageId, body: MessageUpdate, store: Chats, expected_version: VersionQuery
 ) -> MessageOut:
-    if body.content is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")
     return _message(store.update_message(message_id, expected_version, content=body.content))
 
 

@@ -23,7 +23,7 @@ Every path answers with or without its trailing slash. A version conflict is a
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ...core.DB_Management.stores import Note, NotesStore
 from ...core.DB_Management.stores.notes import Keyword
@@ -81,6 +81,8 @@ class NoteCreate(StrictModel):
 
 
 class NoteUpdate(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
+
     title: Name | NotNull = None
     content: SafeStr | NotNull = None
     keywords: NoteKeywords | NotNull = None
