@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from .deps import MAX_ID
 
@@ -89,9 +90,10 @@ VersionHeader = Annotated[
     Header(ge=1, le=MAX_ID, description="the version you read; 409 if the row moved on"),
 ]
 #: The same header where it may be left out (PATCH: the update then applies to any version).
+#: Its schema is an integer (a header cannot carry ``null``): absent is the only "none".
 OptionalVersionHeader = Annotated[
-    int | None,
-    Header(ge=1, le=MAX_ID, description="the version you read; 409 if the row moved on"),
+    Annotated[int, Field(ge=1, le=MAX_ID)] | SkipJsonSchema[None],
+    Header(description="the version you read; 409 if the row moved on"),
 ]
 #: ``?expected_version=``: required where tldw_server requires it.
 VersionQuery = Annotated[
