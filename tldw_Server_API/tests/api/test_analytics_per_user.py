@@ -42,7 +42,7 @@ def test_one_users_searches_never_appear_in_another_users_summary(
     alice, bob = multi_user
     for query in ("apples", "pears", "plums"):
         assert alice.post("/api/v1/media/search", json={"query": query}).status_code == 200
-    assert bob.get("/api/v1/notes/search", params={"q": "figs"}).status_code == 200
+    assert bob.get("/api/v1/notes/search", params={"query": "figs"}).status_code == 200
 
     assert summary(alice)["searches"] == 3
     assert summary(alice)["top_search_types"] == [{"search_type": "media", "count": 3}]

@@ -18,9 +18,9 @@ PROTECTED = [
     ("GET", "/api/v1/media/1"),
     ("POST", "/api/v1/media/search"),
     ("GET", "/api/v1/media/keywords"),
-    ("GET", "/api/v1/notes"),
-    ("GET", "/api/v1/characters"),
-    ("GET", "/api/v1/chats"),
+    ("GET", "/api/v1/notes/"),
+    ("GET", "/api/v1/characters/"),
+    ("GET", "/api/v1/chats/"),
     ("GET", "/api/v1/chats/messages/search?q=x"),
     ("GET", "/api/v1/analytics/summary"),
     ("GET", "/api/v1/workflows/status"),
@@ -78,11 +78,12 @@ def test_multi_user_data_is_isolated(
     a_media = create_media(alice, title="Alice secret", content="alpha plans", keywords=["mine"])
     b_media = create_media(bob, title="Bob public", content="bravo plans")
     assert a_media["media_id"] == b_media["media_id"] == 1  # each user's ids are their own
-    a_note = alice.post("/api/v1/notes", json={"title": "diary", "content": "alpha"}).json()
-    a_chat = alice.post("/api/v1/chats", json={"title": "private chat"}).json()
+    a_note = alice.post("/api/v1/notes/", json={"title": "diary", "content": "alpha"}).json()
+    a_chat = alice.post("/api/v1/chats/", json={"title": "private chat"}).json()
     a_msg = alice.post(
-        f"/api/v1/chats/{a_chat['id']}/messages", json={"sender": "me", "content": "alpha words"}
+        f"/api/v1/chats/{a_chat['id']}/messages", json={"role": "user", "content": "alpha words"}
     ).json()
+    a_chat = alice.get(f"/api/v1/chats/{a_chat['id']}").json()  # its message_count is now 1
 
     # Bob's reads see only Bob's data.
     assert bob.get("/api/v1/media/1").json()["source"]["title"] == "Bob public"
@@ -90,27 +91,32 @@ def test_multi_user_data_is_isolated(
     assert bob.post("/api/v1/media/search", json={"query": "alpha"}).json()["items"] == []
     assert bob.get("/api/v1/media/keywords").json()["keywords"] == []
     assert bob.get(f"/api/v1/notes/{a_note['id']}").status_code == 404
-    assert bob.get("/api/v1/notes").json()["items"] == []
-    assert bob.get("/api/v1/notes/search", params={"q": "alpha"}).json()["results"] == []
+    assert bob.get("/api/v1/notes/").json()["items"] == []
+    assert bob.get("/api/v1/notes/search", params={"query": "alpha"}).json() == []
     assert bob.get(f"/api/v1/chats/{a_chat['id']}").status_code == 404
     assert bob.get(f"/api/v1/chats/{a_chat['id']}/messages").status_code == 404
-    assert bob.get("/api/v1/chats").json()["items"] == []
+    assert bob.get("/api/v1/chats/").json()["chats"] == []
+    assert bob.get(f"/api/v1/messages/{a_msg['id']}").status_code == 404
     assert bob.get("/api/v1/chats/messages/search", params={"q": "alpha"}).json()["results"] == []
 
     # Bob's writes cannot reach Alice's rows.
+    version = {"expected-version": "1"}
     assert (
-        bob.put(f"/api/v1/notes/{a_note['id']}", json={"version": 1, "title": "x"}).status_code
+        bob.put(f"/api/v1/notes/{a_note['id']}", json={"title": "x"}, headers=version).status_code
         == 404
     )
-    assert bob.delete(f"/api/v1/notes/{a_note['id']}").status_code == 404
+    assert bob.delete(f"/api/v1/notes/{a_note['id']}", headers=version).status_code == 404
     assert bob.delete(f"/api/v1/chats/{a_chat['id']}").status_code == 404
     assert (
         bob.post(
-            f"/api/v1/chats/{a_chat['id']}/messages", json={"sender": "bob", "content": "hi"}
+            f"/api/v1/chats/{a_chat['id']}/messages", json={"role": "user", "content": "hi"}
         ).status_code
         == 404
     )
-    assert bob.delete(f"/api/v1/chats/{a_chat['id']}/messages/{a_msg['id']}").status_code == 404
+    assert (
+        bob.delete(f"/api/v1/messages/{a_msg['id']}", params={"expected_version": 1}).status_code
+        == 404
+    )
     bob.put("/api/v1/media/1", json={"title": "Bob renamed"})
     bob.patch("/api/v1/media/1/keywords", json={"keywords": ["bob"], "mode": "set"})
     bob.delete("/api/v1/media/1")

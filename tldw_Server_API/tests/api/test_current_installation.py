@@ -178,7 +178,7 @@ def test_a_current_installation_migrates_whole_and_keeps_running(
             assert media["pagination"]["total"] == live_media[0][0]
             found = ok(client.post("/api/v1/media/search", json={"query": f'"{title}"'}))
             assert found["items"], title
-            assert ok(client.get("/api/v1/notes"))["items"]
+            assert ok(client.get("/api/v1/notes/"))["items"]
 
             # Every pending run runs: to its end, or to a step that waits for a person.
             states = _wait_until_settled(target, list(pending), FINAL | WAITING)
@@ -217,7 +217,7 @@ def test_the_server_on_sqlite_opens_an_installation_as_it_is(tmp_path: Path, lay
         assert listed["pagination"]["total"] == live[0][0]
         found = ok(client.post("/api/v1/media/search", json={"query": f'"{title}"'}))["items"]
         assert found
-        assert ok(client.get("/api/v1/notes", params={"limit": 1000}))["total"] == notes[0][0]
+        assert ok(client.get("/api/v1/notes/", params={"limit": 1000}))["total"] == notes[0][0]
         form = {"media_type": "document", "title": "Written after opening"}
         files = [("files", ("new.txt", b"new", "text/plain"))]
         new = ok(client.post("/api/v1/media/add", data=form, files=files))["results"][0]

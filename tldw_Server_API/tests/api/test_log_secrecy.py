@@ -141,7 +141,7 @@ def test_server_log_holds_no_api_key_and_no_search_query(logged_server: LiveServ
     client = logged_server.client
     assert client.get("/api/v1/claims/search", params={"q": QUERY_WORD}).status_code == 200
     assert client.post("/api/v1/media/search", json={"query": QUERY_WORD}).status_code == 200
-    assert client.get("/api/v1/notes/search", params={"q": QUERY_WORD}).status_code == 200
+    assert client.get("/api/v1/notes/search", params={"query": QUERY_WORD}).status_code == 200
     wrong_key = {"X-API-KEY": f"wrong-{SECRET}"}
     assert client.get("/api/v1/media/", headers=wrong_key).status_code == 401
     bearer = {"Authorization": f"Bearer {KEY}", "X-API-KEY": ""}

@@ -1,138 +1,112 @@
-"""Notes, characters and chats on both backends."""
+"""Notes, characters and chats on both backends: the rules behind the routes.
+
+The shapes our users' clients rely on are checked over a socket in
+test_tldw_contract_notes_chats.py; these tests check what the data does.
+"""
 
 from __future__ import annotations
 
-import base64
-
 from tldw_Server_API.tests.api.conftest import TestClient
 
+V1 = {"expected-version": "1"}
 
-def test_notes_crud_search_and_keywords(client: TestClient) -> None:
-    made = client.post(
-        "/api/v1/notes",
-        json={"title": "Shopping", "content": "milk and bread", "keywords": ["home"]},
+
+def make(client: TestClient, path: str, body: dict) -> dict:
+    response = client.post(path, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_deleted_note_leaves_search_and_comes_back_on_restore(client: TestClient) -> None:
+    note = make(client, "/api/v1/notes/", {"title": "Shopping", "content": "milk and eggs"})
+    client.delete(f"/api/v1/notes/{note['id']}", headers=V1)
+    assert client.get("/api/v1/notes/search", params={"query": "eggs"}).json() == []
+    client.post(f"/api/v1/notes/{note['id']}/restore", params={"expected_version": 2})
+    found = client.get("/api/v1/notes/search", params={"query": "eggs"}).json()
+    assert [n["id"] for n in found] == [note["id"]]
+
+
+def test_note_keywords_are_one_per_word_whatever_the_case(client: TestClient) -> None:
+    make(client, "/api/v1/notes/", {"title": "a", "content": "x", "keywords": ["Home"]})
+    make(client, "/api/v1/notes/", {"title": "b", "content": "y", "keywords": ["home"]})
+    assert [k["keyword"] for k in client.get("/api/v1/notes/keywords").json()] == ["Home"]
+
+
+def test_the_notes_total_counts_live_notes_only(client: TestClient) -> None:
+    kept = make(client, "/api/v1/notes/", {"title": "kept", "content": "x"})
+    gone = make(client, "/api/v1/notes/", {"title": "gone", "content": "y"})
+    client.delete(f"/api/v1/notes/{gone['id']}", headers=V1)
+    listed = client.get("/api/v1/notes/").json()
+    assert listed["total"] == 1 and [n["id"] for n in listed["items"]] == [kept["id"]]
+
+
+def test_a_note_update_refuses_null_for_a_field(client: TestClient) -> None:
+    note = make(client, "/api/v1/notes/", {"title": "t", "content": "c"})
+    response = client.put(f"/api/v1/notes/{note['id']}", json={"title": None}, headers=V1)
+    assert response.status_code == 422 and "title" in response.json()["detail"]
+
+
+def test_a_character_name_is_taken_once(client: TestClient) -> None:
+    make(client, "/api/v1/characters/", {"name": "Ada"})
+    assert client.post("/api/v1/characters/", json={"name": "Ada"}).status_code == 409
+
+
+def test_a_character_image_must_be_base64(client: TestClient) -> None:
+    response = client.post("/api/v1/characters/", json={"name": "B", "image_base64": "!!"})
+    assert response.status_code == 422
+
+
+def test_characters_are_listed_by_name(client: TestClient) -> None:
+    for name in ("Zed", "Ada"):
+        make(client, "/api/v1/characters/", {"name": name})
+    assert [c["name"] for c in client.get("/api/v1/characters/").json()] == ["Ada", "Zed"]
+
+
+def test_a_chat_is_the_root_of_its_own_tree(client: TestClient) -> None:
+    chat = make(client, "/api/v1/chats/", {"title": "Trip"})
+    assert chat["root_id"] == chat["id"] and chat["parent_conversation_id"] is None
+
+
+def test_a_chat_rating_is_from_1_to_5(client: TestClient) -> None:
+    chat = make(client, "/api/v1/chats/", {"title": "Trip"})
+    response = client.put(
+        f"/api/v1/chats/{chat['id']}", json={"rating": 9}, params={"expected_version": 1}
     )
-    assert made.status_code == 201, made.text
-    note = made.json()
-    assert note["version"] == 1 and note["keywords"] == ["home"]
-    assert made.headers["location"] == f"/api/v1/notes/{note['id']}"
-    note_id = note["id"]
-    client.post("/api/v1/notes", json={"title": "Work", "content": "write the report"})
-
-    assert client.get(f"/api/v1/notes/{note_id}").json() == note
-    listed = client.get("/api/v1/notes", params={"sort": "title"}).json()
-    assert [n["title"] for n in listed["items"]] == ["Shopping", "Work"] and listed["total"] == 2
-
-    updated = client.put(f"/api/v1/notes/{note_id}", json={"version": 1, "content": "milk, eggs"})
-    assert updated.status_code == 200 and updated.json()["version"] == 2
-    stale = client.put(f"/api/v1/notes/{note_id}", json={"version": 1, "title": "x"})
-    assert stale.status_code == 409 and stale.json()["current_version"] == 2
-
-    hits = client.get("/api/v1/notes/search", params={"q": "eggs"}).json()["results"]
-    assert [h["id"] for h in hits] == [note_id]
-    assert client.get("/api/v1/notes/search", params={"q": "milk OR report"}).json()["results"]
-
-    kw = client.put(f"/api/v1/notes/{note_id}/keywords", json={"keywords": ["errands", "home"]})
-    assert kw.json() == {"note_id": note_id, "keywords": ["errands", "home"]}
-    assert client.get(f"/api/v1/notes/{note_id}/keywords").json()["keywords"] == [
-        "errands",
-        "home",
-    ]
-    assert client.get("/api/v1/notes/keywords").json()["keywords"] == ["errands", "home"]
-
-    assert client.delete(f"/api/v1/notes/{note_id}").json()["version"] == 3
-    assert client.get(f"/api/v1/notes/{note_id}").status_code == 404
-    assert client.get("/api/v1/notes/search", params={"q": "eggs"}).json()["results"] == []
-    assert client.post(f"/api/v1/notes/{note_id}/restore").json()["version"] == 4
-    assert client.get("/api/v1/notes/missing-id").status_code == 404
+    assert response.status_code == 422
 
 
-def test_characters(client: TestClient) -> None:
-    image = base64.b64encode(b"\x89PNG fake").decode()
-    made = client.post(
-        "/api/v1/characters",
-        json={
-            "name": "Ada",
-            "description": "a mathematician",
-            "tags": ["math", "history"],
-            "image_base64": image,
-        },
-    )
-    assert made.status_code == 201, made.text
-    card = made.json()
-    assert card["fields"]["tags"] == '["math", "history"]' and card["image_base64"] == image
-    # The name is taken: a conflict.
-    assert client.post("/api/v1/characters", json={"name": "Ada"}).status_code == 409
-    bad_image = client.post("/api/v1/characters", json={"name": "B", "image_base64": "!!"})
-    assert bad_image.status_code == 422
-
-    changed = client.put(f"/api/v1/characters/{card['id']}", json={"version": 1, "scenario": "x"})
-    assert changed.status_code == 200 and changed.json()["fields"]["scenario"] == "x"
-    assert [c["name"] for c in client.get("/api/v1/characters").json()["items"]] == ["Ada"]
-    assert client.delete(f"/api/v1/characters/{card['id']}").status_code == 200
-    assert client.get(f"/api/v1/characters/{card['id']}").status_code == 404
-    assert client.post(f"/api/v1/characters/{card['id']}/restore").status_code == 200
-
-
-def test_chats_and_messages(client: TestClient) -> None:
-    character = client.post("/api/v1/characters", json={"name": "Guide"}).json()
-    made = client.post(
-        "/api/v1/chats", json={"title": "Trip", "character_id": character["id"], "rating": 4}
-    )
-    assert made.status_code == 201, made.text
-    chat = made.json()
-    assert chat["root_id"] == chat["id"] and chat["character_id"] == character["id"]
-    chat_id = chat["id"]
-
-    first = client.post(
-        f"/api/v1/chats/{chat_id}/messages", json={"sender": "user", "content": "Where to go?"}
-    )
-    assert first.status_code == 201, first.text
-    second = client.post(
-        f"/api/v1/chats/{chat_id}/messages",
-        json={
-            "sender": "Guide",
-            "content": "Try the mountains.",
-            "parent_message_id": first.json()["id"],
-        },
-    )
-    assert second.status_code == 201
-    listed = client.get(f"/api/v1/chats/{chat_id}/messages").json()["items"]
-    assert {m["content"] for m in listed} == {"Where to go?", "Try the mountains."}
-
-    found = client.get("/api/v1/chats/messages/search", params={"q": "mountains"}).json()
-    assert [h["id"] for h in found["results"]] == [second.json()["id"]]
-    scoped = client.get(
-        "/api/v1/chats/messages/search", params={"q": "mountains", "conversation_id": "other"}
-    )
-    assert scoped.json()["results"] == []
-
-    message_id = second.json()["id"]
-    edited = client.put(
-        f"/api/v1/chats/{chat_id}/messages/{message_id}", json={"version": 1, "content": "Sea."}
-    )
-    assert edited.status_code == 200 and edited.json()["content"] == "Sea."
-
-    other = client.post("/api/v1/chats", json={"title": "Other"}).json()
-    # A message is only reachable through its own conversation.
-    assert client.get(f"/api/v1/chats/{other['id']}/messages/{message_id}").status_code == 404
+def test_a_reply_must_answer_a_message_of_the_same_chat(client: TestClient) -> None:
+    chat = make(client, "/api/v1/chats/", {"title": "one"})
+    other = make(client, "/api/v1/chats/", {"title": "two"})
+    first = make(client, f"/api/v1/chats/{chat['id']}/messages", {"role": "user", "content": "hi"})
     orphan = client.post(
         f"/api/v1/chats/{other['id']}/messages",
-        json={"sender": "u", "content": "x", "parent_message_id": message_id},
+        json={"role": "user", "content": "x", "parent_message_id": first["id"]},
     )
     assert orphan.status_code == 404
 
-    renamed = client.put(f"/api/v1/chats/{chat_id}", json={"version": 1, "title": "Holiday"})
-    assert renamed.status_code == 200 and renamed.json()["title"] == "Holiday"
-    assert (
-        client.put(f"/api/v1/chats/{chat_id}", json={"version": 2, "rating": 9}).status_code == 422
-    )
-    assert [c["id"] for c in client.get("/api/v1/chats").json()["items"]] == [chat_id, other["id"]]
 
-    assert client.delete(f"/api/v1/chats/{chat_id}/messages/{message_id}").status_code == 200
-    assert client.delete(f"/api/v1/chats/{chat_id}").status_code == 200
-    assert client.get(f"/api/v1/chats/{chat_id}").status_code == 404
-    assert client.get(f"/api/v1/chats/{chat_id}/messages").status_code == 404
+def test_messages_are_listed_oldest_first(client: TestClient) -> None:
+    chat = make(client, "/api/v1/chats/", {"title": "order"})
+    for text in ("first", "second", "third"):
+        make(client, f"/api/v1/chats/{chat['id']}/messages", {"role": "user", "content": text})
+    listed = client.get(f"/api/v1/chats/{chat['id']}/messages").json()["messages"]
+    assert [m["content"] for m in listed] == ["first", "second", "third"]
+
+
+def test_the_messages_of_every_chat_are_searched_together(client: TestClient) -> None:
+    for title in ("one", "two"):
+        chat = make(client, "/api/v1/chats/", {"title": title})
+        make(client, f"/api/v1/chats/{chat['id']}/messages", {"role": "user", "content": "moon"})
+    found = client.get("/api/v1/chats/messages/search", params={"q": "moon"}).json()
+    assert len(found["results"]) == 2
+
+
+def test_a_deleted_chat_hides_its_messages(client: TestClient) -> None:
+    chat = make(client, "/api/v1/chats/", {"title": "gone"})
+    make(client, f"/api/v1/chats/{chat['id']}/messages", {"role": "user", "content": "where"})
+    assert client.delete(f"/api/v1/chats/{chat['id']}").status_code == 204
+    assert client.get(f"/api/v1/chats/{chat['id']}/messages").status_code == 404
     assert (
         client.get("/api/v1/chats/messages/search", params={"q": "where"}).json()["results"] == []
     )

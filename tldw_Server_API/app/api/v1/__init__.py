@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from . import analytics, auth, characters, chats, health, media, notes
+from . import analytics, auth, characters, chats, health, media, messages, notes
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -11,6 +11,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     notes.router,
     characters.router,
     chats.router,
+    messages.router,
     analytics.router,
 )
 

@@ -1,31 +1,34 @@
-"""Character cards.
+"""Character cards, as tldw_server's clients call them.
 
-=================================================  ==========================================
-``POST   /api/v1/characters``                       create a card (201); names are unique
-``GET    /api/v1/characters``                       list, by name (``limit``, ``offset``)
-``GET    /api/v1/characters/{id}``                  one card
-``PUT    /api/v1/characters/{id}``                  change it; ``version`` required (409 if stale)
-``DELETE /api/v1/characters/{id}``                  soft delete (``?version=`` optional)
-``POST   /api/v1/characters/{id}/restore``          undo a delete
-=================================================  ==========================================
+=====================================================  ======================================
+``POST   /api/v1/characters/``                          create a card (201); names are unique
+``GET    /api/v1/characters/``                          a list, by name (``limit``, ``offset``)
+``GET    /api/v1/characters/query``                     a page (``page``, ``page_size``)
+``GET    /api/v1/characters/{id}``                      one card
+``PUT    /api/v1/characters/{id}``                      change it (``?expected_version=``)
+``DELETE /api/v1/characters/{id}``                      soft delete (``?expected_version=``)
+``POST   /api/v1/characters/{id}/restore``              undo a delete (``?expected_version=``)
+=====================================================  ======================================
 
-``tags``, ``alternate_greetings`` and ``extensions`` may be given as JSON
-(lists, objects); they are stored, and returned, as JSON text. The image
-travels as base64 (``image_base64``).
+``tags`` and ``alternate_greetings`` (lists of strings) and ``extensions`` (an
+object) are stored as JSON text and returned as JSON again; a value that was
+stored as plain text comes back as that text. The image travels as base64
+(``image_base64``); ``image_present`` says whether a card has one.
 """
 
 import base64
 import binascii
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, Field, field_validator
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...core.DB_Management.stores import CharacterCard, InvalidInput
+from ...core.DB_Management.stores import CharacterCard
 from ...core.text import JsonObject
+from ..compat import OffsetPagination, VersionQuery, offset_pagination, route
 from ..deps import (
     Characters,
-    ExpectedVersion,
     Instant,
     IntId,
     Limit,
@@ -34,7 +37,6 @@ from ..deps import (
     Offset,
     SafeStr,
     StrictModel,
-    Versioned,
 )
 
 router = APIRouter(prefix="/api/v1/characters", tags=["characters"])
@@ -78,41 +80,76 @@ class CharacterCreate(CharacterFields):
     name: Name
 
 
-class CharacterUpdate(Versioned, CharacterFields):
+class CharacterUpdate(CharacterFields):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
+
     name: Name | NotNull = None
+
+
+#: Fields holding JSON: returned parsed when the stored text is JSON of that kind.
+JSON_FIELDS = {"alternate_greetings": list, "tags": list, "extensions": dict}
 
 
 class CharacterOut(BaseModel):
     id: int
     name: str
+    description: str | None
+    personality: str | None
+    scenario: str | None
+    system_prompt: str | None
+    post_history_instructions: str | None
+    first_message: str | None
+    message_example: str | None
+    creator_notes: str | None
+    alternate_greetings: list[Any] | str | None
+    tags: list[Any] | str | None
+    creator: str | None
+    character_version: str | None
+    extensions: dict[str, Any] | str | None
+    image_base64: str | None
+    image_present: bool
     version: int
     created_at: Instant | None
     last_modified: Instant
-    fields: dict[str, str | None]
-    image_base64: str | None
 
 
-class CharacterList(BaseModel):
+class CharacterPage(BaseModel):
     items: list[CharacterOut]
-    limit: int
-    offset: int
+    total: int
+    page: int
+    page_size: int
+    has_more: bool
+    next_offset: int | None
+    pagination: OffsetPagination
 
 
 class CharacterDeleted(BaseModel):
-    id: int
-    deleted: bool = True
-    version: int
+    message: str
+    character_id: int
+
+
+def _json_or_text(name: str, text: str | None) -> Any:
+    kind = JSON_FIELDS.get(name)
+    if kind is None or text is None:
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, kind) else text
 
 
 def _out(card: CharacterCard) -> CharacterOut:
+    fields = {name: _json_or_text(name, text) for name, text in card.fields.items()}
     return CharacterOut(
         id=card.id,
         name=card.name,
         version=card.version,
         created_at=card.created_at,
         last_modified=card.last_modified,
-        fields=dict(card.fields),
         image_base64=base64.b64encode(card.image).decode("ascii") if card.image else None,
+        image_present=bool(card.image),
+        **fields,
     )
 
 
@@ -124,7 +161,7 @@ def _values(body: CharacterFields, *, exclude: set[str]) -> dict[str, Any]:
     return values
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CharacterOut)
+@route(router, "POST", "/", status_code=status.HTTP_201_CREATED, response_model=CharacterOut)
 def create_character(body: CharacterCreate, store: Characters, response: Response) -> CharacterOut:
     values = _values(body, exclude={"name"})
     image = values.pop("image", None)
@@ -133,10 +170,31 @@ def create_character(body: CharacterCreate, store: Characters, response: Respons
     return _out(card)
 
 
-@router.get("", response_model=CharacterList)
-def list_characters(store: Characters, limit: Limit = 100, offset: Offset = 0) -> CharacterList:
-    cards = store.list_characters(limit=limit, offset=offset)
-    return CharacterList(items=[_out(c) for c in cards], limit=limit, offset=offset)
+@route(router, "GET", "/", response_model=list[CharacterOut])
+def list_characters(
+    store: Characters, limit: Limit = 100, offset: Offset = 0
+) -> list[CharacterOut]:
+    return [_out(c) for c in store.list_characters(limit=limit, offset=offset)]
+
+
+@route(router, "GET", "/query", response_model=CharacterPage)
+def query_characters(
+    store: Characters,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100, description="cards per page, 1-100")] = 25,
+) -> CharacterPage:
+    offset = (page - 1) * page_size
+    cards = [_out(c) for c in store.list_characters(limit=page_size, offset=offset)]
+    pagination = offset_pagination(page_size, offset, store.count_characters(), len(cards))
+    return CharacterPage(
+        items=cards,
+        total=pagination.total,
+        page=page,
+        page_size=page_size,
+        has_more=pagination.has_more,
+        next_offset=pagination.next_offset,
+        pagination=pagination,
+    )
 
 
 @router.get("/{character_id}", response_model=CharacterOut)
@@ -145,24 +203,30 @@ def get_character(character_id: IntId, store: Characters) -> CharacterOut:
 
 
 @router.put("/{character_id}", response_model=CharacterOut)
-def update_character(character_id: IntId, body: CharacterUpdate, store: Characters) -> CharacterOut:
-    values = _values(body, exclude={"version"})
+def update_character(
+    character_id: IntId, body: CharacterUpdate, store: Characters, expected_version: VersionQuery
+) -> CharacterOut:
+    values = _values(body, exclude=set())
     if "name" in values and values["name"] is None:
-        raise InvalidInput("character_cards", "name cannot be null")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "name cannot be null")
     if not values:
-        raise InvalidInput(
-            "character_cards", "nothing to change: give at least one field besides version"
-        )
-    return _out(store.update_character(character_id, body.version, **values))
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")
+    return _out(store.update_character(character_id, expected_version, **values))
 
 
 @router.delete("/{character_id}", response_model=CharacterDeleted)
 def delete_character(
-    character_id: IntId, store: Characters, version: ExpectedVersion = None
+    character_id: IntId, store: Characters, expected_version: VersionQuery
 ) -> CharacterDeleted:
-    return CharacterDeleted(id=character_id, version=store.delete_character(character_id, version))
+    name = store.get_character(character_id).name
+    store.delete_character(character_id, expected_version)
+    return CharacterDeleted(
+        message=f"Character {name!r} (ID: {character_id}) soft-deleted.", character_id=character_id
+    )
 
 
 @router.post("/{character_id}/restore", response_model=CharacterOut)
-def restore_character(character_id: IntId, store: Characters) -> CharacterOut:
-    return _out(store.restore_character(character_id))
+def restore_character(
+    character_id: IntId, store: Characters, expected_version: VersionQuery
+) -> CharacterOut:
+    return _out(store.restore_character(character_id, expected_version))

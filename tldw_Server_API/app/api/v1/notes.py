@@ -1,114 +1,169 @@
-"""Notes and their keywords.
+"""Notes and their keywords, as tldw_server's clients call them.
 
-=============================================  ==========================================
-``POST   /api/v1/notes``                        create a note (201)
-``GET    /api/v1/notes``                        list (``limit``, ``offset``, ``sort``)
-``GET    /api/v1/notes/search?q=``              full-text search (recorded in analytics)
-``GET    /api/v1/notes/keywords``               every note keyword in use
-``GET    /api/v1/notes/{id}``                   one note
-``PUT    /api/v1/notes/{id}``                   change it; ``version`` required (409 if stale)
-``DELETE /api/v1/notes/{id}``                   soft delete (``?version=`` optional)
-``POST   /api/v1/notes/{id}/restore``           undo a delete
-``GET|PUT /api/v1/notes/{id}/keywords``         the note's keywords
-=============================================  ==========================================
+=====================================================  ==========================================
+``POST   /api/v1/notes/``                               create a note (201)
+``GET    /api/v1/notes/``                               list (``limit``, ``offset``)
+``GET    /api/v1/notes/search``                         full-text search (``query``): a list
+``GET    /api/v1/notes/keywords``                       keywords in use (``limit``, ``offset``)
+``POST   /api/v1/notes/keywords/``                      create a keyword (201)
+``GET    /api/v1/notes/{id}``                           one note
+``PUT    /api/v1/notes/{id}``                           change it (``expected-version`` header)
+``PATCH  /api/v1/notes/{id}``                           the same, header optional
+``DELETE /api/v1/notes/{id}``                           soft delete (``expected-version``), 204
+``POST   /api/v1/notes/{id}/restore``                   undo a delete (``?expected_version=``)
+``GET    /api/v1/notes/{id}/keywords/``                 the note's keywords
+``POST   /api/v1/notes/{id}/keywords/{keyword_id}``     tag the note
+``DELETE /api/v1/notes/{id}/keywords/{keyword_id}``     untag it
+=====================================================  ==========================================
+
+Every path answers with or without its trailing slash. A version conflict is a
+409; a missing ``expected-version`` header a 422.
 """
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ...core.DB_Management.stores import InvalidInput, Note
-from ...core.DB_Management.stores.notes import NOTE_SORT_KEYS
+from ...core.DB_Management.stores import Note, NotesStore
+from ...core.DB_Management.stores.notes import Keyword
+from ..compat import (
+    OffsetPage,
+    OptionalVersionHeader,
+    VersionHeader,
+    VersionQuery,
+    page_fields,
+    route,
+)
 from ..deps import (
+    MAX_ID,
     Analytics,
-    ExpectedVersion,
     Instant,
-    Keywords,
     Limit,
     Name,
     Notes,
     NotNull,
     Offset,
     SafeStr,
-    SearchPage,
     SearchQuery,
     StrictModel,
     TextId,
-    Versioned,
     recorded_search,
-    search_page,
 )
 
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
 
-if TYPE_CHECKING:
-    NoteSort = str
-else:  # each sort key, ascending or with '-' descending, as an enum in the API schema
-    NoteSort = Literal[tuple(k for key in NOTE_SORT_KEYS for k in (key, f"-{key}"))]
 RefId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+KeywordId = Annotated[int, Path(ge=1, le=MAX_ID, description="the keyword's id")]
+IncludeKeywords = Annotated[bool, Query(description="include each note's keywords")]
+SearchLimit = Annotated[int, Query(ge=1, le=100, description="page size, 1-100")]
+
+
+def _split_keywords(value: Any) -> Any:
+    """``"a, b"`` as ``["a", "b"]``: tldw_server's clients send either form."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+NoteKeywords = Annotated[list[Name], Field(max_length=1000), BeforeValidator(_split_keywords)]
 
 
 class NoteCreate(StrictModel):
     title: Name
     content: SafeStr
-    keywords: Keywords = Field(default_factory=list)
+    id: RefId | None = Field(default=None, description="a client-chosen id (default: a uuid)")
+    keywords: NoteKeywords = Field(
+        default_factory=list, description="a list, or one comma-separated string"
+    )
     conversation_id: RefId | None = None
     message_id: RefId | None = None
 
 
-class NoteUpdate(Versioned):
+class NoteUpdate(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
+
     title: Name | NotNull = None
     content: SafeStr | NotNull = None
-    keywords: Keywords | NotNull = None
+    keywords: NoteKeywords | NotNull = None
+
+
+class KeywordOut(BaseModel):
+    id: int
+    keyword: str
+    created_at: Instant | None
+    last_modified: Instant
+    version: int
+    client_id: str
+    deleted: bool
 
 
 class NoteOut(BaseModel):
     id: str
     title: str
     content: str
-    keywords: list[str]
+    conversation_id: str | None
+    message_id: str | None
     created_at: Instant | None
     last_modified: Instant
     version: int
-    conversation_id: str | None
-    message_id: str | None
+    client_id: str
+    deleted: bool
+    keywords: list[KeywordOut] | None = Field(
+        description="the note's keywords (on lists and searches only with include_keywords)"
+    )
 
 
-class NoteList(BaseModel):
+class NoteList(OffsetPage):
     items: list[NoteOut]
-    total: int
-    limit: int
-    offset: int
+    notes: list[NoteOut] = Field(description="the same as items (an older name)")
+    results: list[NoteOut] = Field(description="the same as items (an older name)")
+    count: int = Field(description="notes on this page")
 
 
-class NoteDeleted(BaseModel):
-    id: str
-    deleted: bool = True
-    version: int
+class KeywordCreate(StrictModel):
+    keyword: Name
 
 
-class KeywordsBody(StrictModel):
-    keywords: Keywords
-
-
-class NoteKeywords(BaseModel):
+class KeywordsOfNote(BaseModel):
     note_id: str
-    keywords: list[str]
+    keywords: list[KeywordOut]
 
 
-class KeywordList(BaseModel):
-    keywords: list[str]
-    total: int
-    limit: int
-    offset: int
+class LinkResult(BaseModel):
+    success: bool
+    message: str
 
 
-def _out(note: Note) -> NoteOut:
-    return NoteOut.model_validate(note, from_attributes=True)
+def _keyword(row: Keyword) -> KeywordOut:
+    return KeywordOut.model_validate(row, from_attributes=True)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
+def _notes(store: NotesStore, notes: list[Note], with_keywords: bool = True) -> list[NoteOut]:
+    rows = store.keyword_rows(n.id for n in notes) if with_keywords else {}
+    return [
+        NoteOut(
+            id=n.id,
+            title=n.title,
+            content=n.content,
+            conversation_id=n.conversation_id,
+            message_id=n.message_id,
+            created_at=n.created_at,
+            last_modified=n.last_modified,
+            version=n.version,
+            client_id=n.client_id,
+            deleted=n.deleted,
+            keywords=[_keyword(k) for k in rows[n.id]] if with_keywords else None,
+        )
+        for n in notes
+    ]
+
+
+def _note(store: NotesStore, note: Note) -> NoteOut:
+    return _notes(store, [note])[0]
+
+
+@route(router, "POST", "/", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
 def create_note(body: NoteCreate, store: Notes, response: Response) -> NoteOut:
     note = store.add_note(
         body.title,
@@ -116,75 +171,117 @@ def create_note(body: NoteCreate, store: Notes, response: Response) -> NoteOut:
         body.keywords,
         conversation_id=body.conversation_id,
         message_id=body.message_id,
+        note_id=body.id,
     )
     response.headers["Location"] = f"/api/v1/notes/{note.id}"
-    return _out(note)
+    return _note(store, note)
 
 
-@router.get("", response_model=NoteList)
+@route(router, "GET", "/", response_model=NoteList)
 def list_notes(
-    store: Notes,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    sort: Annotated[
-        NoteSort, Query(description="a column; '-' prefix for descending")
-    ] = "-last_modified",
+    store: Notes, limit: Limit = 100, offset: Offset = 0, include_keywords: IncludeKeywords = False
 ) -> NoteList:
-    notes = store.list_notes(limit=limit, offset=offset, order=sort)
+    page = _notes(store, store.list_notes(limit=limit, offset=offset), include_keywords)
     return NoteList(
-        items=[_out(n) for n in notes], total=store.count_notes(), limit=limit, offset=offset
+        items=page,
+        notes=page,
+        results=page,
+        count=len(page),
+        **page_fields(limit, offset, store.count_notes(), len(page)),
     )
 
 
-@router.get("/search", response_model=SearchPage)
+@route(router, "GET", "/search", response_model=list[NoteOut])
 def search_notes(
-    q: SearchQuery, store: Notes, analytics: Analytics, limit: Limit = 20, offset: Offset = 0
-) -> SearchPage:
-    hits = recorded_search(
-        analytics, "notes", q, lambda: store.search_notes(q, limit=limit, offset=offset)
+    query: SearchQuery,
+    store: Notes,
+    analytics: Analytics,
+    limit: SearchLimit = 10,
+    offset: Offset = 0,
+    include_keywords: IncludeKeywords = False,
+) -> list[NoteOut]:
+    found = recorded_search(
+        analytics,
+        "notes",
+        query,
+        lambda: store.find_notes(query, limit=limit, offset=offset),
+        score=lambda hit: hit[1],
     )
-    return search_page(q, hits, limit, offset)
+    return _notes(store, [note for note, _ in found], include_keywords)
 
 
-@router.get("/keywords", response_model=KeywordList)
-def list_note_keywords(store: Notes, limit: Limit = 1000, offset: Offset = 0) -> KeywordList:
-    words = store.list_keywords()
-    return KeywordList(
-        keywords=words[offset : offset + limit], total=len(words), limit=limit, offset=offset
-    )
+@route(router, "GET", "/keywords", response_model=list[KeywordOut])
+def list_note_keywords(store: Notes, limit: Limit = 100, offset: Offset = 0) -> list[KeywordOut]:
+    return [_keyword(k) for k in store.list_keyword_rows(limit=limit, offset=offset)]
+
+
+@route(router, "POST", "/keywords/", status_code=status.HTTP_201_CREATED, response_model=KeywordOut)
+def create_keyword(body: KeywordCreate, store: Notes) -> KeywordOut:
+    return _keyword(store.create_keyword(body.keyword))
 
 
 @router.get("/{note_id}", response_model=NoteOut)
 def get_note(note_id: TextId, store: Notes) -> NoteOut:
-    return _out(store.get_note(note_id))
+    return _note(store, store.get_note(note_id))
+
+
+def _update(store: NotesStore, note_id: str, body: NoteUpdate, version: int | None) -> NoteOut:
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} cannot be null")
+    if not changes:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")
+    expected = version if version is not None else store.get_note(note_id).version
+    return _note(store, store.update_note(note_id, expected, **changes))
 
 
 @router.put("/{note_id}", response_model=NoteOut)
-def update_note(note_id: TextId, body: NoteUpdate, store: Notes) -> NoteOut:
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    for name, value in changes.items():
-        if value is None:
-            raise InvalidInput("notes", f"{name} cannot be null")
-    if not changes:
-        raise InvalidInput("notes", "nothing to change: give at least one field besides version")
-    return _out(store.update_note(note_id, body.version, **changes))
+def update_note(
+    note_id: TextId, body: NoteUpdate, store: Notes, expected_version: VersionHeader
+) -> NoteOut:
+    return _update(store, note_id, body, expected_version)
 
 
-@router.delete("/{note_id}", response_model=NoteDeleted)
-def delete_note(note_id: TextId, store: Notes, version: ExpectedVersion = None) -> NoteDeleted:
-    return NoteDeleted(id=note_id, version=store.soft_delete_note(note_id, version))
+@router.patch("/{note_id}", response_model=NoteOut)
+def patch_note(
+    note_id: TextId, body: NoteUpdate, store: Notes, expected_version: OptionalVersionHeader = None
+) -> NoteOut:
+    return _update(store, note_id, body, expected_version)
+
+
+@router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_note(note_id: TextId, store: Notes, expected_version: VersionHeader) -> Response:
+    store.soft_delete_note(note_id, expected_version)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{note_id}/restore", response_model=NoteOut)
-def restore_note(note_id: TextId, store: Notes) -> NoteOut:
-    return _out(store.restore_note(note_id))
+def restore_note(note_id: TextId, store: Notes, expected_version: VersionQuery) -> NoteOut:
+    return _note(store, store.restore_note(note_id, expected_version))
 
 
-@router.get("/{note_id}/keywords", response_model=NoteKeywords)
-def get_note_keywords(note_id: TextId, store: Notes) -> NoteKeywords:
-    return NoteKeywords(note_id=note_id, keywords=store.get_note(note_id).keywords)
+@route(router, "GET", "/{note_id}/keywords/", response_model=KeywordsOfNote)
+def get_note_keywords(note_id: TextId, store: Notes) -> KeywordsOfNote:
+    store.get_note(note_id)
+    rows = store.keyword_rows([note_id])[note_id]
+    return KeywordsOfNote(note_id=note_id, keywords=[_keyword(k) for k in rows])
 
 
-@router.put("/{note_id}/keywords", response_model=NoteKeywords)
-def set_note_keywords(note_id: TextId, body: KeywordsBody, store: Notes) -> NoteKeywords:
-    return NoteKeywords(note_id=note_id, keywords=store.set_note_keywords(note_id, body.keywords))
+@router.post("/{note_id}/keywords/{keyword_id}", response_model=LinkResult)
+def link_note_keyword(note_id: TextId, keyword_id: KeywordId, store: Notes) -> LinkResult:
+    linked = store.link_keyword(note_id, keyword_id)
+    return LinkResult(
+        success=True,
+        message="Note linked to keyword." if linked else "The note already had that keyword.",
+    )
+
+
+@router.delete("/{note_id}/keywords/{keyword_id}", response_model=LinkResult)
+def unlink_note_keyword(note_id: TextId, keyword_id: KeywordId, store: Notes) -> LinkResult:
+    store.get_note(note_id)
+    unlinked = store.unlink_keyword(note_id, keyword_id)
+    return LinkResult(
+        success=unlinked,
+        message="Note unlinked from keyword." if unlinked else "The note had no such keyword.",
+    )

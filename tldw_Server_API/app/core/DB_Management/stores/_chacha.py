@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Table, select
 
 from ..backends.base import Database
 from ._common import now, update_versioned
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, VersionConflict
 
 
 class ChaChaStore:
@@ -55,13 +55,23 @@ class ChaChaStore:
                 expected_version=expected_version,
             )
 
-    def _restore(self, conn: Connection, table: str, key: Any) -> None:
-        """Undelete *key*; a live row is left as it is."""
+    def _restore(
+        self, conn: Connection, table: str, key: Any, expected_version: int | None = None
+    ) -> None:
+        """Undelete *key*; a live row is left as it is (after the version check, if any)."""
         tbl = self._table(table)
-        deleted = conn.execute(select(tbl.c.deleted).where(tbl.c.id == key)).scalar_one_or_none()
-        if deleted is None:
+        row = conn.execute(select(tbl.c.deleted, tbl.c.version).where(tbl.c.id == key)).first()
+        if row is None:
             raise NotFound(table, key)
-        if deleted:
+        if expected_version is not None and int(row.version) != expected_version:
+            raise VersionConflict(table, key, expected_version, int(row.version))
+        if row.deleted:
             update_versioned(
-                conn, tbl, key, {"deleted": False}, client_id=self.client_id, live_only=False
+                conn,
+                tbl,
+                key,
+                {"deleted": False},
+                client_id=self.client_id,
+                expected_version=expected_version,
+                live_only=False,
             )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from ..schemas.types import is_false
 from ._chacha import ChaChaStore
@@ -97,6 +97,13 @@ class CharacterStore(ChaChaStore):
         with self.database.begin(write=False) as conn:
             return [_card(row) for row in conn.execute(stmt)]
 
+    def count_characters(self) -> int:
+        """How many live cards there are (the total behind :meth:`list_characters`)."""
+        cards = self._table("character_cards")
+        stmt = select(func.count()).select_from(cards).where(is_false(cards.c.deleted))
+        with self.database.begin(write=False) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
     def update_character(
         self, character_id: int, expected_version: int, **changes: Any
     ) -> CharacterCard:
@@ -123,9 +130,12 @@ class CharacterStore(ChaChaStore):
         """Soft-delete the card; its conversations stay (a hard delete would cascade)."""
         return self._soft_delete("character_cards", character_id, expected_version)
 
-    def restore_character(self, character_id: int) -> CharacterCard:
+    def restore_character(
+        self, character_id: int, expected_version: int | None = None
+    ) -> CharacterCard:
+        """Undelete the card (a live one is left as it is), if still at *expected_version*."""
         with self.database.begin(write=True) as conn:
-            self._restore(conn, "character_cards", character_id)
+            self._restore(conn, "character_cards", character_id, expected_version)
             return self._load(conn, character_id)
 
     def _check_name_free(self, conn: Connection, name: str, card_id: int | None = None) -> None:

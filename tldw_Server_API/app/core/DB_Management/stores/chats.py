@@ -22,7 +22,7 @@ from ._common import (
     update_versioned,
 )
 from .errors import InvalidInput, NotFound
-from .search_hits import SearchHit, search_hits
+from .search_hits import SearchHit, search_hits, search_rows
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,32 @@ class ChatStore(ChaChaStore):
         with self.database.begin(write=False) as conn:
             rows = conn.execute(stmt.limit(limit).offset(offset))
             return [_conversation(row) for row in rows]
+
+    def count_conversations(self, character_id: int | None = None) -> int:
+        """How many live conversations :meth:`list_conversations` pages through."""
+        conversations = self._table("conversations")
+        stmt = (
+            select(func.count()).select_from(conversations).where(is_false(conversations.c.deleted))
+        )
+        if character_id is not None:
+            stmt = stmt.where(conversations.c.character_id == character_id)
+        with self.database.begin(write=False) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def message_counts(self, conversation_ids: list[str]) -> dict[str, int]:
+        """The number of live messages in each of *conversation_ids* (0 when none)."""
+        counts = dict.fromkeys(conversation_ids, 0)
+        if not conversation_ids:
+            return counts
+        messages = self._table("messages")
+        stmt = (
+            select(messages.c.conversation_id, func.count())
+            .where(messages.c.conversation_id.in_(conversation_ids), is_false(messages.c.deleted))
+            .group_by(messages.c.conversation_id)
+        )
+        with self.database.begin(write=False) as conn:
+            counts.update({key: int(n) for key, n in conn.execute(stmt)})
+        return counts
 
     def update_conversation(
         self, conversation_id: str, expected_version: int, **changes: Any
@@ -219,6 +245,29 @@ class ChatStore(ChaChaStore):
         with self.database.begin(write=False) as conn:
             require_live(conn, self._table("conversations"), conversation_id)
             return [_message(row) for row in conn.execute(stmt)]
+
+    def find_messages(
+        self, query: str, conversation_id: str, limit: int = 50, offset: int = 0
+    ) -> list[tuple[Message, float]]:
+        """Live messages of the live conversation matching *query* (FTS5 syntax), best first,
+        each with its rank."""
+        check_paging("messages", limit, offset)
+        messages = self._table("messages")
+        columns = [c.name for c in messages.c if c.name != "id"]
+        with self.database.begin(write=False) as conn:
+            require_live(conn, self._table("conversations"), conversation_id)
+            matches = search_rows(
+                conn,
+                self.database,
+                messages,
+                "messages_fts",
+                query,
+                columns,
+                limit=limit,
+                offset=offset,
+                where=[messages.c.conversation_id == conversation_id],
+            )
+        return [(_message(m.row), m.rank) for m in matches]
 
     def update_message(self, message_id: str, expected_version: int, **changes: Any) -> Message:
         check_fields("messages", changes, {"content", "ranking"})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from ..backends.base import Database
 from ..schemas.types import is_false
@@ -17,6 +17,7 @@ from ._common import (
     check_fields,
     check_paging,
     new_uuid,
+    now,
     order_clauses,
     require_live,
     require_text,
@@ -24,7 +25,7 @@ from ._common import (
 )
 from .errors import InvalidInput, NotFound
 from .keywords import KeywordTags, clean_keywords
-from .search_hits import SearchHit, search_hits
+from .search_hits import SearchHit, search_hits, search_rows
 
 NOTE_SORT_KEYS = ("title", "created_at", "last_modified", "version")
 
@@ -42,6 +43,19 @@ class Note:
     client_id: str
     conversation_id: str | None
     message_id: str | None
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A keyword row as clients see it: its id and text, with its sync columns."""
+
+    id: int
+    keyword: str
+    created_at: datetime | None
+    last_modified: datetime
+    version: int
+    client_id: str
+    deleted: bool
 
 
 class NotesStore(ChaChaStore):
@@ -151,9 +165,10 @@ class NotesStore(ChaChaStore):
     def soft_delete_note(self, note_id: str, expected_version: int | None = None) -> int:
         return self._soft_delete("notes", note_id, expected_version)
 
-    def restore_note(self, note_id: str) -> Note:
+    def restore_note(self, note_id: str, expected_version: int | None = None) -> Note:
+        """Undelete the note (a live one is left as it is), if still at *expected_version*."""
         with self.database.begin(write=True) as conn:
-            self._restore(conn, "notes", note_id)
+            self._restore(conn, "notes", note_id, expected_version)
             return self._load(conn, note_id)
 
     def search_notes(self, query: str, limit: int = 20, offset: int = 0) -> list[SearchHit]:
@@ -171,6 +186,25 @@ class NotesStore(ChaChaStore):
                 limit=limit,
                 offset=offset,
             )
+
+    def find_notes(self, query: str, limit: int = 10, offset: int = 0) -> list[tuple[Note, float]]:
+        """Live notes matching *query* (FTS5 syntax), best first, each with its rank."""
+        check_paging("notes", limit, offset)
+        notes = self._table("notes")
+        columns = [c.name for c in notes.c if c.name != "id"]
+        with self.database.begin(write=False) as conn:
+            matches = search_rows(
+                conn,
+                self.database,
+                notes,
+                "notes_fts",
+                query,
+                columns,
+                limit=limit,
+                offset=offset,
+            )
+            words = self.tags.of(conn, [m.row.id for m in matches])
+        return [(_note(m.row, words.get(m.row.id, [])), m.rank) for m in matches]
 
     # -- keywords ---------------------------------------------------------------------------
 
@@ -190,12 +224,88 @@ class NotesStore(ChaChaStore):
         """Ids of live notes tagged *keyword* (NOCASE match), oldest first."""
         return self.tags.owners_with(keyword)
 
+    def keyword_rows(self, note_ids: Iterable[str]) -> dict[str, list[Keyword]]:
+        """The live keyword rows of each note in *note_ids*, by keyword id."""
+        keys = list(note_ids)
+        if not keys:
+            return {}
+        kw, links = self._table("keywords"), self._table("note_keywords")
+        stmt = (
+            select(links.c.note_id, kw)
+            .join(kw, kw.c.id == links.c.keyword_id)
+            .where(links.c.note_id.in_(keys), is_false(kw.c.deleted))
+            .order_by(kw.c.id)
+        )
+        found: dict[str, list[Keyword]] = {key: [] for key in keys}
+        with self.database.begin(write=False) as conn:
+            for row in conn.execute(stmt):
+                found[row.note_id].append(_keyword(row))
+        return found
+
+    def list_keyword_rows(self, limit: int = 100, offset: int = 0) -> list[Keyword]:
+        """Live keywords, oldest first (by id: the same order on both backends)."""
+        check_paging("keywords", limit, offset)
+        kw = self._table("keywords")
+        stmt = select(kw).where(is_false(kw.c.deleted)).order_by(kw.c.id).limit(limit)
+        with self.database.begin(write=False) as conn:
+            return [_keyword(row) for row in conn.execute(stmt.offset(offset))]
+
+    def get_keyword(self, keyword_id: int) -> Keyword:
+        with self.database.begin(write=False) as conn:
+            return self._load_keyword(conn, keyword_id)
+
+    def create_keyword(self, keyword: str) -> Keyword:
+        """The keyword row of *keyword*, created (or revived) if needed."""
+        keyword_id = self.tags.add(keyword)
+        return self.get_keyword(keyword_id)
+
+    def link_keyword(self, note_id: str, keyword_id: int) -> bool:
+        """Tag the live note with the live keyword; False when it already was."""
+        links = self._table("note_keywords")
+        with self.database.begin(write=True) as conn:
+            require_live(conn, self._table("notes"), note_id)
+            self._load_keyword(conn, keyword_id)
+            inserted = conn.execute(
+                self.database.dialect.insert(links)
+                .values(note_id=note_id, keyword_id=keyword_id, created_at=now())
+                .on_conflict_do_nothing()
+            )
+            return bool(inserted.rowcount)
+
+    def unlink_keyword(self, note_id: str, keyword_id: int) -> bool:
+        """Untag the note; False when it was not tagged with that keyword."""
+        links = self._table("note_keywords")
+        with self.database.begin(write=True) as conn:
+            removed = conn.execute(
+                delete(links).where(links.c.note_id == note_id, links.c.keyword_id == keyword_id)
+            )
+            return bool(removed.rowcount)
+
+    def _load_keyword(self, conn: Connection, keyword_id: int) -> Keyword:
+        kw = self._table("keywords")
+        row = conn.execute(select(kw).where(kw.c.id == keyword_id)).one_or_none()
+        if row is None or row.deleted:
+            raise NotFound("keywords", keyword_id, "it is deleted" if row is not None else "")
+        return _keyword(row)
+
     def _load(self, conn: Connection, note_id: str, *, include_deleted: bool = False) -> Note:
         notes = self._table("notes")
         row = conn.execute(select(notes).where(notes.c.id == note_id)).one_or_none()
         if row is None or (row.deleted and not include_deleted):
             raise NotFound("notes", note_id, "it is deleted" if row is not None else "")
         return _note(row, self.tags.of(conn, [note_id]).get(note_id, []))
+
+
+def _keyword(row: AnyRow) -> Keyword:
+    return Keyword(
+        id=int(row.id),
+        keyword=row.keyword,
+        created_at=row.created_at,
+        last_modified=row.last_modified,
+        version=int(row.version),
+        client_id=row.client_id,
+        deleted=bool(row.deleted),
+    )
 
 
 def _note(row: AnyRow, keywords: list[str]) -> Note:

@@ -1,0 +1,160 @@
+"""A chat's messages, as tldw_server's clients call them.
+
+=========================================================  ===================================
+``POST   /api/v1/chats/{chat_id}/messages``                 add a message (201)
+``GET    /api/v1/chats/{chat_id}/messages``                 its messages, oldest first
+``GET    /api/v1/chats/{chat_id}/messages/search?query=``   search them, best first
+``GET    /api/v1/messages/{message_id}``                    one message
+``PUT    /api/v1/messages/{message_id}``                    edit it (``?expected_version=``)
+``DELETE /api/v1/messages/{message_id}``                    soft delete (``?expected_version=``),
+                                                            204
+=========================================================  ===================================
+"""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Response, status
+from pydantic import BaseModel, Field
+
+from ...core.DB_Management.stores import Message
+from ..compat import OffsetPage, VersionQuery, page_fields, route
+from ..deps import (
+    MAX_LIMIT,
+    Analytics,
+    Chats,
+    Instant,
+    Limit,
+    Offset,
+    SafeStr,
+    SearchQuery,
+    StrictModel,
+    TextId,
+    recorded_search,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["messages"])
+
+MessageId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Content = Annotated[SafeStr, Field(min_length=1)]
+
+
+class MessageCreate(StrictModel):
+    role: Literal["user", "assistant", "system"] = Field(description="who wrote it")
+    content: Content
+    parent_message_id: (
+        Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")] | None
+    ) = None
+
+
+class MessageUpdate(StrictModel):
+    content: Content
+
+
+class MessageOut(BaseModel):
+    id: str
+    conversation_id: str
+    parent_message_id: str | None
+    sender: str
+    content: str | None
+    timestamp: Instant
+    ranking: int | None
+    has_image: bool
+    version: int
+
+
+class MessageList(OffsetPage):
+    messages: list[MessageOut]
+
+
+class MessageMatches(BaseModel):
+    messages: list[MessageOut]
+    total: int = Field(description=f"matches in the chat (counted up to {MAX_LIMIT})")
+    limit: int
+    offset: int
+
+
+def _message(message: Message) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        parent_message_id=message.parent_message_id,
+        sender=message.sender,
+        content=message.content,
+        timestamp=message.timestamp,
+        ranking=message.ranking,
+        has_image=message.image_data is not None,
+        version=message.version,
+    )
+
+
+@route(
+    router,
+    "POST",
+    "/chats/{chat_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MessageOut,
+)
+def add_message(chat_id: TextId, body: MessageCreate, store: Chats) -> MessageOut:
+    if body.parent_message_id is not None:
+        parent = store.get_message(body.parent_message_id)
+        if parent.conversation_id != chat_id:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"message {body.parent_message_id!r} is not in conversation {chat_id!r}",
+            )
+    message = store.add_message(
+        chat_id, body.role, body.content, parent_message_id=body.parent_message_id
+    )
+    return _message(message)
+
+
+@route(router, "GET", "/chats/{chat_id}/messages", response_model=MessageList)
+def list_messages(
+    chat_id: TextId, store: Chats, limit: Limit = 50, offset: Offset = 0
+) -> MessageList:
+    page = store.list_messages(chat_id, limit=limit, offset=offset)
+    total = store.message_counts([chat_id])[chat_id]
+    return MessageList(
+        messages=[_message(m) for m in page], **page_fields(limit, offset, total, len(page))
+    )
+
+
+@router.get("/chats/{chat_id}/messages/search", response_model=MessageMatches)
+def search_messages(
+    chat_id: TextId,
+    query: SearchQuery,
+    store: Chats,
+    analytics: Analytics,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> MessageMatches:
+    # Every match (up to MAX_LIMIT) is read: the total is part of the answer.
+    found = recorded_search(
+        analytics,
+        "messages",
+        query,
+        lambda: store.find_messages(query, chat_id, limit=MAX_LIMIT),
+        score=lambda hit: hit[1],
+    )
+    page = [_message(m) for m, _ in found[offset : offset + limit]]
+    return MessageMatches(messages=page, total=len(found), limit=limit, offset=offset)
+
+
+@router.get("/messages/{message_id}", response_model=MessageOut)
+def get_message(message_id: MessageId, store: Chats) -> MessageOut:
+    return _message(store.get_message(message_id))
+
+
+@router.put("/messages/{message_id}", response_model=MessageOut)
+def update_message(
+    message_id: MessageId, body: MessageUpdate, store: Chats, expected_version: VersionQuery
+) -> MessageOut:
+    return _message(store.update_message(message_id, expected_version, content=body.content))
+
+
+@router.delete(
+    "/messages/{message_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
+)
+def delete_message(message_id: MessageId, store: Chats, expected_version: VersionQuery) -> Response:
+    store.soft_delete_message(message_id, expected_version)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
