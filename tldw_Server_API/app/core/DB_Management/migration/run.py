@@ -38,6 +38,7 @@ from .errors import (
 )
 from .feed import DEFAULT_JOBS
 from .generic import schema_ddl
+from .history import record_run
 from .kinds import check_kinds
 from .load import (
     LoadResult,
@@ -542,7 +543,7 @@ def migrate(options: MigrationOptions, progress: Progress | None = None) -> Migr
     check_kinds((s.kind, s.path) for s in options.sources)
     conn = connect(options.target)
     try:
-        return _migrate(conn, options, progress)
+        return record_run(options, _migrate(conn, options, progress))
     except psycopg.Error as exc:
         raise _server_failure(exc, conn, options.target) from None
     finally:
