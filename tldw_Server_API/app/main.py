@@ -54,6 +54,7 @@ from .core.DB_Management.backends.unreachable import (
 from .core.DB_Management.init_db import open_failure
 from .core.DB_Management.registry import DatabaseRegistry
 from .core.redaction import AccessLogWithoutQueryValues, install_redaction
+from .web import install_web
 
 log = logging.getLogger("tldw_server")
 #: The exit code of a server that could not start (as uvicorn's own).
@@ -304,6 +305,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Media, notes, chats, search, analytics and workflows on SQLite or PostgreSQL.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,  # served offline by install_web
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.auth = auth
@@ -314,6 +317,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if _module_present(f"{WORKFLOWS_PACKAGE}.api"):
         workflows_api = importlib.import_module(f"{WORKFLOWS_PACKAGE}.api")
         app.include_router(workflows_api.build_router(get_registry, get_user_id))
+    install_web(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     return app
 

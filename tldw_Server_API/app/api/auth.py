@@ -35,6 +35,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from ..core.config import ConfigError, Settings
 from ..core.DB_Management.registry import InvalidUserId, check_user_id
+from .sessions import session_user
 
 MAX_KEY_LENGTH = 4096
 
@@ -150,6 +151,8 @@ async def get_user_id(
     """The authenticated caller's user id; 401 without a valid key."""
     auth: ApiKeyAuth = request.app.state.auth
     presented = api_key or (credentials.credentials if credentials is not None else None)
+    if not presented and (user_id := session_user(request)) is not None:
+        return user_id  # a WebUI page's call, with its session cookie (api/sessions.py)
     if not presented:
         raise _unauthorized("missing API key: send X-API-KEY or Authorization: Bearer")
     user_id = auth.user_for(presented)
