@@ -11,7 +11,7 @@ from typing import Any
 
 #: The chart's geometry, in SVG user units (the chart scales to the page's width).
 CHART_WIDTH = 600
-LABEL_WIDTH = 200
+LABEL_WIDTH = 230
 VALUE_WIDTH = 70
 BAR_HEIGHT = 18
 BAR_GAP = 6
@@ -66,7 +66,7 @@ def chart_bars(rows: list[TableRow]) -> list[Bar]:
     room = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
     return [
         Bar(
-            label=row.target,
+            label=row.source,  # the SQLite table: shorter than schema.table
             seconds=row.seconds,
             y=index * (BAR_HEIGHT + BAR_GAP),
             width=round(room * row.seconds / slowest, 1) if slowest > 0 else 0.0,
@@ -79,7 +79,8 @@ def database_view(db: dict[str, Any]) -> DatabaseView:
     rows = [
         TableRow(
             source=t["source"],
-            target=t["target"],
+            # The schema is named once above the table: the table's own name is enough here.
+            target=t["target"].rsplit(".", 1)[-1],
             source_rows=int(t["source_rows"]),
             target_rows=int(t["target_rows"]),
             verified=bool(t["verified"]),

@@ -148,9 +148,10 @@ def multi_user_server(
     """A multi-user server (alice, an admin, and bob) on each backend; ``key`` is alice's."""
     tmp_path = tmp_path_factory.mktemp(f"ui-multi-{request.param}")
     keys = tmp_path / "api_keys.json"
-    keys.write_text(json.dumps({ALICE_KEY: "alice", BOB_KEY: "bob", KEY: "1"}), encoding="utf-8")
+    keys.write_text(json.dumps({ALICE_KEY: "alice", BOB_KEY: "bob"}), encoding="utf-8")
     env = {
         "TLDW_AUTH_MODE": "multi_user",
+        "TLDW_DEFAULT_USER_ID": "alice",  # two users' databases to open, not three
         "TLDW_API_KEYS_FILE": str(keys),
         "TLDW_ADMIN_USERS": "alice",
     }
