@@ -20,7 +20,14 @@ from jinja2 import Environment, FileSystemLoader
 
 from ..api.auth import ApiKeyAuth
 from ..api.deps import IntId
-from ..api.sessions import COOKIE, IDLE_SECONDS, Session, request_session, sessions_of
+from ..api.sessions import (
+    COOKIE,
+    IDLE_SECONDS,
+    Session,
+    SessionStore,
+    request_session,
+    sessions_of,
+)
 from ..core.config import Settings
 from ..core.DB_Management.migration.history import history_of
 from ..core.DB_Management.registry import DatabaseRegistry
@@ -157,7 +164,7 @@ async def signin(request: Request) -> Response:
     return response
 
 
-def sessions_of_app(request: Request) -> Any:
+def sessions_of_app(request: Request) -> SessionStore:
     store = sessions_of(request)
     if store is None:  # install_web() creates it with the routes: never missing here
         raise RuntimeError("the WebUI's session store is not installed")
