@@ -7,4 +7,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+# The browser tests (tldw_Server_API/tests/ui) drive Debian's chromium, never a downloaded one.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+        >/dev/null || echo "chromium could not be installed: the browser tests will be skipped" >&2
+fi
 exec .venv/bin/python -m pytest tldw_Server_API/tests -q "$@"

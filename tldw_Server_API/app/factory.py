@@ -16,6 +16,7 @@ from .api.probes import router as probes_router
 from .api.v1 import ROUTERS
 from .core.config import Settings, load_settings
 from .lifespan import lifespan
+from .web import install_web
 from .workflows_package import WORKFLOWS_PACKAGE, workflows_module_installed
 
 
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Media, notes, chats, search, analytics and workflows on SQLite or PostgreSQL.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,  # served offline by install_web
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.auth = auth
@@ -43,5 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if workflows_module_installed("api"):
         workflows_api = importlib.import_module(f"{WORKFLOWS_PACKAGE}.api")
         app.include_router(workflows_api.router)
+    install_web(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     return app

@@ -47,6 +47,7 @@ from ..core.users.passwords import Passwords
 from ..core.users.signin import SignIn
 from ..core.users.store import Session
 from ..core.users.tokens import InvalidToken, TokenSigner, looks_like_jwt
+from .sessions import session_user
 
 MAX_KEY_LENGTH = 4096
 
@@ -215,6 +216,8 @@ async def get_caller(
     """The authenticated caller; 401 without a valid key or access token."""
     auth: ApiKeyAuth = request.app.state.auth
     presented = api_key or (credentials.credentials if credentials is not None else None)
+    if not presented and (user_id := session_user(request)) is not None:
+        return Caller(user_id)  # a WebUI page's call, with its session cookie (api/sessions.py)
     if not presented:
         raise unauthorized("missing API key: send X-API-KEY or Authorization: Bearer")
     user_id = auth.user_for(presented)

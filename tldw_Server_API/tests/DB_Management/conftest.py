@@ -20,6 +20,7 @@ from tldw_Server_API.app.core.DB_Management.legacy_layout import create_legacy_d
 from tldw_Server_API.app.core.DB_Management.migration.options import MigrationOptions, SourceFile
 from tldw_Server_API.app.core.DB_Management.migration.results import MigrationResult
 from tldw_Server_API.app.core.DB_Management.migration.run import migrate
+from tldw_Server_API.app.core.DB_Management.schemas.migrations import NAMESPACE as MIGRATION_HISTORY
 from tldw_Server_API.tests.conftest import settings_for
 
 #: The instant the sync columns of rows written by :func:`media_row` hold.
@@ -97,19 +98,23 @@ def pg_flags(target: PgTarget) -> list[str]:
 
 
 def snapshot(target: PgTarget) -> dict[str, object]:
-    """Every table's row count and content digest, and every sequence's state."""
+    """Every table's row count and content digest, and every sequence's state (the migration
+    history aside: each committed run adds its record there)."""
     state: dict[str, object] = {}
     with psycopg.connect(target.conninfo(), autocommit=True) as conn:
         for ns, name in conn.execute(
             "SELECT schemaname, tablename FROM pg_tables "
-            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
+            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema', %s) ORDER BY 1, 2",
+            (MIGRATION_HISTORY,),
         ).fetchall():
             state[f"{ns}.{name}"] = conn.execute(
                 "SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), '')) "
                 f'FROM "{ns}"."{name}" t'
             ).fetchone()
         for ns, name in conn.execute(
-            "SELECT schemaname, sequencename FROM pg_sequences ORDER BY 1, 2"
+            "SELECT schemaname, sequencename FROM pg_sequences "
+            "WHERE schemaname <> %s ORDER BY 1, 2",
+            (MIGRATION_HISTORY,),
         ).fetchall():
             state[f"seq {ns}.{name}"] = conn.execute(
                 f'SELECT last_value, is_called FROM "{ns}"."{name}"'

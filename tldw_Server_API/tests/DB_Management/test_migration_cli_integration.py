@@ -29,6 +29,7 @@ from tldw_Server_API.app.core.DB_Management.migration import run as run_module
 from tldw_Server_API.app.core.DB_Management.migration_tools import run_cli
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.sample_data import generate, row_counts
+from tldw_Server_API.app.core.DB_Management.schemas.migrations import NAMESPACE as HISTORY
 from tldw_Server_API.app.core.DB_Management.stores.media import MediaStore
 from tldw_Server_API.tests.conftest import settings_for
 from tldw_Server_API.tests.DB_Management.conftest import pg_flags, snapshot
@@ -210,13 +211,22 @@ def test_workflow_step_runs_land_in_workflow_steps(guide_run: GuideRun) -> None:
     assert ids == expected and ids
 
 
+def recorded_runs(target: PgTarget) -> int:
+    with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {HISTORY}.migration_runs").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_rerun_is_idempotent(guide_run: GuideRun) -> None:
     before = state(guide_run.target)
+    runs_before = recorded_runs(guide_run.target)
     again = cli(guide_run.root, guide_run.target, *guide_command(guide_run.target))
     assert again.returncode == 0, again.stderr
     assert summary_rows(again.stdout) == summary_rows(guide_run.first.stdout)
     after = state(guide_run.target)
     assert after == before
+    assert recorded_runs(guide_run.target) == runs_before + 1
 
 
 def test_password_flag_warns_and_is_never_shown(guide_run: GuideRun, tmp_path: Path) -> None:

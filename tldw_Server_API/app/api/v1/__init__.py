@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from . import analytics, auth, characters, chats, health, media, messages, notes
+from . import analytics, auth, characters, chats, health, media, messages, migrations, notes
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -13,6 +13,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     chats.router,
     messages.router,
     analytics.router,
+    migrations.router,
 )
 
 __all__ = ["ROUTERS"]

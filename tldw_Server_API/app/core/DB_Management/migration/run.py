@@ -27,6 +27,7 @@ from .errors import (
     ValueProblem,
     VerificationFailed,
 )
+from .history import record_run
 from .kinds import check_kinds
 from .load import LoadResult, load_database
 from .options import MigrationOptions, SourceFile
@@ -231,7 +232,7 @@ def migrate(options: MigrationOptions, progress: Progress | None = None) -> Migr
     check_kinds((s.kind, s.path) for s in options.sources)
     conn = connect(options.target)
     try:
-        return _migrate(conn, options, progress)
+        return record_run(options, _migrate(conn, options, progress))
     except psycopg.Error as exc:
         raise server_failure(exc, conn, options.target) from None
     finally:

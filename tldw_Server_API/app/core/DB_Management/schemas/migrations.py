@@ -1,0 +1,36 @@
+"""The migration history: one row per migration run that committed, in the target database.
+
+It lives in a PostgreSQL schema of its own (:data:`NAMESPACE`), beside the schemas the
+migration fills, so that the server reading that database can show what arrived and how
+(``GET /api/v1/migrations``). It is not one of the four content databases: the migration
+neither reads nor copies it, and ``init_db`` does not create it (the first recorded run does).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, Table, Text
+
+from .types import Double, Instant, Int, Json, Key
+
+NAMESPACE = "migrations"
+
+metadata = MetaData()
+
+migration_runs = Table(
+    "migration_runs",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("recorded_at", Instant, nullable=False),
+    Column("tool_version", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("exit_code", Int, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("databases", Int, nullable=False),
+    Column("tables", Int, nullable=False),
+    Column("source_rows", Int, nullable=False),
+    Column("seconds", Double, nullable=False),
+    # The JSON report of ``tldw-migrate --report`` (docs/migration.md), as written then.
+    Column("report", Json, nullable=False),
+)
+
+__all__ = ["NAMESPACE", "metadata", "migration_runs"]

@@ -1,0 +1,30 @@
+"""The WebUI and the offline API documentation, served by ``tldw-server`` itself.
+
+:func:`install_web` adds to an app: the session store, the pages (``pages.py``), their
+static files at ``/static/ui`` and the documentation at ``/docs`` and ``/redoc``
+(``docs.py``). See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ..api.sessions import SessionStore
+from .docs import install_docs
+from .pages import router
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install_web(app: FastAPI) -> None:
+    """Serve the WebUI and the API documentation from *app*."""
+    app.state.sessions = SessionStore()
+    app.mount("/static/ui", StaticFiles(directory=STATIC), name="ui-assets")
+    install_docs(app)
+    app.include_router(router)
+
+
+__all__ = ["install_web"]

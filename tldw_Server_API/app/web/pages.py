@@ -1,0 +1,300 @@
+"""The WebUI's pages: sign-in and sign-out, Status, Migrations.
+
+Server-rendered (Jinja2, every value escaped), with a little hand-written JavaScript and
+CSS served from ``/static/ui``: no CDN, no build step. A page needs a session (see
+``api/sessions.py``); without one it sends the browser to ``/signin``. The Status page's
+live part calls ``/api/v1/health`` and ``/api/v1/workflows/status`` as any client does, its
+session cookie standing for the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from ..api.auth import ApiKeyAuth
+from ..api.deps import IntId
+from ..api.sessions import (
+    COOKIE,
+    IDLE_SECONDS,
+    Session,
+    SessionStore,
+    request_session,
+    sessions_of,
+)
+from ..core.config import Settings
+from ..core.DB_Management.migration.history import history_of
+from ..core.DB_Management.registry import DatabaseRegistry
+from .forms import (
+    SIGNIN_COOKIE,
+    new_signin_token,
+    read_form,
+    safe_next,
+    same_token,
+    set_signin_cookie,
+)
+from .report_view import report_view
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+)
+#: Pages run only our own files: no inline script, nothing from another host.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HOME = "/status"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def render(
+    request: Request,
+    template: str,
+    session: Session | None,
+    status_code: int = status.HTTP_200_OK,
+    **context: Any,
+) -> HTMLResponse:
+    """*template* with the page's common context, never cached, under the pages' CSP."""
+    settings: Settings = request.app.state.settings
+    user_id = session.user_id if session is not None else None
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "session": session,
+            "user_id": user_id,
+            "is_admin": user_id is not None and settings.is_admin(user_id),
+            "multi_user": settings.auth_mode == "multi_user",
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def to_signin(request: Request) -> RedirectResponse:
+    """Off to the sign-in page, coming back here afterwards."""
+    here = request.url.path
+    return RedirectResponse(f"/signin?next={here}", status.HTTP_303_SEE_OTHER)
+
+
+# -- sign-in and sign-out ------------------------------------------------------------------
+
+
+def signin_page(
+    request: Request, *, next_path: str, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    token = new_signin_token()
+    response = render(
+        request,
+        "signin.html",
+        None,
+        status_code,
+        csrf=token,
+        next_path=next_path,
+        error=error,
+    )
+    set_signin_cookie(response, token, secure=_is_https(request))
+    return response
+
+
+@router.get("/")
+def home(request: Request) -> RedirectResponse:
+    target = HOME if request_session(request) is not None else "/signin"
+    return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/signin", response_model=None)
+def signin_form(request: Request, next: str | None = None) -> Response:
+    if request_session(request) is not None:
+        return RedirectResponse(safe_next(next, HOME), status.HTTP_303_SEE_OTHER)
+    return signin_page(request, next_path=safe_next(next, HOME))
+
+
+@router.post("/signin", response_model=None)
+async def signin(request: Request) -> Response:
+    """Trade an API key for a session: the key is checked, then forgotten."""
+    form = await read_form(request)
+    next_path = safe_next(form.get("next"), HOME)
+    if not same_token(request.cookies.get(SIGNIN_COOKIE), form.get("csrf")):
+        return signin_page(
+            request,
+            next_path=next_path,
+            error="The form expired. Please sign in again.",
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
+    auth: ApiKeyAuth = request.app.state.auth
+    user_id = auth.user_for(form.get("api_key", "").strip())
+    if user_id is None:
+        return signin_page(
+            request,
+            next_path=next_path,
+            error="That API key is not valid.",
+            status_code=status.HTTP_401_UNAUTHORIZED,
+        )
+    token, _ = sessions_of_app(request).create(user_id)
+    response = RedirectResponse(next_path, status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_is_https(request),
+        path="/",
+        max_age=IDLE_SECONDS,
+    )
+    response.delete_cookie(SIGNIN_COOKIE, path="/signin", httponly=True, samesite="strict")
+    return response
+
+
+def sessions_of_app(request: Request) -> SessionStore:
+    store = sessions_of(request)
+    if store is None:  # install_web() creates it with the routes: never missing here
+        raise RuntimeError("the WebUI's session store is not installed")
+    return store
+
+
+@router.post("/signout", response_model=None)
+async def signout(request: Request) -> Response:
+    """End the session (its CSRF token required) and clear the cookie."""
+    form = await read_form(request)
+    session = request_session(request)
+    if session is None:
+        return RedirectResponse("/signin", status.HTTP_303_SEE_OTHER)
+    if not session.csrf_matches(form.get("csrf")):
+        return render(
+            request,
+            "error.html",
+            session,
+            status.HTTP_403_FORBIDDEN,
+            title="Not signed out",
+            message="The form expired. Reload the page and sign out again.",
+        )
+    sessions_of_app(request).end(request.cookies.get(COOKIE))
+    response = RedirectResponse("/signin", status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseRow:
+    name: str
+    backend: str
+    location: str | None
+    schema_version: int
+
+
+BACKEND_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def database_rows(registry: DatabaseRegistry, user_id: str, admin: bool) -> list[DatabaseRow]:
+    """The signed-in user's databases and the server's; where they are for admins only."""
+    databases = [
+        registry.media(user_id),
+        registry.chacha(user_id),
+        registry.analytics(),
+        registry.workflows(),
+    ]
+    return [
+        DatabaseRow(
+            name=db.schema.title,
+            backend=BACKEND_TITLES.get(db.kind, db.kind),
+            location=db.describe() if admin else None,
+            schema_version=db.version,
+        )
+        for db in databases
+    ]
+
+
+@router.get("/status", response_model=None)
+def status_page(request: Request) -> Response:
+    session = request_session(request)
+    if session is None:
+        return to_signin(request)
+    settings: Settings = request.app.state.settings
+    registry: DatabaseRegistry = request.app.state.registry
+    rows = database_rows(registry, session.user_id, settings.is_admin(session.user_id))
+    return render(
+        request,
+        "status.html",
+        session,
+        databases=rows,
+        runtime_enabled=request.app.state.workflow_runtime is not None,
+    )
+
+
+# -- migrations ----------------------------------------------------------------------------
+
+
+def admin_session(request: Request) -> Session | Response:
+    """The session of an admin, or the response to send instead (sign-in, or 403)."""
+    session = request_session(request)
+    if session is None:
+        return to_signin(request)
+    settings: Settings = request.app.state.settings
+    if not settings.is_admin(session.user_id):
+        return render(
+            request,
+            "error.html",
+            session,
+            status.HTTP_403_FORBIDDEN,
+            title="Migrations",
+            message="Migration reports are shown to admins only (TLDW_ADMIN_USERS).",
+        )
+    return session
+
+
+@router.get("/migrations", response_model=None)
+def migrations_page(request: Request) -> Response:
+    session = admin_session(request)
+    if not isinstance(session, Session):
+        return session
+    registry: DatabaseRegistry = request.app.state.registry
+    history = history_of(registry)
+    runs = history.list(limit=200, offset=0) if history is not None else []
+    return render(
+        request,
+        "migrations.html",
+        session,
+        runs=runs,
+        on_sqlite=history is None,
+    )
+
+
+@router.get("/migrations/{migration_id}", response_model=None)
+def migration_page(request: Request, migration_id: IntId) -> Response:
+    session = admin_session(request)
+    if not isinstance(session, Session):
+        return session
+    history = history_of(request.app.state.registry)
+    run = history.get(migration_id) if history is not None else None
+    if run is None or run.report is None:
+        return render(
+            request,
+            "error.html",
+            session,
+            status.HTTP_404_NOT_FOUND,
+            title="Migration not found",
+            message=f"No migration {migration_id} is recorded in this server's database.",
+        )
+    return render(request, "migration.html", session, run=run, view=report_view(run.report))
