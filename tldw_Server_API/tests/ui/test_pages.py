@@ -47,7 +47,8 @@ def test_the_api_docs_load_nothing_from_another_host(
     page.on("requestfinished", lambda request: fetched.append(request.url))
     page.on("requestfailed", lambda request: failed.append((request.url, request.failure)))
     page.goto(sqlite_server.base_url + path)
-    expect(page.locator(rendered).first).to_contain_text("tldw_server")
+    # ReDoc renders the whole OpenAPI document before its heading: give a loaded machine time.
+    expect(page.locator(rendered).first).to_contain_text("tldw_server", timeout=60_000)
     local = (sqlite_server.base_url, f"blob:{sqlite_server.base_url}", "data:")
     assert fetched and [url for url in fetched if not url.startswith(local)] == []
     # What a bundle would fetch from elsewhere (ReDoc's logo) the page's policy blocks.

@@ -77,8 +77,8 @@ def test_the_session_cookie_alone_cannot_write_through_the_api(page: Any, server
     sign_in(page, server)
     [cookie] = [c for c in page.context.cookies() if c["name"] == "tldw_session"]
     session = {"tldw_session": cookie["value"]}
-    body = {"title": "t", "content": "c", "type": "document"}
+    body = {"title": "t", "content": "c"}
     read = httpx.get(f"{server.base_url}/api/v1/workflows/status", cookies=session)
-    write = httpx.post(f"{server.base_url}/api/v1/media", json=body, cookies=session)
+    write = httpx.post(f"{server.base_url}/api/v1/notes/", json=body, cookies=session)
     assert read.status_code == 200
     assert write.status_code == 401
