@@ -1,4 +1,4 @@
-"""A tiny real HTTP server that speaks the OpenAI embeddings API, for tests.
+"""Tiny real HTTP servers that speak the OpenAI embeddings and chat APIs, for tests.
 
 Its model is a hashed bag of words (each word adds 1 to one of ``dims`` slots), so
 texts sharing words are near each other and every answer can be recomputed by the
@@ -40,7 +40,7 @@ def embedding_server(dims: int = 32) -> Iterator[EmbeddingServer]:
     state = EmbeddingServer(url="", dims=dims)
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_JsonHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with lock:
@@ -60,23 +60,47 @@ def embedding_server(dims: int = 32) -> Iterator[EmbeddingServer]:
             ]
             self._reply(200, {"object": "list", "model": body["model"], "data": data[::-1]})
 
-        def _reply(self, status: int, payload: dict[str, Any]) -> None:
-            raw = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(Handler) as url:
+        state.url = url
         yield state
+
+
+class _JsonHandler(BaseHTTPRequestHandler):
+    def _reply(self, status: int, payload: dict[str, Any]) -> None:
+        raw = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve *handler* on a free loopback port; yields the base URL (``.../v1``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def chat_server(answer: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """An OpenAI-compatible chat endpoint answering *answer*; yields (URL, requests seen)."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(_JsonHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append({"path": self.path, "body": body})
+            message = {"role": "assistant", "content": answer}
+            self._reply(200, {"choices": [{"index": 0, "message": message}]})
+
+    with _serving(Handler) as url:
+        yield url, received

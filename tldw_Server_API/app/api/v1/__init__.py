@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from . import analytics, characters, chats, health, media, notes
+from . import analytics, characters, chats, health, media, notes, rag
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -11,6 +11,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     characters.router,
     chats.router,
     analytics.router,
+    rag.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from ...core.DB_Management.stores import InvalidInput, Note
 from ...core.DB_Management.stores.chacha import NOTE_SORT_KEYS
+from ...core.DB_Management.stores.changes import content_changed
 from ..deps import (
     Analytics,
     ExpectedVersion,
@@ -118,6 +119,8 @@ def create_note(body: NoteCreate, store: Notes, response: Response) -> NoteOut:
         message_id=body.message_id,
     )
     response.headers["Location"] = f"/api/v1/notes/{note.id}"
+    # The notes store leaves telling the retrieval indexer to its callers.
+    content_changed(store.database)
     return _out(note)
 
 
@@ -167,7 +170,9 @@ def update_note(note_id: TextId, body: NoteUpdate, store: Notes) -> NoteOut:
             raise InvalidInput("notes", f"{name} cannot be null")
     if not changes:
         raise InvalidInput("notes", "nothing to change: give at least one field besides version")
-    return _out(store.update_note(note_id, body.version, **changes))
+    note = store.update_note(note_id, body.version, **changes)
+    content_changed(store.database)
+    return _out(note)
 
 
 @router.delete("/{note_id}", response_model=NoteDeleted)

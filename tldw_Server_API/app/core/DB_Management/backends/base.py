@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 if TYPE_CHECKING:
     from ..schemas.spec import DatabaseSchema, SearchIndex
+    from .vector_index import VectorIndex
 
 BackendKind = Literal["sqlite", "postgresql"]
 T = TypeVar("T")
@@ -98,6 +99,10 @@ class DialectOps(ABC):
     @abstractmethod
     def claim(self, select: Select[Any]) -> Select[Any]:
         """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or alike)."""
+
+    @abstractmethod
+    def vector_index(self, conn: Connection) -> VectorIndex:
+        """How this backend finds nearest neighbours (decided once, on first use)."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from ._common import (
     snippet,
     update_versioned,
 )
+from .changes import content_changed
 from .chunking import DEFAULT_CHUNKS, ChunkSpan, locate_chunks, split_content
 from .errors import InvalidInput, NotFound, Taken
 
@@ -272,7 +273,9 @@ class MediaStore:
             self._link_keywords(conn, media_id, words)
             self._insert_chunks(conn, media_id, sync["uuid"], spans)
             self._insert_version(conn, media_id, content)
-            return self._load(conn, media_id, include_deleted=False)
+            item = self._load(conn, media_id, include_deleted=False)
+        content_changed(self.database)  # committed: the retrieval indexer embeds it
+        return item
 
     def get_media(self, media_id: int, include_deleted: bool = False) -> MediaItem:
         """The item with this id (trashed items too); :class:`NotFound` if absent or deleted."""
@@ -341,7 +344,9 @@ class MediaStore:
                 self._insert_version(conn, media_id, values["content"])
             if words is not None:
                 self._replace_keywords(conn, media_id, clean_keywords("media", words))
-            return self._load(conn, media_id, include_deleted=False)
+            item = self._load(conn, media_id, include_deleted=False)
+        content_changed(self.database)
+        return item
 
     def soft_delete(self, media_id: int, expected_version: int | None = None) -> int:
         """Mark the item deleted (logged as a 'delete' in sync_log); return its new version."""
