@@ -18,7 +18,7 @@ from sqlalchemy import Table, select
 from ..DB_Management.backends.base import Database
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.schemas.types import is_false
-from ..DB_Management.stores.embeddings import EmbeddingStore
+from ..DB_Management.stores.embeddings import EmbeddingStore, ItemVectors
 from .chunks import chunk_item
 from .embeddings import EmbeddingProvider
 
@@ -105,19 +105,17 @@ class Indexer:
         pieces = [chunk_item(row.title, row.content) for row in rows]
         texts = [text for piece in pieces for text in piece.texts_to_embed]
         vectors = self.provider.embed(texts)
-        stored = at = 0
+        items, at = [], 0
         for row, piece in zip(rows, pieces, strict=True):
             count = len(piece.spans)
-            stored += store.replace_item(
-                source,
-                str(row.id),
-                int(row.version),
-                self.provider.model_id,
-                piece.spans,
-                vectors[at : at + count],
+            items.append(
+                ItemVectors(
+                    source, str(row.id), int(row.version), piece.spans, vectors[at : at + count]
+                )
             )
             at += count
-        return stored
+        # One transaction per batch: an interruption loses at most this batch.
+        return store.replace_items(items, self.provider.model_id)
 
 
 def _live_versions(database: Database, table: Table) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, delete, func, or_, select
@@ -42,6 +43,36 @@ class VectorHit:
     score: float
 
 
+@dataclass(frozen=True)
+class ItemVectors:
+    """One item's chunks and their vectors, as made from the item at ``item_version``."""
+
+    source: str
+    item_id: str
+    item_version: int
+    spans: Sequence[ChunkSpan]
+    vectors: np.ndarray
+
+
+def _rows(item: ItemVectors, model: str, created: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": item.source,
+            "item_id": str(item.item_id),
+            "item_version": int(item.item_version),
+            "chunk_index": number,
+            "chunk_text": span.text,
+            "start_char": span.start,
+            "end_char": span.end,
+            "model": model,
+            "dimensions": int(vector.shape[0]),
+            "embedding": to_bytes(vector),
+            "created_at": created,
+        }
+        for number, (span, vector) in enumerate(zip(item.spans, item.vectors, strict=True))
+    ]
+
+
 def to_bytes(vector: np.ndarray) -> bytes:
     """The stored form: float32, little-endian (the same bytes on every machine)."""
     return np.ascontiguousarray(vector, dtype="<f4").tobytes()
@@ -58,6 +89,7 @@ class EmbeddingStore:
             )
         self.database = database
         self.table = database.table(TABLE)
+        self._upsert_stmt: Any = None
 
     # -- writing ------------------------------------------------------------------------
 
@@ -71,50 +103,55 @@ class EmbeddingStore:
         vectors: np.ndarray,
     ) -> int:
         """Store *spans* with their *vectors* as the item's chunks (its old ones go)."""
-        self._check_source(source)
-        if len(spans) != len(vectors):
-            raise InvalidInput("embeddings", f"{len(spans)} chunks but {len(vectors)} vectors")
+        return self.replace_items(
+            [ItemVectors(source, item_id, item_version, spans, vectors)], model
+        )
+
+    def replace_items(self, items: Sequence[ItemVectors], model: str) -> int:
+        """:meth:`replace_item` for several items in one transaction; the chunks stored."""
         t = self.table
         created = now()
-        rows = [
-            {
-                "source": source,
-                "item_id": str(item_id),
-                "item_version": int(item_version),
-                "chunk_index": number,
-                "chunk_text": span.text,
-                "start_char": span.start,
-                "end_char": span.end,
-                "model": model,
-                "dimensions": int(vectors.shape[1]),
-                "embedding": to_bytes(vector),
-                "created_at": created,
-            }
-            for number, (span, vector) in enumerate(zip(spans, vectors, strict=True))
-        ]
+        rows: list[dict[str, Any]] = []
         with self.database.begin(write=True) as conn:
-            conn.execute(
-                delete(t).where(
-                    t.c.source == source,
-                    t.c.item_id == str(item_id),
-                    t.c.chunk_index >= len(rows),
+            for item in items:
+                self._check_source(item.source)
+                if len(item.spans) != len(item.vectors):
+                    raise InvalidInput(
+                        "embeddings", f"{len(item.spans)} chunks but {len(item.vectors)} vectors"
+                    )
+                conn.execute(
+                    delete(t).where(
+                        t.c.source == item.source,
+                        t.c.item_id == str(item.item_id),
+                        t.c.chunk_index >= len(item.spans),
+                    )
                 )
-            )
-            ids: list[int] = []
-            if rows:
-                # An upsert, not delete-then-insert: two indexers embedding the same item at
-                # once (the server's and a command's) both succeed, the later one winning.
-                upsert = self.database.dialect.insert(t)
-                upsert = upsert.on_conflict_do_update(
-                    index_elements=[t.c.source, t.c.item_id, t.c.chunk_index],
-                    set_={name: upsert.excluded[name] for name in rows[0] if name not in KEY},
-                )
-                inserted = conn.execute(
-                    upsert.returning(t.c.id, sort_by_parameter_order=True), rows
-                )
-                ids = [int(i) for i in inserted.scalars()]
+                rows += _rows(item, model, created)
+            if not rows:
+                return 0
+            inserted = conn.execute(self._upsert(), rows)
+            ids = [int(i) for i in inserted.scalars()]
+            vectors = np.vstack([item.vectors for item in items if len(item.spans)])
             self._index(conn).stored(conn, self.database.namespace, t, ids, vectors)
         return len(rows)
+
+    def _upsert(self) -> Any:
+        """INSERT ... ON CONFLICT (the chunk) DO UPDATE, built once per store.
+
+        An upsert, not delete-then-insert: two indexers embedding the same item at once
+        (the server's and a command's) both succeed, the later one winning.
+        """
+        if self._upsert_stmt is None:
+            t = self.table
+            upsert = self.database.dialect.insert(t)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[t.c[name] for name in KEY],
+                set_={
+                    c.name: upsert.excluded[c.name] for c in t.columns if c.name not in (*KEY, "id")
+                },
+            )
+            self._upsert_stmt = upsert.returning(t.c.id, sort_by_parameter_order=True)
+        return self._upsert_stmt
 
     def remove_items(self, source: str, item_ids: Sequence[str]) -> int:
         """Forget the chunks of items that are gone (deleted, trashed)."""
