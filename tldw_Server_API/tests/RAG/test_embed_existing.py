@@ -16,9 +16,10 @@ from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.stores import MediaStore, NotesStore
 from tldw_Server_API.app.core.DB_Management.stores.embeddings import EmbeddingStore
 from tldw_Server_API.app.core.RAG.embed_existing import embed_users
-from tldw_Server_API.app.core.RAG.embeddings import WordLlamaProvider
+from tldw_Server_API.app.core.RAG.embeddings import OpenAICompatibleProvider, WordLlamaProvider
 from tldw_Server_API.app.core.RAG.indexer import ITEMS_PER_BATCH, Indexer
 from tldw_Server_API.tests.conftest import settings_for
+from tldw_Server_API.tests.RAG.embedding_server import embedding_server
 
 ITEMS = ITEMS_PER_BATCH * 2 + 5
 
@@ -112,3 +113,16 @@ def test_a_bad_user_id_is_refused_with_exit_code_2(tmp_path: Path) -> None:
     done = _run(tmp_path, "--user-id", "../etc")
     assert done.returncode == 2
     assert done.stderr.startswith("error:")
+
+
+def test_changing_the_model_re_embeds_every_item(registry: DatabaseRegistry) -> None:
+    fill(registry, 3)
+    local = WordLlamaProvider()
+    Indexer(registry, local).run("1")
+    with embedding_server(dims=16) as server:
+        remote = OpenAICompatibleProvider(server.url, "bow-16")
+        report = Indexer(registry, remote).run("1")
+    store = EmbeddingStore(registry.media())
+    assert report.embedded_items == 4
+    assert store.count(local.model_id) == 0
+    assert store.count(remote.model_id) == report.chunks
