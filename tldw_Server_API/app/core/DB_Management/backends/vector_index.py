@@ -69,6 +69,15 @@ class VectorIndex:
     ) -> None:
         """Rows *ids* were just inserted with *vectors*: bring the index up to date."""
 
+    def replacing(
+        self,
+        conn: Connection,
+        namespace: str | None,
+        table: Table,
+        items: Sequence[tuple[str, str]],
+    ) -> None:
+        """The chunks of *items* ``(source, item_id)`` are about to be rewritten."""
+
     def nearest(
         self,
         conn: Connection,
@@ -169,6 +178,27 @@ class PgvectorIndex(VectorIndex):
             return
         self._prepare(conn, namespace, table, vectors.shape[1])
         self._write(conn, _qualified(namespace, table.name), ids, list(vectors))
+
+    def replacing(
+        self,
+        conn: Connection,
+        namespace: str | None,
+        table: Table,
+        items: Sequence[tuple[str, str]],
+    ) -> None:
+        # An upserted row must not keep the old model's vector (maybe of another dimension)
+        # even for a moment: an index of the new dimension would cast it and fail.
+        name = _qualified(namespace, table.name)
+        conn.exec_driver_sql(
+            f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {HNSW_COLUMN} {self._type}"
+        )
+        conn.execute(
+            text(
+                f"UPDATE {name} SET {HNSW_COLUMN} = NULL WHERE source = :s AND item_id = :i "
+                f"AND {HNSW_COLUMN} IS NOT NULL"
+            ),
+            [{"s": source, "i": item} for source, item in items],
+        )
 
     def nearest(
         self,

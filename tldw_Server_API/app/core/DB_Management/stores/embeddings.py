@@ -129,10 +129,13 @@ class EmbeddingStore:
                 rows += _rows(item, model, created)
             if not rows:
                 return 0
+            index = self._index(conn)
+            keys = [(item.source, str(item.item_id)) for item in items]
+            index.replacing(conn, self.database.namespace, t, keys)
             inserted = conn.execute(self._upsert(), rows)
             ids = [int(i) for i in inserted.scalars()]
             vectors = np.vstack([item.vectors for item in items if len(item.spans)])
-            self._index(conn).stored(conn, self.database.namespace, t, ids, vectors)
+            index.stored(conn, self.database.namespace, t, ids, vectors)
         return len(rows)
 
     def _upsert(self) -> Any:
