@@ -65,7 +65,13 @@ class HideStartupTraceback(logging.Filter):
 
 def install_log_safety(settings: Settings) -> None:
     """Secrets masked in every log line; the access log without query values."""
-    secrets = (settings.pg_password, settings.single_user_api_key, settings.jwt_secret_key)
+    secrets = (
+        settings.pg_password,
+        settings.single_user_api_key,
+        settings.jwt_secret_key,
+        settings.embedding_api_key,
+        settings.chat_api_key,
+    )
     install_redaction(secrets, extra_loggers=UVICORN_LOGGERS)
     logging.getLogger("uvicorn.access").addFilter(AccessLogWithoutQueryValues())
     if not debug_enabled():

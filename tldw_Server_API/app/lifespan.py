@@ -27,6 +27,7 @@ from .core.DB_Management.backends.base import Database
 from .core.DB_Management.backends.unreachable import debug_enabled, is_open_failure
 from .core.DB_Management.init_db import open_failure
 from .core.DB_Management.registry import DatabaseRegistry
+from .core.RAG.service import RagService
 from .core.users.store import UserStore
 from .supervision import start_runtime
 
@@ -81,11 +82,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("%s", describe_database(registry, database, multi_user))
     auth.announce()
     runtime = None
+    app.state.rag = RagService(registry, settings, users).start()
     try:
         runtime = start_runtime(registry, settings)
         app.state.workflow_runtime = runtime
         yield
     finally:
+        app.state.rag.stop()
         if runtime is not None:
             runtime.stop(timeout=10.0)
             log.info("Workflow runtime: stopped")

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from .redaction import redact_secrets
 
@@ -142,6 +150,17 @@ SETTINGS: tuple[Setting, ...] = (
         "TLDW_OUTBOUND_ALLOW",
         "comma-separated host names, IP addresses or CIDR ranges",
     ),
+    Setting("embedding_provider", "TLDW_EMBEDDING_PROVIDER", "local, openai"),
+    Setting("embedding_api_url", "TLDW_EMBEDDING_API_URL", "an http(s) URL"),
+    Setting(
+        "embedding_model",
+        "TLDW_EMBEDDING_MODEL",
+        "a model name (required, with TLDW_EMBEDDING_API_URL, when the provider is openai)",
+    ),
+    Setting("embedding_api_key", "TLDW_EMBEDDING_API_KEY", "any string"),
+    Setting("chat_api_url", "TLDW_CHAT_API_URL", "an http(s) URL"),
+    Setting("chat_model", "TLDW_CHAT_MODEL", "a model name (required with TLDW_CHAT_API_URL)"),
+    Setting("chat_api_key", "TLDW_CHAT_API_KEY", "any string"),
 )
 _BY_FIELD = {s.field: s for s in SETTINGS}
 
@@ -183,6 +202,16 @@ class Settings(BaseModel):
     jwt_secret_key: SecretStr | None = None
     access_token_expire_minutes: int = Field(default=30, ge=1, le=1440)
     refresh_token_expire_days: int = Field(default=7, ge=1, le=365)
+    #: Where retrieval's vectors come from (docs/rag.md): the model shipped in the
+    #: ``wordllama`` wheel, or an OpenAI-compatible endpoint (URL and model both needed).
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_api_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    embedding_model: str | None = Field(default=None, validate_default=True)
+    embedding_api_key: SecretStr | None = None
+    #: An OpenAI-compatible chat endpoint for ``enable_generation`` (none: not offered).
+    chat_api_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    chat_model: str | None = Field(default=None, validate_default=True)
+    chat_api_key: SecretStr | None = None
 
     def is_admin(self, user_id: str) -> bool:
         """Whether *user_id* may see server internals (where the database lives, worker hosts).
@@ -242,7 +271,21 @@ class Settings(BaseModel):
             raise ValueError("credentials in the host name")
         return value
 
-    @field_validator("pg_sslmode", "auth_mode", mode="before")
+    @field_validator("embedding_model", "chat_model")
+    @classmethod
+    def _endpoint_complete(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Checked on the model name (validated after the URL): the message then names it.
+        if info.field_name == "embedding_model":
+            wanted = info.data.get("embedding_provider") == "openai"
+            url = info.data.get("embedding_api_url")
+        else:
+            url = info.data.get("chat_api_url")
+            wanted = url is not None
+        if wanted and not (url and value):
+            raise ValueError("an endpoint needs both its URL and its model name")
+        return value
+
+    @field_validator("pg_sslmode", "auth_mode", "embedding_provider", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

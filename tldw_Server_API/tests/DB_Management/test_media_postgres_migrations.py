@@ -147,7 +147,8 @@ def test_an_older_schema_is_upgraded_with_every_row_intact(
     registry.close()
     assert outcome == "upgraded"
     after = _data(version_1)
-    assert after.pop("tldw_schema") == ['{"version": 3, "schema_name": "media"}']
+    current = json.dumps({"version": SCHEMA.version, "schema_name": "media"})
+    assert after.pop("tldw_schema") == [current]
     before.pop("tldw_schema")
     for table, rows in before.items():
         assert _as_before(after[table], rows) == sorted(map(json.loads, rows), key=repr), table

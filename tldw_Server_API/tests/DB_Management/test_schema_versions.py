@@ -121,7 +121,7 @@ def test_a_database_newer_than_this_software_is_refused(
         with pytest.raises(
             SchemaError,
             match=r"Media schema version 99 is newer than this "
-            r"software's \(3\); upgrade tldw_server first",
+            rf"software's \({media.schema.version}\); upgrade tldw_server first",
         ):
             later.media()
     finally:

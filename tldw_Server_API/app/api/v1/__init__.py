@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from . import analytics, auth, characters, chats, health, media, messages, migrations, notes
+from . import (
+    analytics,
+    auth,
+    characters,
+    chats,
+    health,
+    media,
+    messages,
+    migrations,
+    notes,
+    rag,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -14,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     messages.router,
     analytics.router,
     migrations.router,
+    rag.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -40,6 +40,8 @@ class Health(BaseModel):
     backend: str
     databases: list[DatabaseHealth]
     reason: str | None = None
+    #: How nearest-neighbour search runs here (an HNSW index, or an exact scan and why).
+    vector_search: str | None = None
 
 
 def server_databases(registry: DatabaseRegistry) -> list[Database]:
@@ -102,7 +104,18 @@ def health(request: Request, response: Response) -> Health:
         backend=registry.kind,
         databases=checks,
         reason=reason,
+        vector_search=vector_search(registry.media()),
     )
+
+
+def vector_search(database: Database) -> str | None:
+    """How vector search runs on the content backend (None if that cannot be read)."""
+    try:
+        with database.begin(write=False) as conn:
+            return database.dialect.vector_index(conn).support.detail
+    except Exception as exc:
+        log.warning("health: cannot tell how vectors are searched: %s", exc.__class__.__name__)
+        return None
 
 
 def workers_problem(database: Database) -> str | None:

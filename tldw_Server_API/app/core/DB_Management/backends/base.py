@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 if TYPE_CHECKING:
     from ..schemas.spec import DatabaseSchema, SearchIndex
+    from .vector_index import VectorIndex
 
 BackendKind = Literal["sqlite", "postgresql"]
 T = TypeVar("T")
@@ -108,6 +109,10 @@ class DialectOps(ABC):
         name, an idempotency key): writers of one *key* then run one at a time,
         writers of other keys are not held up.
         """
+
+    @abstractmethod
+    def vector_index(self, conn: Connection) -> VectorIndex:
+        """How this backend finds nearest neighbours (decided once, on first use)."""
 
 
 @dataclass(frozen=True)

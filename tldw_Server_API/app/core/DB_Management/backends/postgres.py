@@ -9,6 +9,7 @@ so no application step is ever needed to make rows searchable.
 
 from __future__ import annotations
 
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +41,7 @@ from ..schemas.types import is_false
 from ..search import compile_query, postgres_search_functions_sql, postgres_tsvector_sql
 from .base import Backend, DialectOps, unique_rules
 from .target import PgTarget
+from .vector_index import VectorIndex, probe_pgvector
 
 T = TypeVar("T")
 #: Connections kept for :meth:`PostgresBackend.glance` (one poller needs one).
@@ -104,6 +106,10 @@ def qualified(namespace: str | None, name: str) -> str:
 
 class PostgresDialect(DialectOps):
     name = "postgresql"
+
+    def __init__(self) -> None:
+        self._vectors: VectorIndex | None = None
+        self._vectors_lock = threading.Lock()
 
     # -- artefacts --------------------------------------------------------------
     def prepare_namespace(self, conn: Connection, namespace: str | None) -> None:
@@ -297,6 +303,13 @@ class PostgresDialect(DialectOps):
         # share a digest only wait on each other, which is safe.
         digest = zlib.crc32(f"tldw:{key}".encode())
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": digest})
+
+    def vector_index(self, conn: Connection) -> VectorIndex:
+        # One probe per server (and one log line saying which way vectors are searched).
+        with self._vectors_lock:
+            if self._vectors is None:
+                self._vectors = probe_pgvector(conn)
+            return self._vectors
 
 
 def _version_rule_function(ns: str) -> str:

@@ -38,6 +38,7 @@ from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import Flag, is_false
 from ..search import SQLITE_TOKENIZER, compile_query
 from .base import Backend, DialectOps, declared_unique_columns, unique_rules
+from .vector_index import SQLITE_VECTORS, VectorIndex
 
 NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -259,6 +260,9 @@ class SqliteDialect(DialectOps):
     def serialize(self, conn: Connection, key: str) -> None:
         # Every writer already holds the whole database's lock from BEGIN IMMEDIATE.
         return None
+
+    def vector_index(self, conn: Connection) -> VectorIndex:
+        return VectorIndex(SQLITE_VECTORS)
 
 
 def _rebuild_table(conn: Connection, table: Table) -> None:

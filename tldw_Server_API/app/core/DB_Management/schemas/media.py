@@ -21,6 +21,7 @@ from sqlalchemy import (
     text,
 )
 
+from .embeddings import chunk_embeddings_table, embedding_indexes, embeddings_upgrade
 from .nocase import NoCaseText, nocase_unique
 from .spec import (
     DatabaseSchema,
@@ -334,6 +335,7 @@ schema_migrations = Table(
 )
 
 tldw_schema = version_table(metadata)
+chunk_embeddings = chunk_embeddings_table(metadata)
 
 # Unique rules of current installations, as partial indexes (rows where the key is set).
 CURRENT_INSTALLATION_INDEXES = (
@@ -380,7 +382,7 @@ SCHEMA = DatabaseSchema(
     name="media",
     title="Media",
     metadata=metadata,
-    version=3,
+    version=4,
     version_record=VersionRecord("media"),
     per_user=True,
     sqlite_file="Media_DB_v2.db",
@@ -421,6 +423,7 @@ SCHEMA = DatabaseSchema(
             ),
             indexes=CURRENT_INSTALLATION_INDEXES,
         ),
+        embeddings_upgrade(4, chunk_embeddings, embedding_indexes(chunk_embeddings)),
     ),
 )
 

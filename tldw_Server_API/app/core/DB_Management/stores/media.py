@@ -34,6 +34,7 @@ from ._common import (
     sha256_hex,
     update_versioned,
 )
+from .changes import content_changed
 from .chunking import DEFAULT_CHUNKS, ChunkSpan, locate_chunks, split_content
 from .errors import InvalidInput, NotFound, Taken
 from .keywords import KeywordTags, clean_keywords
@@ -279,7 +280,9 @@ class MediaStore:
             self.tags.link(conn, media_id, words)
             self._insert_chunks(conn, media_id, sync["uuid"], spans)
             self._insert_version(conn, media_id, content)
-            return self._load(conn, media_id, include_deleted=False)
+            item = self._load(conn, media_id, include_deleted=False)
+        content_changed(self.database)  # committed: the retrieval indexer embeds it
+        return item
 
     def get_media(self, media_id: int, include_deleted: bool = False) -> MediaItem:
         """The item with this id (trashed items too); :class:`NotFound` if absent or deleted."""
@@ -348,7 +351,9 @@ class MediaStore:
                 self._insert_version(conn, media_id, values["content"])
             if words is not None:
                 self.tags.replace(conn, media_id, clean_keywords("media", words))
-            return self._load(conn, media_id, include_deleted=False)
+            item = self._load(conn, media_id, include_deleted=False)
+        content_changed(self.database)
+        return item
 
     def soft_delete(self, media_id: int, expected_version: int | None = None) -> int:
         """Mark the item deleted (logged as a 'delete' in sync_log); return its new version."""

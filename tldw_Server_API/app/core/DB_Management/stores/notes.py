@@ -23,6 +23,7 @@ from ._common import (
     require_text,
     update_versioned,
 )
+from .changes import content_changed
 from .errors import InvalidInput, NotFound
 from .keywords import KeywordTags, clean_keywords
 from .search_hits import SearchHit, search_hits, search_rows
@@ -107,7 +108,9 @@ class NotesStore(ChaChaStore):
                 )
             )
             self.tags.link(conn, key, words)
-            return self._load(conn, key)
+            note = self._load(conn, key)
+        content_changed(self.database)  # committed: the retrieval indexer embeds it
+        return note
 
     def get_note(self, note_id: str, include_deleted: bool = False) -> Note:
         with self.database.begin(write=False) as conn:
@@ -160,7 +163,9 @@ class NotesStore(ChaChaStore):
             )
             if words is not None:
                 self.tags.replace(conn, note_id, clean_keywords("keywords", words))
-            return self._load(conn, note_id)
+            note = self._load(conn, note_id)
+        content_changed(self.database)
+        return note
 
     def soft_delete_note(self, note_id: str, expected_version: int | None = None) -> int:
         return self._soft_delete("notes", note_id, expected_version)

@@ -1,0 +1,324 @@
+"""The Embeddings store: one user's chunk vectors (in their Media database) and the
+nearest-neighbour search over them.
+
+Exact search is one code path for every backend: the vectors of one model are read
+and scored with numpy (a dot product: vectors are stored at unit length), so SQLite
+and PostgreSQL return the same neighbours in the same order (ties broken by row id).
+Approximate search goes through the dialect's index where there is one (pgvector's
+HNSW); where there is none it is the exact search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, delete, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..backends.base import Database
+from ..backends.vector_index import Neighbour, VectorIndex, VectorSupport
+from ..schemas.embeddings import SOURCES, TABLE
+from ._common import now
+from .chunking import ChunkSpan
+from .errors import InvalidInput
+
+KEY = ("source", "item_id", "chunk_index")
+#: Rows read per round trip by the exact scan.
+SCAN_BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    """One chunk near the query."""
+
+    source: str
+    item_id: str
+    chunk_index: int
+    chunk_text: str
+    start_char: int | None
+    end_char: int | None
+    score: float
+
+
+@dataclass(frozen=True)
+class ItemVectors:
+    """One item's chunks and their vectors, as made from the item at ``item_version``."""
+
+    source: str
+    item_id: str
+    item_version: int
+    spans: Sequence[ChunkSpan]
+    vectors: np.ndarray
+
+
+def _rows(item: ItemVectors, model: str, created: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": item.source,
+            "item_id": str(item.item_id),
+            "item_version": int(item.item_version),
+            "chunk_index": number,
+            "chunk_text": span.text,
+            "start_char": span.start,
+            "end_char": span.end,
+            "model": model,
+            "dimensions": int(vector.shape[0]),
+            "embedding": to_bytes(vector),
+            "created_at": created,
+        }
+        for number, (span, vector) in enumerate(zip(item.spans, item.vectors, strict=True))
+    ]
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    """The stored form: float32, little-endian (the same bytes on every machine)."""
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+
+class EmbeddingStore:
+    """Reads and writes one user's chunk embeddings."""
+
+    def __init__(self, database: Database) -> None:
+        if TABLE not in database.schema.metadata.tables:
+            raise InvalidInput(
+                "embeddings",
+                f"chunk embeddings live in the Media database, not {database.schema.title}",
+            )
+        self.database = database
+        self.table = database.table(TABLE)
+        self._upsert_stmt: Any = None
+
+    # -- writing ------------------------------------------------------------------------
+
+    def replace_item(
+        self,
+        source: str,
+        item_id: str,
+        item_version: int,
+        model: str,
+        spans: Sequence[ChunkSpan],
+        vectors: np.ndarray,
+    ) -> int:
+        """Store *spans* with their *vectors* as the item's chunks (its old ones go)."""
+        return self.replace_items(
+            [ItemVectors(source, item_id, item_version, spans, vectors)], model
+        )
+
+    def replace_items(self, items: Sequence[ItemVectors], model: str) -> int:
+        """:meth:`replace_item` for several items in one transaction; the chunks stored."""
+        t = self.table
+        created = now()
+        rows: list[dict[str, Any]] = []
+        with self.database.begin(write=True) as conn:
+            for item in items:
+                self._check_source(item.source)
+                if len(item.spans) != len(item.vectors):
+                    raise InvalidInput(
+                        "embeddings", f"{len(item.spans)} chunks but {len(item.vectors)} vectors"
+                    )
+                conn.execute(
+                    delete(t).where(
+                        t.c.source == item.source,
+                        t.c.item_id == str(item.item_id),
+                        t.c.chunk_index >= len(item.spans),
+                    )
+                )
+                rows += _rows(item, model, created)
+            if not rows:
+                return 0
+            index = self._index(conn)
+            keys = [(item.source, str(item.item_id)) for item in items]
+            index.replacing(conn, self.database.namespace, t, keys)
+            inserted = conn.execute(self._upsert(), rows)
+            ids = [int(i) for i in inserted.scalars()]
+            vectors = np.vstack([item.vectors for item in items if len(item.spans)])
+            index.stored(conn, self.database.namespace, t, ids, vectors)
+        return len(rows)
+
+    def _upsert(self) -> Any:
+        """INSERT ... ON CONFLICT (the chunk) DO UPDATE, built once per store.
+
+        An upsert, not delete-then-insert: two indexers embedding the same item at once
+        (the server's and a command's) both succeed, the later one winning.
+        """
+        if self._upsert_stmt is None:
+            t = self.table
+            upsert = self.database.dialect.insert(t)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[t.c[name] for name in KEY],
+                set_={
+                    c.name: upsert.excluded[c.name] for c in t.columns if c.name not in (*KEY, "id")
+                },
+            )
+            self._upsert_stmt = upsert.returning(t.c.id, sort_by_parameter_order=True)
+        return self._upsert_stmt
+
+    def remove_items(self, source: str, item_ids: Sequence[str]) -> int:
+        """Forget the chunks of items that are gone (deleted, trashed)."""
+        t = self.table
+        with self.database.begin(write=True) as conn:
+            result = conn.execute(
+                delete(t).where(t.c.source == source, t.c.item_id.in_([str(i) for i in item_ids]))
+            )
+        return int(result.rowcount or 0)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def embedded_versions(self, source: str, model: str) -> dict[str, int]:
+        """item id -> the item version its chunks were made from, by *model* only."""
+        t = self.table
+        stmt = (
+            select(t.c.item_id, func.min(t.c.item_version))
+            .where(t.c.source == source, t.c.model == model)
+            .group_by(t.c.item_id)
+        )
+        with self.database.begin(write=False) as conn:
+            return {str(item): int(version) for item, version in conn.execute(stmt)}
+
+    def embedded_items(self, source: str) -> set[str]:
+        """Ids of the items that have chunks, whatever the model."""
+        t = self.table
+        with self.database.begin(write=False) as conn:
+            return {
+                str(i)
+                for i in conn.execute(
+                    select(t.c.item_id).where(t.c.source == source).distinct()
+                ).scalars()
+            }
+
+    def count(self, model: str | None = None) -> int:
+        t = self.table
+        stmt = select(func.count()).select_from(t)
+        if model is not None:
+            stmt = stmt.where(t.c.model == model)
+        with self.database.begin(write=False) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def support(self) -> VectorSupport:
+        """How this backend answers nearest-neighbour queries."""
+        with self.database.begin(write=False) as conn:
+            return self._index(conn).support
+
+    def nearest(
+        self,
+        query: np.ndarray,
+        model: str,
+        k: int,
+        *,
+        sources: Sequence[str] = SOURCES,
+        only: Mapping[str, Sequence[str]] | None = None,
+        exact: bool = False,
+    ) -> list[VectorHit]:
+        """The *k* chunks nearest *query* (cosine), best first, of *model*'s vectors.
+
+        *sources* limits the kinds of items; *only* maps a source to the item ids it may
+        return (a source absent from it is not limited). ``exact`` forces the scan even
+        where an index exists.
+        """
+        if k < 1:
+            return []
+        for source in sources:
+            self._check_source(source)
+        query = np.asarray(query, dtype=np.float32)
+        where = self._filters(sources, only or {})
+        # A read on SQLite (no writer is locked out); pgvector may add its column and index
+        # on first use, which PostgreSQL does inside any transaction.
+        with self.database.begin(write=False) as conn:
+            found = (
+                None
+                if exact
+                else self._index(conn).nearest(
+                    conn, self.database.namespace, self.table, query, model=model, k=k, where=where
+                )
+            )
+            if found is None:
+                found = self._exact(conn, query, model, k, where)
+            return self._hits(conn, found)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _index(self, conn: Connection) -> VectorIndex:
+        return self.database.dialect.vector_index(conn)
+
+    def _filters(
+        self, sources: Sequence[str], only: Mapping[str, Sequence[str]]
+    ) -> list[ColumnElement[bool]]:
+        t = self.table
+        allowed: list[ColumnElement[bool]] = []
+        for source in sources:
+            if source in only:
+                ids = [str(i) for i in only[source]]
+                allowed.append((t.c.source == source) & t.c.item_id.in_(ids))
+            else:
+                allowed.append(t.c.source == source)
+        return [or_(*allowed)] if allowed else [t.c.id.is_(None)]
+
+    def _exact(
+        self,
+        conn: Connection,
+        query: np.ndarray,
+        model: str,
+        k: int,
+        where: Sequence[ColumnElement[bool]],
+    ) -> list[Neighbour]:
+        t = self.table
+        stmt = (
+            select(t.c.id, t.c.embedding)
+            .where(t.c.model == model, t.c.dimensions == int(query.shape[0]), *where)
+            .order_by(t.c.id)
+        )
+        best_ids = np.zeros(0, dtype=np.int64)
+        best_scores = np.zeros(0, dtype=np.float32)
+        for batch in conn.execution_options(yield_per=SCAN_BATCH).execute(stmt).partitions():
+            ids = np.fromiter((row.id for row in batch), dtype=np.int64, count=len(batch))
+            matrix = np.frombuffer(b"".join(row.embedding for row in batch), dtype="<f4")
+            scores = matrix.reshape(len(batch), -1) @ query
+            best_ids = np.concatenate([best_ids, ids])
+            best_scores = np.concatenate([best_scores, scores.astype(np.float32)])
+            if len(best_ids) > k:
+                keep = np.lexsort((best_ids, -best_scores))[:k]
+                best_ids, best_scores = best_ids[keep], best_scores[keep]
+        order = np.lexsort((best_ids, -best_scores))[:k]
+        return [Neighbour(int(best_ids[i]), float(best_scores[i])) for i in order]
+
+    def _hits(self, conn: Connection, found: Sequence[Neighbour]) -> list[VectorHit]:
+        t = self.table
+        if not found:
+            return []
+        rows = {
+            row.id: row
+            for row in conn.execute(
+                select(
+                    t.c.id,
+                    t.c.source,
+                    t.c.item_id,
+                    t.c.chunk_index,
+                    t.c.chunk_text,
+                    t.c.start_char,
+                    t.c.end_char,
+                ).where(t.c.id.in_([n.id for n in found]))
+            )
+        }
+        return [
+            VectorHit(
+                source=rows[n.id].source,
+                item_id=str(rows[n.id].item_id),
+                chunk_index=int(rows[n.id].chunk_index),
+                chunk_text=rows[n.id].chunk_text,
+                start_char=rows[n.id].start_char,
+                end_char=rows[n.id].end_char,
+                score=n.score,
+            )
+            for n in found
+            if n.id in rows
+        ]
+
+    @staticmethod
+    def _check_source(source: str) -> None:
+        if source not in SOURCES:
+            raise InvalidInput(
+                "embeddings", f"source must be one of {', '.join(SOURCES)}, got {source!r}"
+            )
