@@ -2,10 +2,14 @@
 
 Start-up, in order:
 
-1. every database opened, created or upgraded through one
+1. the server databases (and, in single-user mode, the one user's) opened,
+   created or upgraded through one
    :class:`~.core.DB_Management.registry.DatabaseRegistry`, and one log line per
    database naming its backend, e.g. ``Media: PostgreSQL at
-   127.0.0.1:5432/tldw_content (schema user_1_media), schema version 2 (created)``;
+   127.0.0.1:5432/tldw_content (schema user_1_media), schema version 2 (created)``.
+   In multi-user mode no user's databases open at start-up: each user's open on
+   their first request (so start-up time and memory do not grow with the number
+   of users), and only users an API key maps to ever get any;
 2. the API keys announced (see :mod:`.api.auth`);
 3. the workflow runtime (see :mod:`.supervision`).
 
@@ -57,9 +61,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     registry = DatabaseRegistry(settings)
     app.state.registry = registry
     multi_user = settings.auth_mode == "multi_user"
-    users = auth.user_ids if multi_user else [settings.default_user_id]
     try:
-        opened = registry.open_all(sorted(set(users) | {settings.default_user_id}))
+        opened = registry.open_server() if multi_user else registry.open_all()
     except Exception as exc:
         registry.close()
         if not is_open_failure(exc):
@@ -69,10 +72,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.error("%s", unavailable, exc_info=exc if debug_enabled() else None)
         raise unavailable from None
     log.info(
-        "Content backend: %s (%s mode, %d user(s))",
+        "Content backend: %s (%s mode, %d user(s); databases of up to %d open at once)",
         BACKEND_NAMES[registry.kind],
         settings.auth_mode,
-        len(users),
+        len(auth.user_ids) if multi_user else 1,
+        settings.user_cache_size,
     )
     for database in opened:
         log.info("%s", describe_database(registry, database, multi_user))

@@ -5,6 +5,11 @@ through its handle succeeds. The answer names no host, path or user: it is
 for load balancers and monitors, and is served without a key. 200 when every
 database answers, 503 otherwise.
 
+The databases checked are the server's (Analytics, Workflows) and, in single-user
+mode, the one user's (Media, ChaChaNotes). In multi-user mode users' databases
+open on first use: health opens none of them, and says how many users' databases
+are open (``open_users``).
+
 While the server runs a workflow runtime (``TLDW_WORKFLOW_WORKERS`` > 0) and no
 workflow worker has sent a heartbeat within one lease, queued runs are not
 progressing: the status is then ``degraded`` (still 200: the API itself
@@ -19,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from ...core.DB_Management.backends.base import Database
+from ...core.DB_Management.registry import DatabaseRegistry
 from ...core.DB_Management.stores.workflows import DEFAULT_LEASE_SECONDS, WorkflowStore
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
@@ -38,6 +44,7 @@ class Health(BaseModel):
     status: str
     backend: str
     databases: list[DatabaseHealth]
+    open_users: int
     reason: str | None = None
 
 
@@ -66,13 +73,19 @@ def check(database: Database) -> DatabaseHealth:
 
 @router.get("/health", response_model=Health)
 def health(request: Request, response: Response) -> Health:
-    registry = request.app.state.registry
-    databases = [registry.media(), registry.chacha(), registry.analytics(), registry.workflows()]
-    checks = [check(db) for db in databases]
+    registry: DatabaseRegistry = request.app.state.registry
+    checks = []
+    if registry.settings.auth_mode == "single_user":
+        with registry.user() as user:
+            checks += [check(db) for db in user.databases]
+    checks += [check(db) for db in (registry.analytics(), registry.workflows())]
+    open_users = len(registry.users.open_users())
     healthy = all(c.ok for c in checks)
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Health(status="unavailable", backend=registry.kind, databases=checks)
+        return Health(
+            status="unavailable", backend=registry.kind, databases=checks, open_users=open_users
+        )
     reason = None
     if request.app.state.workflow_runtime is not None:
         reason = workers_problem(registry.workflows())
@@ -80,6 +93,7 @@ def health(request: Request, response: Response) -> Health:
         status="degraded" if reason else "ok",
         backend=registry.kind,
         databases=checks,
+        open_users=open_users,
         reason=reason,
     )
 
