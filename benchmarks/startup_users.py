@@ -106,8 +106,8 @@ def main() -> None:
             print(f"{backend} {users} users: done", flush=True)
     print()
     print(
-        "| backend | users in keys file | start-up s | start-up CPU s | RSS MB | cold user's first request ms "
-        "| same user again ms | RSS MB after |"
+        "| backend | users in keys file | start-up s | start-up CPU s | RSS MB "
+        "| cold user's first request ms | same user again ms | RSS MB after |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
