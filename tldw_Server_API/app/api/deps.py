@@ -14,7 +14,7 @@ from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from ..core.DB_Management.backends.unreachable import is_open_failure
+from ..core.DB_Management.init_db import open_failure
 from ..core.DB_Management.instants import format_instant
 from ..core.DB_Management.registry import DatabaseRegistry, UserDatabases
 from ..core.DB_Management.stores import (
@@ -190,7 +192,17 @@ async def user_databases(registry: Registry, user_id: UserId) -> AsyncIterator[U
     """The caller's databases, opened on first use, leased for the request."""
     handles = registry.users.open_now(user_id)
     if handles is None:
-        handles = await run_in_threadpool(registry.users.acquire, user_id)
+        try:
+            handles = await run_in_threadpool(registry.users.acquire, user_id)
+        except Exception as exc:
+            if not is_open_failure(exc):
+                raise
+            # The one line says where and why (never a password), not whose databases.
+            log.error("cannot open a user's databases: %s", open_failure(exc, registry.settings))
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "your databases cannot be opened now; try again later",
+            ) from None
     try:
         yield handles
     finally:

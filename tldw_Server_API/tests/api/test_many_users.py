@@ -3,8 +3,8 @@
 Start-up opens none of their databases; a user's first request opens theirs (and
 only theirs); beyond ``TLDW_USER_CACHE_SIZE`` the least recently used idle user is
 closed and reopens on their next request with their data intact and apart from
-everyone else's. What exists is read from the files, the PostgreSQL catalogue and
-the server's /proc entry.
+everyone else's; a user whose databases cannot be opened gets a 503, not the others.
+What exists is read from the files, the PostgreSQL catalogue and the server's /proc entry.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
+from tldw_Server_API.tests.api.conftest import multi_user_clients
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     LiveServer,
     server_pg_env,
@@ -141,3 +142,21 @@ def test_users_stay_apart_across_evictions_and_reopenings(many: ManyUsers) -> No
     for user_id in ("u2", "u3", "u1", "u4", "u2"):
         titles = many.note_titles(user_id)
         assert titles == (["only for u1"] if user_id == "u1" else [])
+
+
+def test_a_user_whose_databases_cannot_be_opened_gets_503_and_others_are_served(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for("sqlite", tmp_path / "Databases")
+    blocked = settings.user_dir("bob")
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where bob's directory belongs")
+
+    with multi_user_clients(settings, tmp_path) as (alice, bob):
+        refused = bob.get("/api/v1/notes")
+        assert refused.status_code == 503
+        assert refused.json()["detail"] == "your databases cannot be opened now; try again later"
+        assert alice.get("/api/v1/notes").status_code == 200
+
+        blocked.unlink()
+        assert bob.get("/api/v1/notes").status_code == 200
