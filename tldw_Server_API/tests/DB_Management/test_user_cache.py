@@ -182,3 +182,15 @@ def test_an_invalid_user_id_is_refused_before_anything_is_created(
     with pytest.raises(ValueError, match=r"user id '\.\./x' is invalid"), small.user("../x"):
         pass
     assert users_with_databases(settings) == set()
+
+
+def test_reporting_what_is_open_does_not_count_as_a_use(small: DatabaseRegistry) -> None:
+    for user_id in ("alice", "bob"):
+        with small.user(user_id):
+            pass
+
+    assert set(small.states) >= {("media", "alice"), ("chacha", "bob")}
+    with small.user("carol"):
+        pass
+
+    assert small.users.open_users() == ["bob", "carol"]

@@ -136,14 +136,8 @@ class DatabaseRegistry:
         found: dict[tuple[str, str | None], SchemaState] = {
             (name, None): state for name, state in self._server_states.items()
         }
-        for user_id in self.users.open_users():
-            handles = self.users.open_now(user_id)
-            if handles is None:  # evicted meanwhile
-                continue
-            try:
-                found |= {(name, user_id): state for name, state in handles.states.items()}
-            finally:
-                self.users.release(user_id)
+        for user_id, handles in self.users.open_handles():
+            found |= {(name, user_id): state for name, state in handles.states.items()}
         return found
 
     def _shared_backend(self, schema: DatabaseSchema) -> Backend:

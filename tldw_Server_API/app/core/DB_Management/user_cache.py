@@ -103,8 +103,18 @@ class UserCache(Generic[H]):
 
     def open_users(self) -> list[str]:
         """The users whose handles are open, least recently used first."""
+        return [user_id for user_id, _ in self.open_handles()]
+
+    def open_handles(self) -> list[tuple[str, H]]:
+        """Each open user and their handles, least recently used first.
+
+        For reporting only: this neither leases nor counts as a use, so the
+        handles may be closed by the time they are read.
+        """
         with self._lock:
-            return [user for user, slot in self._slots.items() if slot.handles is not None]
+            return [
+                (u, slot.handles) for u, slot in self._slots.items() if slot.handles is not None
+            ]
 
     def __len__(self) -> int:
         with self._lock:
