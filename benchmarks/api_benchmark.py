@@ -108,8 +108,10 @@ def pg_database(dsn: str) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def server(work: Path, extra_env: dict[str, str]) -> Iterator[str]:
-    """A server subprocess; yields its base URL."""
+def server_process(
+    work: Path, extra_env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A server subprocess, up once its health answers 200; yields its base URL and process."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TLDW_", "SINGLE_USER"))}
     env |= {
@@ -138,8 +140,8 @@ def server(work: Path, extra_env: dict[str, str]) -> Iterator[str]:
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit("server did not start in 60 s")
-            time.sleep(0.1)
-        yield base
+            time.sleep(0.02)
+        yield base, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -147,6 +149,13 @@ def server(work: Path, extra_env: dict[str, str]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@contextmanager
+def server(work: Path, extra_env: dict[str, str]) -> Iterator[str]:
+    """A server subprocess; yields its base URL."""
+    with server_process(work, extra_env) as (base, _process):
+        yield base
 
 
 def document(rng: random.Random, number: int) -> tuple[dict[str, str], str]:

@@ -2,10 +2,14 @@
 
 Start-up, in order:
 
-1. every database opened, created or upgraded through one
+1. the server databases (and, in single-user mode, the one user's) opened,
+   created or upgraded through one
    :class:`~.core.DB_Management.registry.DatabaseRegistry`, and one log line per
    database naming its backend, e.g. ``Media: PostgreSQL at
-   127.0.0.1:5432/tldw_content (schema user_1_media), schema version 2 (created)``;
+   127.0.0.1:5432/tldw_content (schema user_1_media), schema version 2 (created)``.
+   In multi-user mode no user's databases open at start-up: each user's open on
+   their first request (so start-up time and memory do not grow with the number
+   of users), and only users an API key maps to ever get any;
 2. the API keys announced (see :mod:`.api.auth`);
 3. the workflow runtime (see :mod:`.supervision`).
 
@@ -28,7 +32,6 @@ from .core.DB_Management.backends.unreachable import debug_enabled, is_open_fail
 from .core.DB_Management.init_db import open_failure
 from .core.DB_Management.registry import DatabaseRegistry
 from .core.RAG.service import RagService
-from .core.users.store import UserStore
 from .supervision import start_runtime
 
 log = logging.getLogger("tldw_server")
@@ -59,11 +62,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     registry = DatabaseRegistry(settings)
     app.state.registry = registry
     multi_user = settings.auth_mode == "multi_user"
-    users = auth.user_ids if multi_user else [settings.default_user_id]
     try:
-        if multi_user:  # and the users of password accounts
-            users = sorted(set(users) | set(UserStore(registry.users()).user_ids()))
-        opened = registry.open_all(sorted(set(users) | {settings.default_user_id}))
+        opened = registry.open_server() if multi_user else registry.open_all()
     except Exception as exc:
         registry.close()
         if not is_open_failure(exc):
@@ -73,16 +73,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.error("%s", unavailable, exc_info=exc if debug_enabled() else None)
         raise unavailable from None
     log.info(
-        "Content backend: %s (%s mode, %d user(s))",
+        "Content backend: %s (%s mode, %d user(s); databases of up to %d open at once)",
         BACKEND_NAMES[registry.kind],
         settings.auth_mode,
-        len(users),
+        len(auth.user_ids) if multi_user else 1,
+        settings.user_cache_size,
     )
     for database in opened:
         log.info("%s", describe_database(registry, database, multi_user))
     auth.announce()
     runtime = None
-    app.state.rag = RagService(registry, settings, users).start()
+    app.state.rag = RagService(registry, settings, registry.user_cache.open_users).start()
     try:
         runtime = start_runtime(registry, settings)
         app.state.workflow_runtime = runtime

@@ -1,19 +1,21 @@
 """What every router shares: the registry, per-user stores, paging, safe input types.
 
 A store is built per request from the caller's own database handle
-(``registry.media(user_id)``...), so a route can only ever reach the data of
-the user its API key belongs to.
+(the :class:`UserDatabases` leased for the caller), so a route can only ever reach
+the data of the user its API key belongs to.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -26,8 +28,10 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from ..core.DB_Management.backends.unreachable import is_open_failure
+from ..core.DB_Management.init_db import open_failure
 from ..core.DB_Management.instants import format_instant
-from ..core.DB_Management.registry import DatabaseRegistry
+from ..core.DB_Management.registry import DatabaseRegistry, UserDatabases
 from ..core.DB_Management.stores import (
     AnalyticsStore,
     CharacterStore,
@@ -171,8 +175,10 @@ ExpectedVersion = Annotated[
 
 
 # -- registry and stores ---------------------------------------------------------------------
-# These dependencies never block (every database a key can reach is opened at start-up), so
-# they are ``async``: FastAPI then runs them on the event loop instead of one thread hop each.
+# A request leases its user's databases once (FastAPI caches a dependency per request), and
+# the lease ends after the route has finished: the user is never closed under a request.
+# The dependencies are ``async`` so that a user already open costs no thread hop; only a
+# cold user's first request opens its databases, on a worker thread.
 
 
 async def get_registry(request: Request) -> DatabaseRegistry:
@@ -182,20 +188,44 @@ async def get_registry(request: Request) -> DatabaseRegistry:
 Registry = Annotated[DatabaseRegistry, Depends(get_registry)]
 
 
-async def media_store(registry: Registry, user_id: UserId) -> MediaStore:
-    return MediaStore(registry.media(user_id), client_id=CLIENT_ID)
+async def user_databases(registry: Registry, user_id: UserId) -> AsyncIterator[UserDatabases]:
+    """The caller's databases, opened on first use, leased for the request."""
+    handles = registry.user_cache.open_now(user_id)
+    if handles is None:
+        try:
+            handles = await run_in_threadpool(registry.user_cache.acquire, user_id)
+        except Exception as exc:
+            if not is_open_failure(exc):
+                raise
+            # The one line says where and why (never a password), not whose databases.
+            log.error("cannot open a user's databases: %s", open_failure(exc, registry.settings))
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "your databases cannot be opened now; try again later",
+            ) from None
+    try:
+        yield handles
+    finally:
+        registry.user_cache.release(user_id)
 
 
-async def notes_store(registry: Registry, user_id: UserId) -> NotesStore:
-    return NotesStore(registry.chacha(user_id), client_id=CLIENT_ID)
+UserDbs = Annotated[UserDatabases, Depends(user_databases)]
 
 
-async def character_store(registry: Registry, user_id: UserId) -> CharacterStore:
-    return CharacterStore(registry.chacha(user_id), client_id=CLIENT_ID)
+async def media_store(user: UserDbs) -> MediaStore:
+    return MediaStore(user.media, client_id=CLIENT_ID)
 
 
-async def chat_store(registry: Registry, user_id: UserId) -> ChatStore:
-    return ChatStore(registry.chacha(user_id), client_id=CLIENT_ID)
+async def notes_store(user: UserDbs) -> NotesStore:
+    return NotesStore(user.chacha, client_id=CLIENT_ID)
+
+
+async def character_store(user: UserDbs) -> CharacterStore:
+    return CharacterStore(user.chacha, client_id=CLIENT_ID)
+
+
+async def chat_store(user: UserDbs) -> ChatStore:
+    return ChatStore(user.chacha, client_id=CLIENT_ID)
 
 
 async def analytics_store(registry: Registry, user_id: UserId) -> AnalyticsStore:

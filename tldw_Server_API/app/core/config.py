@@ -131,6 +131,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workflow_db_pool_size", "TLDW_WORKFLOW_DB_POOL_SIZE", "an integer from 1 to 1000"),
     Setting("workflow_db_max_overflow", "TLDW_WORKFLOW_DB_MAX_OVERFLOW", "an integer 0 to 1000"),
     Setting("workflow_db_timeout", "TLDW_WORKFLOW_DB_TIMEOUT", "seconds, a number above 0"),
+    Setting("user_cache_size", "TLDW_USER_CACHE_SIZE", "an integer from 1 to 100000"),
     Setting("auth_mode", "TLDW_AUTH_MODE", "single_user, multi_user"),
     Setting("single_user_api_key", "SINGLE_USER_API_KEY", "any non-empty string"),
     Setting("api_keys_file", "TLDW_API_KEYS_FILE", "a path to a JSON file {key: user_id}"),
@@ -186,6 +187,8 @@ class Settings(BaseModel):
     workflow_db_pool_size: int = Field(default=10, ge=1, le=1000)
     workflow_db_max_overflow: int = Field(default=20, ge=0, le=1000)
     workflow_db_timeout: float = Field(default=30.0, gt=0)
+    #: How many users' databases stay open at once (the least recently used idle user closes).
+    user_cache_size: int = Field(default=100, ge=1, le=100_000)
     auth_mode: AuthMode = "single_user"
     single_user_api_key: SecretStr | None = None
     api_keys_file: Path | None = None

@@ -5,6 +5,11 @@ through its handle succeeds. The answer names no host, path or user: it is
 for load balancers and monitors, and is served without a key. 200 when every
 database answers, 503 otherwise.
 
+The databases checked are the server's (Analytics, Workflows) and, in single-user
+mode, the one user's (Media, ChaChaNotes). In multi-user mode users' databases
+open on first use: health opens none of them, and says how many users' databases
+are open (``open_users``).
+
 While the server runs a workflow runtime (``TLDW_WORKFLOW_WORKERS`` > 0) and no
 workflow worker has sent a heartbeat within one lease, queued runs are not
 progressing: the status is then ``degraded`` (still 200: the API itself
@@ -39,16 +44,15 @@ class Health(BaseModel):
     status: str
     backend: str
     databases: list[DatabaseHealth]
+    open_users: int
     reason: str | None = None
     #: How nearest-neighbour search runs here (an HNSW index, or an exact scan and why).
     vector_search: str | None = None
 
 
 def server_databases(registry: DatabaseRegistry) -> list[Database]:
-    """The databases health reports on: the default user's and the server's own."""
+    """The server's own databases (a user's open on first use, and are checked then)."""
     return [
-        registry.media(),
-        registry.chacha(),
         registry.analytics(),
         registry.workflows(),
         registry.users(),
@@ -90,12 +94,19 @@ def check(database: Database) -> DatabaseHealth:
 
 @router.get("/health", response_model=Health)
 def health(request: Request, response: Response) -> Health:
-    registry = request.app.state.registry
-    checks = [check(db) for db in server_databases(registry)]
+    registry: DatabaseRegistry = request.app.state.registry
+    checks = []
+    if registry.settings.auth_mode == "single_user":
+        with registry.user() as user:
+            checks += [check(db) for db in user.databases]
+    checks += [check(db) for db in server_databases(registry)]
+    open_users = len(registry.user_cache.open_users())
     healthy = all(c.ok for c in checks)
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Health(status="unavailable", backend=registry.kind, databases=checks)
+        return Health(
+            status="unavailable", backend=registry.kind, databases=checks, open_users=open_users
+        )
     reason = None
     if request.app.state.workflow_runtime is not None:
         reason = workers_problem(registry.workflows())
@@ -103,8 +114,9 @@ def health(request: Request, response: Response) -> Health:
         status="degraded" if reason else "ok",
         backend=registry.kind,
         databases=checks,
+        open_users=open_users,
         reason=reason,
-        vector_search=vector_search(registry.media()),
+        vector_search=vector_search(registry.analytics()),
     )
 
 

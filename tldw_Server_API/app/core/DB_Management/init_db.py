@@ -49,9 +49,15 @@ def init_databases(
 ) -> list[tuple[str, SchemaState]]:
     """Open (creating or upgrading) every database; return (description, state) per database."""
     registry = DatabaseRegistry(settings)
+    found: list[tuple[str, SchemaState]] = []
     try:
-        opened = registry.open_all(user_ids)
-        return [(db.describe(), registry.states[(db.schema.name, db.user_id)]) for db in opened]
+        # One user at a time: only a bounded number of users stays open.
+        for user_id in user_ids or [settings.default_user_id]:
+            with registry.user(user_id) as user:
+                found += [(db.describe(), user.states[db.schema.name]) for db in user.databases]
+        for database in registry.open_server():
+            found.append((database.describe(), registry.states[(database.schema.name, None)]))
+        return found
     finally:
         registry.close()
 

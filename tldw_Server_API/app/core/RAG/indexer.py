@@ -73,19 +73,20 @@ class Indexer:
 
     def run(self, user_id: str, progress: Progress | None = None) -> IndexReport:
         """Bring *user_id*'s embeddings up to date; *progress* gets the items done each batch."""
-        store = EmbeddingStore(self.registry.media(user_id))
-        work = self.work(user_id)
-        removed = sum(store.remove_items(s, ids) for s, ids in work.gone.items() if ids)
-        embedded = chunks = 0
-        for source, (database, table) in self._sources(user_id).items():
-            ids = work.stale[source]
-            for start in range(0, len(ids), ITEMS_PER_BATCH):
-                batch = ids[start : start + ITEMS_PER_BATCH]
-                chunks += self._embed_batch(store, source, database, table, batch)
-                embedded += len(batch)
-                if progress is not None:
-                    progress(len(batch))
-        return IndexReport(embedded, chunks, removed)
+        with self.registry.user(user_id):  # held open (never evicted) while embedding
+            store = EmbeddingStore(self.registry.media(user_id))
+            work = self.work(user_id)
+            removed = sum(store.remove_items(s, ids) for s, ids in work.gone.items() if ids)
+            embedded = chunks = 0
+            for source, (database, table) in self._sources(user_id).items():
+                ids = work.stale[source]
+                for start in range(0, len(ids), ITEMS_PER_BATCH):
+                    batch = ids[start : start + ITEMS_PER_BATCH]
+                    chunks += self._embed_batch(store, source, database, table, batch)
+                    embedded += len(batch)
+                    if progress is not None:
+                        progress(len(batch))
+            return IndexReport(embedded, chunks, removed)
 
     def _embed_batch(
         self,

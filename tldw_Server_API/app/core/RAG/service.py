@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..config import Settings
 from ..DB_Management.registry import DatabaseRegistry
@@ -18,7 +18,7 @@ class RagService:
         self,
         registry: DatabaseRegistry,
         settings: Settings,
-        users: Sequence[str],
+        users: Callable[[], Sequence[str]],
         provider: EmbeddingProvider | None = None,
     ) -> None:
         self.settings = settings

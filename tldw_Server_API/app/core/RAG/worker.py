@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..DB_Management.backends.base import Database
 from ..DB_Management.stores.changes import listen
@@ -22,15 +22,24 @@ RESCAN_SECONDS = 60.0
 
 
 class EmbeddingWorker:
-    """One thread embedding the content of *users*, woken by writes."""
+    """One thread embedding users' content, woken by their writes.
+
+    *users* names the users to look at when nothing woke the thread (every
+    *rescan_seconds*, and once at start): the users whose databases are open, so a
+    rescan never opens a user nobody is using. A write by any user wakes it for them.
+    """
 
     def __init__(
-        self, indexer: Indexer, users: Sequence[str], *, rescan_seconds: float = RESCAN_SECONDS
+        self,
+        indexer: Indexer,
+        users: Callable[[], Sequence[str]],
+        *,
+        rescan_seconds: float = RESCAN_SECONDS,
     ) -> None:
         self.indexer = indexer
-        self.users = list(dict.fromkeys(users))
+        self.users = users
         self.rescan_seconds = rescan_seconds
-        self._due: set[str] = set(self.users)  # everyone once at start
+        self._due: set[str] = set(users())  # everyone open once at start
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -44,7 +53,7 @@ class EmbeddingWorker:
         self._thread.start()
 
     def _changed(self, database: Database) -> None:
-        if database.user_id in self.users:
+        if database.user_id is not None:
             self.notify(database.user_id)
 
     def notify(self, user_id: str) -> None:
@@ -57,7 +66,7 @@ class EmbeddingWorker:
         while not self._stopping.is_set():
             if not self._wake.wait(self.rescan_seconds):
                 with self._lock:
-                    self._due.update(self.users)
+                    self._due.update(self.users())
             self._wake.clear()
             while not self._stopping.is_set():
                 with self._lock:

@@ -1,7 +1,8 @@
 """Steps over the run owner's content: rag_search, media_ingest, create_note.
 
-They reach the user's Media and ChaChaNotes databases through the registry
-(``registry.media(user_id)``, ``registry.chacha(user_id)``) and the stores in
+They reach the user's Media and ChaChaNotes databases through the registry,
+leased for the store call (``with registry.user(user_id) as user``: the user is not
+closed while the step uses it), and the stores in
 ``DB_Management/stores``; those modules are imported when a step runs, so the
 workflow runtime starts without them.
 """
@@ -95,9 +96,10 @@ class RagSearchStep(StepType[RagSearchConfig]):
         from ...DB_Management.stores.media import MediaStore
 
         query = _render(ctx, config.query) or ""
-        store = MediaStore(ctx.registry.media(ctx.user_id), client_id=CLIENT_ID)
-        with _store_errors("rag_search"):
-            hits = store.search_media(query, limit=config.limit)
+        with ctx.registry.user(ctx.user_id) as user, _store_errors("rag_search"):
+            hits = MediaStore(user.media, client_id=CLIENT_ID).search_media(
+                query, limit=config.limit
+            )
         results = [jsonable(hit) for hit in hits]
         return {"query": query, "count": len(results), "results": results}
 
@@ -158,9 +160,8 @@ class MediaIngestStep(StepType[MediaIngestConfig]):
         else:
             source = "text"
             content = _render(ctx, config.text) or ""
-        store = MediaStore(ctx.registry.media(ctx.user_id), client_id=CLIENT_ID)
-        with _store_errors("media_ingest"):
-            added = store.add_media(
+        with ctx.registry.user(ctx.user_id) as user, _store_errors("media_ingest"):
+            added = MediaStore(user.media, client_id=CLIENT_ID).add_media(
                 title=title,
                 content=content,
                 type=config.media_type,
@@ -209,7 +210,8 @@ class CreateNoteStep(StepType[CreateNoteConfig]):
 
         title = _render(ctx, config.title) or ""
         content = _render(ctx, config.content) or ""
-        store = NotesStore(ctx.registry.chacha(ctx.user_id), client_id=CLIENT_ID)
-        with _store_errors("create_note"):
-            note = store.add_note(title, content, list(config.keywords))
+        with ctx.registry.user(ctx.user_id) as user, _store_errors("create_note"):
+            note = NotesStore(user.chacha, client_id=CLIENT_ID).add_note(
+                title, content, list(config.keywords)
+            )
         return {"note_id": note.id, "title": note.title, "keywords": list(note.keywords)}
