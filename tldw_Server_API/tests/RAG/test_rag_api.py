@@ -73,15 +73,15 @@ def app_client(
         for title, content, keywords in MEDIA:
             create_media(client, title=title, content=content, keywords=keywords)
         note = client.post(
-            "/api/v1/notes",
+            "/api/v1/notes/",
             json={"title": "Vet visit", "content": "The kitten needs a vaccine."},
         )
         assert note.status_code == 201, note.text
-        chat = client.post("/api/v1/chats", json={"title": "Pets chat"})
+        chat = client.post("/api/v1/chats/", json={"title": "Pets chat"})
         assert chat.status_code == 201, chat.text
         message = client.post(
             f"/api/v1/chats/{chat.json()['id']}/messages",
-            json={"sender": "user", "content": "My cat sleeps all day."},
+            json={"role": "user", "content": "My cat sleeps all day."},
         )
         assert message.status_code == 201, message.text
         wait_until_indexed(client)
@@ -104,9 +104,11 @@ def test_answer_carries_documents_query_metadata_and_timings(app_client: TestCli
 
 def test_fts_mode_returns_exactly_our_full_text_search(app_client: TestClient) -> None:
     for query in ("cats", "pets OR lava", "sold shares", "nothing-matches-this"):
-        ours = app_client.get("/api/v1/media/search", params={"q": query, "limit": 10}).json()
+        ours = app_client.post(
+            "/api/v1/media/search", params={"results_per_page": 10}, json={"query": query}
+        ).json()
         answer = search(app_client, query=query, search_mode="fts")
-        assert ids(answer) == [f"media_db:{r['id']}" for r in ours["results"]]
+        assert ids(answer) == [f"media_db:{r['id']}" for r in ours["items"]]
 
 
 def test_vector_mode_finds_the_item_that_means_the_query_without_its_words(
@@ -197,10 +199,9 @@ def test_new_and_edited_media_are_embedded_in_the_background(app_client: TestCli
     item = create_media(app_client, title="Glaciers", content="Ice sheets carve valleys slowly.")
     wait_until_indexed(app_client)
     found = search(app_client, query="ice sheets glacier", search_mode="vector", top_k=1)
-    assert found["documents"][0]["metadata"]["media_id"] == item["id"]
+    assert found["documents"][0]["metadata"]["media_id"] == item["media_id"]
     edited = app_client.put(
-        f"/api/v1/media/{item['id']}",
-        json={"version": item["version"], "content": "Deserts are hot, dry and sandy."},
+        f"/api/v1/media/{item['media_id']}", json={"content": "Deserts are hot, dry and sandy."}
     )
     assert edited.status_code == 200, edited.text
     wait_until_indexed(app_client)
@@ -230,7 +231,7 @@ def test_one_user_never_retrieves_another_users_items(
         multi_user_clients(settings, tmp_path) as (alice, bob),
     ):
         create_media(alice, title="Alice secret", content="Alice's private kitten diary.")
-        alice.post("/api/v1/notes", json={"title": "Alice note", "content": "kitten notes"})
+        alice.post("/api/v1/notes/", json={"title": "Alice note", "content": "kitten notes"})
         create_media(bob, title="Bob's page", content="Bob writes about engines.")
         wait_until_indexed(alice)
         wait_until_indexed(bob)
