@@ -86,7 +86,6 @@ class AddResults(BaseModel):
     "/media/add",
     response_model=AddResults,
     tags=["media"],
-    dependencies=[Depends(a_form)],
     responses={
         status.HTTP_207_MULTI_STATUS: {
             "model": AddResults,
@@ -97,7 +96,8 @@ class AddResults(BaseModel):
     },
 )
 def add_media(
-    store: Media,
+    store: Media,  # first: the caller's key is checked before the body
+    _form: Annotated[None, Depends(a_form)],
     media_type: Annotated[MediaType, Form(description="what kind of media, e.g. document")],
     files: Annotated[list[UploadFile] | None, File(description="text, Markdown or HTML")] = None,
     urls: Annotated[list[str] | None, Form(description="refused: not downloaded")] = None,
