@@ -41,7 +41,7 @@ from ..core.DB_Management.stores import (
     SearchHit,
 )
 from ..core.redaction import describe_db_error
-from ..core.text import StorableText, storable
+from ..core.text import NO_NUL_PATTERN, StorableText, storable
 from .auth import UserId
 
 log = logging.getLogger("tldw_server.api")
@@ -89,6 +89,13 @@ Checked as a string, its length in characters (a :data:`StorableText` with limit
 would make pydantic count "items after validation")."""
 
 Keywords = Annotated[list[Name], Field(max_length=1000)]
+
+QueryText = Annotated[
+    str,
+    Field(max_length=MAX_QUERY_CHARS, json_schema_extra={"pattern": NO_NUL_PATTERN}),
+    BeforeValidator(storable_if_text),
+]
+"""A search query in a body, checked as a string like :data:`Name` (its length in characters)."""
 
 
 NotNull = SkipJsonSchema[None]

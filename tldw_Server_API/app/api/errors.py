@@ -89,12 +89,45 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc) or "request"
 
 
+def _without_null_member(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors of a ``T | NotNull`` field as the errors of ``T``.
+
+    pydantic checks such a field against each member of the union: it names the member in
+    the location (``body.title.function-before[...]``) and adds that the value is not
+    ``null`` either (``body.title.none``). ``null`` is no value the field takes, so that
+    error goes and the member's name leaves the location: ``body.title``.
+    """
+    fields = {
+        tuple(e["loc"][:-1])
+        for e in errors
+        if e["type"] == NONE_REQUIRED and e["loc"][-1:] == ["none"]
+    }
+    kept = []
+    for error in errors:
+        loc = error["loc"]
+        field = next((f for f in fields if tuple(loc[: len(f)]) == f and len(loc) > len(f)), None)
+        if field is None:
+            kept.append(error)
+        elif error["type"] != NONE_REQUIRED:
+            kept.append(error | {"loc": loc[: len(field)] + loc[len(field) + 1 :]})
+    return kept
+
+
+NONE_REQUIRED = "none_required"
+
+
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
-        for error in exc.errors()
-    ]
+    errors = _without_null_member(
+        [
+            {
+                "loc": list(error.get("loc", ())),
+                "msg": error.get("msg", ""),
+                "type": error.get("type"),
+            }
+            for error in exc.errors()
+        ]
+    )
     malformed = next((e for e in errors if e["type"] == JSON_INVALID), None)
     if malformed is not None:
         position = malformed["loc"][-1] if malformed["loc"] else None

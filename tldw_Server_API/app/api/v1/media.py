@@ -23,9 +23,10 @@ extension and scripts call them); docs/api.md marks each route.
 Claims are in :mod:`.media_claims`, uploads in :mod:`.media_add`.
 """
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from ...core.DB_Management.stores import InvalidInput, MediaItem, MediaStore, NotFound
 from ...core.DB_Management.stores.media_keyword_modes import edit_keywords, find_keywords
@@ -151,6 +152,34 @@ def list_media_keywords(
 ) -> KeywordSuggestions:
     """Keywords in use (containing *query*, any case), sorted."""
     return KeywordSuggestions(keywords=find_keywords(store, query, limit))
+
+
+#: The static paths beside ``/media/{media_id}``, each with its one method. Any other method
+#: on them is 405 (``Allow`` names the method), not a 422 calling "search" an invalid media id.
+STATIC_PATHS = {
+    "/media/add": "POST",
+    "/media/search": "POST",
+    "/media/keywords": "GET",
+    "/media/trash": "GET",
+}
+ID_METHODS = ("GET", "PUT", "DELETE")
+
+
+def _method_not_allowed(allowed: str) -> Callable[[], NoReturn]:
+    def refuse() -> NoReturn:
+        raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": allowed})
+
+    return refuse
+
+
+for _path, _allowed in STATIC_PATHS.items():
+    router.add_api_route(
+        _path,
+        _method_not_allowed(_allowed),
+        methods=[m for m in ID_METHODS if m != _allowed],
+        response_model=None,
+        include_in_schema=False,
+    )
 
 
 # -- one item ------------------------------------------------------------------------------------

@@ -9,13 +9,13 @@ Each source gets one entry in ``results`` (``status``, ``input_ref``,
 ``db_id``...). Text, Markdown and HTML files are added; other files, and URLs
 (this server does not download), get an ``Error`` entry saying why. The answer
 is 200 when every source was added and 207 when any was not; 400 when the form
-names no source at all.
+names no source at all; 415 when the body is not a form (a JSON body included).
 """
 
 from pathlib import PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -34,6 +34,27 @@ URL_REFUSED = (
     "adding media from a URL is not supported by this server: download it and upload the "
     "file in 'files' instead"
 )
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+NOT_A_FORM = (
+    "POST /api/v1/media/add takes a multipart/form-data form (media_type, files, urls...), "
+    "not {kind}"
+)
+
+
+async def a_form(request: Request) -> None:
+    """Refuse any body but a form with 415, before its fields are checked.
+
+    A JSON body would otherwise be read as an empty form, and its sender told that
+    ``media_type`` is missing although the JSON holds it.
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in FORM_TYPES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            NOT_A_FORM.format(kind=kind or "a body without a Content-Type"),
+        )
 
 
 class AddResult(BaseModel):
@@ -71,10 +92,12 @@ class AddResults(BaseModel):
             "description": "some sources were not added (see each result's error)",
         },
         status.HTTP_400_BAD_REQUEST: {"description": "the form names no file and no URL"},
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: {"description": "the body is not a form"},
     },
 )
 def add_media(
-    store: Media,
+    store: Media,  # first: the caller's key is checked before the body
+    _form: Annotated[None, Depends(a_form)],
     media_type: Annotated[MediaType, Form(description="what kind of media, e.g. document")],
     files: Annotated[list[UploadFile] | None, File(description="text, Markdown or HTML")] = None,
     urls: Annotated[list[str] | None, Form(description="refused: not downloaded")] = None,

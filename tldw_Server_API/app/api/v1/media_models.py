@@ -15,7 +15,7 @@ from ...core.DB_Management.stores import DocumentVersion, MediaItem
 from ...core.DB_Management.stores.media_keyword_modes import KEYWORD_MODES
 from ...core.DB_Management.stores.media_search import SEARCH_SORTS
 from ...core.text import JsonObject
-from ..deps import Instant, Keywords, Name, NotNull, SafeStr, StrictModel
+from ..deps import Instant, Keywords, Name, NotNull, QueryText, SafeStr, StrictModel
 
 #: The media types tldw writes; databases from earlier versions and other tools hold these too.
 KNOWN_MEDIA_TYPES = (
@@ -253,14 +253,14 @@ SEARCH_FIELDS: tuple[SearchField, ...] = ("title", "content")
 class SearchBody(StrictModel):
     """POST /media/search: what tldw_server's clients send (unknown fields are refused)."""
 
-    query: Annotated[SafeStr, Field(max_length=1000)] | None = Field(
+    query: QueryText | None = Field(
         None, description='our query language: words, "a phrase", prefix*, OR, -word'
     )
     fields: list[SearchField] = Field(
         default_factory=lambda: list(SEARCH_FIELDS),
         description="this server always searches title and content together",
     )
-    exact_phrase: Annotated[SafeStr, Field(max_length=1000)] | None = None
+    exact_phrase: QueryText | None = None
     media_types: Annotated[list[Name], Field(max_length=100)] | None = None
     must_have: Annotated[list[Name], Field(max_length=100)] | None = None
     must_not_have: Annotated[list[Name], Field(max_length=100)] | None = None

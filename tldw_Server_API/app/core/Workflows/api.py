@@ -41,7 +41,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...api.auth import UserId
-from ...api.deps import MAX_ID, MAX_OFFSET, IntId, Offset, Registry
+from ...api.deps import MAX_ID, MAX_OFFSET, IntId, Offset, Registry, TextId
 from ..DB_Management.instants import format_instant
 from ..DB_Management.stores.errors import NotFound
 from ..DB_Management.stores.workflows import WorkflowStore, visible_to
@@ -186,19 +186,19 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: str, store: Store, user_id: UserId) -> dict[str, Any]:
+def get_run(run_id: TextId, store: Store, user_id: UserId) -> dict[str, Any]:
     return _public_run(own_run(store, run_id, user_id))
 
 
 @router.get("/runs/{run_id}/steps")
-def get_steps(run_id: str, store: Store, user_id: UserId) -> dict[str, Any]:
+def get_steps(run_id: TextId, store: Store, user_id: UserId) -> dict[str, Any]:
     own_run(store, run_id, user_id)
     return public_json({"run_id": run_id, "steps": store.list_steps(run_id)})
 
 
 @router.get("/runs/{run_id}/events")
 def get_events(
-    run_id: str,
+    run_id: TextId,
     store: Store,
     user_id: UserId,
     after_seq: Annotated[
@@ -212,13 +212,13 @@ def get_events(
 
 
 @router.get("/runs/{run_id}/artifacts")
-def get_artifacts(run_id: str, store: Store, user_id: UserId) -> dict[str, Any]:
+def get_artifacts(run_id: TextId, store: Store, user_id: UserId) -> dict[str, Any]:
     own_run(store, run_id, user_id)
     return public_json({"run_id": run_id, "artifacts": store.list_artifacts(run_id)})
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel_run(run_id: str, store: Store, user_id: UserId) -> dict[str, Any]:
+def cancel_run(run_id: TextId, store: Store, user_id: UserId) -> dict[str, Any]:
     own_run(store, run_id, user_id)
     return _public_run(store.cancel_run(run_id, reason=f"cancelled by {user_id}"))
 
@@ -241,7 +241,7 @@ def _decide(
 
 @router.post("/runs/{run_id}/approve")
 def approve_run(
-    run_id: str,
+    run_id: TextId,
     store: Store,
     user_id: UserId,
     decision: Annotated[Decision | None, Body()] = None,
@@ -251,7 +251,7 @@ def approve_run(
 
 @router.post("/runs/{run_id}/reject")
 def reject_run(
-    run_id: str,
+    run_id: TextId,
     store: Store,
     user_id: UserId,
     decision: Annotated[Decision | None, Body()] = None,
