@@ -64,9 +64,9 @@ def test_sign_out_needs_the_session_token(anonymous: TestClient) -> None:
 
 def test_an_api_write_with_the_session_needs_its_csrf_header(anonymous: TestClient) -> None:
     csrf = signed_in(anonymous)
-    body = {"title": "From the page", "content": "text", "type": "document"}
-    assert anonymous.post("/api/v1/media", json=body).status_code == 401
-    created = anonymous.post("/api/v1/media", json=body, headers={"X-CSRF-Token": csrf})
+    body = {"title": "From the page", "content": "text"}
+    assert anonymous.post("/api/v1/notes/", json=body).status_code == 401
+    created = anonymous.post("/api/v1/notes/", json=body, headers={"X-CSRF-Token": csrf})
     assert created.status_code == 201
 
 

@@ -206,6 +206,19 @@ class DatabaseRegistry:
         ) as handles:
             yield handles
 
+    @contextmanager
+    def user_if_open(self, user_id: str) -> Iterator[UserDatabases | None]:
+        """*user_id*'s databases if they are open now (else None), held for the block.
+
+        For background work: it never opens a user nobody is using, nor counts as a use.
+        """
+        handles = self.user_cache.open_now(check_user_id(user_id), touch=False)
+        try:
+            yield handles
+        finally:
+            if handles is not None:
+                self.user_cache.release(user_id)
+
     def open(self, name: str, user_id: str | None = None) -> Database:
         """The handle of database *name* (``media``, ``chacha``, ``analytics``, ``workflows``).
 

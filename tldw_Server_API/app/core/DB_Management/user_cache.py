@@ -91,14 +91,19 @@ class UserCache(Generic[H]):
         finally:
             self.release(user_id)
 
-    def open_now(self, user_id: str) -> H | None:
-        """*user_id*'s handles leased without blocking, or ``None`` when they are not open."""
+    def open_now(self, user_id: str, *, touch: bool = True) -> H | None:
+        """*user_id*'s handles leased without blocking, or ``None`` when they are not open.
+
+        With ``touch=False`` the lease does not count as a use (background work: it
+        neither keeps the user from being evicted later nor reorders the cache).
+        """
         with self._lock:
             slot = self._slots.get(user_id)
             if slot is None or slot.handles is None:
                 return None
             slot.leases += 1
-            self._slots.move_to_end(user_id)
+            if touch:
+                self._slots.move_to_end(user_id)
             return slot.handles
 
     def open_users(self) -> list[str]:

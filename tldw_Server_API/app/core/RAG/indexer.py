@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, select
 
 from ..DB_Management.backends.base import Database
-from ..DB_Management.registry import DatabaseRegistry
+from ..DB_Management.registry import DatabaseRegistry, UserDatabases
 from ..DB_Management.schemas.types import is_false
 from ..DB_Management.stores.embeddings import EmbeddingStore, ItemVectors
 from .chunks import chunk_item
@@ -55,38 +55,54 @@ class Indexer:
         self.registry = registry
         self.provider = provider
 
-    def _sources(self, user_id: str) -> dict[str, tuple[Database, Table]]:
-        media, chacha = self.registry.media(user_id), self.registry.chacha(user_id)
+    def _user(self, user_id: str, handles: UserDatabases | None) -> tuple[Database, Database]:
+        """*user_id*'s Media and ChaChaNotes: *handles* if the caller holds them, else opened."""
+        if handles is not None:
+            return handles.media, handles.chacha
+        return self.registry.media(user_id), self.registry.chacha(user_id)
+
+    @staticmethod
+    def _sources(media: Database, chacha: Database) -> dict[str, tuple[Database, Table]]:
         return {"media": (media, media.table("media")), "note": (chacha, chacha.table("notes"))}
 
-    def work(self, user_id: str) -> Work:
+    def work(self, user_id: str, handles: UserDatabases | None = None) -> Work:
         """The items of *user_id* to embed and those to forget."""
-        store = EmbeddingStore(self.registry.media(user_id))
+        media, chacha = self._user(user_id, handles)
+        store = EmbeddingStore(media)
         stale: dict[str, list[str]] = {}
         gone: dict[str, list[str]] = {}
-        for source, (database, table) in self._sources(user_id).items():
+        for source, (database, table) in self._sources(media, chacha).items():
             live = _live_versions(database, table)
             done = store.embedded_versions(source, self.provider.model_id)
             stale[source] = [item for item, version in live.items() if done.get(item) != version]
             gone[source] = sorted(store.embedded_items(source) - set(live))
         return Work(stale, gone)
 
-    def run(self, user_id: str, progress: Progress | None = None) -> IndexReport:
-        """Bring *user_id*'s embeddings up to date; *progress* gets the items done each batch."""
-        with self.registry.user(user_id):  # held open (never evicted) while embedding
-            store = EmbeddingStore(self.registry.media(user_id))
-            work = self.work(user_id)
-            removed = sum(store.remove_items(s, ids) for s, ids in work.gone.items() if ids)
-            embedded = chunks = 0
-            for source, (database, table) in self._sources(user_id).items():
-                ids = work.stale[source]
-                for start in range(0, len(ids), ITEMS_PER_BATCH):
-                    batch = ids[start : start + ITEMS_PER_BATCH]
-                    chunks += self._embed_batch(store, source, database, table, batch)
-                    embedded += len(batch)
-                    if progress is not None:
-                        progress(len(batch))
-            return IndexReport(embedded, chunks, removed)
+    def run(
+        self,
+        user_id: str,
+        progress: Progress | None = None,
+        handles: UserDatabases | None = None,
+    ) -> IndexReport:
+        """Bring *user_id*'s embeddings up to date; *progress* gets the items done each batch.
+
+        *handles* are the user's databases when the caller holds them open (the server's
+        background worker does, so a user is never closed under it).
+        """
+        media, chacha = self._user(user_id, handles)
+        store = EmbeddingStore(media)
+        work = self.work(user_id, handles)
+        removed = sum(store.remove_items(s, ids) for s, ids in work.gone.items() if ids)
+        embedded = chunks = 0
+        for source, (database, table) in self._sources(media, chacha).items():
+            ids = work.stale[source]
+            for start in range(0, len(ids), ITEMS_PER_BATCH):
+                batch = ids[start : start + ITEMS_PER_BATCH]
+                chunks += self._embed_batch(store, source, database, table, batch)
+                embedded += len(batch)
+                if progress is not None:
+                    progress(len(batch))
+        return IndexReport(embedded, chunks, removed)
 
     def _embed_batch(
         self,

@@ -80,7 +80,10 @@ class EmbeddingWorker:
 
     def _index(self, user: str) -> None:
         try:
-            report = self.indexer.run(user)
+            with self.indexer.registry.user_if_open(user) as handles:
+                if handles is None:  # closed since: the rescan after they return embeds it
+                    return
+                report = self.indexer.run(user, handles=handles)
         except EmbeddingError as exc:
             self._failures += 1
             log.warning("Embedding user %s's content failed: %s", user, exc)
