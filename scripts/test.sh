@@ -12,4 +12,7 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
         >/dev/null || echo "chromium could not be installed: the browser tests will be skipped" >&2
 fi
-exec .venv/bin/python -m pytest tldw_Server_API/tests -q "$@"
+# Two test processes on two cores (at most four elsewhere); each test file stays in one process,
+# so a module's server and databases are set up once. TLDW_TEST_WORKERS=0 runs in this process.
+exec .venv/bin/python -m pytest tldw_Server_API/tests -q \
+    --numprocesses "${TLDW_TEST_WORKERS:-auto}" --maxprocesses 4 --dist loadfile "$@"

@@ -71,9 +71,13 @@ def browser_available() -> bool:
     return CHROMIUM.exists() and importlib.util.find_spec("playwright") is not None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless chromium for the session (skips every browser test if there is none)."""
+    """One headless chromium for the browser tests (skips them all if there is none).
+
+    Package-scoped: Playwright's synchronous API keeps an event loop running in the main
+    thread while it is open, which would break any later test that starts its own loop.
+    """
     if not browser_available():
         pytest.skip(MISSING)
     from playwright.sync_api import sync_playwright
