@@ -24,7 +24,8 @@ ASSETS = "/static/docs"
 ASSET_DIR = Path(fastapi_offline.__file__).parent / "static"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 #: The documentation pages may load from this server only. ReDoc's bundle shows a logo from
-#: its maker's CDN: this policy blocks that request (the bundle hides an image that fails). Both pages start their script inline, and ReDoc runs a worker from a blob.
+#: its maker's CDN: this policy blocks that request (the bundle hides an image that fails).
+#: Both pages start their script inline, and ReDoc runs a worker from a blob.
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; "

@@ -167,7 +167,7 @@ def test_upgraded_rows_are_searchable(version_1: PgTarget, settings: Settings) -
         store = MediaStore(registry.media())
         hits = store.search_media("volcanoes")
         assert [(h.id, h.title_hit) for h in hits] == [(3, True), (7, False)]
-        assert [c.id for c in store.search_claims("ridge")] == [20]
+        assert [c.id for c in store.claims.search("ridge")] == [20]
         assert store.get_media(3).keywords == ["Geology"]
     finally:
         registry.close()
@@ -214,7 +214,7 @@ def test_new_ids_continue_after_the_upgraded_rows(version_1: PgTarget, settings:
         store = MediaStore(registry.media())
         assert store.add_media("New", "after the upgrade", "article").id == 13
         assert store.add_keyword("Volcanology") == 6
-        assert store.add_claims(13, ["claim"])[0].id == 21
+        assert store.claims.add(13, ["claim"])[0].id == 21
     finally:
         registry.close()
 

@@ -145,7 +145,7 @@ def test_updating_content_rehashes_and_adds_a_document_version(store: MediaStore
     item = store.add_media("T", "first", "article")
     updated = store.update_media(item.id, item.version, content="second")
     assert updated.content_hash == hashlib.sha256(b"second").hexdigest()
-    versions = store.list_document_versions(item.id)
+    versions = store.versions.of_media(item.id)
     assert [(v.version_number, v.content) for v in versions] == [(1, "first"), (2, "second")]
 
 
@@ -239,43 +239,41 @@ def test_explicit_chunks_are_stored_with_their_offsets(store: MediaStore) -> Non
 
 def test_claims_are_stored_listed_and_searchable(store: MediaStore) -> None:
     item = store.add_media("Plants", ARTICLE, "article")
-    claims = store.add_claims(
+    claims = store.claims.add(
         item.id,
         [
             "Chlorophyll absorbs red light",
             NewClaim("Oxygen is a by-product", chunk_index=1, confidence=0.9, extractor="llm"),
         ],
     )
-    assert [c.claim_text for c in store.list_claims(item.id)] == [c.claim_text for c in claims]
+    assert [c.claim_text for c in store.claims.of_media(item.id)] == [c.claim_text for c in claims]
     chunk0 = store.list_chunks(item.id)[0].text
     assert claims[0].chunk_hash == hashlib.sha256(chunk0.encode()).hexdigest()
     assert (claims[1].confidence, claims[1].extractor) == (0.9, "llm")
-    hits = store.search_claims("oxygen")
+    hits = store.claims.search("oxygen")
     assert [(h.id, h.media_id) for h in hits] == [(claims[1].id, item.id)]
 
 
 def test_claims_of_a_missing_item_raise_not_found(store: MediaStore) -> None:
     with pytest.raises(NotFound, match="media 42"):
-        store.add_claims(42, ["x"])
+        store.claims.add(42, ["x"])
 
 
 def test_document_versions_are_numbered_per_item(store: MediaStore) -> None:
     item = store.add_media("T", "v1 text", "article")
-    second = store.add_document_version(
-        item.id, "v2 text", prompt="summarise", analysis_content="short"
-    )
+    second = store.versions.add(item.id, "v2 text", prompt="summarise", analysis_content="short")
     assert second.version_number == 2
-    got = store.get_document_version(item.id, 2)
+    got = store.versions.get(item.id, 2)
     assert (got.content, got.prompt, got.analysis_content) == ("v2 text", "summarise", "short")
     with pytest.raises(NotFound, match="documentversions"):
-        store.get_document_version(item.id, 3)
+        store.versions.get(item.id, 3)
 
 
 def test_transcripts_are_stored_and_listed(store: MediaStore) -> None:
     item = store.add_media("Talk", "", "video", chunks=[])
-    store.add_transcript(item.id, "hello everyone", whisper_model="whisper-large-v3")
-    store.add_transcript(item.id, "second pass", whisper_model="whisper-small")
-    listed = store.list_transcripts(item.id)
+    store.transcripts.add(item.id, "hello everyone", whisper_model="whisper-large-v3")
+    store.transcripts.add(item.id, "second pass", whisper_model="whisper-small")
+    listed = store.transcripts.of_media(item.id)
     assert [(t.transcription, t.whisper_model) for t in listed] == [
         ("hello everyone", "whisper-large-v3"),
         ("second pass", "whisper-small"),
@@ -314,7 +312,7 @@ def test_sync_log_gets_create_update_and_delete_entries(store: MediaStore) -> No
 
 def test_children_are_logged_in_sync_log_too(store: MediaStore) -> None:
     item = store.add_media("T", "x", "article", chunks=["x"], keywords=["kw"])
-    store.add_claims(item.id, ["c"])
+    store.claims.add(item.id, ["c"])
     entities = {e[0] for e in _sync_log(store) if e[2] == "create"}
     assert {"Media", "Keywords", "MediaChunks", "DocumentVersions", "Claims"} <= entities
 
@@ -355,8 +353,8 @@ def test_json_metadata_round_trips(store: MediaStore) -> None:
         "n": None,
         "nested": {"ünï": "cödé", "score": 0.25},
     }
-    store.add_document_version(item.id, "v2", safe_metadata=metadata)
-    assert store.get_document_version(item.id, 2).safe_metadata == metadata
+    store.versions.add(item.id, "v2", safe_metadata=metadata)
+    assert store.versions.get(item.id, 2).safe_metadata == metadata
 
 
 def test_ids_continue_after_rows_inserted_with_explicit_ids(

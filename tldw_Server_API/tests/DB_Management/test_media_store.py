@@ -79,16 +79,16 @@ def test_search_snippets_show_the_matching_passage(store: MediaStore) -> None:
 
 def test_claims_can_be_given_as_mappings(store: MediaStore) -> None:
     item = store.add_media("T", "content", "article")
-    (claim,) = store.add_claims(item.id, [{"claim_text": "x", "span_start": 1, "span_end": 3}])
+    (claim,) = store.claims.add(item.id, [{"claim_text": "x", "span_start": 1, "span_end": 3}])
     assert (claim.span_start, claim.span_end, claim.extractor) == (1, 3, "manual")
 
 
 def test_a_claim_with_unknown_fields_is_invalid_input(store: MediaStore) -> None:
     item = store.add_media("T", "content", "article")
     with pytest.raises(InvalidInput, match="claims: invalid claim"):
-        store.add_claims(item.id, [{"claim_text": "x", "colour": "red"}])
+        store.claims.add(item.id, [{"claim_text": "x", "colour": "red"}])
     with pytest.raises(InvalidInput, match="chunk_index must be >= 0"):
-        store.add_claims(item.id, [NewClaim("x", chunk_index=-1)])
+        store.claims.add(item.id, [NewClaim("x", chunk_index=-1)])
 
 
 def test_an_invalid_visibility_lists_the_accepted_ones(store: MediaStore) -> None:

@@ -43,7 +43,7 @@ def test_trash_lists_most_recently_trashed_first_and_counts(store: MediaStore) -
 
 def test_purge_deletes_a_trashed_item_with_its_children(store: MediaStore) -> None:
     item = store.add_media("t", "one.\n\ntwo.", "document", keywords=["k"])
-    store.add_claims(item.id, ["a claim"])
+    store.claims.add(item.id, ["a claim"])
     store.trash(item.id)
 
     purge(store, item.id)
@@ -130,8 +130,8 @@ def test_annotate_version_records_prompt_and_analysis(store: MediaStore) -> None
 def test_claims_search_page_counts_matches_of_live_items_only(store: MediaStore) -> None:
     kept = store.add_media("kept", "text", "document")
     gone = store.add_media("gone", "text", "document")
-    store.add_claims(kept.id, ["gravity one", "gravity two", "rain"])
-    store.add_claims(gone.id, ["gravity three"])
+    store.claims.add(kept.id, ["gravity one", "gravity two", "rain"])
+    store.claims.add(gone.id, ["gravity three"])
     store.trash(gone.id)
 
     hits, total = search_claims_page(store, "gravity", limit=1, offset=1)

@@ -99,7 +99,7 @@ def test_the_guides_checks_work_on_a_fresh_psql_style_connection(
         store = MediaStore(registry.media())
         item = store.add_media("Doc", "text", "article")
         store.add_media("Doc 2", "text", "article")
-        store.add_claims(item.id, ["a claim"])
+        store.claims.add(item.id, ["a claim"])
     finally:
         registry.close()
     with psycopg.connect(pg_database.conninfo()) as conn:

@@ -75,7 +75,7 @@ def _build(registry: DatabaseRegistry) -> Installation:
     media, notes = MediaStore(registry.media()), NotesStore(registry.chacha())
     for position, (title, content, keywords) in enumerate(MEDIA):
         item = media.add_media(title, content, "article", keywords=keywords)
-        media.add_claims(item.id, CLAIMS.get(position, []))
+        media.claims.add(item.id, CLAIMS.get(position, []))
         if title == "Deleted draft":
             media.soft_delete(item.id)
     for title, content, keywords in NOTES:
@@ -122,7 +122,7 @@ def test_note_search_agrees(both: dict[str, Installation], query: str) -> None:
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_claim_search_agrees(both: dict[str, Installation], query: str) -> None:
-    sqlite, postgres = (both[k].media.search_claims(query, limit=50) for k in both)
+    sqlite, postgres = (both[k].media.claims.search(query, limit=50) for k in both)
     assert {h.claim_text for h in sqlite} == {h.claim_text for h in postgres}
 
 
@@ -135,7 +135,7 @@ def test_the_expected_results_are_found(both: dict[str, Installation]) -> None:
             True,
         )
         assert {h.title for h in media.search_media("cafe")} == {"Café culture in Paris"}
-        assert [h.claim_text for h in media.search_claims("turing")] == [
+        assert [h.claim_text for h in media.claims.search("turing")] == [
             "C++ templates are Turing complete"
         ]
         assert {h.title for h in installation.notes.search_notes("espresso")} == {"Trip plan"}

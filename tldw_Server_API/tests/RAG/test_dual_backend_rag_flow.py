@@ -45,7 +45,7 @@ def store(registry: DatabaseRegistry) -> MediaStore:
             NewClaim(sentence.strip(), chunk_index=i, extractor="heuristic", confidence=0.7)
             for i, sentence in enumerate(content.split("\n\n"))
         ]
-        store.add_claims(item.id, claims)
+        store.claims.add(item.id, claims)
     return store
 
 
@@ -63,27 +63,27 @@ def test_title_matches_rank_first(store: MediaStore) -> None:
 
 
 def test_claims_are_retrieved_with_their_item(store: MediaStore) -> None:
-    (hit,) = store.search_claims("inverters")
+    (hit,) = store.claims.search("inverters")
     assert store.get_media(hit.media_id).title == "Solar power basics"
     assert hit.claim_text.startswith("Inverters convert")
-    claim = next(c for c in store.list_claims(hit.media_id) if c.id == hit.id)
+    claim = next(c for c in store.claims.of_media(hit.media_id) if c.id == hit.id)
     chunk_texts = [c.text for c in store.list_chunks(hit.media_id)]
     assert claim.chunk_index < len(chunk_texts)
 
 
 def test_claims_of_deleted_items_are_not_retrieved(store: MediaStore) -> None:
     wind = next(h.id for h in store.search_media("turbines"))
-    assert store.search_claims("offshore")
+    assert store.claims.search("offshore")
     store.soft_delete(wind)
-    assert store.search_claims("offshore") == []
+    assert store.claims.search("offshore") == []
     store.restore(wind)
-    assert [h.media_id for h in store.search_claims("offshore")] == [wind]
+    assert [h.media_id for h in store.claims.search("offshore")] == [wind]
 
 
 def test_claims_can_be_searched_within_one_item(store: MediaStore) -> None:
     battery = store.search_media("lithium")[0].id
-    assert [h.media_id for h in store.search_claims("electricity", media_id=battery)] == [battery]
-    assert len(store.search_claims("electricity")) == 2
+    assert [h.media_id for h in store.claims.search("electricity", media_id=battery)] == [battery]
+    assert len(store.claims.search("electricity")) == 2
 
 
 def test_chunks_cover_each_paragraph(store: MediaStore) -> None:

@@ -196,7 +196,7 @@ def get_media(
     item = _live_item(store, media_id)
     return media_detail(
         item,
-        store.list_document_versions(media_id),
+        store.versions.of_media(media_id),
         include_content=include_content,
         include_versions=include_versions,
         include_version_content=include_version_content,
@@ -214,11 +214,11 @@ def update_media(media_id: IntId, body: MediaUpdate, store: Media) -> MediaDetai
     if changes:
         store.update_media(media_id, item.version, **changes)
     if "content" in changes and (body.prompt is not None or body.analysis is not None):
-        newest = store.list_document_versions(media_id)[-1]
+        newest = store.versions.of_media(media_id)[-1]
         annotate_version(
             store, media_id, newest.version_number, prompt=body.prompt, analysis=body.analysis
         )
-    return media_detail(store.get_media(media_id), store.list_document_versions(media_id))
+    return media_detail(store.get_media(media_id), store.versions.of_media(media_id))
 
 
 @router.delete("/media/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -237,7 +237,7 @@ def restore_media(media_id: IntId, store: Media) -> MediaDetail:
         item = store.restore(media_id)  # soft-deleted (the old DELETE): undelete it
     if item.is_trash:
         item = store.untrash(media_id)
-    return media_detail(item, store.list_document_versions(media_id))
+    return media_detail(item, store.versions.of_media(media_id))
 
 
 @router.delete(
@@ -277,7 +277,7 @@ def list_versions(
     """The item's document versions, oldest first, one page of them."""
     _live_item(store, media_id)
     start = (page - 1) * limit
-    versions = store.list_document_versions(media_id)[start : start + limit]
+    versions = store.versions.of_media(media_id)[start : start + limit]
     return [version_detail(v, with_content=include_content) for v in versions]
 
 
@@ -289,14 +289,14 @@ def list_versions(
 def add_version(media_id: IntId, body: VersionCreate, store: Media) -> MediaDetail:
     """Record a new document version (the item's own content is unchanged)."""
     _live_item(store, media_id)
-    store.add_document_version(
+    store.versions.add(
         media_id,
         body.content,
         prompt=body.prompt,
         analysis_content=body.analysis_content,
         safe_metadata=body.safe_metadata,
     )
-    return media_detail(store.get_media(media_id), store.list_document_versions(media_id))
+    return media_detail(store.get_media(media_id), store.versions.of_media(media_id))
 
 
 @router.get(
@@ -311,7 +311,7 @@ def get_version(
     include_content: bool = True,
 ) -> VersionDetail:
     _live_item(store, media_id)
-    made = store.get_document_version(media_id, version_number)
+    made = store.versions.get(media_id, version_number)
     return version_detail(made, with_content=include_content)
 
 

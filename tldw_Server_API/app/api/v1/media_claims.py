@@ -167,7 +167,7 @@ def list_claims(
     envelope: bool = False,
 ) -> list[ClaimOut] | ClaimPage:
     """The item's claims in document order: a list, or with ``envelope=true`` a page."""
-    claims = store.list_claims(media_id)
+    claims = store.claims.of_media(media_id)
     page = _out(claims[offset : offset + limit])
     if not envelope:
         return page
@@ -194,7 +194,7 @@ def list_claims(
 )
 def add_claims(media_id: IntId, body: ClaimsBody, store: Media) -> ClaimList:
     """Store claims extracted elsewhere (ours only)."""
-    claims = store.add_claims(media_id, [c.model_dump() for c in body.claims])
+    claims = store.claims.add(media_id, [c.model_dump() for c in body.claims])
     return ClaimList(media_id=media_id, claims=_out(claims))
 
 

@@ -9,11 +9,12 @@ row, and nothing here ever writes ``sync_log``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Row, Table, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,8 +23,32 @@ from ..instants import utc_now
 from ..schemas.types import is_false
 from .errors import InvalidInput, NotFound, VersionConflict
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 """A result row of any width (SQLAlchemy types rows by their columns)."""
+
+R = TypeVar("R", bound="DataclassInstance")
+
+#: Declared field types whose values a row may give in another form: SQLite answers 0/1 for
+#: booleans, and a PostgreSQL ``bigint`` may arrive as another integer type.
+_COERCED = {"int": int, "bool": bool}
+
+
+def record_from_row(record: type[R], row: AnyRow, /, **values: Any) -> R:
+    """A *record* dataclass from *row*: each field from the column of its name.
+
+    *values* gives the fields the row names otherwise, or does not hold. Fields declared
+    ``int`` or ``bool`` are coerced to that type.
+    """
+    columns = row._mapping
+    for field in dataclasses.fields(record):
+        if field.name not in values:
+            value = columns[field.name]
+            coerce = _COERCED.get(str(field.type))
+            values[field.name] = coerce(value) if coerce is not None else value
+    return record(**values)
 
 
 def new_uuid() -> str:

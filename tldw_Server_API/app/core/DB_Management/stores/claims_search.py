@@ -1,6 +1,6 @@
 """Claims search, one page at a time, with how many claims match in all.
 
-The same matching as :meth:`MediaStore.search_claims` (live claims of live,
+The same matching as :meth:`.media_claims.MediaClaims.search` (live claims of live,
 untrashed items, best first), plus the total a paged view shows and each hit's
 chunk index.
 """

@@ -12,7 +12,7 @@ restoring an item brings everything back as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from ._common import (
     new_uuid,
     now,
     order_clauses,
+    record_from_row,
     require_live,
     require_text,
     sha256_hex,
@@ -38,7 +39,19 @@ from .changes import content_changed
 from .chunking import DEFAULT_CHUNKS, ChunkSpan, locate_chunks, split_content
 from .errors import InvalidInput, NotFound, Taken
 from .keywords import KeywordTags, clean_keywords
-from .search_hits import SearchHit, search_hits, search_rows
+from .media_claims import MediaClaims
+from .media_records import (
+    Chunk,
+    Claim,
+    ClaimHit,
+    DocumentVersion,
+    MediaItem,
+    NewClaim,
+    Transcript,
+)
+from .media_transcripts import Transcripts
+from .media_versions import DocumentVersions
+from .search_hits import SearchHit, search_hits
 
 MEDIA_SORT_KEYS = ("id", "title", "type", "author", "last_modified", "ingestion_date", "version")
 MEDIA_CHANGEABLE = frozenset(
@@ -58,105 +71,6 @@ MEDIA_CHANGEABLE = frozenset(
     }
 )
 VISIBILITIES = ("personal", "team", "org")
-
-
-@dataclass(frozen=True)
-class MediaItem:
-    id: int
-    uuid: str
-    version: int
-    title: str
-    content: str | None
-    type: str
-    author: str | None
-    url: str | None
-    keywords: list[str]
-    created: datetime | None
-    last_modified: datetime
-    deleted: bool
-    is_trash: bool
-    trash_date: datetime | None
-    content_hash: str
-    client_id: str
-    chunking_status: str
-    transcription_model: str | None
-    visibility: str | None
-    owner_user_id: int | None
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: int
-    media_id: int
-    chunk_id: str | None
-    text: str
-    start_index: int | None
-    end_index: int | None
-    uuid: str
-    version: int
-
-
-@dataclass(frozen=True)
-class NewClaim:
-    """A claim to store; ``chunk_index`` names the chunk it was extracted from."""
-
-    claim_text: str
-    chunk_index: int = 0
-    span_start: int | None = None
-    span_end: int | None = None
-    confidence: float | None = None
-    extractor: str = "manual"
-    extractor_version: str = "1"
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: int
-    media_id: int
-    chunk_index: int
-    claim_text: str
-    span_start: int | None
-    span_end: int | None
-    confidence: float | None
-    extractor: str
-    extractor_version: str
-    chunk_hash: str
-    created_at: datetime | None
-    uuid: str
-    version: int
-
-
-@dataclass(frozen=True)
-class ClaimHit:
-    id: int
-    media_id: int
-    claim_text: str
-    rank: float
-
-
-@dataclass(frozen=True)
-class DocumentVersion:
-    id: int
-    media_id: int
-    version_number: int
-    content: str
-    prompt: str | None
-    analysis_content: str | None
-    safe_metadata: Any
-    created_at: datetime | None
-    uuid: str
-    version: int
-
-
-@dataclass(frozen=True)
-class Transcript:
-    id: int
-    media_id: int
-    transcription: str | None
-    whisper_model: str | None
-    created_at: datetime | None
-    uuid: str
-    version: int
 
 
 @dataclass
@@ -201,13 +115,17 @@ class MediaStore:
             owners=self.t.media,
             link_column="media_id",
             key=int,
-            new_row=self._new_sync,
+            new_row=self.new_sync,
             client_id=client_id,
         )
+        self.claims = MediaClaims(self)
+        self.versions = DocumentVersions(self)
+        self.transcripts = Transcripts(self)
 
     # -- sync columns for new rows ---------------------------------------------------------
 
-    def _new_sync(self) -> dict[str, Any]:
+    def new_sync(self) -> dict[str, Any]:
+        """The sync columns of a row this store creates now."""
         return {
             "uuid": new_uuid(),
             "last_modified": now(),
@@ -255,7 +173,7 @@ class MediaStore:
         )
         with self.database.begin(write=True) as conn:
             self._check_url_free(conn, url)
-            sync = self._new_sync()
+            sync = self.new_sync()
             media_id = conn.execute(
                 insert(self.t.media)
                 .values(
@@ -279,7 +197,7 @@ class MediaStore:
             ).scalar_one()
             self.tags.link(conn, media_id, words)
             self._insert_chunks(conn, media_id, sync["uuid"], spans)
-            self._insert_version(conn, media_id, content)
+            self.versions.insert(conn, media_id, content)
             item = self._load(conn, media_id, include_deleted=False)
         content_changed(self.database)  # committed: the retrieval indexer embeds it
         return item
@@ -348,7 +266,7 @@ class MediaStore:
                 expected_version=expected_version,
             )
             if "content" in values:
-                self._insert_version(conn, media_id, values["content"])
+                self.versions.insert(conn, media_id, values["content"])
             if words is not None:
                 self.tags.replace(conn, media_id, clean_keywords("media", words))
             item = self._load(conn, media_id, include_deleted=False)
@@ -437,15 +355,19 @@ class MediaStore:
 
     def list_chunks(self, media_id: int) -> list[Chunk]:
         """The item's chunks in document order."""
-        chunks = self.t.chunks
+        rows = self.children_of(media_id, self.t.chunks, self.t.chunks.c.id)
+        return [record_from_row(Chunk, row, text=row.chunk_text) for row in rows]
+
+    def children_of(self, media_id: int, table: Any, *order: Any) -> list[AnyRow]:
+        """The live rows of *table* (chunks, claims, ...) that belong to the live item."""
         stmt = (
-            select(chunks)
-            .where(chunks.c.media_id == media_id, is_false(chunks.c.deleted))
-            .order_by(chunks.c.id)
+            select(table)
+            .where(table.c.media_id == media_id, is_false(table.c.deleted))
+            .order_by(*order)
         )
         with self.database.begin(write=False) as conn:
             require_live(conn, self.t.media, media_id)
-            return [_chunk(row) for row in conn.execute(stmt)]
+            return list(conn.execute(stmt))
 
     def _insert_chunks(
         self, conn: Connection, media_id: int, media_uuid: str, spans: Sequence[ChunkSpan]
@@ -459,213 +381,11 @@ class MediaStore:
                 "start_index": span.start,
                 "end_index": span.end,
                 "chunk_id": f"{media_uuid}_{number}",
-                **self._new_sync(),
+                **self.new_sync(),
             }
             for number, span in enumerate(spans)
         ]
         conn.execute(insert(self.t.chunks), rows)
-
-    # -- claims ---------------------------------------------------------------------------------
-
-    def add_claims(
-        self, media_id: int, claims: Sequence[str | NewClaim | Mapping[str, Any]]
-    ) -> list[Claim]:
-        """Store claims extracted from the item; ``chunk_hash`` ties each to its chunk's text."""
-        wanted = [_as_new_claim(c) for c in claims]
-        if not wanted:
-            return []
-        with self.database.begin(write=True) as conn:
-            require_live(conn, self.t.media, media_id)
-            chunk_texts = self._chunk_texts(conn, media_id)
-            ids = []
-            for claim in wanted:
-                basis = chunk_texts.get(claim.chunk_index, claim.claim_text)
-                ids.append(
-                    conn.execute(
-                        insert(self.t.claims)
-                        .values(
-                            media_id=media_id,
-                            chunk_index=claim.chunk_index,
-                            span_start=claim.span_start,
-                            span_end=claim.span_end,
-                            claim_text=claim.claim_text,
-                            confidence=claim.confidence,
-                            extractor=claim.extractor,
-                            extractor_version=claim.extractor_version,
-                            chunk_hash=sha256_hex(basis),
-                            created_at=now(),
-                            **self._new_sync(),
-                        )
-                        .returning(self.t.claims.c.id)
-                    ).scalar_one()
-                )
-            rows = conn.execute(
-                select(self.t.claims)
-                .where(self.t.claims.c.id.in_(ids))
-                .order_by(self.t.claims.c.id)
-            )
-            return [_claim(row) for row in rows]
-
-    def list_claims(self, media_id: int) -> list[Claim]:
-        claims = self.t.claims
-        stmt = (
-            select(claims)
-            .where(claims.c.media_id == media_id, is_false(claims.c.deleted))
-            .order_by(claims.c.chunk_index, claims.c.id)
-        )
-        with self.database.begin(write=False) as conn:
-            require_live(conn, self.t.media, media_id)
-            return [_claim(row) for row in conn.execute(stmt)]
-
-    def search_claims(
-        self, query: str, limit: int = 20, offset: int = 0, *, media_id: int | None = None
-    ) -> list[ClaimHit]:
-        """Live claims of live, untrashed items matching *query*, best first."""
-        check_paging("claims", limit, offset)
-        claims, media = self.t.claims, self.t.media
-        live_media = select(media.c.id).where(is_false(media.c.deleted), is_false(media.c.is_trash))
-        where = [claims.c.media_id.in_(live_media)]
-        if media_id is not None:
-            where.append(claims.c.media_id == media_id)
-        with self.database.begin(write=False) as conn:
-            matches = search_rows(
-                conn,
-                self.database,
-                claims,
-                "claims_fts",
-                query,
-                ("media_id", "claim_text"),
-                limit=limit,
-                offset=offset,
-                where=where,
-            )
-        return [ClaimHit(m.row.id, int(m.row.media_id), m.row.claim_text, m.rank) for m in matches]
-
-    def _chunk_texts(self, conn: Connection, media_id: int) -> dict[int, str]:
-        chunks = self.t.chunks
-        texts = conn.execute(
-            select(chunks.c.chunk_text)
-            .where(chunks.c.media_id == media_id, is_false(chunks.c.deleted))
-            .order_by(chunks.c.id)
-        ).scalars()
-        return dict(enumerate(texts))
-
-    # -- document versions ----------------------------------------------------------------------
-
-    def add_document_version(
-        self,
-        media_id: int,
-        content: str,
-        *,
-        prompt: str | None = None,
-        analysis_content: str | None = None,
-        safe_metadata: Any = None,
-    ) -> DocumentVersion:
-        """Record a new version of the item's document (numbered after the last one)."""
-        require_text("documentversions", "content", content)
-        with self.database.begin(write=True) as conn:
-            require_live(conn, self.t.media, media_id)
-            version_id = self._insert_version(
-                conn, media_id, content, prompt, analysis_content, safe_metadata
-            )
-            row = conn.execute(
-                select(self.t.versions).where(self.t.versions.c.id == version_id)
-            ).one()
-            return _document_version(row)
-
-    def list_document_versions(self, media_id: int) -> list[DocumentVersion]:
-        versions = self.t.versions
-        stmt = (
-            select(versions)
-            .where(versions.c.media_id == media_id, is_false(versions.c.deleted))
-            .order_by(versions.c.version_number)
-        )
-        with self.database.begin(write=False) as conn:
-            require_live(conn, self.t.media, media_id)
-            return [_document_version(row) for row in conn.execute(stmt)]
-
-    def get_document_version(self, media_id: int, version_number: int) -> DocumentVersion:
-        versions = self.t.versions
-        stmt = select(versions).where(
-            versions.c.media_id == media_id,
-            versions.c.version_number == version_number,
-            is_false(versions.c.deleted),
-        )
-        with self.database.begin(write=False) as conn:
-            require_live(conn, self.t.media, media_id)
-            row = conn.execute(stmt).one_or_none()
-        if row is None:
-            raise NotFound("documentversions", (media_id, version_number))
-        return _document_version(row)
-
-    def _insert_version(
-        self,
-        conn: Connection,
-        media_id: int,
-        content: str,
-        prompt: str | None = None,
-        analysis_content: str | None = None,
-        safe_metadata: Any = None,
-    ) -> int:
-        versions = self.t.versions
-        last = conn.execute(
-            select(func.max(versions.c.version_number)).where(versions.c.media_id == media_id)
-        ).scalar_one()
-        sync = self._new_sync()
-        return int(
-            conn.execute(
-                insert(versions)
-                .values(
-                    media_id=media_id,
-                    version_number=int(last or 0) + 1,
-                    prompt=prompt,
-                    analysis_content=analysis_content,
-                    safe_metadata=safe_metadata,
-                    content=content,
-                    created_at=sync["last_modified"],
-                    **sync,
-                )
-                .returning(versions.c.id)
-            ).scalar_one()
-        )
-
-    # -- transcripts ----------------------------------------------------------------------------
-
-    def add_transcript(
-        self,
-        media_id: int,
-        transcription: str,
-        whisper_model: str | None = None,
-        *,
-        created_at: datetime | None = None,
-    ) -> Transcript:
-        transcripts = self.t.transcripts
-        with self.database.begin(write=True) as conn:
-            require_live(conn, self.t.media, media_id)
-            sync = self._new_sync()
-            row = conn.execute(
-                insert(transcripts)
-                .values(
-                    media_id=media_id,
-                    transcription=transcription,
-                    whisper_model=whisper_model,
-                    created_at=created_at or sync["last_modified"],
-                    **sync,
-                )
-                .returning(*transcripts.c)
-            ).one()
-            return _transcript(row)
-
-    def list_transcripts(self, media_id: int) -> list[Transcript]:
-        transcripts = self.t.transcripts
-        stmt = (
-            select(transcripts)
-            .where(transcripts.c.media_id == media_id, is_false(transcripts.c.deleted))
-            .order_by(transcripts.c.created_at, transcripts.c.id)
-        )
-        with self.database.begin(write=False) as conn:
-            require_live(conn, self.t.media, media_id)
-            return [_transcript(row) for row in conn.execute(stmt)]
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -718,108 +438,8 @@ class MediaStore:
         return values
 
 
-# -- row mapping ------------------------------------------------------------------------------
-
-
 def _media_item(row: AnyRow, keywords: list[str]) -> MediaItem:
-    return MediaItem(
-        id=int(row.id),
-        uuid=row.uuid,
-        version=int(row.version),
-        title=row.title,
-        content=row.content,
-        type=row.type,
-        author=row.author,
-        url=row.url,
-        keywords=keywords,
-        created=row.ingestion_date,
-        last_modified=row.last_modified,
-        deleted=bool(row.deleted),
-        is_trash=bool(row.is_trash),
-        trash_date=row.trash_date,
-        content_hash=row.content_hash,
-        client_id=row.client_id,
-        chunking_status=row.chunking_status,
-        transcription_model=row.transcription_model,
-        visibility=row.visibility,
-        owner_user_id=row.owner_user_id,
-    )
-
-
-def _chunk(row: AnyRow) -> Chunk:
-    return Chunk(
-        id=int(row.id),
-        media_id=int(row.media_id),
-        chunk_id=row.chunk_id,
-        text=row.chunk_text,
-        start_index=row.start_index,
-        end_index=row.end_index,
-        uuid=row.uuid,
-        version=int(row.version),
-    )
-
-
-def _claim(row: AnyRow) -> Claim:
-    return Claim(
-        id=int(row.id),
-        media_id=int(row.media_id),
-        chunk_index=int(row.chunk_index),
-        claim_text=row.claim_text,
-        span_start=row.span_start,
-        span_end=row.span_end,
-        confidence=row.confidence,
-        extractor=row.extractor,
-        extractor_version=row.extractor_version,
-        chunk_hash=row.chunk_hash,
-        created_at=row.created_at,
-        uuid=row.uuid,
-        version=int(row.version),
-    )
-
-
-def _document_version(row: AnyRow) -> DocumentVersion:
-    return DocumentVersion(
-        id=int(row.id),
-        media_id=int(row.media_id),
-        version_number=int(row.version_number),
-        content=row.content,
-        prompt=row.prompt,
-        analysis_content=row.analysis_content,
-        safe_metadata=row.safe_metadata,
-        created_at=row.created_at,
-        uuid=row.uuid,
-        version=int(row.version),
-    )
-
-
-def _transcript(row: AnyRow) -> Transcript:
-    return Transcript(
-        id=int(row.id),
-        media_id=int(row.media_id),
-        transcription=row.transcription,
-        whisper_model=row.whisper_model,
-        created_at=row.created_at,
-        uuid=row.uuid,
-        version=int(row.version),
-    )
-
-
-def _as_new_claim(claim: str | NewClaim | Mapping[str, Any]) -> NewClaim:
-    if isinstance(claim, NewClaim):
-        made = claim
-    elif isinstance(claim, str):
-        made = NewClaim(claim_text=claim)
-    elif isinstance(claim, Mapping):
-        try:
-            made = NewClaim(**claim)
-        except TypeError as exc:
-            raise InvalidInput("claims", f"invalid claim {dict(claim)!r}: {exc}") from None
-    else:
-        raise InvalidInput("claims", f"a claim must be text, NewClaim or a mapping, got {claim!r}")
-    require_text("claims", "claim_text", made.claim_text)
-    if made.chunk_index < 0:
-        raise InvalidInput("claims", f"chunk_index must be >= 0, got {made.chunk_index}")
-    return made
+    return record_from_row(MediaItem, row, keywords=keywords, created=row.ingestion_date)
 
 
 __all__ = [

@@ -20,7 +20,7 @@ def annotate_version(
     analysis: str | None,
 ) -> DocumentVersion:
     """Record *prompt* and *analysis* on version *version_number* of the item."""
-    made = store.get_document_version(media_id, version_number)
+    made = store.versions.get(media_id, version_number)
     with store.database.begin(write=True) as conn:
         update_versioned(
             conn,
@@ -29,7 +29,7 @@ def annotate_version(
             {"prompt": prompt, "analysis_content": analysis},
             client_id=store.client_id,
         )
-    return store.get_document_version(media_id, version_number)
+    return store.versions.get(media_id, version_number)
 
 
 __all__ = ["annotate_version"]
