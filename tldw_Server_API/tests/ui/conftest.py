@@ -219,13 +219,17 @@ def api(server: UiServer, method: str, path: str, key: str | None = None, **kwar
     return response.json()
 
 
-def add_text_media(server: UiServer, name: str, text: str, keywords: str = "", **form: str) -> int:
-    """Add *text* as the file *name* through ``POST /api/v1/media/add``; its media id."""
+def add_text_media(
+    server: UiServer, name: str, text: str, keywords: str = "", key: str | None = None
+) -> int:
+    """Add *text* as the file *name* through ``POST /api/v1/media/add`` (as the user of
+    *key*, default the server's); its media id."""
     answer = api(
         server,
         "POST",
         "/api/v1/media/add",
+        key,
         files=[("files", (name, text.encode(), "text/plain"))],
-        data={"media_type": "document", "keywords": keywords, **form},
+        data={"media_type": "document", "keywords": keywords},
     )
     return int(answer["results"][0]["db_id"])

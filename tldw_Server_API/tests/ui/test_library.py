@@ -31,6 +31,8 @@ def test_searching_the_library_and_opening_an_item(page: Any, server: UiServer) 
     first = add_text_media(
         server, "zebrafish.md", "Zebrafish regrow fins.\n\nThe larvae are transparent.", "biology"
     )
+    claim = {"claim_text": "Zebrafish regrow fins.", "confidence": 0.9}
+    api(server, "POST", f"/api/v1/media/{first}/claims", json={"claims": [claim]})
     add_text_media(server, "zebrawood.txt", "Zebrawood is a striped timber.", "wood")
     add_text_media(server, "zebra-crossing.txt", "A zebra crossing is a road marking.")
     sign_in(page, server)
@@ -54,6 +56,7 @@ def test_searching_the_library_and_opening_an_item(page: Any, server: UiServer) 
     assert page.locator("#item-keywords li").all_inner_texts() == ["biology"]
     assert page.locator("details.chunk").count() >= 1
     assert page.locator("#item-versions tbody tr").count() == 1
+    assert page.inner_text("#item-claims").startswith("Zebrafish regrow fins. (chunk 1")
     screenshot(page, server, "media-item")
 
 
@@ -223,6 +226,12 @@ def test_characters_conversations_and_messages_are_listed(page: Any, server: UiS
         "By a generating function.",
     ]
     screenshot(page, server, "conversation")
+
+
+def test_a_single_user_server_signs_in_with_its_key_only(page: Any, server: UiServer) -> None:
+    page.goto(f"{server.base_url}/signin")
+    assert page.locator("#api_key").count() == 1
+    assert page.locator("#username, #password").count() == 0
 
 
 def test_the_library_fits_a_phone_screen(browser: Any, server: UiServer) -> None:
