@@ -156,7 +156,13 @@ def test_notes_are_created_searched_and_a_stale_edit_is_refused(
         assert page.locator("#notes .title").all_inner_texts() == ["Shopping list"]
         page.goto(f"{server.base_url}/notes?q=kohlrabi+-figs")
         assert page.locator("#notes .title").count() == 0
+        # A form posted without its token (as another site would) changes nothing.
+        forged = page.request.post(
+            f"{server.base_url}/notes/new", form={"title": "Forged", "content": "x"}
+        )
+        assert forged.status == 403
         page.goto(f"{server.base_url}/notes")
+        assert "Forged" not in page.locator("#notes .title").all_inner_texts()
         page.click("#note-keywords >> text=errands")
         page.wait_for_url(re.compile("keyword=errands"))
         assert page.locator("#notes .title").all_inner_texts() == ["Shopping list"]
@@ -235,11 +241,21 @@ def test_a_single_user_server_signs_in_with_its_key_only(page: Any, server: UiSe
 
 
 def test_the_library_fits_a_phone_screen(browser: Any, server: UiServer) -> None:
+    media_id = add_text_media(server, "phone.txt", "A line of text. " * 200, "small-screen")
     context = browser.new_context(viewport={"width": 375, "height": 740})
     try:
         page = context.new_page()
         sign_in(page, server)
-        for path in ("/media", "/media/add", "/notes", "/chats"):
+        item = f"/media/{media_id}"
+        for path in (
+            "/media",
+            "/media/add",
+            item,
+            f"{item}/edit",
+            "/media/trash",
+            "/notes",
+            "/chats",
+        ):
             page.goto(server.base_url + path)
             assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
     finally:
