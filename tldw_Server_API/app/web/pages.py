@@ -1,4 +1,5 @@
-"""The WebUI's pages: sign-in and sign-out, Status, Migrations.
+"""The WebUI's pages: sign-in (API key, or password in multi-user mode) and sign-out,
+Status, Migrations (a user's data: ``library.py``, ``notes.py``, ``chats.py``).
 
 Server-rendered (Jinja2, every value escaped), with a little hand-written JavaScript and
 CSS served from ``/static/ui``: no CDN, no build step. A page needs a session (see
@@ -14,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from ..api.auth import ApiKeyAuth
+from ..api.auth import ApiKeyAuth, sign_in
 from ..api.deps import IntId
 from ..api.sessions import (
     COOKIE,
@@ -31,6 +33,7 @@ from ..api.sessions import (
 from ..core.config import Settings
 from ..core.DB_Management.migration.history import history_of
 from ..core.DB_Management.registry import DatabaseRegistry
+from ..core.users.signin import SignIn, SignInFailed
 from .forms import (
     SIGNIN_COOKIE,
     new_signin_token,
@@ -99,7 +102,7 @@ def to_signin(request: Request) -> RedirectResponse:
 
 
 def signin_page(
-    request: Request, *, next_path: str, error: str | None = None, status_code: int = 200
+    request: Request, next_path: str, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     token = new_signin_token()
     response = render(
@@ -110,6 +113,7 @@ def signin_page(
         csrf=token,
         next_path=next_path,
         error=error,
+        password_signin=sign_in(request) is not None,
     )
     set_signin_cookie(response, token, secure=_is_https(request))
     return response
@@ -125,30 +129,23 @@ def home(request: Request) -> RedirectResponse:
 def signin_form(request: Request, next: str | None = None) -> Response:
     if request_session(request) is not None:
         return RedirectResponse(safe_next(next, HOME), status.HTTP_303_SEE_OTHER)
-    return signin_page(request, next_path=safe_next(next, HOME))
+    return signin_page(request, safe_next(next, HOME))
 
 
-@router.post("/signin", response_model=None)
-async def signin(request: Request) -> Response:
-    """Trade an API key for a session: the key is checked, then forgotten."""
+async def _signin_form(request: Request) -> tuple[dict[str, str], str, Response | None]:
+    """A posted sign-in form, where to go next, and the page to send if it expired."""
     form = await read_form(request)
     next_path = safe_next(form.get("next"), HOME)
-    if not same_token(request.cookies.get(SIGNIN_COOKIE), form.get("csrf")):
-        return signin_page(
-            request,
-            next_path=next_path,
-            error="The form expired. Please sign in again.",
-            status_code=status.HTTP_403_FORBIDDEN,
-        )
-    auth: ApiKeyAuth = request.app.state.auth
-    user_id = auth.user_for(form.get("api_key", "").strip())
-    if user_id is None:
-        return signin_page(
-            request,
-            next_path=next_path,
-            error="That API key is not valid.",
-            status_code=status.HTTP_401_UNAUTHORIZED,
-        )
+    if same_token(request.cookies.get(SIGNIN_COOKIE), form.get("csrf")):
+        return form, next_path, None
+    expired = signin_page(
+        request, next_path, "The form expired. Please sign in again.", status.HTTP_403_FORBIDDEN
+    )
+    return form, next_path, expired
+
+
+def _open_session(request: Request, user_id: str, next_path: str) -> Response:
+    """A new session for *user_id*: its cookie set, on to *next_path*."""
     token, _ = sessions_of_app(request).create(user_id)
     response = RedirectResponse(next_path, status.HTTP_303_SEE_OTHER)
     response.set_cookie(
@@ -164,6 +161,54 @@ async def signin(request: Request) -> Response:
     return response
 
 
+@router.post("/signin", response_model=None)
+async def signin(request: Request) -> Response:
+    """Trade an API key for a session: the key is checked, then forgotten."""
+    form, next_path, expired = await _signin_form(request)
+    if expired is not None:
+        return expired
+    auth: ApiKeyAuth = request.app.state.auth
+    user_id = auth.user_for(form.get("api_key", "").strip())
+    if user_id is None:
+        return signin_page(
+            request, next_path, "That API key is not valid.", status.HTTP_401_UNAUTHORIZED
+        )
+    return _open_session(request, user_id, next_path)
+
+
+def password_user(signin: SignIn, username: str, password: str) -> str:
+    """The user id of the account, if *password* is its own (the sign-in of
+    ``/api/v1/auth/login``); the token session that sign-in opens is ended at once, as the
+    browser keeps a session of its own. :class:`SignInFailed` otherwise."""
+    tokens = signin.login(username, password)
+    session = signin.session_of(tokens.access_token)
+    signin.logout(session)
+    return session.account.user_id
+
+
+@router.post("/signin/password", response_model=None)
+async def signin_with_password(request: Request) -> Response:
+    """Multi-user mode: trade an account's username and password for a session."""
+    form, next_path, expired = await _signin_form(request)
+    if expired is not None:
+        return expired
+    signin = sign_in(request)
+    if signin is None:
+        return signin_page(
+            request,
+            next_path,
+            "Password sign-in exists in multi-user mode only: sign in with the API key.",
+            status.HTTP_400_BAD_REQUEST,
+        )
+    try:
+        user_id = await run_in_threadpool(
+            password_user, signin, form.get("username", ""), form.get("password", "")
+        )
+    except SignInFailed as exc:
+        return signin_page(request, next_path, f"{exc}.", status.HTTP_401_UNAUTHORIZED)
+    return _open_session(request, user_id, next_path)
+
+
 def sessions_of_app(request: Request) -> SessionStore:
     store = sessions_of(request)
     if store is None:  # install_web() creates it with the routes: never missing here
@@ -171,22 +216,30 @@ def sessions_of_app(request: Request) -> SessionStore:
     return store
 
 
-@router.post("/signout", response_model=None)
-async def signout(request: Request) -> Response:
-    """End the session (its CSRF token required) and clear the cookie."""
-    form = await read_form(request)
+def form_session(
+    request: Request, form: dict[str, str], title: str, message: str
+) -> Session | Response:
+    """The session of a posted form carrying its CSRF token, or the page to send instead:
+    the sign-in page without a session, a 403 page titled *title* without the token."""
     session = request_session(request)
     if session is None:
         return RedirectResponse("/signin", status.HTTP_303_SEE_OTHER)
     if not session.csrf_matches(form.get("csrf")):
         return render(
-            request,
-            "error.html",
-            session,
-            status.HTTP_403_FORBIDDEN,
-            title="Not signed out",
-            message="The form expired. Reload the page and sign out again.",
+            request, "error.html", session, status.HTTP_403_FORBIDDEN, title=title, message=message
         )
+    return session
+
+
+@router.post("/signout", response_model=None)
+async def signout(request: Request) -> Response:
+    """End the session (its CSRF token required) and clear the cookie."""
+    form = await read_form(request)
+    session = form_session(
+        request, form, "Not signed out", "The form expired. Reload the page and sign out again."
+    )
+    if not isinstance(session, Session):
+        return session
     sessions_of_app(request).end(request.cookies.get(COOKIE))
     response = RedirectResponse("/signin", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")

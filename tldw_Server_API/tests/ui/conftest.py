@@ -16,12 +16,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
@@ -31,6 +32,7 @@ from tldw_Server_API.app.core.DB_Management.migration.run import (
     migrate,
 )
 from tldw_Server_API.app.core.DB_Management.sample_data import generate
+from tldw_Server_API.tests.api.signin_server import run_users
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     KEY,
     server_pg_env,
@@ -56,6 +58,8 @@ MISSING = (
 )
 ALICE_KEY = "alice-ui-key-aaaaaaaaaaaaaaaa"
 BOB_KEY = "bob-ui-key-bbbbbbbbbbbbbbbbbbbb"
+#: Bob's password account (multi-user servers): the same user id as his key.
+BOB_PASSWORD = "bob-ui-password-0123"
 
 
 @dataclass
@@ -111,15 +115,26 @@ def migrate_sample(target: PgTarget, tmp_path: Path) -> None:
 
 @contextmanager
 def running_server(
-    backend: str, tmp_path: Path, pg_server: PgTarget, key: str, **env: str
+    backend: str,
+    tmp_path: Path,
+    pg_server: PgTarget,
+    key: str,
+    prepare: Callable[[dict[str, str]], None] | None = None,
+    **env: str,
 ) -> Iterator[UiServer]:
+    """A server on *backend*; *prepare* runs first with the server's variables."""
     if backend == "sqlite":
+        if prepare is not None:
+            prepare(env)
         with server_process(tmp_path, "server.log", **env) as live:
             yield UiServer(live.base_url, backend, key)
         return
     with fresh_database(pg_server) as target:
         migrate_sample(target, tmp_path)
-        with server_process(tmp_path, "server.log", **server_pg_env(target), **env) as live:
+        full_env = server_pg_env(target) | env
+        if prepare is not None:
+            prepare(full_env)
+        with server_process(tmp_path, "server.log", **full_env) as live:
             yield UiServer(live.base_url, backend, key)
 
 
@@ -149,7 +164,8 @@ def sqlite_server(
 def multi_user_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_server: PgTarget
 ) -> Iterator[UiServer]:
-    """A multi-user server (alice, an admin, and bob) on each backend; ``key`` is alice's."""
+    """A multi-user server (alice, an admin, and bob) on each backend; ``key`` is alice's.
+    Bob also has a password account (``BOB_PASSWORD``)."""
     tmp_path = tmp_path_factory.mktemp(f"ui-multi-{request.param}")
     keys = tmp_path / "api_keys.json"
     keys.write_text(json.dumps({ALICE_KEY: "alice", BOB_KEY: "bob"}), encoding="utf-8")
@@ -159,7 +175,13 @@ def multi_user_server(
         "TLDW_API_KEYS_FILE": str(keys),
         "TLDW_ADMIN_USERS": "alice",
     }
-    with running_server(str(request.param), tmp_path, pg_server, ALICE_KEY, **env) as live:
+
+    def add_bob(server_env: dict[str, str]) -> None:
+        done = run_users(tmp_path, server_env, "add", "bob", password=BOB_PASSWORD)
+        assert done.returncode == 0, done.stderr
+
+    backend = str(request.param)
+    with running_server(backend, tmp_path, pg_server, ALICE_KEY, add_bob, **env) as live:
         yield live
 
 
@@ -185,3 +207,33 @@ def expect(locator: Any) -> Any:
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(locator)
+
+
+def api(server: UiServer, method: str, path: str, key: str | None = None, **kwargs: Any) -> Any:
+    """A call to the server's API with a key (the default: the server's), its answer's JSON;
+    for putting test data in place as a client would."""
+    response = httpx.request(
+        method,
+        f"{server.base_url}{path}",
+        headers={"X-API-KEY": key or server.key},
+        timeout=30,
+        **kwargs,
+    )
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def add_text_media(
+    server: UiServer, name: str, text: str, keywords: str = "", key: str | None = None
+) -> int:
+    """Add *text* as the file *name* through ``POST /api/v1/media/add`` (as the user of
+    *key*, default the server's); its media id."""
+    answer = api(
+        server,
+        "POST",
+        "/api/v1/media/add",
+        key,
+        files=[("files", (name, text.encode(), "text/plain"))],
+        data={"media_type": "document", "keywords": keywords},
+    )
+    return int(answer["results"][0]["db_id"])

@@ -116,7 +116,7 @@ def add_media(
     for upload in uploads:
         name = upload.filename or "upload"
         results.append(
-            _add_file(
+            add_file(
                 store,
                 name,
                 upload.file.read(),
@@ -130,7 +130,7 @@ def add_media(
     return JSONResponse(AddResults(results=results).model_dump(mode="json"), status_code=code)
 
 
-def _add_file(
+def add_file(
     store: MediaStore,
     name: str,
     data: bytes,
@@ -171,4 +171,4 @@ def _refused(ref: str, media_type: str, why: str) -> AddResult:
     )
 
 
-__all__ = ["router"]
+__all__ = ["add_file", "router"]

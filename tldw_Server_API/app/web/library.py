@@ -1,0 +1,367 @@
+"""The Library pages: the signed-in user's media items.
+
+The list searches with the API's own search (``stores.media_search.search_page``, the
+function behind ``POST /api/v1/media/search``: phrases, ``prefix*``, ``OR``, ``-word``),
+filtered by media type and keyword. Adding goes through ``add_file`` of
+``POST /api/v1/media/add`` (pasted text is added as a ``.txt`` file would be). An edit
+names the version it was opened at: the store refuses it if the item moved on since.
+Deleting moves an item to the trash, where it can be restored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from ..api.deps import IntId, recorded_search
+from ..api.sessions import Session
+from ..api.v1.media_add import add_file
+from ..api.v1.media_models import KNOWN_MEDIA_TYPES, MEDIA_TYPE_PATTERN
+from ..core.DB_Management.stores import (
+    Chunk,
+    Claim,
+    DocumentVersion,
+    MediaItem,
+    MediaStore,
+    NotFound,
+    StoreError,
+)
+from ..core.DB_Management.stores.media_keyword_modes import find_keywords
+from ..core.DB_Management.stores.media_search import MediaMatch, MediaQuery, search_page
+from ..core.DB_Management.stores.media_trash import count_trash, list_trash
+from ..core.text_files import READABLE_SUFFIXES
+from .forms import Upload, read_form, read_text_form, read_upload
+from .pages import render
+from .user_pages import (
+    PAGE_SIZE,
+    Filter,
+    PageNumber,
+    checked_form,
+    form_page,
+    keyword_list,
+    list_page,
+    not_found,
+    opened_version,
+    refused,
+    see,
+    signed_in,
+    text_field,
+    user_stores,
+)
+
+router = APIRouter(include_in_schema=False)
+
+DEFAULT_TYPE = "document"
+ShortForm = Annotated[dict[str, str], Depends(read_form)]
+
+
+def _live(store: MediaStore, media_id: int) -> MediaItem:
+    """The item if it is live and out of the trash (the API's rule: a trashed item is
+    reached only through the trash)."""
+    item = store.get_media(media_id)
+    if item.is_trash:
+        raise NotFound("media", media_id, "it is in the trash")
+    return item
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What the page of a media item shows (its versions newest first)."""
+
+    item: MediaItem
+    chunks: list[Chunk] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    versions: list[DocumentVersion] = field(default_factory=list)
+
+
+def _missing(request: Request, session: Session, media_id: int) -> Response:
+    return not_found(
+        request,
+        session,
+        "Media not found",
+        f"There is no media item {media_id} in your library (it may be in the trash).",
+    )
+
+
+# -- the list and its search -------------------------------------------------------------------
+
+
+@router.get("/media", response_model=None)
+def media_list(
+    request: Request,
+    q: Filter = "",
+    type: Filter = "",
+    keyword: Filter = "",
+    page: PageNumber = 1,
+) -> Response:
+    session = signed_in(request)
+    if not isinstance(session, Session):
+        return session
+    params = {"q": q, "type": type, "keyword": keyword}
+    error: str | None = None
+    hits: list[MediaMatch] = []
+    total = 0
+    with user_stores(request, session) as stores:
+        store = stores.media
+        try:
+            query = MediaQuery(
+                text=text_field(params, "q").strip() or None,
+                media_types=[type] if type.strip() else (),
+                must_have=[keyword] if keyword.strip() else (),
+            )
+
+            def run() -> list[MediaMatch]:
+                nonlocal total
+                found, total = search_page(
+                    store, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+                )
+                return found
+
+            hits = (
+                recorded_search(stores.analytics, "media", query.text, run) if query.text else run()
+            )
+        except (StoreError, ValueError) as exc:
+            error = f"That search could not be run: {exc}"
+        keywords = find_keywords(store, None, 500)
+    return list_page(
+        request,
+        session,
+        "media_list.html",
+        hits,
+        page=page,
+        params=params,
+        total=total,
+        error=error,
+        media_types=KNOWN_MEDIA_TYPES,
+        keywords=keywords,
+    )
+
+
+# -- adding --------------------------------------------------------------------------------------
+
+
+def _add_page(request: Request, session: Session, fields: dict[str, str], *why: Any) -> Response:
+    """The add form; *why*: why it was not added and the status (else a fresh form)."""
+    return form_page(
+        request,
+        session,
+        "media_add.html",
+        fields,
+        *why,
+        media_types=KNOWN_MEDIA_TYPES,
+        accept=",".join(READABLE_SUFFIXES),
+    )
+
+
+@router.get("/media/add", response_model=None)
+def media_add_form(request: Request) -> Response:
+    session = signed_in(request)
+    if not isinstance(session, Session):
+        return session
+    return _add_page(request, session, {"type": DEFAULT_TYPE})
+
+
+def _media_type(fields: dict[str, str]) -> str:
+    media_type = fields.get("type", "").strip()
+    if not re.match(MEDIA_TYPE_PATTERN, media_type) or len(media_type) > 1000:
+        raise ValueError("choose a media type (letters, digits, spaces and _ . / + -)")
+    return media_type
+
+
+def _source(upload: Upload, title: str) -> tuple[str, bytes]:
+    """The file to add: the uploaded one, or the pasted text as a plain-text file."""
+    text = upload.fields.get("text", "")
+    if upload.file_name and text.strip():
+        raise ValueError("give a file or a text, not both")
+    if upload.file_name:
+        return upload.file_name, upload.file_data
+    if not text.strip():
+        raise ValueError("paste a text or choose a file to upload")
+    if not title:
+        raise ValueError("a pasted text needs a title")
+    return "pasted.txt", text.encode("utf-8", "surrogatepass")
+
+
+@router.post("/media/add", response_model=None)
+def media_add(request: Request, upload: Annotated[Upload, Depends(read_upload)]) -> Response:
+    session = checked_form(request, upload.fields)
+    if not isinstance(session, Session):
+        return session
+    fields = upload.fields
+    try:
+        title = text_field(fields, "title").strip()
+        author = text_field(fields, "author").strip() or None
+        words = keyword_list(text_field(fields, "keywords"))
+        media_type = _media_type(fields)
+        name, data = _source(upload, title)
+    except ValueError as exc:
+        return _add_page(request, session, *refused(exc, fields, "item"))
+    with user_stores(request, session) as stores:
+        result = add_file(
+            stores.media,
+            name,
+            data,
+            media_type=media_type,
+            title=title,
+            author=author,
+            keywords=words,
+        )
+    if result.db_id is None:
+        return _add_page(
+            request, session, fields, result.error, status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    return see(f"/media/{result.db_id}")
+
+
+# -- the trash -------------------------------------------------------------------------------
+
+
+@router.get("/media/trash", response_model=None)
+def media_trash(request: Request, page: PageNumber = 1) -> Response:
+    session = signed_in(request)
+    if not isinstance(session, Session):
+        return session
+    with user_stores(request, session) as stores:
+        items = list_trash(stores.media, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        total = count_trash(stores.media)
+    return list_page(request, session, "media_trash.html", items, page=page, params={}, total=total)
+
+
+def _trash_or_restore(
+    request: Request, media_id: int, form: dict[str, str], *, trashed: bool
+) -> Response:
+    """Move the item to the trash (on to the trash list) or out of it (on to its page)."""
+    session = checked_form(request, form)
+    if not isinstance(session, Session):
+        return session
+    with user_stores(request, session) as stores:
+        try:
+            if trashed:
+                _live(stores.media, media_id)
+                stores.media.trash(media_id)
+            else:
+                stores.media.untrash(media_id)
+        except NotFound:
+            return _missing(request, session, media_id)
+    return see("/media/trash" if trashed else f"/media/{media_id}")
+
+
+@router.post("/media/{media_id}/restore", response_model=None)
+def media_restore(request: Request, media_id: IntId, form: ShortForm) -> Response:
+    return _trash_or_restore(request, media_id, form, trashed=False)
+
+
+@router.post("/media/{media_id}/delete", response_model=None)
+def media_delete(request: Request, media_id: IntId, form: ShortForm) -> Response:
+    return _trash_or_restore(request, media_id, form, trashed=True)
+
+
+# -- one item ---------------------------------------------------------------------------------
+
+
+def _load_item(
+    request: Request, media_id: int, *, full: bool
+) -> tuple[Session, ItemView] | Response:
+    """The signed-in user's live item *media_id* (with its chunks, claims and versions if
+    *full*), or the page to send instead (sign-in, or not found)."""
+    session = signed_in(request)
+    if not isinstance(session, Session):
+        return session
+    with user_stores(request, session) as stores:
+        store = stores.media
+        try:
+            item = _live(store, media_id)
+            if not full:
+                return session, ItemView(item)
+            return session, ItemView(
+                item,
+                store.list_chunks(media_id),
+                store.claims.of_media(media_id),
+                list(reversed(store.versions.of_media(media_id))),
+            )
+        except NotFound:
+            return _missing(request, session, media_id)
+
+
+@router.get("/media/{media_id}", response_model=None)
+def media_page(request: Request, media_id: IntId) -> Response:
+    loaded = _load_item(request, media_id, full=True)
+    if isinstance(loaded, Response):
+        return loaded
+    session, view = loaded
+    return render(request, "media_item.html", session, view=view, item=view.item)
+
+
+def _edit_page(
+    request: Request, session: Session, media_id: int, fields: dict[str, str], *why: Any
+) -> Response:
+    """The edit form; *why*: why it was not saved and the status (else a fresh form)."""
+    return form_page(
+        request,
+        session,
+        "media_edit.html",
+        fields,
+        *why,
+        media_id=media_id,
+        media_types=KNOWN_MEDIA_TYPES,
+    )
+
+
+@router.get("/media/{media_id}/edit", response_model=None)
+def media_edit_form(request: Request, media_id: IntId) -> Response:
+    loaded = _load_item(request, media_id, full=False)
+    if isinstance(loaded, Response):
+        return loaded
+    session, view = loaded
+    item = view.item
+    fields = {
+        "title": item.title,
+        "type": item.type,
+        "author": item.author or "",
+        "keywords": ", ".join(item.keywords),
+        "content": item.content or "",
+        "version": str(item.version),
+    }
+    return _edit_page(request, session, media_id, fields)
+
+
+def _media_changes(item: MediaItem, fields: dict[str, str]) -> dict[str, object]:
+    """What the form changes in *item* (its current state); ValueError for a bad field."""
+    title = text_field(fields, "title").strip()
+    if not title:
+        raise ValueError("the title cannot be empty")
+    wanted: dict[str, object] = {
+        "title": title,
+        "type": _media_type(fields),
+        "author": text_field(fields, "author").strip() or None,
+        "keywords": keyword_list(text_field(fields, "keywords")),
+        "content": text_field(fields, "content"),
+    }
+    return {name: value for name, value in wanted.items() if value != getattr(item, name)}
+
+
+@router.post("/media/{media_id}/edit", response_model=None)
+def media_edit(
+    request: Request, media_id: IntId, form: Annotated[dict[str, str], Depends(read_text_form)]
+) -> Response:
+    session = checked_form(request, form)
+    if not isinstance(session, Session):
+        return session
+    with user_stores(request, session) as stores:
+        try:
+            item = _live(stores.media, media_id)
+            version = opened_version(form)
+            changes = _media_changes(item, form)
+            if changes:
+                stores.media.update_media(media_id, version, **changes)
+        except NotFound:
+            return _missing(request, session, media_id)
+        except (StoreError, ValueError) as exc:
+            return _edit_page(request, session, media_id, *refused(exc, form, "item"))
+    return see(f"/media/{media_id}")
+
+
+__all__ = ["router"]

@@ -1,0 +1,242 @@
+"""What the pages of a user's own data share (Library, Notes, Chats).
+
+A page acts as the session's user only: its stores are built on that user's databases,
+leased from the registry for the request exactly as the API routes lease them
+(``api/deps.py``), with the API's client id. Every form that changes something carries
+the session's CSRF token; a form without it changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Query, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from ..api.deps import CLIENT_ID, MAX_QUERY_CHARS
+from ..api.sessions import Session, request_session
+from ..api.v1.media_models import MAX_PAGE
+from ..core.DB_Management.registry import DatabaseRegistry, UserDatabases
+from ..core.DB_Management.stores import (
+    AnalyticsStore,
+    CharacterStore,
+    ChatStore,
+    MediaStore,
+    NotesStore,
+    VersionConflict,
+)
+from ..core.text import storable
+from .pages import form_session, render, to_signin
+
+#: Rows on one page of a list.
+PAGE_SIZE = 20
+#: A list's ``?page=`` (from 1) and its filters (``?q=``, ``?keyword=``...).
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Filter = Annotated[str, Query(max_length=MAX_QUERY_CHARS)]
+
+
+@dataclass
+class UserStores:
+    """The signed-in user's stores, valid inside :func:`user_stores`' block."""
+
+    user_id: str
+    databases: UserDatabases
+    registry: DatabaseRegistry
+
+    @property
+    def media(self) -> MediaStore:
+        return MediaStore(self.databases.media, client_id=CLIENT_ID)
+
+    @property
+    def notes(self) -> NotesStore:
+        return NotesStore(self.databases.chacha, client_id=CLIENT_ID)
+
+    @property
+    def characters(self) -> CharacterStore:
+        return CharacterStore(self.databases.chacha, client_id=CLIENT_ID)
+
+    @property
+    def chats(self) -> ChatStore:
+        return ChatStore(self.databases.chacha, client_id=CLIENT_ID)
+
+    @property
+    def analytics(self) -> AnalyticsStore:
+        return AnalyticsStore(self.registry.analytics(), user_id=self.user_id)
+
+
+@contextmanager
+def user_stores(request: Request, session: Session) -> Iterator[UserStores]:
+    """The session user's stores, their databases leased for the block."""
+    registry: DatabaseRegistry = request.app.state.registry
+    with registry.user(session.user_id) as databases:
+        yield UserStores(session.user_id, databases, registry)
+
+
+def signed_in(request: Request) -> Session | Response:
+    """The request's session, or the redirect to the sign-in page to send instead."""
+    session = request_session(request)
+    return session if session is not None else to_signin(request)
+
+
+def checked_form(request: Request, form: dict[str, str]) -> Session | Response:
+    """The session of a posted form carrying its CSRF token, or the page to send instead."""
+    return form_session(
+        request, form, "Not saved", "The form expired. Go back, reload the page and try again."
+    )
+
+
+def not_found(request: Request, session: Session, title: str, message: str) -> Response:
+    """The plain 404 page: absent, deleted, in the trash, or another user's."""
+    return render(
+        request, "error.html", session, status.HTTP_404_NOT_FOUND, title=title, message=message
+    )
+
+
+def see(path: str) -> RedirectResponse:
+    """After a form: on to *path* (a GET), so that reloading does not post again."""
+    return RedirectResponse(path, status.HTTP_303_SEE_OTHER)
+
+
+def stale_edit(exc: VersionConflict, what: str) -> str:
+    """The plain words for an edit of a copy that changed since it was opened."""
+    return (
+        f"This {what} was changed since you opened it (you opened version "
+        f"{exc.expected_version}, it is now at version {exc.current_version}), so your "
+        "changes were not saved. Your text is kept below: open the current version in "
+        "another tab to compare, then save again to replace it with yours."
+    )
+
+
+def opened_version(form: dict[str, str]) -> int:
+    """The version an edit form was opened at (its hidden ``version`` field)."""
+    version = form.get("version", "")
+    if not version.isdigit():
+        raise ValueError("the form lost the version it was opened at: reload the page")
+    return int(version)
+
+
+def refused(exc: Exception, form: dict[str, str], what: str) -> tuple[dict[str, str], str, int]:
+    """A form shown again after *exc*: its fields, why it was not saved, the status.
+
+    After a stale edit (409) the form carries the current version: saving it again, on
+    purpose, replaces what changed meanwhile."""
+    if isinstance(exc, VersionConflict):
+        kept = form | {"version": str(exc.current_version)}
+        return kept, stale_edit(exc, what), status.HTTP_409_CONFLICT
+    return form, str(exc), status.HTTP_422_UNPROCESSABLE_CONTENT
+
+
+def text_field(form: dict[str, str], name: str) -> str:
+    """A form field as storable text (:class:`ValueError` naming the field if it is not)."""
+    try:
+        return storable(form.get(name, ""))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def keyword_list(text: str) -> list[str]:
+    """``"a, b"`` as ``["a", "b"]``: keywords are typed comma-separated."""
+    return [word.strip() for word in text.split(",") if word.strip()]
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a list is (page *page* of *PAGE_SIZE* rows) and the links to its neighbours."""
+
+    page: int
+    has_next: bool
+    base: str
+    params: dict[str, Any]
+    total: int | None = None
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * PAGE_SIZE
+
+    def _link(self, page: int) -> str:
+        kept = {k: v for k, v in self.params.items() if v not in (None, "")}
+        return f"{self.base}?{urlencode(kept | {'page': page})}"
+
+    @property
+    def prev_url(self) -> str | None:
+        return self._link(self.page - 1) if self.page > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self._link(self.page + 1) if self.has_next else None
+
+    @property
+    def pages(self) -> int | None:
+        return None if self.total is None else max(1, -(-self.total // PAGE_SIZE))
+
+
+def pager(base: str, page: int, params: dict[str, Any], total: int | None, shown: int) -> Pager:
+    """The pager of a list; without a *total*, a full page means there may be more."""
+    has_next = (page * PAGE_SIZE < total) if total is not None else shown == PAGE_SIZE
+    return Pager(page, has_next, base, params, total)
+
+
+def list_page(
+    request: Request,
+    session: Session,
+    template: str,
+    rows: list[Any],
+    *,
+    page: int,
+    params: dict[str, Any],
+    total: int | None,
+    **context: Any,
+) -> Response:
+    """A page of a list: its *rows* (named ``rows`` in *template*), the pager below them."""
+    base = request.url.path
+    listed = pager(base, page, params, total, len(rows))
+    return render(
+        request,
+        template,
+        session,
+        rows=rows,
+        total=total,
+        params=params,
+        pager=listed,
+        **context,
+    )
+
+
+def form_page(
+    request: Request,
+    session: Session,
+    template: str,
+    fields: dict[str, str],
+    error: str | None = None,
+    status_code: int = status.HTTP_200_OK,
+    **context: Any,
+) -> Response:
+    """A form, filled with *fields* (what was posted, when it is shown again), and why it
+    was not saved (*error*)."""
+    return render(request, template, session, status_code, fields=fields, error=error, **context)
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "Filter",
+    "PageNumber",
+    "Pager",
+    "UserStores",
+    "checked_form",
+    "form_page",
+    "keyword_list",
+    "list_page",
+    "not_found",
+    "opened_version",
+    "pager",
+    "refused",
+    "see",
+    "signed_in",
+    "stale_edit",
+    "text_field",
+    "user_stores",
+]
