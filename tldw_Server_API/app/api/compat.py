@@ -15,12 +15,23 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from .deps import MAX_ID
+from .deps import MAX_ID, StrictModel
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+class LenientModel(StrictModel):
+    """A request body whose tldw_server model ignores unknown fields: so do we.
+
+    tldw_server's notes, chats and messages models are plain pydantic models, which drop
+    fields they do not declare; its clients rely on that (they send display state such
+    as a note's ``attachments`` along). Numbers stay numbers, as in :class:`StrictModel`.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
 
 def route(

@@ -143,12 +143,12 @@ BAD = [
         "query.page: Input should be greater than or equal to 1",
     ),
     (
-        "note unknown field",
+        "note bad title length",
         "POST",
         "/api/v1/notes/",
-        {"title": "t", "content": "c", "deleted": True},
+        {"content": "c", "auto_title": True, "title_max_len": 0},
         422,
-        f"body.deleted: {EXTRA}",
+        "body.title_max_len: Input should be greater than or equal to 1",
     ),
     (
         "note bad ref",

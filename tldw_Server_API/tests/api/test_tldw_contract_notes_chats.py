@@ -120,6 +120,64 @@ def test_a_client_may_choose_the_note_id(api: httpx.Client) -> None:
     assert new_note(api, id=chosen)["id"] == chosen
 
 
+def test_auto_title_makes_a_title_from_the_first_line(api: httpx.Client) -> None:
+    body = {"content": "\n# Shopping   list for Monday\nmilk", "auto_title": True}
+    note = created(api.post("/api/v1/notes/", json=body))
+    assert note["title"] == "Shopping list for Monday"
+    short = {"content": "one two three four five six", "auto_title": True, "title_max_len": 12}
+    assert created(api.post("/api/v1/notes/", json=short))["title"] == "one two"
+    options = {"title_strategy": "llm", "language": "en"}
+    assert created(api.post("/api/v1/notes/", json=body | options))["title"] == note["title"]
+    assert new_note(api, title="Given", auto_title=True)["title"] == "Given"
+
+
+def test_a_note_without_title_or_auto_title_is_a_400(api: httpx.Client) -> None:
+    response = api.post("/api/v1/notes/", json={"content": "text"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Title is required unless auto_title=true"
+
+
+def test_note_fields_tldw_server_ignores_are_ignored(api: httpx.Client) -> None:
+    note = new_note(api, attachments=[{"file_name": "a.png"}], folder="x")
+    assert "attachments" not in note and "folder" not in note
+    assert api.get(f"/api/v1/notes/{note['id']}").json() == note
+
+
+def test_note_keywords_are_stripped_deduplicated_and_blank_ones_dropped(api: httpx.Client) -> None:
+    note = new_note(api, keywords=[" Home ", "home", "", "Work"])
+    assert sorted(k["keyword"] for k in note["keywords"]) == ["Home", "Work"]
+    listed = new_note(api, keywords="a,, b ,A")["keywords"]
+    assert sorted(k["keyword"] for k in listed) == ["a", "b"]
+
+
+def test_an_update_links_and_unlinks_the_note_to_a_chat(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    note = new_note(api)
+    url = f"/api/v1/notes/{note['id']}"
+    linked = api.patch(url, json={"conversation_id": chat["id"]}).json()
+    assert linked["conversation_id"] == chat["id"] and linked["version"] == 2
+    assert api.patch(url, json={"conversation_id": None}).json()["conversation_id"] is None
+    assert api.patch(url, json={"conversation_id": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"content": "c", "auto_title": "maybe"}, "body.auto_title"),
+        ({"content": "c", "auto_title": True, "title_max_len": 501}, "body.title_max_len"),
+        ({"content": "c", "title": "t", "title_strategy": "magic"}, "body.title_strategy"),
+        ({"content": "c", "title": "t", "keywords": ["k" * 101]}, "body.keywords.0"),
+        ({"content": "c", "title": "t", "keywords": 5}, "body.keywords"),
+    ],
+)
+def test_bad_note_values_are_422_naming_the_field(
+    api: httpx.Client, body: dict[str, object], named: str
+) -> None:
+    response = api.post("/api/v1/notes/", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named + ":"), response.json()["detail"]
+
+
 def test_listing_notes_answers_items_with_older_aliases_and_pagination(api: httpx.Client) -> None:
     new_note(api)
     listed = api.get("/api/v1/notes/").json()
