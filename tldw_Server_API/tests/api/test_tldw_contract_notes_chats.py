@@ -46,8 +46,10 @@ MESSAGE_FIELDS = {
     "timestamp",
     "ranking",
     "has_image",
+    "pinned",
     "version",
 }
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -390,6 +392,47 @@ def test_a_chat_update_takes_the_expected_version_query(api: httpx.Client) -> No
     assert api.get(url).json()["rating"] == 5
 
 
+def test_a_chat_carries_its_state_and_labels(api: httpx.Client) -> None:
+    plain = new_chat(api, folder="ignored")
+    assert plain["state"] == "in-progress" and plain["topic_label"] is None
+    labels = {"topic_label": "billing", "cluster_id": "c1", "source": "email", "external_ref": "#7"}
+    chat = new_chat(api, state=" Backlog ", **labels)
+    assert chat["state"] == "backlog" and {k: chat[k] for k in labels} == labels
+    url = f"/api/v1/chats/{chat['id']}"
+    changed = api.put(
+        url, json={"state": "resolved", "source": None}, params={"expected_version": 1}
+    )
+    assert changed.status_code == 200, changed.text
+    assert api.get(url).json() | {"version": 0} == changed.json() | {"version": 0}
+    assert changed.json()["state"] == "resolved" and changed.json()["source"] is None
+    assert changed.json()["topic_label"] == "billing"
+    listed = api.get("/api/v1/chats/", params={"limit": 1000}).json()["chats"]
+    assert next(c for c in listed if c["id"] == chat["id"])["state"] == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "named"),
+    [
+        ("POST", {"state": "done"}, "body.state"),
+        ("POST", {"state": 3}, "body.state"),
+        ("POST", {"topic_label": ["x"]}, "body.topic_label"),
+        ("PUT", {"state": "paused"}, "body.state"),
+        ("PUT", {"state": None}, "state"),
+    ],
+)
+def test_bad_chat_labels_are_422_naming_the_field(
+    api: httpx.Client, method: str, body: dict[str, object], named: str
+) -> None:
+    chat = new_chat(api)
+    if method == "POST":
+        response = api.post("/api/v1/chats/", json=body)
+    else:
+        response = api.put(f"/api/v1/chats/{chat['id']}", json=body, params={"expected_version": 1})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named), response.json()["detail"]
+    assert api.get(f"/api/v1/chats/{chat['id']}").json()["version"] == 1
+
+
 def test_deleting_a_chat_answers_204(api: httpx.Client) -> None:
     chat = new_chat(api)
     url = f"/api/v1/chats/{chat['id']}"
@@ -403,6 +446,64 @@ def test_posting_a_message_with_a_role_answers_201(api: httpx.Client) -> None:
     assert set(message) == MESSAGE_FIELDS
     assert message["sender"] == "assistant" and message["conversation_id"] == chat["id"]
     assert api.get(f"/api/v1/chats/{chat['id']}").json()["message_count"] == 1
+
+
+def test_a_message_may_carry_an_image_with_or_without_text(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    url = f"/api/v1/chats/{chat['id']}/messages"
+    only = created(api.post(url, json={"role": "user", "image_base64": PNG}))
+    assert only["has_image"] is True and only["content"] is None
+    both = created(api.post(url, json={"role": "user", "content": "see", "image_base64": PNG}))
+    assert both["has_image"] is True and both["content"] == "see"
+    assert api.get(f"/api/v1/messages/{only['id']}").json()["has_image"] is True
+
+
+def test_a_message_is_pinned_and_unpinned(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    message = new_message(api, chat["id"], "keep this")
+    assert message["pinned"] is False
+    url = f"/api/v1/messages/{message['id']}"
+    pinned = api.put(url, json={"pinned": True}, params={"expected_version": 1}).json()
+    assert pinned["pinned"] is True and pinned["content"] == "keep this"
+    assert api.get(url).json()["pinned"] is True
+    both = api.put(url, json={"pinned": False, "content": "edited"}, params={"expected_version": 2})
+    assert both.json()["pinned"] is False and both.json()["content"] == "edited"
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"role": "user"}, "body: Value error, Provide either non-empty content or image_base64."),
+        ({"role": "user", "content": "   "}, "body: Value error, Provide either"),
+        ({"role": "user", "image_base64": "not base64!"}, "body.image_base64"),
+        ({"role": "user", "content": "x", "image_base64": 5}, "body.image_base64"),
+    ],
+)
+def test_bad_new_messages_are_422_naming_the_field(
+    api: httpx.Client, body: dict[str, object], named: str
+) -> None:
+    chat = new_chat(api)
+    response = api.post(f"/api/v1/chats/{chat['id']}/messages", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named), response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({}, "body: Value error, Provide either non-empty content or pinned."),
+        ({"pinned": "yes please"}, "body.pinned"),
+        ({"content": ""}, "body.content"),
+    ],
+)
+def test_bad_message_updates_are_422_naming_the_field(
+    api: httpx.Client, body: dict[str, object], named: str
+) -> None:
+    message = new_message(api, new_chat(api)["id"], "text")
+    url = f"/api/v1/messages/{message['id']}"
+    response = api.put(url, json=body, params={"expected_version": 1})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named), response.json()["detail"]
 
 
 def test_listing_messages_answers_messages_with_a_total(api: httpx.Client) -> None:
