@@ -433,6 +433,22 @@ def test_bad_chat_labels_are_422_naming_the_field(
     assert api.get(f"/api/v1/chats/{chat['id']}").json()["version"] == 1
 
 
+def test_a_chat_may_be_created_as_a_fork(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    message = new_message(api, chat["id"], "branch here")
+    fork = new_chat(api, forked_from_message_id=message["id"])
+    assert fork["parent_conversation_id"] == chat["id"] and fork["root_id"] == chat["root_id"]
+    assert fork["forked_from_message_id"] == message["id"] and fork["message_count"] == 0
+    child = new_chat(api, parent_conversation_id=fork["id"])
+    assert child["root_id"] == chat["root_id"] and child["forked_from_message_id"] is None
+    other = new_chat(api)
+    crossed = {"parent_conversation_id": other["id"], "forked_from_message_id": message["id"]}
+    assert api.post("/api/v1/chats/", json=crossed).status_code == 404
+    assert api.post("/api/v1/chats/", json={"parent_conversation_id": "nope"}).status_code == 404
+    bad = api.post("/api/v1/chats/", json={"forked_from_message_id": "../x"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("body.forked_from_message_id")
+
+
 def test_deleting_a_chat_answers_204(api: httpx.Client) -> None:
     chat = new_chat(api)
     url = f"/api/v1/chats/{chat['id']}"

@@ -70,10 +70,19 @@ class ChatLabels(LenientModel):
     external_ref: Label | None = Field(None, description="an outside reference or link")
 
 
+RefId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
 class ChatCreate(ChatLabels):
     title: Title | None = None
     character_id: Annotated[int, Field(ge=1, le=MAX_JSON_INT)] | None = None
     rating: Rating | None = None
+    parent_conversation_id: RefId | None = Field(
+        None, description="fork of this conversation (in its tree)"
+    )
+    forked_from_message_id: RefId | None = Field(
+        None, description="the message the fork starts after (its conversation is the parent)"
+    )
 
 
 class ChatUpdate(ChatLabels):
@@ -139,7 +148,12 @@ def _chat(store: ChatStore, conversation: Conversation) -> ChatOut:
 def create_chat(body: ChatCreate, store: Chats, response: Response) -> ChatOut:
     labels = body.model_dump(include=set(CONVERSATION_LABELS), exclude_unset=True)
     chat = store.create_conversation(
-        body.title, body.character_id, rating=body.rating, labels=labels
+        body.title,
+        body.character_id,
+        rating=body.rating,
+        labels=labels,
+        parent_conversation_id=body.parent_conversation_id,
+        forked_from_message_id=body.forked_from_message_id,
     )
     response.headers["Location"] = f"/api/v1/chats/{chat.id}"
     return _chat(store, chat)

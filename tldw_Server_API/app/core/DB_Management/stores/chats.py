@@ -78,11 +78,14 @@ class ChatStore(ChaChaStore):
         *,
         rating: int | None = None,
         labels: Mapping[str, str | None] | None = None,
+        parent_conversation_id: str | None = None,
+        forked_from_message_id: str | None = None,
     ) -> Conversation:
-        """A new conversation; it is its own root (``root_id`` = its id).
+        """A new conversation: its own root (``root_id`` = its id), or, with a parent
+        conversation or a message it is forked from, in that conversation's tree.
 
         *labels* sets any of :data:`CONVERSATION_LABELS` (``state`` defaults to
-        ``in-progress``).
+        ``in-progress``). A message must belong to the parent when both are given.
         """
         _check_rating(rating)
         given = _check_labels(dict(labels or {}))
@@ -90,7 +93,21 @@ class ChatStore(ChaChaStore):
         with self.database.begin(write=True) as conn:
             if character_id is not None:
                 require_live(conn, self._table("character_cards"), character_id)
-            self._insert_conversation(conn, key, key, title, character_id, rating, **given)
+            root = key
+            if forked_from_message_id is not None:
+                source = self._load_message(conn, forked_from_message_id).conversation_id
+                if parent_conversation_id not in (None, source):
+                    raise NotFound(
+                        "messages", forked_from_message_id, "it is not in the parent conversation"
+                    )
+                parent_conversation_id = source
+            if parent_conversation_id is not None:
+                root = self._load_conversation(conn, parent_conversation_id).root_id
+                given |= {
+                    "parent_conversation_id": parent_conversation_id,
+                    "forked_from_message_id": forked_from_message_id,
+                }
+            self._insert_conversation(conn, key, root, title, character_id, rating, **given)
             return self._load_conversation(conn, key)
 
     def fork_conversation(self, message_id: str, title: str | None = None) -> Conversation:
