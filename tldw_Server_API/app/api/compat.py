@@ -11,16 +11,65 @@ Offset-paged lists carry :class:`OffsetPagination` (``pagination``) and its
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from .deps import MAX_ID
+from .deps import MAX_ID, StrictModel
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+#: Standard base64 (``+`` and ``/``, padded), as the schema states it.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+MAX_IMAGE_BASE64 = 15 * 1024 * 1024
+
+
+def _decodable(value: str) -> str:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be standard base64") from None
+    return value
+
+
+#: An image sent as base64 (a character's picture, a message's image).
+ImageBase64 = Annotated[
+    str,
+    Field(max_length=MAX_IMAGE_BASE64, pattern=BASE64_PATTERN),
+    AfterValidator(_decodable),
+]
+
+#: What an image's first bytes say it is.
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"RIFF", "image/webp"),
+)
+
+
+def decode_image(value: str) -> tuple[bytes, str]:
+    """The bytes of an :data:`ImageBase64` and their media type (``image/png`` when unknown)."""
+    data = base64.b64decode(value, validate=True)
+    mime = next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), "image/png")
+    return data, mime
+
+
+class LenientModel(StrictModel):
+    """A request body whose tldw_server model ignores unknown fields: so do we.
+
+    tldw_server's notes, chats and messages models are plain pydantic models, which drop
+    fields they do not declare; its clients rely on that (they send display state such
+    as a note's ``attachments`` along). Numbers stay numbers, as in :class:`StrictModel`.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
 
 def route(

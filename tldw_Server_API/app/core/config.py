@@ -146,6 +146,9 @@ SETTINGS: tuple[Setting, ...] = (
         "access_token_expire_minutes", "ACCESS_TOKEN_EXPIRE_MINUTES", "an integer from 1 to 1440"
     ),
     Setting("refresh_token_expire_days", "REFRESH_TOKEN_EXPIRE_DAYS", "an integer from 1 to 365"),
+    Setting("enable_registration", "ENABLE_REGISTRATION", "true or false"),
+    Setting("login_max_failures", "TLDW_LOGIN_MAX_FAILURES", "an integer from 1 to 1000"),
+    Setting("login_lockout_seconds", "TLDW_LOGIN_LOCKOUT_SECONDS", "an integer from 1 to 86400"),
     Setting(
         "outbound_allow",
         "TLDW_OUTBOUND_ALLOW",
@@ -205,6 +208,11 @@ class Settings(BaseModel):
     jwt_secret_key: SecretStr | None = None
     access_token_expire_minutes: int = Field(default=30, ge=1, le=1440)
     refresh_token_expire_days: int = Field(default=7, ge=1, le=365)
+    #: Whether anyone may make an account with POST /api/v1/auth/register (multi-user mode).
+    enable_registration: bool = False
+    #: Failed sign-ins of one username or one address before it is locked out, and for how long.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_lockout_seconds: int = Field(default=900, ge=1, le=86400)
     #: Where retrieval's vectors come from (docs/rag.md): the model shipped in the
     #: ``wordllama`` wheel, or an OpenAI-compatible endpoint (URL and model both needed).
     embedding_provider: Literal["local", "openai"] = "local"

@@ -26,8 +26,10 @@ MIN_CHAR = "String should have at least 1 character"
 NOT_NUMBER = "Value error, must be a number, not"
 FRACTION = "Input should be a valid integer, got a number with a fractional part"
 MAX_JSON = "Input should be less than or equal to 9007199254740991"
-SORTS = "Input should be 'relevance', 'date_desc', 'date_asc', 'title_asc' or 'title_desc'"
-UNSUPPORTED = "not supported by this server: leave it out"
+SORTS = (
+    "Input should be 'relevance', 'date_desc', 'date_asc', 'title_asc', 'title_desc', "
+    "'last_modified_desc' or 'last_modified_asc'"
+)
 NOT_A_FORM = "POST /api/v1/media/add takes a multipart/form-data form (media_type, files, urls...)"
 PER_PAGE = "query.results_per_page"
 CLAIM = "body.claims.0"
@@ -111,9 +113,9 @@ BAD = [
     (
         "search unknown field",
         *SEARCH,
-        {"fields": ["author"]},
+        {"fields": ["owner"]},
         422,
-        "body.fields.0: Input should be 'title' or 'content'",
+        "body.fields.0: Input should be 'title', 'content', 'author' or 'type'",
     ),
     ("search unknown sort", *SEARCH, {"sort_by": "size"}, 422, f"body.sort_by: {SORTS}"),
     (
@@ -127,9 +129,10 @@ BAD = [
     (
         "search date range",
         *SEARCH,
-        {"date_range": {"start": "2025-01-01"}},
+        {"date_range": {"start_date": 1.5}},
         422,
-        f"body.date_range: Value error, {UNSUPPORTED}",
+        "body.date_range.start_date: Value error, must be an ISO-8601 instant such as "
+        "2025-10-08T12:34:56Z",
     ),
     (
         "search page zero",
@@ -140,12 +143,12 @@ BAD = [
         "query.page: Input should be greater than or equal to 1",
     ),
     (
-        "note unknown field",
+        "note bad title length",
         "POST",
         "/api/v1/notes/",
-        {"title": "t", "content": "c", "deleted": True},
+        {"content": "c", "auto_title": True, "title_max_len": 0},
         422,
-        f"body.deleted: {EXTRA}",
+        "body.title_max_len: Input should be greater than or equal to 1",
     ),
     (
         "note bad ref",

@@ -39,7 +39,10 @@ def server(
     pg_server: PgTarget,
 ) -> Iterator[SignInServer]:
     tmp_path: Path = tmp_path_factory.mktemp(f"signin-{request.param}")
-    with backend_env(request.param, pg_server) as backend, signin_server(tmp_path, backend) as s:
+    with (
+        backend_env(request.param, pg_server) as backend,
+        signin_server(tmp_path, backend | {"ENABLE_REGISTRATION": "true"}) as s,
+    ):
         yield s
 
 
@@ -292,3 +295,75 @@ def test_health_and_ready_answer_outside_api_v1_without_credentials(
     assert health.status_code == 200 and health.json() == {"status": "healthy"}
     ready = server.call("GET", "/ready")
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+# -- registration and the login lockout -------------------------------------------------------
+
+
+def test_registration_makes_an_account_that_signs_in_and_owns_its_data(
+    server: SignInServer,
+) -> None:
+    body = {"username": "Grace_1", "email": "Grace@Example.org", "password": "Str0ng!pass"}
+    response = server.call("POST", "/api/v1/auth/register", json=body | {"referrer": "x"})
+    assert response.status_code == 200, response.text
+    made = response.json()
+    assert set(made) == {
+        "message",
+        "user_id",
+        "username",
+        "email",
+        "requires_verification",
+        "api_key",
+    }
+    assert made["username"] == "grace_1" and made["email"] == "grace@example.org"
+    assert isinstance(made["user_id"], int) and made["requires_verification"] is False
+    token = server.login("GRACE_1", body["password"])
+    assert token.status_code == 200, token.text
+    me = server.call("GET", "/api/v1/auth/me", token.json()["access_token"]).json()
+    assert me["id"] == made["user_id"] and me["user_id"] == "grace_1"
+    again = server.call("POST", "/api/v1/auth/register", json=body)
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "named"),
+    [
+        ({"username": "ab", "email": "a@b.cd", "password": "Str0ng!pass"}, 422, "body.username"),
+        ({"username": "a b", "email": "a@b.cd", "password": "Str0ng!pass"}, 422, "body.username"),
+        ({"username": "Admin", "email": "a@b.cd", "password": "Str0ng!pass"}, 422, "body.username"),
+        ({"username": "henry", "email": "not-mail", "password": "Str0ng!pass"}, 422, "body.email"),
+        ({"username": "henry", "email": "a@b.cd", "password": "Sh0rt!"}, 422, "body.password"),
+        ({"username": "henry", "email": "a@b.cd"}, 422, "body.password"),
+        ({"username": "henry", "email": "a@b.cd", "password": "alllowercase1!"}, 400, "the"),
+    ],
+)
+def test_bad_registrations_are_refused(
+    server: SignInServer, body: dict[str, str], status: int, named: str
+) -> None:
+    response = server.call("POST", "/api/v1/auth/register", json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["detail"].startswith(named), response.json()["detail"]
+
+
+def test_a_refused_registration_makes_nothing(server: SignInServer) -> None:
+    body = {"username": "ivy", "email": "ivy@example.org", "password": "weakpassword"}
+    assert server.call("POST", "/api/v1/auth/register", json=body).status_code == 400
+    strong = body | {"password": "Str0ng!pass"}
+    assert server.call("POST", "/api/v1/auth/register", json=strong).status_code == 200
+
+
+def test_repeated_failed_logins_are_locked_out_with_retry_after(server: SignInServer) -> None:
+    assert server.users("add", "frank", password="frank-password-1").returncode == 0
+    answers = [server.login("frank", f"wrong-{n}") for n in range(5)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 401, 429]
+    locked = server.login("frank", "frank-password-1")  # the right password waits too
+    assert locked.status_code == 429
+    assert locked.json() == {
+        "detail": "Too many failed login attempts. Account temporarily locked."
+    }
+    assert 1 <= int(locked.headers["retry-after"]) <= 900
+    # Another account from the same address signs in (and clears the address's count).
+    assert server.login("alice", PASSWORDS["alice"]).status_code == 200
+    assert server.login("alice", "not-her-password").status_code == 401
+    # Leave the address's count at zero for the module's other tests.
+    assert server.login("alice", PASSWORDS["alice"]).status_code == 200

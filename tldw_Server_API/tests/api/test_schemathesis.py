@@ -56,6 +56,14 @@ EXCLUDED_CHECKS: dict[str, tuple[Any, ...]] = {
     # for urls arrives as a text URL (reported per item) and a generated string for files
     # is not a file.
     "POST /api/v1/media/add": (positive_data_acceptance, negative_data_rejection),
+    # tldw_server's rules across fields, which JSON Schema does not state: a note needs a
+    # title or auto_title (400), a message non-blank content or an image, an edit content
+    # or pinned (422), a registration a name that is not reserved and a password of every
+    # kind of character (422, 400).
+    "POST /api/v1/notes/": (positive_data_acceptance,),
+    "POST /api/v1/chats/{chat_id}/messages": (positive_data_acceptance,),
+    "PUT /api/v1/messages/{message_id}": (positive_data_acceptance,),
+    "POST /api/v1/auth/register": (positive_data_acceptance,),
 }
 
 

@@ -46,9 +46,12 @@ def add_text(
     content: str,
     keywords: Sequence[str] = (),
     media_type: str = "document",
+    author: str | None = None,
 ) -> int:
     """Upload one text file through POST /media/add, as the web frontend does; its id."""
     form = {"media_type": media_type, "title": title, "keywords": ",".join(keywords)}
+    if author is not None:
+        form["author"] = author
     files = [("files", (f"{title}.txt", content.encode(), "text/plain"))]
     result = ok(client.post("/api/v1/media/add", data=form, files=files))["results"][0]
     assert result["status"] == "Success", result
@@ -361,13 +364,81 @@ def test_search_keeps_our_query_language(client: httpx.Client) -> None:
     assert ids({"query": f"{planet} -{windy}"}) == [red]
 
 
-def test_search_refuses_an_option_it_does_not_support(client: httpx.Client) -> None:
-    response = client.post(
-        "/api/v1/media/search", json={"query": "x", "date_range": {"start": "2025-01-01"}}
-    )
+def search_ids(client: httpx.Client, body: dict[str, Any]) -> list[int]:
+    return [i["id"] for i in ok(client.post("/api/v1/media/search", json=body))["items"]]
 
-    assert response.status_code == 422
-    assert "date_range" in response.json()["detail"]
+
+def test_search_fields_narrow_where_the_query_matches(client: httpx.Client) -> None:
+    one, two = word(), word()
+    titled = add_text(client, f"About {one}", f"text of {two}")
+    bodied = add_text(client, f"About {two}", f"text of {one}")
+    authored = add_text(client, "Plain", "nothing here", author=f"Ann {one.upper()}")
+    typed = add_text(client, "Typed", "nothing here", media_type=f"k{one}")
+
+    def ids(query: str, fields: list[str]) -> list[int]:
+        return sorted(search_ids(client, {"query": query, "fields": fields}))
+
+    assert ids(one, ["title"]) == [titled]
+    assert ids(one, ["content"]) == [bodied]
+    assert ids(one, ["title", "content"]) == sorted([titled, bodied])
+    assert ids(one, []) == sorted([titled, bodied])  # none named: title and content
+    assert ids(one, ["author"]) == [authored]
+    assert ids(one, ["title", "author"]) == sorted([titled, authored])
+    assert ids(f"{one[:-2]}*", ["content"]) == [bodied]
+    # An exclusion applies to the fields searched: titled has `one` only in its title.
+    assert ids(f"{two} -{one}", ["content"]) == [titled]
+    assert ids(f"{two} -{one}", ["title", "content"]) == []
+    assert ids(one, ["type"]) == [typed]
+
+
+def test_search_date_range_bounds_the_ingestion_date(client: httpx.Client) -> None:
+    comet = word()
+    made = add_text(client, "Dated", f"{comet} text")
+
+    def ids(dates: dict[str, str]) -> list[int]:
+        return search_ids(client, {"query": comet, "date_range": dates})
+
+    assert ids({"start_date": "2000-01-01T00:00:00Z"}) == [made]
+    assert ids({"start_date": "2000-01-01", "end_date": "2999-12-31T23:59:59+02:00"}) == [made]
+    assert ids({"end_date": "2000-01-01T00:00:00Z"}) == []
+    assert ids({"start_date": "2999-01-01"}) == []
+    assert ids({"other": "2999-01-01"}) == [made]  # keys other than start/end_date: ignored
+
+
+def test_search_boost_fields_and_sort_by_are_taken(client: httpx.Client) -> None:
+    star = word()
+    late = add_text(client, "Aaa", f"{star} {star} {star}")
+    early = add_text(client, f"Zzz {star}", "text")
+    boosted = {"query": star, "boost_fields": {"content": 50, "title": 0.01, "other": 3}}
+
+    assert search_ids(client, boosted) == [early, late]  # title matches still come first
+    assert search_ids(client, {"query": star, "sort_by": "title_asc"}) == [late, early]
+    assert search_ids(client, {"query": star, "sort_by": "title_desc"}) == [early, late]
+    assert search_ids(client, {"query": star, "sort_by": "last_modified_desc"}) == [early, late]
+    assert search_ids(client, {"query": star, "sort_by": "last_modified_asc"}) == [late, early]
+    assert search_ids(client, {"query": star, "sort_by": None}) == [early, late]
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"fields": ["owner"]}, "body.fields.0"),
+        ({"fields": "title"}, "body.fields"),
+        ({"sort_by": "size"}, "body.sort_by"),
+        ({"date_range": {"start_date": "yesterday"}}, "body.date_range.start_date"),
+        ({"date_range": ["2025-01-01"]}, "body.date_range"),
+        ({"boost_fields": {"title": "high"}}, "body.boost_fields.title"),
+        ({"boost_fields": 2}, "body.boost_fields"),
+        ({"owner": 1}, "body.owner"),
+    ],
+)
+def test_search_bad_values_are_422_naming_the_field(
+    client: httpx.Client, body: dict[str, Any], named: str
+) -> None:
+    response = client.post("/api/v1/media/search", json={"query": "x", **body})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named + ":"), response.json()["detail"]
 
 
 # -- keywords -------------------------------------------------------------------------------------

@@ -46,8 +46,10 @@ MESSAGE_FIELDS = {
     "timestamp",
     "ranking",
     "has_image",
+    "pinned",
     "version",
 }
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -118,6 +120,64 @@ def test_a_post_without_the_trailing_slash_creates_without_a_redirect(api: httpx
 def test_a_client_may_choose_the_note_id(api: httpx.Client) -> None:
     chosen = str(uuid.uuid4())
     assert new_note(api, id=chosen)["id"] == chosen
+
+
+def test_auto_title_makes_a_title_from_the_first_line(api: httpx.Client) -> None:
+    body = {"content": "\n# Shopping   list for Monday\nmilk", "auto_title": True}
+    note = created(api.post("/api/v1/notes/", json=body))
+    assert note["title"] == "Shopping list for Monday"
+    short = {"content": "one two three four five six", "auto_title": True, "title_max_len": 12}
+    assert created(api.post("/api/v1/notes/", json=short))["title"] == "one two"
+    options = {"title_strategy": "llm", "language": "en"}
+    assert created(api.post("/api/v1/notes/", json=body | options))["title"] == note["title"]
+    assert new_note(api, title="Given", auto_title=True)["title"] == "Given"
+
+
+def test_a_note_without_title_or_auto_title_is_a_400(api: httpx.Client) -> None:
+    response = api.post("/api/v1/notes/", json={"content": "text"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Title is required unless auto_title=true"
+
+
+def test_note_fields_tldw_server_ignores_are_ignored(api: httpx.Client) -> None:
+    note = new_note(api, attachments=[{"file_name": "a.png"}], folder="x")
+    assert "attachments" not in note and "folder" not in note
+    assert api.get(f"/api/v1/notes/{note['id']}").json() == note
+
+
+def test_note_keywords_are_stripped_deduplicated_and_blank_ones_dropped(api: httpx.Client) -> None:
+    note = new_note(api, keywords=[" Home ", "home", "", "Work"])
+    assert sorted(k["keyword"] for k in note["keywords"]) == ["Home", "Work"]
+    listed = new_note(api, keywords="a,, b ,A")["keywords"]
+    assert sorted(k["keyword"] for k in listed) == ["a", "b"]
+
+
+def test_an_update_links_and_unlinks_the_note_to_a_chat(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    note = new_note(api)
+    url = f"/api/v1/notes/{note['id']}"
+    linked = api.patch(url, json={"conversation_id": chat["id"]}).json()
+    assert linked["conversation_id"] == chat["id"] and linked["version"] == 2
+    assert api.patch(url, json={"conversation_id": None}).json()["conversation_id"] is None
+    assert api.patch(url, json={"conversation_id": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"content": "c", "auto_title": "maybe"}, "body.auto_title"),
+        ({"content": "c", "auto_title": True, "title_max_len": 501}, "body.title_max_len"),
+        ({"content": "c", "title": "t", "title_strategy": "magic"}, "body.title_strategy"),
+        ({"content": "c", "title": "t", "keywords": ["k" * 101]}, "body.keywords.0"),
+        ({"content": "c", "title": "t", "keywords": 5}, "body.keywords"),
+    ],
+)
+def test_bad_note_values_are_422_naming_the_field(
+    api: httpx.Client, body: dict[str, object], named: str
+) -> None:
+    response = api.post("/api/v1/notes/", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named + ":"), response.json()["detail"]
 
 
 def test_listing_notes_answers_items_with_older_aliases_and_pagination(api: httpx.Client) -> None:
@@ -332,6 +392,63 @@ def test_a_chat_update_takes_the_expected_version_query(api: httpx.Client) -> No
     assert api.get(url).json()["rating"] == 5
 
 
+def test_a_chat_carries_its_state_and_labels(api: httpx.Client) -> None:
+    plain = new_chat(api, folder="ignored")
+    assert plain["state"] == "in-progress" and plain["topic_label"] is None
+    labels = {"topic_label": "billing", "cluster_id": "c1", "source": "email", "external_ref": "#7"}
+    chat = new_chat(api, state=" Backlog ", **labels)
+    assert chat["state"] == "backlog" and {k: chat[k] for k in labels} == labels
+    url = f"/api/v1/chats/{chat['id']}"
+    changed = api.put(
+        url, json={"state": "resolved", "source": None}, params={"expected_version": 1}
+    )
+    assert changed.status_code == 200, changed.text
+    assert api.get(url).json() | {"version": 0} == changed.json() | {"version": 0}
+    assert changed.json()["state"] == "resolved" and changed.json()["source"] is None
+    assert changed.json()["topic_label"] == "billing"
+    listed = api.get("/api/v1/chats/", params={"limit": 1000}).json()["chats"]
+    assert next(c for c in listed if c["id"] == chat["id"])["state"] == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "named"),
+    [
+        ("POST", {"state": "done"}, "body.state"),
+        ("POST", {"state": 3}, "body.state"),
+        ("POST", {"topic_label": ["x"]}, "body.topic_label"),
+        ("PUT", {"state": "paused"}, "body.state"),
+        ("PUT", {"state": None}, "state"),
+    ],
+)
+def test_bad_chat_labels_are_422_naming_the_field(
+    api: httpx.Client, method: str, body: dict[str, object], named: str
+) -> None:
+    chat = new_chat(api)
+    if method == "POST":
+        response = api.post("/api/v1/chats/", json=body)
+    else:
+        response = api.put(f"/api/v1/chats/{chat['id']}", json=body, params={"expected_version": 1})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named), response.json()["detail"]
+    assert api.get(f"/api/v1/chats/{chat['id']}").json()["version"] == 1
+
+
+def test_a_chat_may_be_created_as_a_fork(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    message = new_message(api, chat["id"], "branch here")
+    fork = new_chat(api, forked_from_message_id=message["id"])
+    assert fork["parent_conversation_id"] == chat["id"] and fork["root_id"] == chat["root_id"]
+    assert fork["forked_from_message_id"] == message["id"] and fork["message_count"] == 0
+    child = new_chat(api, parent_conversation_id=fork["id"])
+    assert child["root_id"] == chat["root_id"] and child["forked_from_message_id"] is None
+    other = new_chat(api)
+    crossed = {"parent_conversation_id": other["id"], "forked_from_message_id": message["id"]}
+    assert api.post("/api/v1/chats/", json=crossed).status_code == 404
+    assert api.post("/api/v1/chats/", json={"parent_conversation_id": "nope"}).status_code == 404
+    bad = api.post("/api/v1/chats/", json={"forked_from_message_id": "../x"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("body.forked_from_message_id")
+
+
 def test_deleting_a_chat_answers_204(api: httpx.Client) -> None:
     chat = new_chat(api)
     url = f"/api/v1/chats/{chat['id']}"
@@ -345,6 +462,64 @@ def test_posting_a_message_with_a_role_answers_201(api: httpx.Client) -> None:
     assert set(message) == MESSAGE_FIELDS
     assert message["sender"] == "assistant" and message["conversation_id"] == chat["id"]
     assert api.get(f"/api/v1/chats/{chat['id']}").json()["message_count"] == 1
+
+
+def test_a_message_may_carry_an_image_with_or_without_text(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    url = f"/api/v1/chats/{chat['id']}/messages"
+    only = created(api.post(url, json={"role": "user", "image_base64": PNG}))
+    assert only["has_image"] is True and only["content"] is None
+    both = created(api.post(url, json={"role": "user", "content": "see", "image_base64": PNG}))
+    assert both["has_image"] is True and both["content"] == "see"
+    assert api.get(f"/api/v1/messages/{only['id']}").json()["has_image"] is True
+
+
+def test_a_message_is_pinned_and_unpinned(api: httpx.Client) -> None:
+    chat = new_chat(api)
+    message = new_message(api, chat["id"], "keep this")
+    assert message["pinned"] is False
+    url = f"/api/v1/messages/{message['id']}"
+    pinned = api.put(url, json={"pinned": True}, params={"expected_version": 1}).json()
+    assert pinned["pinned"] is True and pinned["content"] == "keep this"
+    assert api.get(url).json()["pinned"] is True
+    both = api.put(url, json={"pinned": False, "content": "edited"}, params={"expected_version": 2})
+    assert both.json()["pinned"] is False and both.json()["content"] == "edited"
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"role": "user"}, "body: Value error, Provide either non-empty content or image_base64."),
+        ({"role": "user", "content": "   "}, "body: Value error, Provide either"),
+        ({"role": "user", "image_base64": "not base64!"}, "body.image_base64"),
+        ({"role": "user", "content": "x", "image_base64": 5}, "body.image_base64"),
+    ],
+)
+def test_bad_new_messages_are_422_naming_the_field(
+    api: httpx.Client, body: dict[str, object], named: str
+) -> None:
+    chat = new_chat(api)
+    response = api.post(f"/api/v1/chats/{chat['id']}/messages", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named), response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({}, "body: Value error, Provide either non-empty content or pinned."),
+        ({"pinned": "yes please"}, "body.pinned"),
+        ({"content": ""}, "body.content"),
+    ],
+)
+def test_bad_message_updates_are_422_naming_the_field(
+    api: httpx.Client, body: dict[str, object], named: str
+) -> None:
+    message = new_message(api, new_chat(api)["id"], "text")
+    url = f"/api/v1/messages/{message['id']}"
+    response = api.put(url, json=body, params={"expected_version": 1})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(named), response.json()["detail"]
 
 
 def test_listing_messages_answers_messages_with_a_total(api: httpx.Client) -> None:

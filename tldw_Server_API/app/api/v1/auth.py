@@ -3,21 +3,28 @@
 ``POST /login`` (form ``username``, ``password``) and ``POST /refresh`` (JSON
 ``{"refresh_token"}``) answer ``{access_token, refresh_token, token_type,
 expires_in}``; ``POST /logout`` ends the session of the access token sent;
-``GET /me`` says who the caller is (a key's caller too). Sign-in exists in
+``GET /me`` says who the caller is (a key's caller too); ``POST /register``
+makes an account when ``ENABLE_REGISTRATION`` allows it. Sign-in exists in
 multi-user mode only: in single-user mode the API key is the only credential.
+Repeated failed logins of a name or an address are locked out
+(:mod:`...core.users.lockout`): 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from ...core.users.passwords import MAX_PASSWORD_CHARS
+from ...core.config import Settings
+from ...core.users.lockout import LoginLockout
+from ...core.users.passwords import MAX_PASSWORD_CHARS, WeakPassword
 from ...core.users.signin import SignIn, SignInFailed, Tokens
-from ...core.users.store import Account
+from ...core.users.store import Account, AccountExists, normalize_username
 from ..auth import CurrentCaller, sign_in, unauthorized
 from ..deps import Instant, StrictModel
 
@@ -63,6 +70,76 @@ class Me(BaseModel):
     auth_method: str = Field(description='"jwt" (an access token) or "api_key"')
 
 
+LOCKED = "Too many failed login attempts. Account temporarily locked."
+REGISTRATION_CLOSED = "Registration is currently disabled"
+RESERVED_NAMES = ("admin", "root", "system", "api")
+#: tldw_server's password rule for self-registration: 10 characters and every kind.
+PASSWORD_KINDS = (
+    (r"[A-Z]", "an upper-case letter"),
+    (r"[a-z]", "a lower-case letter"),
+    (r"[0-9]", "a digit"),
+    (r"[^A-Za-z0-9]", "a character that is neither a letter nor a digit"),
+)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def _username(value: str) -> str:
+    if value.lower() in RESERVED_NAMES:
+        raise ValueError("Reserved username")
+    return value.lower()
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("not a valid email address")
+    return value.lower()
+
+
+class RegisterRequest(BaseModel):
+    """tldw_server's ``RegisterRequest`` (unknown fields are ignored, as there)."""
+
+    username: Annotated[
+        str,
+        Field(min_length=3, max_length=50, pattern=r"^[a-zA-Z0-9_-]+$"),
+        AfterValidator(_username),
+    ]
+    email: Annotated[str, Field(max_length=254), AfterValidator(_email)]
+    password: Annotated[str, Field(min_length=10, max_length=MAX_PASSWORD_CHARS)]
+    registration_code: Annotated[str, Field(max_length=256)] | None = Field(
+        None, description="accepted and not needed: this server has no registration codes"
+    )
+
+
+class RegistrationResponse(BaseModel):
+    message: str = "Registration successful"
+    user_id: int = Field(description="the new account's id")
+    username: str
+    email: str
+    requires_verification: bool = Field(description="always false: no email is sent")
+    api_key: str | None = Field(
+        None, description="always null: sign in with the password (keys live in the keys file)"
+    )
+
+
+_LOCKOUT_GUARD = threading.Lock()
+
+
+def _lockout(app: FastAPI, settings: Settings) -> LoginLockout:
+    """The process's login lockout (made on first use, one per app)."""
+    with _LOCKOUT_GUARD:
+        lockout: LoginLockout | None = getattr(app.state, "login_lockout", None)
+        if lockout is None:
+            lockout = LoginLockout(settings.login_max_failures, settings.login_lockout_seconds)
+            app.state.login_lockout = lockout
+        return lockout
+
+
+def _locked(retry_after: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS, LOCKED, headers={"Retry-After": str(retry_after)}
+    )
+
+
 def _sign_in(request: Request) -> SignIn:
     signin = sign_in(request)
     if signin is None:
@@ -89,12 +166,58 @@ def login(
     username: Annotated[str, Form(min_length=1, max_length=256)],
     password: Annotated[str, Form(min_length=1, max_length=MAX_PASSWORD_CHARS)],
 ) -> TokenResponse:
-    """Sign in with a username and password (an HTML form, as OAuth2's password flow)."""
+    """Sign in with a username and password (an HTML form, as OAuth2's password flow).
+
+    After ``TLDW_LOGIN_MAX_FAILURES`` failures of one username or one address, 429 with
+    ``Retry-After`` until ``TLDW_LOGIN_LOCKOUT_SECONDS`` have passed since the last one.
+    """
     signin = _sign_in(request)
+    lockout = _lockout(request.app, request.app.state.settings)
+    name = f"user:{normalize_username(username)}"
+    address = f"ip:{request.client.host if request.client else '-'}"
+    wait = lockout.retry_after(name)
+    if wait is not None:
+        raise _locked(wait)
     try:
-        return _response(signin.login(username, password))
+        tokens = signin.login(username, password)
     except SignInFailed as exc:
+        wait = lockout.failed(name, address)
+        if wait is not None:
+            raise _locked(wait) from None
         raise unauthorized(str(exc)) from None
+    lockout.succeeded(name, address)
+    return _response(tokens)
+
+
+@router.post(
+    "/register",
+    response_model=RegistrationResponse,
+    responses={403: {"description": REGISTRATION_CLOSED}, 409: {"description": "name taken"}},
+)
+def register(request: Request, body: RegisterRequest) -> RegistrationResponse:
+    """Make an account (multi-user mode, when ``ENABLE_REGISTRATION`` is true); its data
+    lives under its name. Sign in with ``POST /login`` afterwards."""
+    signin = _sign_in(request)
+    if not request.app.state.settings.enable_registration:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, REGISTRATION_CLOSED)
+    missing = [kind for pattern, kind in PASSWORD_KINDS if not re.search(pattern, body.password)]
+    if missing:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"the password must include {', '.join(missing)}"
+        )
+    try:
+        account = signin.register(body.username, body.password, body.email)
+    except AccountExists:
+        raise HTTPException(status.HTTP_409_CONFLICT, "Username already exists") from None
+    except WeakPassword as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    return RegistrationResponse(
+        user_id=account.id,
+        username=account.username,
+        email=body.email,
+        requires_verification=False,
+        api_key=None,
+    )
 
 
 @router.post("/refresh", response_model=TokenResponse)

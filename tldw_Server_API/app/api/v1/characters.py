@@ -17,16 +17,15 @@ stored as plain text comes back as that text. The image travels as base64
 """
 
 import base64
-import binascii
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from ...core.DB_Management.stores import CharacterCard
 from ...core.text import JsonObject
-from ..compat import OffsetPagination, VersionQuery, offset_pagination, route
+from ..compat import ImageBase64, OffsetPagination, VersionQuery, offset_pagination, route
 from ..deps import (
     Characters,
     Instant,
@@ -41,9 +40,6 @@ from ..deps import (
 
 router = APIRouter(prefix="/api/v1/characters", tags=["characters"])
 
-MAX_IMAGE_BASE64 = 15 * 1024 * 1024
-#: Standard base64 (``+`` and ``/``, padded), as the schema states it.
-BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 JsonText = SafeStr | list[SafeStr] | JsonObject
 
 
@@ -61,19 +57,7 @@ class CharacterFields(StrictModel):
     creator: SafeStr | None = None
     character_version: SafeStr | None = None
     extensions: JsonText | None = None
-    image_base64: (
-        Annotated[str, Field(max_length=MAX_IMAGE_BASE64, pattern=BASE64_PATTERN)] | None
-    ) = None
-
-    @field_validator("image_base64")
-    @classmethod
-    def _decodable(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                base64.b64decode(value, validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("must be standard base64") from None
-        return value
+    image_base64: ImageBase64 | None = None
 
 
 class CharacterCreate(CharacterFields):

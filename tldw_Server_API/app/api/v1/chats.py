@@ -14,13 +14,14 @@ Its messages are in :mod:`.messages`. Listing and creating answer with or
 without the trailing slash.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ...core.DB_Management.stores import ChatStore, Conversation
-from ..compat import OffsetPage, VersionQuery, page_fields, route
+from ...core.DB_Management.stores.chats import CONVERSATION_LABELS, CONVERSATION_STATES
+from ..compat import LenientModel, OffsetPage, VersionQuery, page_fields, route
 from ..deps import (
     MAX_ID,
     MAX_JSON_INT,
@@ -29,11 +30,11 @@ from ..deps import (
     ExpectedVersion,
     Instant,
     Limit,
+    NotNull,
     Offset,
     SafeStr,
     SearchPage,
     SearchQuery,
-    StrictModel,
     TextId,
     recorded_search,
     search_page,
@@ -45,13 +46,46 @@ Rating = Annotated[int, Field(ge=1, le=5)]
 Title = Annotated[SafeStr, Field(max_length=1000)]
 
 
-class ChatCreate(StrictModel):
+Label = Annotated[SafeStr, Field(max_length=1000)]
+
+
+def _state(value: object) -> object:
+    """tldw_server's states compare trimmed and in lower case."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+State = Annotated[
+    Literal[CONVERSATION_STATES],  # type: ignore[valid-type]
+    BeforeValidator(_state),
+]
+
+
+class ChatLabels(LenientModel):
+    """The conversation fields of tldw_server's chat schemas besides title and rating."""
+
+    state: State | NotNull = Field(None, description="lifecycle state (default in-progress)")
+    topic_label: Label | None = Field(None, description="the conversation's main topic")
+    cluster_id: Label | None = Field(None, description="a group for navigation")
+    source: Label | None = Field(None, description="where it came from (email, issue...)")
+    external_ref: Label | None = Field(None, description="an outside reference or link")
+
+
+RefId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class ChatCreate(ChatLabels):
     title: Title | None = None
     character_id: Annotated[int, Field(ge=1, le=MAX_JSON_INT)] | None = None
     rating: Rating | None = None
+    parent_conversation_id: RefId | None = Field(
+        None, description="fork of this conversation (in its tree)"
+    )
+    forked_from_message_id: RefId | None = Field(
+        None, description="the message the fork starts after (its conversation is the parent)"
+    )
 
 
-class ChatUpdate(StrictModel):
+class ChatUpdate(ChatLabels):
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
 
     title: Title | None = None
@@ -63,6 +97,11 @@ class ChatOut(BaseModel):
     character_id: int | None
     title: str | None
     rating: int | None
+    state: str
+    topic_label: str | None
+    cluster_id: str | None
+    source: str | None
+    external_ref: str | None
     created_at: Instant | None
     last_modified: Instant
     message_count: int
@@ -84,6 +123,11 @@ def _chats(store: ChatStore, conversations: list[Conversation]) -> list[ChatOut]
             character_id=c.character_id,
             title=c.title,
             rating=c.rating,
+            state=c.state,
+            topic_label=c.topic_label,
+            cluster_id=c.cluster_id,
+            source=c.source,
+            external_ref=c.external_ref,
             created_at=c.created_at,
             last_modified=c.last_modified,
             message_count=counts[c.id],
@@ -102,7 +146,15 @@ def _chat(store: ChatStore, conversation: Conversation) -> ChatOut:
 
 @route(router, "POST", "/", status_code=status.HTTP_201_CREATED, response_model=ChatOut)
 def create_chat(body: ChatCreate, store: Chats, response: Response) -> ChatOut:
-    chat = store.create_conversation(body.title, body.character_id, rating=body.rating)
+    labels = body.model_dump(include=set(CONVERSATION_LABELS), exclude_unset=True)
+    chat = store.create_conversation(
+        body.title,
+        body.character_id,
+        rating=body.rating,
+        labels=labels,
+        parent_conversation_id=body.parent_conversation_id,
+        forked_from_message_id=body.forked_from_message_id,
+    )
     response.headers["Location"] = f"/api/v1/chats/{chat.id}"
     return _chat(store, chat)
 
@@ -144,6 +196,8 @@ def update_chat(
     chat_id: TextId, body: ChatUpdate, store: Chats, expected_version: VersionQuery
 ) -> ChatOut:
     changes = body.model_dump(exclude_unset=True)
+    if changes.get("state", "") is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "state cannot be null")
     if not changes:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")
     return _chat(store, store.update_conversation(chat_id, expected_version, **changes))

@@ -122,11 +122,16 @@ def search_media(
 ) -> SearchList:
     """Full-text search (title matches first) with filters; without a query, a filtered list."""
     text = f'"{body.exact_phrase.strip()}"' if body.exact_phrase else (body.query or "").strip()
+    dates = body.date_range or {}
     query = MediaQuery(
         text=text or None,
+        fields=body.fields,
         media_types=body.media_types or (),
         must_have=body.must_have or (),
         must_not_have=body.must_not_have or (),
+        start=dates.get("start_date"),
+        end=dates.get("end_date"),
+        boosts=body.boosts(),
         sort_by=body.sort_by or "relevance",
     )
     offset = (page - 1) * results_per_page

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from ...core.DB_Management.stores import DocumentVersion, MediaItem
 from ...core.DB_Management.stores.media_keyword_modes import KEYWORD_MODES
-from ...core.DB_Management.stores.media_search import SEARCH_SORTS
+from ...core.DB_Management.stores.media_search import INDEXED_FIELDS, SEARCH_FIELDS, SEARCH_SORTS
 from ...core.text import JsonObject
-from ..deps import Instant, Keywords, Name, NotNull, QueryText, SafeStr, StrictModel
+from ..deps import Instant, IsoInstant, Keywords, Name, NotNull, QueryText, SafeStr, StrictModel
 
 #: The media types tldw writes; databases from earlier versions and other tools hold these too.
 KNOWN_MEDIA_TYPES = (
@@ -246,8 +246,12 @@ class KeywordSuggestions(BaseModel):
     keywords: list[str]
 
 
-SearchField = Literal["title", "content"]
-SEARCH_FIELDS: tuple[SearchField, ...] = ("title", "content")
+SearchField = Literal[SEARCH_FIELDS]  # type: ignore[valid-type]
+SearchSort = Literal[SEARCH_SORTS]  # type: ignore[valid-type]
+#: Boosts are clamped to this range, as tldw_server clamps them.
+BOOST_RANGE = (0.05, 50.0)
+SearchDates = dict[Annotated[str, Field(max_length=100)], IsoInstant]
+Boosts = dict[Annotated[str, Field(max_length=100)], Annotated[float, Field(allow_inf_nan=False)]]
 
 
 class SearchBody(StrictModel):
@@ -256,26 +260,39 @@ class SearchBody(StrictModel):
     query: QueryText | None = Field(
         None, description='our query language: words, "a phrase", prefix*, OR, -word'
     )
-    fields: list[SearchField] = Field(
-        default_factory=lambda: list(SEARCH_FIELDS),
-        description="this server always searches title and content together",
+    fields: Annotated[list[SearchField], Field(max_length=100)] = Field(
+        default_factory=lambda: list(INDEXED_FIELDS),
+        description="where to look for the query (an item matches when any of them matches)",
     )
     exact_phrase: QueryText | None = None
     media_types: Annotated[list[Name], Field(max_length=100)] | None = None
     must_have: Annotated[list[Name], Field(max_length=100)] | None = None
     must_not_have: Annotated[list[Name], Field(max_length=100)] | None = None
-    sort_by: Literal[SEARCH_SORTS] | None = "relevance"  # type: ignore[valid-type]
-    date_range: None = Field(None, description="not supported by this server: leave it out")
-    boost_fields: None = Field(None, description="not supported by this server: leave it out")
+    sort_by: SearchSort | None = Field(
+        "relevance",
+        description="relevance (title matches first), by ingestion date, title or last change",
+    )
+    date_range: SearchDates | None = Field(
+        None,
+        description=(
+            "ingestion dates: start_date and end_date (ISO-8601, inclusive; an instant "
+            "without a zone is UTC); other keys are ignored"
+        ),
+    )
+    boost_fields: Boosts | None = Field(
+        None,
+        description=(
+            "title and content weights in the relevance order (1 is the default; clamped to "
+            f"{BOOST_RANGE[0]}-{BOOST_RANGE[1]}); other keys are ignored"
+        ),
+    )
     email_query_mode: Literal["legacy"] | None = None
 
-    @field_validator("date_range", "boost_fields", mode="before")
-    @classmethod
-    def _unsupported(cls, value: Any) -> None:
-        # tldw_server's clients may send these; a clear refusal beats silently ignoring them.
-        if value is not None:
-            raise ValueError("not supported by this server: leave it out")
-        return None
+    def boosts(self) -> dict[str, float]:
+        """The title and content boosts asked for, clamped."""
+        low, high = BOOST_RANGE
+        asked = self.boost_fields or {}
+        return {f: min(high, max(low, asked[f])) for f in INDEXED_FIELDS if f in asked}
 
 
 class VersionCreate(StrictModel):

@@ -11,13 +11,23 @@
 =========================================================  ===================================
 """
 
+from __future__ import annotations
+
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ...core.DB_Management.stores import Message
-from ..compat import OffsetPage, VersionQuery, page_fields, route
+from ..compat import (
+    ImageBase64,
+    LenientModel,
+    OffsetPage,
+    VersionQuery,
+    decode_image,
+    page_fields,
+    route,
+)
 from ..deps import (
     MAX_LIMIT,
     Analytics,
@@ -27,7 +37,6 @@ from ..deps import (
     Offset,
     SafeStr,
     SearchQuery,
-    StrictModel,
     TextId,
     recorded_search,
 )
@@ -38,16 +47,38 @@ MessageId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z
 Content = Annotated[SafeStr, Field(min_length=1)]
 
 
-class MessageCreate(StrictModel):
+def _blank(text: str | None) -> bool:
+    return not (text and text.strip())
+
+
+class MessageCreate(LenientModel):
+    """tldw_server's ``MessageCreate``: text, an image, or both."""
+
     role: Literal["user", "assistant", "system"] = Field(description="who wrote it")
-    content: Content
+    content: Content | None = Field(None, description="required unless image_base64 is given")
     parent_message_id: (
         Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")] | None
     ) = None
+    image_base64: ImageBase64 | None = Field(None, description="an image, standard base64")
+
+    @model_validator(mode="after")
+    def _something(self) -> MessageCreate:
+        if _blank(self.content) and not self.image_base64:
+            raise ValueError("Provide either non-empty content or image_base64.")
+        return self
 
 
-class MessageUpdate(StrictModel):
-    content: Content
+class MessageUpdate(LenientModel):
+    """tldw_server's ``MessageUpdate``: new text, a pin state, or both."""
+
+    content: Content | None = None
+    pinned: bool | None = Field(None, description="pin or unpin the message")
+
+    @model_validator(mode="after")
+    def _something(self) -> MessageUpdate:
+        if _blank(self.content) and self.pinned is None:
+            raise ValueError("Provide either non-empty content or pinned.")
+        return self
 
 
 class MessageOut(BaseModel):
@@ -59,6 +90,7 @@ class MessageOut(BaseModel):
     timestamp: Instant
     ranking: int | None
     has_image: bool
+    pinned: bool
     version: int
 
 
@@ -83,6 +115,7 @@ def _message(message: Message) -> MessageOut:
         timestamp=message.timestamp,
         ranking=message.ranking,
         has_image=message.image_data is not None,
+        pinned=message.pinned,
         version=message.version,
     )
 
@@ -102,8 +135,14 @@ def add_message(chat_id: TextId, body: MessageCreate, store: Chats) -> MessageOu
                 status.HTTP_404_NOT_FOUND,
                 f"message {body.parent_message_id!r} is not in conversation {chat_id!r}",
             )
+    image, mime = decode_image(body.image_base64) if body.image_base64 else (None, None)
     message = store.add_message(
-        chat_id, body.role, body.content, parent_message_id=body.parent_message_id
+        chat_id,
+        body.role,
+        None if _blank(body.content) else body.content,
+        parent_message_id=body.parent_message_id,
+        image_data=image,
+        image_mime_type=mime,
     )
     return _message(message)
 
@@ -149,7 +188,10 @@ def get_message(message_id: MessageId, store: Chats) -> MessageOut:
 def update_message(
     message_id: MessageId, body: MessageUpdate, store: Chats, expected_version: VersionQuery
 ) -> MessageOut:
-    return _message(store.update_message(message_id, expected_version, content=body.content))
+    changes = body.model_dump(exclude_none=True)
+    if _blank(body.content):
+        changes.pop("content", None)
+    return _message(store.update_message(message_id, expected_version, **changes))
 
 
 @router.delete(

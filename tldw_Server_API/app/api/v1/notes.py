@@ -20,7 +20,7 @@ Every path answers with or without its trailing slash. A version conflict is a
 409; a missing ``expected-version`` header a 422.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -28,6 +28,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ...core.DB_Management.stores import Note, NotesStore
 from ...core.DB_Management.stores.notes import Keyword
 from ..compat import (
+    LenientModel,
     OffsetPage,
     OptionalVersionHeader,
     VersionHeader,
@@ -60,32 +61,94 @@ SearchLimit = Annotated[int, Query(ge=1, le=100, description="page size, 1-100")
 
 
 def _split_keywords(value: Any) -> Any:
-    """``"a, b"`` as ``["a", "b"]``: tldw_server's clients send either form."""
+    """``"a, b"`` as ``["a", "b"]`` (tldw_server's clients send either form), each word
+    stripped, empty ones dropped, and a word repeated in another case kept once."""
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
+        value = value.split(",")
+    if not isinstance(value, list):
+        return value
+    seen: set[str] = set()
+    words: list[Any] = []
+    for part in value:
+        word = part.strip() if isinstance(part, str) else part
+        if word == "":
+            continue
+        key = word.lower() if isinstance(word, str) else word
+        if isinstance(key, str) and key in seen:
+            continue
+        if isinstance(key, str):
+            seen.add(key)
+        words.append(word)
+    return words
 
 
-NoteKeywords = Annotated[list[Name], Field(max_length=1000), BeforeValidator(_split_keywords)]
+#: Keywords of a note: up to 100 characters each, as tldw_server takes them.
+NoteKeyword = Annotated[Name, Field(max_length=100)]
+NoteKeywords = Annotated[
+    list[NoteKeyword], Field(max_length=1000), BeforeValidator(_split_keywords)
+]
+TITLE_MAX = 255
 
 
-class NoteCreate(StrictModel):
-    title: Name
+def auto_title(content: str, max_len: int) -> str:
+    """A title from the note's first line of text (heading marks and extra spaces dropped),
+    cut at a word boundary to *max_len* characters; "Untitled note" when there is none."""
+    for line in content.splitlines():
+        words = line.strip().lstrip("#>*-+ \t").split()
+        if words:
+            title = " ".join(words)
+            if len(title) <= max_len:
+                return title
+            cut = title[: max_len + 1].rsplit(" ", 1)[0]
+            return (cut if 0 < len(cut) <= max_len else title[:max_len]).rstrip()
+    return "Untitled note"
+
+
+class NoteCreate(LenientModel):
+    """tldw_server's ``NoteCreate``: the title may be left out with ``auto_title``."""
+
+    title: Name | None = Field(None, description="required unless auto_title is true")
     content: SafeStr
     id: RefId | None = Field(default=None, description="a client-chosen id (default: a uuid)")
-    keywords: NoteKeywords = Field(
-        default_factory=list, description="a list, or one comma-separated string"
+    keywords: NoteKeywords | None = Field(
+        default=None, description="a list, or one comma-separated string"
     )
     conversation_id: RefId | None = None
     message_id: RefId | None = None
+    auto_title: bool = Field(
+        False, description="without a title: make one from the first line of the content"
+    )
+    title_strategy: Literal["heuristic", "llm", "llm_fallback"] = Field(
+        "heuristic",
+        description="how to make the title: this server always uses the first line",
+    )
+    title_max_len: int = Field(
+        250, ge=1, le=500, description=f"longest made title (taken as 10-{TITLE_MAX})"
+    )
+    language: Annotated[str, Field(max_length=100)] | None = Field(
+        None, description="a hint for making titles (accepted, not needed by this server)"
+    )
+
+    def effective_title(self) -> str:
+        """The title given, or one made from the content (400 without either)."""
+        title = (self.title or "").strip()
+        if title:
+            return self.title or title
+        if not self.auto_title:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST, "Title is required unless auto_title=true"
+            )
+        return auto_title(self.content, min(TITLE_MAX, max(10, self.title_max_len)))
 
 
-class NoteUpdate(StrictModel):
+class NoteUpdate(LenientModel):
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
 
     title: Name | NotNull = None
     content: SafeStr | NotNull = None
     keywords: NoteKeywords | NotNull = None
+    conversation_id: RefId | None = Field(None, description="link to a chat; null unlinks")
+    message_id: RefId | None = Field(None, description="link to a message; null unlinks")
 
 
 class KeywordOut(BaseModel):
@@ -166,9 +229,9 @@ def _note(store: NotesStore, note: Note) -> NoteOut:
 @route(router, "POST", "/", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
 def create_note(body: NoteCreate, store: Notes, response: Response) -> NoteOut:
     note = store.add_note(
-        body.title,
+        body.effective_title(),
         body.content,
-        body.keywords,
+        body.keywords or (),
         conversation_id=body.conversation_id,
         message_id=body.message_id,
         note_id=body.id,
@@ -225,10 +288,14 @@ def get_note(note_id: TextId, store: Notes) -> NoteOut:
     return _note(store, store.get_note(note_id))
 
 
+#: Fields of an update where ``null`` means "clear it".
+NULLABLE_LINKS = ("conversation_id", "message_id")
+
+
 def _update(store: NotesStore, note_id: str, body: NoteUpdate, version: int | None) -> NoteOut:
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None:
+        if value is None and name not in NULLABLE_LINKS:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} cannot be null")
     if not changes:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")

@@ -11,15 +11,18 @@ run them in a worker thread.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from ..DB_Management.backends.base import Database
 from ..text import storable
-from .passwords import MAX_PASSWORD_CHARS, Passwords
+from .passwords import MAX_PASSWORD_CHARS, Passwords, check_password
 from .store import Account, Session, UserStore, token_digest
 from .tokens import InvalidToken, TokenSigner, new_refresh_token
 
+#: The longest user id (``config.USER_ID_RULE``).
+MAX_USER_ID_CHARS = 40
 #: The one answer to a failed sign-in (tldw_server's wording).
 SIGN_IN_FAILED = "Incorrect username or password"
 REFRESH_FAILED = "invalid or expired refresh token: sign in again"
@@ -100,5 +103,29 @@ class SignIn:
     def account_for(self, user_id: str) -> Account | None:
         return self.store.for_user_id(user_id)
 
+    def register(self, username: str, password: str, email: str) -> Account:
+        """A new active account whose data lives under its name (:func:`registered_user_id`);
+        :class:`.store.AccountExists` when the name is taken, :class:`.passwords.WeakPassword`
+        for a password this server does not store."""
+        password_hash = self.passwords.hash(check_password(password))
+        return self.store.create(username, password_hash, registered_user_id(username), email)
 
-__all__ = ["REFRESH_FAILED", "SIGN_IN_FAILED", "SignIn", "SignInFailed", "Tokens"]
+
+def registered_user_id(username: str) -> str:
+    """The user id of a self-registered account: its (case-folded) name, or for a name longer
+    than a user id may be, its first 31 characters and 8 hex digits of its digest."""
+    name = username.lower()
+    if len(name) <= MAX_USER_ID_CHARS:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_USER_ID_CHARS - 9]}-{digest}"
+
+
+__all__ = [
+    "REFRESH_FAILED",
+    "SIGN_IN_FAILED",
+    "SignIn",
+    "SignInFailed",
+    "Tokens",
+    "registered_user_id",
+]

@@ -83,7 +83,9 @@ class UserStore:
             last_login=row.last_login,
         )
 
-    def create(self, username: str, password_hash: str, user_id: str) -> Account:
+    def create(
+        self, username: str, password_hash: str, user_id: str, email: str | None = None
+    ) -> Account:
         """A new active account; :class:`AccountExists` if the name or user id is taken."""
         name = normalize_username(username)
         moment = utc_now()
@@ -95,6 +97,7 @@ class UserStore:
                         username=name,
                         user_id=user_id,
                         password_hash=password_hash,
+                        email=email,
                         is_active=True,
                         created_at=moment,
                         updated_at=moment,

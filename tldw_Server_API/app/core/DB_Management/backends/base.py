@@ -81,11 +81,16 @@ class DialectOps(ABC):
         query_text: str,
         *,
         live_only: bool = True,
+        columns: Sequence[str] | None = None,
+        boosts: Mapping[str, float] | None = None,
     ) -> Select[Any] | None:
         """A SELECT of ``(key, title_hit, rank)`` rows, best first; ``None`` when nothing can match.
 
         ``key`` is the table's primary key. ``title_hit`` is true when a title
-        column matched; rows with a title hit come first.
+        column matched; rows with a title hit come first. *columns* confines the
+        match to those columns of the index (:func:`..search.restriction`; a
+        ``ValueError`` for one it cannot); *boosts* multiplies a column's weight
+        in the rank (column name to factor).
         """
 
     @abstractmethod

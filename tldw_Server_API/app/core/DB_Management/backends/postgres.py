@@ -12,11 +12,12 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    REAL,
     Connection,
     Engine,
     LargeBinary,
@@ -27,18 +28,24 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal,
     literal_column,
     select,
     text,
 )
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import is_false
-from ..search import compile_query, postgres_search_functions_sql, postgres_tsvector_sql
+from ..search import (
+    compile_query,
+    postgres_search_functions_sql,
+    postgres_tsvector_sql,
+    restriction,
+)
 from .base import Backend, DialectOps, unique_rules
 from .target import PgTarget
 from .vector_index import VectorIndex, probe_pgvector
@@ -262,9 +269,17 @@ class PostgresDialect(DialectOps):
 
     # -- statements --------------------------------------------------------------
     def search(
-        self, table: Table, index: SearchIndex, query_text: str, *, live_only: bool = True
+        self,
+        table: Table,
+        index: SearchIndex,
+        query_text: str,
+        *,
+        live_only: bool = True,
+        columns: Sequence[str] | None = None,
+        boosts: Mapping[str, float] | None = None,
     ) -> Select[Any] | None:
-        compiled = compile_query(query_text)
+        _, weights = restriction(index.columns, columns)
+        compiled = compile_query(query_text, weights=weights)
         if compiled.tsquery is None:
             return None
         # A cast, not to_tsquery(): the text-search parser must not split the words again.
@@ -278,7 +293,7 @@ class PostgresDialect(DialectOps):
             ).op("@@")(query)
         else:
             title_hit = literal_column("true")
-        rank = func.ts_rank(vector, query)
+        rank = _rank(vector, query, index, boosts)
         stmt = (
             select(key.label("key"), title_hit.label("title_hit"), rank.label("rank"))
             .select_from(table)
@@ -310,6 +325,25 @@ class PostgresDialect(DialectOps):
             if self._vectors is None:
                 self._vectors = probe_pgvector(conn)
             return self._vectors
+
+
+#: ts_rank's default weight of each label, in its array order {D, C, B, A}.
+_TS_RANK_WEIGHTS = {"D": 0.1, "C": 0.2, "B": 0.4, "A": 1.0}
+
+
+def _rank(
+    vector: ColumnElement[Any], query: Any, index: SearchIndex, boosts: Mapping[str, float] | None
+) -> ColumnElement[Any]:
+    """``ts_rank``; with *boosts*, each boosted column's label weighs *boost* times its default."""
+    if not boosts:
+        return func.ts_rank(vector, query)
+    weights = dict(_TS_RANK_WEIGHTS)
+    for column, label in index.columns:
+        weights[label] = _TS_RANK_WEIGHTS[label] * float(boosts.get(column, 1.0))
+    # PostgreSQL takes weights up to 1: scaling all of them alike keeps the order.
+    top = max(weights.values())
+    array = literal([weights[label] / top for label in "DCBA"], ARRAY(REAL))
+    return func.ts_rank(cast(array, ARRAY(REAL)), vector, query)
 
 
 def _version_rule_function(ns: str) -> str:

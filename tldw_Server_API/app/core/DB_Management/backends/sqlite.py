@@ -11,7 +11,7 @@ they hold for every writer, not only ours.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
 from ..schemas.types import Flag, is_false
-from ..search import SQLITE_TOKENIZER, compile_query
+from ..search import SQLITE_TOKENIZER, compile_query, restriction
 from .base import Backend, DialectOps, declared_unique_columns, unique_rules
 from .vector_index import SQLITE_VECTORS, VectorIndex
 
@@ -207,15 +207,26 @@ class SqliteDialect(DialectOps):
         # -- statements --------------------------------------------------------------
 
     def search(
-        self, table: Table, index: SearchIndex, query_text: str, *, live_only: bool = True
+        self,
+        table: Table,
+        index: SearchIndex,
+        query_text: str,
+        *,
+        live_only: bool = True,
+        columns: Sequence[str] | None = None,
+        boosts: Mapping[str, float] | None = None,
     ) -> Select[Any] | None:
-        compiled = compile_query(query_text)
+        chosen, _ = restriction(index.columns, columns)
+        compiled = compile_query(query_text, columns=chosen)
         if compiled.fts5 is None:
             return None
         fts = quote_sqlite(index.name)
         rowid = _rowid_column(table)
         key = next(iter(table.primary_key.columns))
-        weights = ", ".join("10.0" if w == "A" else "1.0" for _, w in index.columns)
+        factor = boosts or {}
+        weights = ", ".join(
+            repr((10.0 if w == "A" else 1.0) * float(factor.get(c, 1.0))) for c, w in index.columns
+        )
         fts_table = sql_table(index.name, sql_column("rowid"))
         content_rowid: ColumnElement[Any] = literal_column(
             f"{quote_sqlite(table.name)}.{quote_sqlite(rowid)}"

@@ -90,6 +90,9 @@ conversations = Table(
     Column("title", Text),
     Column("rating", Int, CheckConstraint("rating BETWEEN 1 AND 5", name="ck_conv_rating")),
     *_chat_sync(),
+    # tldw_server's conversation labels (version 4): lifecycle state and navigation.
+    Column("state", Text, nullable=False, server_default="in-progress"),
+    *(Column(name, Text) for name in ("topic_label", "cluster_id", "source", "external_ref")),
 )
 
 messages = Table(
@@ -114,6 +117,7 @@ messages = Table(
     Column("timestamp", Instant, nullable=False),
     Column("ranking", Int),
     *[c for c in _chat_sync() if c.name != "created_at"],
+    Column("pinned", Flag, nullable=False, server_default="0"),  # version 4
 )
 
 notes = Table(
@@ -212,7 +216,7 @@ SCHEMA = DatabaseSchema(
     name="chacha",
     title="ChaChaNotes",
     metadata=metadata,
-    version=3,
+    version=4,
     version_record=VersionRecord("chacha"),
     per_user=True,
     sqlite_file="ChaChaNotes.db",
@@ -246,6 +250,17 @@ SCHEMA = DatabaseSchema(
     upgrades=(
         foreign_key_index_upgrade(2, FOREIGN_KEY_INDEXES),
         layout_upgrade(3, "our version record apart from the users' db_schema_version"),
+        layout_upgrade(
+            4,
+            "conversation state and labels, pinned messages (tldw_server's chat fields)",
+            columns=(
+                *(
+                    conversations.c[name]
+                    for name in ("state", "topic_label", "cluster_id", "source", "external_ref")
+                ),
+                messages.c.pinned,
+            ),
+        ),
     ),
 )
 

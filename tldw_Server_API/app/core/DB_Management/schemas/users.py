@@ -16,6 +16,7 @@ from sqlalchemy import Column, ForeignKey, Index, MetaData, Table, Text
 
 from .spec import DatabaseSchema, VersionRecord, version_table
 from .types import Flag, Instant, Key
+from .upgrades import layout_upgrade
 
 metadata = MetaData()
 _AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
@@ -31,6 +32,7 @@ users = Table(
     Column("created_at", Instant, nullable=False),
     Column("updated_at", Instant, nullable=False),
     Column("last_login", Instant),
+    Column("email", Text),  # version 2: given at self-registration (POST /auth/register)
     **_AUTO,
 )
 
@@ -56,10 +58,11 @@ SCHEMA = DatabaseSchema(
     name="users",
     title="Users",
     metadata=metadata,
-    version=1,
+    version=2,
     version_record=VersionRecord("users"),
     per_user=False,
     sqlite_file="tldw_users.db",
+    upgrades=(layout_upgrade(2, "accounts' email (self-registration)", columns=(users.c.email,)),),
 )
 
 __all__ = ["SCHEMA", "metadata"]

@@ -21,7 +21,7 @@ from .query import (
     Term,
     parse,
 )
-from .render import CompiledQuery, compile_query, to_fts5, to_tsquery
+from .render import CompiledQuery, compile_query, restriction, to_fts5, to_tsquery
 from .tokenizer import (
     MAX_INDEXED_CHARS,
     MAX_TOKEN_BYTES,
@@ -51,6 +51,7 @@ __all__ = [
     "parse",
     "postgres_search_functions_sql",
     "postgres_tsvector_sql",
+    "restriction",
     "to_fts5",
     "to_tsquery",
     "tokenize",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..instants import to_instant
-from ..schemas.types import is_false
+from ..schemas.types import is_false, to_flag
 from ._chacha import ChaChaStore
 from ._common import (
     AnyRow,
@@ -38,6 +39,17 @@ class Conversation:
     last_modified: datetime
     version: int
     deleted: bool
+    state: str = "in-progress"
+    topic_label: str | None = None
+    cluster_id: str | None = None
+    source: str | None = None
+    external_ref: str | None = None
+
+
+#: A conversation's lifecycle states (tldw_server's), the first the default.
+CONVERSATION_STATES = ("in-progress", "resolved", "backlog", "non-viable")
+#: A conversation's labels besides its title and rating, set at creation or by an update.
+CONVERSATION_LABELS = ("state", "topic_label", "cluster_id", "source", "external_ref")
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class Message:
     image_mime_type: str | None
     version: int
     deleted: bool
+    pinned: bool = False
 
 
 class ChatStore(ChaChaStore):
@@ -64,14 +77,37 @@ class ChatStore(ChaChaStore):
         character_id: int | None = None,
         *,
         rating: int | None = None,
+        labels: Mapping[str, str | None] | None = None,
+        parent_conversation_id: str | None = None,
+        forked_from_message_id: str | None = None,
     ) -> Conversation:
-        """A new conversation; it is its own root (``root_id`` = its id)."""
+        """A new conversation: its own root (``root_id`` = its id), or, with a parent
+        conversation or a message it is forked from, in that conversation's tree.
+
+        *labels* sets any of :data:`CONVERSATION_LABELS` (``state`` defaults to
+        ``in-progress``). A message must belong to the parent when both are given.
+        """
         _check_rating(rating)
+        given = _check_labels(dict(labels or {}))
         key = new_uuid()
         with self.database.begin(write=True) as conn:
             if character_id is not None:
                 require_live(conn, self._table("character_cards"), character_id)
-            self._insert_conversation(conn, key, key, title, character_id, rating)
+            root = key
+            if forked_from_message_id is not None:
+                source = self._load_message(conn, forked_from_message_id).conversation_id
+                if parent_conversation_id not in (None, source):
+                    raise NotFound(
+                        "messages", forked_from_message_id, "it is not in the parent conversation"
+                    )
+                parent_conversation_id = source
+            if parent_conversation_id is not None:
+                root = self._load_conversation(conn, parent_conversation_id).root_id
+                given |= {
+                    "parent_conversation_id": parent_conversation_id,
+                    "forked_from_message_id": forked_from_message_id,
+                }
+            self._insert_conversation(conn, key, root, title, character_id, rating, **given)
             return self._load_conversation(conn, key)
 
     def fork_conversation(self, message_id: str, title: str | None = None) -> Conversation:
@@ -150,9 +186,10 @@ class ChatStore(ChaChaStore):
     def update_conversation(
         self, conversation_id: str, expected_version: int, **changes: Any
     ) -> Conversation:
-        check_fields("conversations", changes, {"title", "rating"})
+        check_fields("conversations", changes, {"title", "rating", *CONVERSATION_LABELS})
         if "rating" in changes:
             _check_rating(changes["rating"])
+        _check_labels(changes)
         with self.database.begin(write=True) as conn:
             update_versioned(
                 conn,
@@ -180,6 +217,7 @@ class ChatStore(ChaChaStore):
         image_data: bytes | None = None,
         image_mime_type: str | None = None,
         ranking: int | None = None,
+        pinned: bool = False,
     ) -> Message:
         require_text("messages", "sender", sender)
         if content is None and image_data is None:
@@ -203,6 +241,7 @@ class ChatStore(ChaChaStore):
                     if timestamp
                     else self._next_message_time(conn, conversation_id, sync["last_modified"]),
                     ranking=ranking,
+                    pinned=pinned,
                     **sync,
                 )
             )
@@ -270,7 +309,7 @@ class ChatStore(ChaChaStore):
         return [(_message(m.row), m.rank) for m in matches]
 
     def update_message(self, message_id: str, expected_version: int, **changes: Any) -> Message:
-        check_fields("messages", changes, {"content", "ranking"})
+        check_fields("messages", changes, {"content", "ranking", "pinned"})
         with self.database.begin(write=True) as conn:
             update_versioned(
                 conn,
@@ -321,7 +360,7 @@ class ChatStore(ChaChaStore):
         title: str | None,
         character_id: int | None,
         rating: int | None,
-        **links: str | None,
+        **more: str | None,
     ) -> None:
         conn.execute(
             insert(self._table("conversations")).values(
@@ -330,7 +369,7 @@ class ChatStore(ChaChaStore):
                 title=title,
                 character_id=character_id,
                 rating=rating,
-                **links,
+                **more,
                 **self._new_sync(),
             )
         )
@@ -359,6 +398,23 @@ def _check_rating(rating: int | None) -> None:
         )
 
 
+def _check_labels(labels: dict[str, Any]) -> dict[str, Any]:
+    """*labels* with a valid ``state`` (trimmed, lower case); a null state is refused."""
+    unknown = sorted(set(labels) - set(CONVERSATION_LABELS) - {"title", "rating"})
+    if unknown:
+        raise InvalidInput("conversations", f"unknown fields {unknown}")
+    if "state" in labels:
+        state = labels["state"]
+        normal = state.strip().lower() if isinstance(state, str) else state
+        if normal not in CONVERSATION_STATES:
+            raise InvalidInput(
+                "conversations",
+                f"state must be one of {', '.join(CONVERSATION_STATES)}, got {state!r}",
+            )
+        labels["state"] = normal
+    return labels
+
+
 def _conversation(row: AnyRow) -> Conversation:
     return Conversation(
         id=row.id,
@@ -372,6 +428,11 @@ def _conversation(row: AnyRow) -> Conversation:
         last_modified=row.last_modified,
         version=int(row.version),
         deleted=bool(row.deleted),
+        state=row.state or CONVERSATION_STATES[0],
+        topic_label=row.topic_label,
+        cluster_id=row.cluster_id,
+        source=row.source,
+        external_ref=row.external_ref,
     )
 
 
@@ -388,4 +449,5 @@ def _message(row: AnyRow) -> Message:
         image_mime_type=row.image_mime_type,
         version=int(row.version),
         deleted=bool(row.deleted),
+        pinned=bool(to_flag(row.pinned)),
     )

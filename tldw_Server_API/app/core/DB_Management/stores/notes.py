@@ -145,14 +145,20 @@ class NotesStore(ChaChaStore):
             return int(conn.execute(stmt).scalar_one())
 
     def update_note(self, note_id: str, expected_version: int, **changes: Any) -> Note:
-        """Change ``title``, ``content``, ``keywords`` of a note still at *expected_version*."""
-        check_fields("notes", changes, {"title", "content", "keywords"})
+        """Change ``title``, ``content``, ``keywords`` and the ``conversation_id`` /
+        ``message_id`` links (``None`` clears one) of a note still at *expected_version*."""
+        check_fields(
+            "notes", changes, {"title", "content", "keywords", "conversation_id", "message_id"}
+        )
         words = changes.pop("keywords", None)
         if "title" in changes:
             require_text("notes", "title", changes["title"])
         if "content" in changes and not isinstance(changes["content"], str):
             raise InvalidInput("notes", "content must be a string")
         with self.database.begin(write=True) as conn:
+            for link, table in (("conversation_id", "conversations"), ("message_id", "messages")):
+                if changes.get(link) is not None:
+                    require_live(conn, self._table(table), changes[link])
             update_versioned(
                 conn,
                 self._table("notes"),
