@@ -4,17 +4,21 @@ hold its guarantees (the run lock, the gap-free event log, the claim fence, endi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from ...backends.base import Database
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
 from .records import DEFAULT_TENANT, Fence, LeaseLost, public
-from .statuses import RunStatus
+from .statuses import RunStatus, WorkerStatus
+
+#: The topic announced whenever a run becomes due (see ``backends/wakes.py``).
+RUNS_TOPIC = "workflow_runs"
 
 #: The event each way of ending a run records.
 END_EVENTS = {
@@ -93,31 +97,59 @@ class StoreBase:
         return int(inserted)
 
     def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
-        """Check that *fence* still holds the run (and lock and refresh its lease), or raise."""
-        now = utc_now()
-        result = conn.execute(
-            update(self.runs)
-            .where(
-                self.runs.c.run_id == run_id,
-                self.runs.c.locked_by == fence.worker_id,
-                self.runs.c.attempt == fence.attempt,
-                self.runs.c.status == RunStatus.RUNNING,
-            )
-            .values(
-                heartbeat_at=now,
-                lease_expires_at=now + timedelta(seconds=fence.lease_seconds),
-            )
-        )
-        if result.rowcount != 1:
-            raise LeaseLost(f"run {run_id}: claim {fence.worker_id}#{fence.attempt} is lost")
+        """Check that *fence* still holds the run, and lock its row, in one statement; or raise.
+
+        The claim's liveness is its worker's heartbeat (``heartbeat_worker``), so a
+        fenced write need not refresh anything on the run.
+        """
+        r = self.runs
         row = conn.execute(
-            select(
-                self.runs.c.tenant_id,
-                self.runs.c.cancel_requested,
-                self.runs.c.started_at,
-            ).where(self.runs.c.run_id == run_id)
-        ).one()
+            select(r.c.tenant_id, r.c.cancel_requested, r.c.started_at)
+            .where(
+                r.c.run_id == run_id,
+                r.c.locked_by == fence.worker_id,
+                r.c.attempt == fence.attempt,
+                r.c.status == RunStatus.RUNNING,
+            )
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise LeaseLost(f"run {run_id}: claim {fence.worker_id}#{fence.attempt} is lost")
         return row
+
+    def _announce_due(self, conn: Connection) -> None:
+        """Wake the idle workers (of any process that listens) once this transaction commits:
+        a run is due."""
+        self.database.announce(conn, RUNS_TOPIC)
+
+    def _orphaned(self, now: datetime) -> ColumnElement[bool]:
+        """A running run nobody keeps alive: its worker's lease and its claim's first lease
+        both ran out (or it has neither: a run that arrived by migration while running)."""
+        r, w = self.runs, self.workers
+        live_worker = exists().where(
+            w.c.worker_id == r.c.locked_by,
+            w.c.status == WorkerStatus.RUNNING,
+            w.c.lease_expires_at > now,
+        )
+        return and_(
+            r.c.status == RunStatus.RUNNING,
+            or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
+            ~live_worker,
+        )
+
+    def _due(self, now: datetime) -> ColumnElement[bool]:
+        """What makes a run claimable: queued and due, or orphaned (see :meth:`_orphaned`)."""
+        r = self.runs
+        queued = and_(
+            r.c.status == RunStatus.QUEUED,
+            or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
+        )
+        return or_(queued, self._orphaned(now))
+
+    def _claimable(self, now: datetime) -> Any:
+        """Whether some run is due: a scalar subquery (for the worker heartbeat)."""
+        r = self.runs
+        return exists().where(r.c.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)), self._due(now))
 
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
         row = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).first()
@@ -166,4 +198,4 @@ class StoreBase:
         self._append_event(conn, run.run_id, run.tenant_id, END_EVENTS[status], payload, now=now)
 
 
-__all__ = ["END_EVENTS", "StoreBase"]
+__all__ = ["END_EVENTS", "RUNS_TOPIC", "StoreBase"]

@@ -93,6 +93,7 @@ class Runs(StoreBase):
                     idempotency_key=idempotency_key,
                     cancel_requested=0,
                     attempt=0,
+                    **self._queue_number(),
                 )
                 .returning(*self.runs.c)
             ).one()
@@ -104,7 +105,13 @@ class Runs(StoreBase):
                 {"workflow_id": workflow_id, "version": definition.version, "user_id": user_id},
                 now=now,
             )
+            self._announce_due(conn)
             return public(run), True
+
+    def _queue_number(self) -> dict[str, Any]:
+        """The new run's place in the queue, when the database does not number it itself."""
+        value = self.database.dialect.identity_value(self.runs.c.queue_seq)
+        return {} if value is None else {"queue_seq": value}
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         with self.database.begin(write=False) as conn:
