@@ -6,6 +6,7 @@
         [--noop-runs 200] [--noop-steps 5] [--noop-workers 1,2,4]
         [--server-workers 8] [--poll-ms 20] [--sections sweep,noop,status]
         [--worker-modes process,thread] [--status-rounds 3]
+        [--latency-samples 60] [--latency-workers 2] [--sections ...,latency]
 
 Every measurement starts from an empty installation: a fresh temporary data
 directory (SQLite) or a fresh, throw-away database created on the server of
@@ -47,6 +48,17 @@ directory (SQLite) or a fresh, throw-away database created on the server of
    submissions do not wake it, so this sweep is not directly comparable
    with (1).
 
+4. **Submit-to-start latency with idle workers** (``latency``, not in the
+   default sections): a runtime with ``--latency-workers`` threads and its
+   default poll interval is started and left idle; then ``--latency-samples``
+   one-step runs are submitted one at a time through a second registry (its
+   own pool, as another process's would be), each once the previous one ended
+   and after a random pause of 20-120 ms (so that submissions do not fall in
+   step with any poll). Latency is the run's ``started_at`` minus its
+   ``created_at`` (both stamped by this process's clock). Reported: p50, p99
+   and max in ms. Where the runtime only polls, this measures the poll
+   interval; where submissions wake it, the wake-up.
+
 Output: markdown tables on stdout (progress on stderr). Client, server and
 database share the machine, so every number includes their competition for
 the CPUs. Nothing is asserted: this is a measuring script, not a test.
@@ -60,6 +72,7 @@ import math
 import multiprocessing
 import os
 import platform
+import random
 import signal
 import socket
 import subprocess
@@ -101,7 +114,8 @@ SWEEP_TARGET_SECONDS = 12.0
 STATUS_P99_TARGET_MS = 50.0
 BACKENDS = ("sqlite", "postgresql")
 WORKER_MODES = ("process", "thread")  # the server's default first
-SECTIONS = ("sweep", "noop", "status")
+SECTIONS = ("sweep", "noop", "status", "latency")
+DEFAULT_SECTIONS = ("sweep", "noop", "status")
 STEP_EVENT_TYPES = ("step_started", "step_completed")
 
 #: The stress sweep's workflow: four quick steps, each run ends with "Item <n> summarised".
@@ -375,6 +389,72 @@ def noop_throughput(
         return NoopResult(backend, workers, runs, completed, wall, failures)
     finally:
         registry.close()
+
+
+# -- 4. submit-to-start latency with idle workers -------------------------------------------
+
+
+@dataclass
+class LatencyResult:
+    backend: str
+    workers: int
+    latencies_ms: list[float]
+    failures: int
+
+
+def start_latency(
+    backend: str, settings: Settings, samples: int, workers: int, timeout: float
+) -> LatencyResult:
+    """See section 4 of the module doc."""
+    registry, submitter = DatabaseRegistry(settings), DatabaseRegistry(settings)
+    rng = random.Random(7)
+    latencies: list[float] = []
+    failures = 0
+    try:
+        store = WorkflowStore(submitter.workflows())
+        workflow_id = create_workflow(store, noop_workflow(1))
+        with WorkflowRuntime(registry, workers=workers):
+            time.sleep(1.0)  # every thread has looked once and is idle
+            for _ in range(samples):
+                time.sleep(rng.uniform(0.02, 0.12))
+                run_id = str(store.submit_run(workflow_id, {}, user_id=USER_ID)["run_id"])
+                run = wait_for_run(store, run_id, timeout)
+                if run["status"] != "succeeded" or run["started_at"] is None:
+                    failures += 1
+                    continue
+                started = to_instant(run["started_at"])
+                created = to_instant(run["created_at"])
+                assert started is not None and created is not None
+                latencies.append((started - created).total_seconds() * 1000)
+    finally:
+        registry.close()
+        submitter.close()
+    return LatencyResult(backend, workers, latencies, failures)
+
+
+def wait_for_run(store: WorkflowStore, run_id: str, timeout: float) -> dict[str, Any]:
+    """The run once it ended (or as it is after *timeout*), looked at every 5 ms."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = store.get_run(run_id)
+        if run["status"] in TERMINAL_STATUSES or time.monotonic() > deadline:
+            return run
+        time.sleep(0.005)
+
+
+def latency_table(rows: Sequence[LatencyResult]) -> str:
+    lines = [
+        "| backend | idle worker threads | samples | p50 ms | p99 ms | max ms | failures |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        values = r.latencies_ms
+        lines.append(
+            f"| {r.backend} | {r.workers} | {len(values)} | {percentile(values, 50):.1f} | "
+            f"{percentile(values, 99):.1f} | {max(values, default=math.nan):.1f} | "
+            f"{r.failures} |"
+        )
+    return "\n".join(lines)
 
 
 # -- 3. status latency while the sweep runs through the HTTP API ----------------------------
@@ -691,7 +771,9 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--backends", type=_names(BACKENDS), default=list(BACKENDS))
-    parser.add_argument("--sections", type=_names(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--sections", type=_names(SECTIONS), default=list(DEFAULT_SECTIONS))
+    parser.add_argument("--latency-samples", type=_positive, default=60)
+    parser.add_argument("--latency-workers", type=_positive, default=2)
     parser.add_argument(
         "--pg-dsn",
         default=os.environ.get("TLDW_BENCH_PG_DSN", "host=127.0.0.1 user=postgres dbname=postgres"),
@@ -727,7 +809,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sweeps: list[SweepResult] = []
     noops: list[NoopResult] = []
     statuses: list[StatusResult] = []
+    latencies: list[LatencyResult] = []
     for backend in args.backends:
+        if "latency" in args.sections:
+            with installation(backend, args.pg_dsn) as inst:
+                latency = start_latency(
+                    backend, inst.settings, args.latency_samples, args.latency_workers, args.timeout
+                )
+            latencies.append(latency)
+            print(
+                f"  {backend} start latency: p50 {percentile(latency.latencies_ms, 50):.1f} ms",
+                file=sys.stderr,
+            )
         if "sweep" in args.sections:
             with installation(backend, args.pg_dsn) as inst:
                 result = stress_sweep(
@@ -798,6 +891,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{args.poll_ms:g} ms; target: p99 under {STATUS_P99_TARGET_MS:.0f} ms)\n"
         )
         print(status_table(statuses))
+    if latencies:
+        print(
+            f"\n## 4. Submit-to-start latency, idle workers ({args.latency_samples} one-step "
+            "runs submitted one at a time through another registry)\n"
+        )
+        print(latency_table(latencies))
     return 0
 
 

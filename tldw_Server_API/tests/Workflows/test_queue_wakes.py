@@ -144,9 +144,7 @@ def _expire(store: WorkflowStore, run_id: str, worker_id: str | None) -> None:
     past = utc_now() - timedelta(seconds=5)
     with store.database.begin() as conn:
         conn.execute(
-            store.runs.update()
-            .where(store.runs.c.run_id == run_id)
-            .values(lease_expires_at=past)
+            store.runs.update().where(store.runs.c.run_id == run_id).values(lease_expires_at=past)
         )
         if worker_id is not None:
             conn.execute(

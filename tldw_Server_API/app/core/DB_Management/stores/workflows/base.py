@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...backends.base import Database
@@ -26,6 +39,48 @@ END_EVENTS = {
     RunStatus.FAILED: "run_failed",
     RunStatus.CANCELLED: "run_cancelled",
 }
+
+
+# The statements every step executes are built once per table: SQLAlchemy then finds their
+# compiled form by the statement object itself, without building and hashing a new one.
+
+
+@cache
+def _event_insert(events: Table) -> Executable:
+    """The event insert of :meth:`StoreBase._append_event` (parameters ``p_*``)."""
+    next_seq = (
+        select(func.coalesce(func.max(events.c.event_seq), 0) + 1)
+        .where(events.c.run_id == bindparam("p_run_id"))
+        .scalar_subquery()
+    )
+    return (
+        insert(events)
+        .values(
+            tenant_id=bindparam("p_tenant_id"),
+            run_id=bindparam("p_run_id"),
+            step_run_id=bindparam("p_step_run_id"),
+            event_seq=next_seq,
+            event_type=bindparam("p_event_type"),
+            payload_json=bindparam("p_payload", type_=events.c.payload_json.type),
+            created_at=bindparam("p_created_at", type_=events.c.created_at.type),
+        )
+        .returning(events.c.event_seq)
+    )
+
+
+@cache
+def _fence_lock(runs: Table) -> Executable:
+    """The fence check of :meth:`StoreBase._fence` (parameters ``p_*``)."""
+    return (
+        select(runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
+        .where(
+            runs.c.run_id == bindparam("p_run_id"),
+            runs.c.locked_by == bindparam("p_worker_id"),
+            runs.c.attempt == bindparam("p_attempt"),
+            runs.c.status == RunStatus.RUNNING,
+        )
+        .with_for_update()
+    )
 
 
 class StoreBase:
@@ -75,24 +130,16 @@ class StoreBase:
 
         One round trip: the insert computes the sequence itself.
         """
-        events = self.events
-        next_seq = (
-            select(func.coalesce(func.max(events.c.event_seq), 0) + 1)
-            .where(events.c.run_id == run_id)
-            .scalar_subquery()
-        )
         inserted = conn.execute(
-            insert(events)
-            .values(
-                tenant_id=tenant_id,
-                run_id=run_id,
-                step_run_id=step_run_id,
-                event_seq=next_seq,
-                event_type=event_type,
-                payload_json=dict(payload or {}),
-                created_at=now or utc_now(),
-            )
-            .returning(events.c.event_seq)
+            _event_insert(self.events),
+            {
+                "p_tenant_id": tenant_id,
+                "p_run_id": run_id,
+                "p_step_run_id": step_run_id,
+                "p_event_type": event_type,
+                "p_payload": dict(payload or {}),
+                "p_created_at": now or utc_now(),
+            },
         ).scalar_one()
         return int(inserted)
 
@@ -102,16 +149,9 @@ class StoreBase:
         The claim's liveness is its worker's heartbeat (``heartbeat_worker``), so a
         fenced write need not refresh anything on the run.
         """
-        r = self.runs
         row = conn.execute(
-            select(r.c.tenant_id, r.c.cancel_requested, r.c.started_at)
-            .where(
-                r.c.run_id == run_id,
-                r.c.locked_by == fence.worker_id,
-                r.c.attempt == fence.attempt,
-                r.c.status == RunStatus.RUNNING,
-            )
-            .with_for_update()
+            _fence_lock(self.runs),
+            {"p_run_id": run_id, "p_worker_id": fence.worker_id, "p_attempt": fence.attempt},
         ).first()
         if row is None:
             raise LeaseLost(f"run {run_id}: claim {fence.worker_id}#{fence.attempt} is lost")
