@@ -13,8 +13,9 @@ until it is woken:
   as it needs;
 * the heartbeat (every ``heartbeat_seconds``) also learns whether some run is
   due (a retry whose backoff passed, a run whose worker died) and wakes a thread;
-* failing all else, an idle thread looks every ``poll_seconds`` (5 s by default:
-  a fallback, e.g. for SQLite writers in other processes).
+* failing all else, an idle thread looks every ``poll_seconds``: by default 5 s on
+  PostgreSQL, where it is only a fallback, and 0.5 s on SQLite, where it is how
+  the submissions of other processes are found.
 
 One heartbeat thread refreshes, every ``heartbeat_seconds``, the worker's row:
 one statement, which keeps every run its threads execute claimed, and tells
@@ -32,9 +33,9 @@ and heartbeats come every ``heartbeat_seconds`` (default 2 s); a new claim is
 also held for ``lease_seconds`` by the run itself. When a worker dies, its runs
 become claimable at most ``lease_seconds`` after its death, and a live runtime
 learns so at its next heartbeat (or poll), so a run whose worker died is taken
-over within ``lease_seconds + min(heartbeat_seconds, poll_seconds)`` (12 s with
-the defaults), provided a worker with a free thread is running. The new
-worker resumes the run after its last recorded step (see ``engine.py``).
+over within ``lease_seconds + min(heartbeat_seconds, poll_seconds)`` (12 s on
+PostgreSQL, 10.5 s on SQLite, with the defaults), provided a worker with a free
+thread is running. The new worker resumes the run after its last recorded step (see ``engine.py``).
 """
 
 from __future__ import annotations
@@ -67,13 +68,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("tldw.workflows")
 
 DEFAULT_HEARTBEAT_SECONDS = 2.0
-DEFAULT_POLL_SECONDS = 5.0
 
 
 def takeover_bound(
-    lease_seconds: float = DEFAULT_LEASE_SECONDS,
-    poll_seconds: float = DEFAULT_POLL_SECONDS,
-    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+    lease_seconds: float, poll_seconds: float, heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
 ) -> float:
     """Seconds within which a live worker takes over a run whose worker died."""
     return lease_seconds + min(poll_seconds, heartbeat_seconds)
@@ -179,7 +177,7 @@ class WorkflowRuntime:
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
-        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        poll_seconds: float | None = None,
         worker_id: str | None = None,
         max_takeovers: int = DEFAULT_MAX_TAKEOVERS,
     ) -> None:
@@ -191,9 +189,11 @@ class WorkflowRuntime:
             raise ValueError("a runtime needs at least one worker thread")
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = heartbeat_seconds
-        self.poll_seconds = poll_seconds
         self.worker_id = worker_id or new_worker_id()
         self.store = WorkflowStore(registry.workflows())
+        # By default, as often as the backend's wake-ups need (see the module doc).
+        backend = self.store.database.backend
+        self.poll_seconds = backend.fallback_poll_seconds if poll_seconds is None else poll_seconds
         self._stop = threading.Event()
         self._wake = threading.Condition()
         # Under _wake: wake-ups not yet taken by a thread, threads idle, the next retry due.
@@ -436,7 +436,6 @@ class WorkflowRuntime:
 
 __all__ = [
     "DEFAULT_HEARTBEAT_SECONDS",
-    "DEFAULT_POLL_SECONDS",
     "RunWaiter",
     "WorkflowRuntime",
     "is_settled",

@@ -237,6 +237,11 @@ class Backend(ABC):
         self.engine.dispose()
 
     # -- wake-ups (see wakes.py) ---------------------------------------------------------
+    #: How often a listener that must not miss news should also look for itself: the
+    #: announcements of this backend reach this process only (other processes' writers
+    #: are found by looking).
+    fallback_poll_seconds: ClassVar[float] = 0.5
+
     def wake_place(self, namespace: str | None) -> str:
         """What names the place *namespace* is, for this process's listeners."""
         return f"{self.describe()}|{namespace or ''}"

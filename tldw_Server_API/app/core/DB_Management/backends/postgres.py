@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -462,6 +462,9 @@ class PostgresBackend(Backend):
     def dispose(self) -> None:
         super().dispose()
         self._glance_engine.dispose()
+
+    #: Announcements reach every process (NOTIFY): looking is only a fallback.
+    fallback_poll_seconds: ClassVar[float] = 5.0
 
     def announce(self, conn: Connection, namespace: str | None, topic: str) -> bool:
         # Sent at commit, to the listeners of every process; dropped on rollback.
