@@ -44,9 +44,9 @@ directory (SQLite) or a fresh, throw-away database created on the server of
    and max latency in ms over the samples taken during the sweep (a few
    warm-up requests before it are not counted), the sample count and the
    sweep's wall time as the poller saw it. The target is p99 under 50 ms.
-   The server's runtime polls with its default interval (0.5 s) and API
-   submissions do not wake it, so this sweep is not directly comparable
-   with (1).
+   The server's workers (a child process by default) are woken by the API's
+   submissions on PostgreSQL and poll every 0.5 s on SQLite, so this sweep
+   is not directly comparable with (1).
 
 4. **Submit-to-start latency with idle workers** (``latency``, not in the
    default sections): a runtime with ``--latency-workers`` threads and its
