@@ -195,3 +195,16 @@ def test_a_runtime_takes_over_a_dead_workers_run_when_its_heartbeat_sees_it(
         finished = run_and_wait(store, run_id, timeout=60)
     assert finished["status"] == "succeeded"
     assert "run_taken_over" in event_types(store, run_id)
+
+
+def test_runs_of_an_older_database_keep_their_submission_order(users_store: WorkflowStore) -> None:
+    """Upgraded in place (SQLite) or migrated (PostgreSQL): the users' runs are numbered in
+    the order they were created, and a new submission comes after all of them."""
+    old = users_store.list_runs(limit=100)
+    by_number = sorted(old, key=lambda run: run["queue_seq"])
+    assert [run["created_at"] for run in by_number] == sorted(run["created_at"] for run in old)
+    assert len({run["queue_seq"] for run in old}) == len(old) > 1
+
+    workflow_id = create_workflow(users_store, DOC)
+    new = users_store.submit_run(workflow_id, {}, user_id="1")
+    assert new["queue_seq"] > max(run["queue_seq"] for run in old)
