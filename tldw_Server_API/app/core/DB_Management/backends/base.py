@@ -294,7 +294,10 @@ class Database:
         """Wake the listeners of *topic* (see :mod:`.wakes`) once *conn*'s transaction,
         one :meth:`begin` made, commits."""
         if self.backend.announce(conn, self.namespace, topic):
-            conn.info[_NEWS].add(topic)
+            news = conn.info.get(_NEWS)
+            if news is None:
+                raise RuntimeError("announce() needs a transaction opened by Database.begin()")
+            news.add(topic)
 
     def listen(self, topic: str, callback: Callback) -> Listening:
         """Call *callback* after every committed write that announced *topic* here."""

@@ -123,7 +123,8 @@ class Queue(StoreBase):
         """Give a claimed run back to the queue (a retry after backoff, or a worker stopping)."""
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            self._announce_due(conn)  # (a retry is found by the workers' heartbeats when due)
+            if next_attempt_at is None or next_attempt_at <= utc_now():
+                self._announce_due(conn)  # (a later retry is found by the heartbeats when due)
             conn.execute(
                 update(self.runs)
                 .where(self.runs.c.run_id == run_id)

@@ -49,8 +49,9 @@ class Runs(StoreBase):
         *user_id* submitted, so two users choosing the same key get a run each.
 
         With *for_user*, a definition not :func:`visible_to` that user is :class:`NotFound`
-        (checked in the same transaction: a submission is one transaction of five round
-        trips, because submissions arrive in bursts while workers use the database).
+        (checked in the same transaction: a submission is one short transaction, because
+        submissions arrive in bursts while workers use the database; it announces the run,
+        which wakes an idle worker once it commits).
         """
         new_id = run_id or str(uuid.uuid4())
         with self.database.begin(write=True) as conn:
