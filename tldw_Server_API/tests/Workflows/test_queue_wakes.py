@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from tldw_Server_API.app.core.config import Settings
+from tldw_Server_API.app.core.DB_Management.backends.wakes import PgListener
 from tldw_Server_API.app.core.DB_Management.instants import utc_now
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.stores.workflows import RUNS_TOPIC, WorkflowStore
@@ -208,3 +210,27 @@ def test_runs_of_an_older_database_keep_their_submission_order(users_store: Work
     workflow_id = create_workflow(users_store, DOC)
     new = users_store.submit_run(workflow_id, {}, user_id="1")
     assert new["queue_seq"] > max(run["queue_seq"] for run in old)
+
+
+def test_a_listener_hears_again_after_its_connection_is_cut(registry: DatabaseRegistry) -> None:
+    database = registry.workflows()
+    if database.kind != "postgresql":
+        pytest.skip("only PostgreSQL listens on a connection of its own")
+    woken = threading.Event()
+    listening = database.listen(RUNS_TOPIC, woken.set)
+    try:
+        assert isinstance(listening, PgListener)
+        cut = listening.backend_pid
+        woken.clear()
+        with database.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut})
+        # Reconnected, it calls back once (news sent meanwhile would have been lost) ...
+        assert woken.wait(30)
+        assert listening.backend_pid != cut
+        woken.clear()
+        # ... and hears the next announcement.
+        with database.begin() as conn:
+            database.announce(conn, RUNS_TOPIC)
+        assert woken.wait(30)
+    finally:
+        listening.close()

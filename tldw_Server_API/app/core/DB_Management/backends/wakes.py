@@ -113,6 +113,11 @@ class PgListener:
         self._thread = threading.Thread(target=self._loop, name=f"pg-listen-{channel}", daemon=True)
         self._thread.start()
 
+    @property
+    def backend_pid(self) -> int:
+        """The server process of the listening connection (for operators and tests)."""
+        return int(self._conn.info.backend_pid)
+
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         conn = psycopg.connect(self._conninfo, autocommit=True)
         conn.execute(f'LISTEN "{self._channel}"')  # a channel is "tldw_" and hex digits
