@@ -59,6 +59,12 @@ directory (SQLite) or a fresh, throw-away database created on the server of
    and max in ms. Where the runtime only polls, this measures the poll
    interval; where submissions wake it, the wake-up.
 
+5. **Python CPU per step** (``cpu``, not in the default sections): one
+   worker executes ``--noop-runs`` queued runs of ``--noop-steps`` ``log``
+   steps in the main thread (claim, execute, claim...) under ``cProfile``.
+   Reported: CPU ms per step (process time, profiler included) and function
+   calls; the 15 functions with the most own time go to stderr.
+
 Output: markdown tables on stdout (progress on stderr). Client, server and
 database share the machine, so every number includes their competition for
 the CPUs. Nothing is asserted: this is a measuring script, not a test.
@@ -68,10 +74,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import math
 import multiprocessing
 import os
 import platform
+import pstats
 import random
 import signal
 import socket
@@ -105,6 +113,7 @@ from tldw_Server_API.app.core.DB_Management.stores.workflows import (  # noqa: E
     WorkflowStore,
 )
 from tldw_Server_API.app.core.Workflows.definitions import parse_definition  # noqa: E402
+from tldw_Server_API.app.core.Workflows.engine import WorkflowEngine  # noqa: E402
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime  # noqa: E402
 
 API_KEY = "workflow-benchmark-key"
@@ -114,7 +123,7 @@ SWEEP_TARGET_SECONDS = 12.0
 STATUS_P99_TARGET_MS = 50.0
 BACKENDS = ("sqlite", "postgresql")
 WORKER_MODES = ("process", "thread")  # the server's default first
-SECTIONS = ("sweep", "noop", "status", "latency")
+SECTIONS = ("sweep", "noop", "status", "latency", "cpu")
 DEFAULT_SECTIONS = ("sweep", "noop", "status")
 STEP_EVENT_TYPES = ("step_started", "step_completed")
 
@@ -453,6 +462,55 @@ def latency_table(rows: Sequence[LatencyResult]) -> str:
             f"| {r.backend} | {r.workers} | {len(values)} | {percentile(values, 50):.1f} | "
             f"{percentile(values, 99):.1f} | {max(values, default=math.nan):.1f} | "
             f"{r.failures} |"
+        )
+    return "\n".join(lines)
+
+
+# -- 5. Python CPU per step -----------------------------------------------------------------
+
+
+@dataclass
+class CpuResult:
+    backend: str
+    steps: int
+    cpu_seconds: float
+    calls: int
+
+
+def step_cpu(backend: str, settings: Settings, runs: int, steps: int) -> CpuResult:
+    """See section 5 of the module doc."""
+    registry = DatabaseRegistry(settings)
+    try:
+        store = WorkflowStore(registry.workflows())
+        workflow_id = create_workflow(store, noop_workflow(steps))
+        for _ in range(runs):
+            store.submit_run(workflow_id, {}, user_id=USER_ID)
+        store.register_worker("cpu-profile", hostname=socket.gethostname(), pid=os.getpid())
+        engine = WorkflowEngine(registry, store)
+        profile = cProfile.Profile()
+        started = time.process_time()
+        profile.enable()
+        while (run := store.claim_next_run("cpu-profile", 60)) is not None:
+            engine.execute(run)
+        profile.disable()
+        cpu = time.process_time() - started
+        stats = pstats.Stats(profile, stream=sys.stderr)
+        stats.sort_stats("tottime").print_stats(15)
+        calls = int(getattr(stats, "total_calls", 0))
+        return CpuResult(backend, count_events(store, ["step_completed"]), cpu, calls)
+    finally:
+        registry.close()
+
+
+def cpu_table(rows: Sequence[CpuResult]) -> str:
+    lines = [
+        "| backend | steps | CPU s | CPU ms per step | function calls |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        per_step = r.cpu_seconds * 1000 / r.steps if r.steps else math.nan
+        lines.append(
+            f"| {r.backend} | {r.steps:,} | {r.cpu_seconds:.2f} | {per_step:.1f} | {r.calls:,} |"
         )
     return "\n".join(lines)
 
@@ -810,7 +868,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     noops: list[NoopResult] = []
     statuses: list[StatusResult] = []
     latencies: list[LatencyResult] = []
+    cpus: list[CpuResult] = []
     for backend in args.backends:
+        if "cpu" in args.sections:
+            with installation(backend, args.pg_dsn) as inst:
+                cpus.append(step_cpu(backend, inst.settings, args.noop_runs, args.noop_steps))
         if "latency" in args.sections:
             with installation(backend, args.pg_dsn) as inst:
                 latency = start_latency(
@@ -897,6 +959,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "runs submitted one at a time through another registry)\n"
         )
         print(latency_table(latencies))
+    if cpus:
+        print(
+            f"\n## 5. Python CPU per step under cProfile ({args.noop_runs} queued runs x "
+            f"{args.noop_steps} `log` steps, one worker in the main thread)\n"
+        )
+        print(cpu_table(cpus))
     return 0
 
 
