@@ -6,6 +6,7 @@
         [--noop-runs 200] [--noop-steps 5] [--noop-workers 1,2,4]
         [--server-workers 8] [--poll-ms 20] [--sections sweep,noop,status]
         [--worker-modes process,thread] [--status-rounds 3]
+        [--latency-samples 60] [--latency-workers 2] [--sections ...,latency]
 
 Every measurement starts from an empty installation: a fresh temporary data
 directory (SQLite) or a fresh, throw-away database created on the server of
@@ -43,9 +44,26 @@ directory (SQLite) or a fresh, throw-away database created on the server of
    and max latency in ms over the samples taken during the sweep (a few
    warm-up requests before it are not counted), the sample count and the
    sweep's wall time as the poller saw it. The target is p99 under 50 ms.
-   The server's runtime polls with its default interval (0.5 s) and API
-   submissions do not wake it, so this sweep is not directly comparable
-   with (1).
+   The server's workers (a child process by default) are woken by the API's
+   submissions on PostgreSQL and poll every 0.5 s on SQLite, so this sweep
+   is not directly comparable with (1).
+
+4. **Submit-to-start latency with idle workers** (``latency``, not in the
+   default sections): a runtime with ``--latency-workers`` threads and its
+   default poll interval is started and left idle; then ``--latency-samples``
+   one-step runs are submitted one at a time through a second registry (its
+   own pool, as another process's would be), each once the previous one ended
+   and after a random pause of 20-120 ms (so that submissions do not fall in
+   step with any poll). Latency is the run's ``started_at`` minus its
+   ``created_at`` (both stamped by this process's clock). Reported: p50, p99
+   and max in ms. Where the runtime only polls, this measures the poll
+   interval; where submissions wake it, the wake-up.
+
+5. **Python CPU per step** (``cpu``, not in the default sections): one
+   worker executes ``--noop-runs`` queued runs of ``--noop-steps`` ``log``
+   steps in the main thread (claim, execute, claim...) under ``cProfile``.
+   Reported: CPU ms per step (process time, profiler included) and function
+   calls; the 15 functions with the most own time go to stderr.
 
 Output: markdown tables on stdout (progress on stderr). Client, server and
 database share the machine, so every number includes their competition for
@@ -56,10 +74,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import math
 import multiprocessing
 import os
 import platform
+import pstats
+import random
 import signal
 import socket
 import subprocess
@@ -92,6 +113,7 @@ from tldw_Server_API.app.core.DB_Management.stores.workflows import (  # noqa: E
     WorkflowStore,
 )
 from tldw_Server_API.app.core.Workflows.definitions import parse_definition  # noqa: E402
+from tldw_Server_API.app.core.Workflows.engine import WorkflowEngine  # noqa: E402
 from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime  # noqa: E402
 
 API_KEY = "workflow-benchmark-key"
@@ -101,7 +123,8 @@ SWEEP_TARGET_SECONDS = 12.0
 STATUS_P99_TARGET_MS = 50.0
 BACKENDS = ("sqlite", "postgresql")
 WORKER_MODES = ("process", "thread")  # the server's default first
-SECTIONS = ("sweep", "noop", "status")
+SECTIONS = ("sweep", "noop", "status", "latency", "cpu")
+DEFAULT_SECTIONS = ("sweep", "noop", "status")
 STEP_EVENT_TYPES = ("step_started", "step_completed")
 
 #: The stress sweep's workflow: four quick steps, each run ends with "Item <n> summarised".
@@ -375,6 +398,121 @@ def noop_throughput(
         return NoopResult(backend, workers, runs, completed, wall, failures)
     finally:
         registry.close()
+
+
+# -- 4. submit-to-start latency with idle workers -------------------------------------------
+
+
+@dataclass
+class LatencyResult:
+    backend: str
+    workers: int
+    latencies_ms: list[float]
+    failures: int
+
+
+def start_latency(
+    backend: str, settings: Settings, samples: int, workers: int, timeout: float
+) -> LatencyResult:
+    """See section 4 of the module doc."""
+    registry, submitter = DatabaseRegistry(settings), DatabaseRegistry(settings)
+    rng = random.Random(7)
+    latencies: list[float] = []
+    failures = 0
+    try:
+        store = WorkflowStore(submitter.workflows())
+        workflow_id = create_workflow(store, noop_workflow(1))
+        with WorkflowRuntime(registry, workers=workers):
+            time.sleep(1.0)  # every thread has looked once and is idle
+            for _ in range(samples):
+                time.sleep(rng.uniform(0.02, 0.12))
+                run_id = str(store.submit_run(workflow_id, {}, user_id=USER_ID)["run_id"])
+                run = wait_for_run(store, run_id, timeout)
+                if run["status"] != "succeeded" or run["started_at"] is None:
+                    failures += 1
+                    continue
+                started = to_instant(run["started_at"])
+                created = to_instant(run["created_at"])
+                assert started is not None and created is not None
+                latencies.append((started - created).total_seconds() * 1000)
+    finally:
+        registry.close()
+        submitter.close()
+    return LatencyResult(backend, workers, latencies, failures)
+
+
+def wait_for_run(store: WorkflowStore, run_id: str, timeout: float) -> dict[str, Any]:
+    """The run once it ended (or as it is after *timeout*), looked at every 5 ms."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = store.get_run(run_id)
+        if run["status"] in TERMINAL_STATUSES or time.monotonic() > deadline:
+            return run
+        time.sleep(0.005)
+
+
+def latency_table(rows: Sequence[LatencyResult]) -> str:
+    lines = [
+        "| backend | idle worker threads | samples | p50 ms | p99 ms | max ms | failures |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        values = r.latencies_ms
+        lines.append(
+            f"| {r.backend} | {r.workers} | {len(values)} | {percentile(values, 50):.1f} | "
+            f"{percentile(values, 99):.1f} | {max(values, default=math.nan):.1f} | "
+            f"{r.failures} |"
+        )
+    return "\n".join(lines)
+
+
+# -- 5. Python CPU per step -----------------------------------------------------------------
+
+
+@dataclass
+class CpuResult:
+    backend: str
+    steps: int
+    cpu_seconds: float
+    calls: int
+
+
+def step_cpu(backend: str, settings: Settings, runs: int, steps: int) -> CpuResult:
+    """See section 5 of the module doc."""
+    registry = DatabaseRegistry(settings)
+    try:
+        store = WorkflowStore(registry.workflows())
+        workflow_id = create_workflow(store, noop_workflow(steps))
+        for _ in range(runs):
+            store.submit_run(workflow_id, {}, user_id=USER_ID)
+        store.register_worker("cpu-profile", hostname=socket.gethostname(), pid=os.getpid())
+        engine = WorkflowEngine(registry, store)
+        profile = cProfile.Profile()
+        started = time.process_time()
+        profile.enable()
+        while (run := store.claim_next_run("cpu-profile", 60)) is not None:
+            engine.execute(run)
+        profile.disable()
+        cpu = time.process_time() - started
+        stats = pstats.Stats(profile, stream=sys.stderr)
+        stats.sort_stats("tottime").print_stats(15)
+        calls = int(getattr(stats, "total_calls", 0))
+        return CpuResult(backend, count_events(store, ["step_completed"]), cpu, calls)
+    finally:
+        registry.close()
+
+
+def cpu_table(rows: Sequence[CpuResult]) -> str:
+    lines = [
+        "| backend | steps | CPU s | CPU ms per step | function calls |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        per_step = r.cpu_seconds * 1000 / r.steps if r.steps else math.nan
+        lines.append(
+            f"| {r.backend} | {r.steps:,} | {r.cpu_seconds:.2f} | {per_step:.1f} | {r.calls:,} |"
+        )
+    return "\n".join(lines)
 
 
 # -- 3. status latency while the sweep runs through the HTTP API ----------------------------
@@ -691,7 +829,9 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--backends", type=_names(BACKENDS), default=list(BACKENDS))
-    parser.add_argument("--sections", type=_names(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--sections", type=_names(SECTIONS), default=list(DEFAULT_SECTIONS))
+    parser.add_argument("--latency-samples", type=_positive, default=60)
+    parser.add_argument("--latency-workers", type=_positive, default=2)
     parser.add_argument(
         "--pg-dsn",
         default=os.environ.get("TLDW_BENCH_PG_DSN", "host=127.0.0.1 user=postgres dbname=postgres"),
@@ -727,7 +867,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     sweeps: list[SweepResult] = []
     noops: list[NoopResult] = []
     statuses: list[StatusResult] = []
+    latencies: list[LatencyResult] = []
+    cpus: list[CpuResult] = []
     for backend in args.backends:
+        if "cpu" in args.sections:
+            with installation(backend, args.pg_dsn) as inst:
+                cpus.append(step_cpu(backend, inst.settings, args.noop_runs, args.noop_steps))
+        if "latency" in args.sections:
+            with installation(backend, args.pg_dsn) as inst:
+                latency = start_latency(
+                    backend, inst.settings, args.latency_samples, args.latency_workers, args.timeout
+                )
+            latencies.append(latency)
+            print(
+                f"  {backend} start latency: p50 {percentile(latency.latencies_ms, 50):.1f} ms",
+                file=sys.stderr,
+            )
         if "sweep" in args.sections:
             with installation(backend, args.pg_dsn) as inst:
                 result = stress_sweep(
@@ -798,6 +953,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{args.poll_ms:g} ms; target: p99 under {STATUS_P99_TARGET_MS:.0f} ms)\n"
         )
         print(status_table(statuses))
+    if latencies:
+        print(
+            f"\n## 4. Submit-to-start latency, idle workers ({args.latency_samples} one-step "
+            "runs submitted one at a time through another registry)\n"
+        )
+        print(latency_table(latencies))
+    if cpus:
+        print(
+            f"\n## 5. Python CPU per step under cProfile ({args.noop_runs} queued runs x "
+            f"{args.noop_steps} `log` steps, one worker in the main thread)\n"
+        )
+        print(cpu_table(cpus))
     return 0
 
 

@@ -318,19 +318,6 @@ def test_concurrent_claims_never_share_a_run(store: WorkflowStore) -> None:
     assert sorted(claimed) == sorted(run_ids)
 
 
-def test_heartbeat_extends_the_lease_and_reports_cancel(store: WorkflowStore) -> None:
-    workflow_id = create_workflow(store, DOC)
-    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
-    claimed = _claim(store, "w1", lease=5)
-
-    lease = store.heartbeat("w1", run_id, lease_seconds=60)
-    assert lease.held and not lease.cancel_requested
-    assert store.get_run(run_id)["lease_expires_at"] > claimed["lease_expires_at"]
-    store.cancel_run(run_id)
-    assert store.heartbeat("w1", run_id).cancel_requested
-    assert not store.heartbeat("someone-else", run_id).held
-
-
 def test_cancel_queued_run_is_immediate(store: WorkflowStore) -> None:
     workflow_id = create_workflow(store, DOC)
     run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]

@@ -6,7 +6,7 @@ PostgreSQL schema), and executes queued runs with ``--workers`` threads until
 SIGTERM or SIGINT (or, with ``--parent-pid``, until the server that started
 it is gone), when it gives its unfinished runs back to the queue and exits.
 Runs of a worker that is killed outright are taken over by another worker
-within ``--lease-seconds`` + ``--poll-seconds`` (see ``runtime.py``).
+within ``--lease-seconds`` + ``--heartbeat-seconds`` (see ``runtime.py``).
 
 It prints one line when it is ready::
 
@@ -28,7 +28,7 @@ from ..config import ConfigError, load_settings
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.workflows import DEFAULT_LEASE_SECONDS
 from ..redaction import install_redaction
-from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_POLL_SECONDS, WorkflowRuntime
+from .runtime import DEFAULT_HEARTBEAT_SECONDS, WorkflowRuntime
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS)
     parser.add_argument("--heartbeat-seconds", type=float, default=DEFAULT_HEARTBEAT_SECONDS)
-    parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS)
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=None,
+        help="how often an idle worker looks for runs unasked (default: 5 s on PostgreSQL, "
+        "where submissions wake it; 0.5 s on SQLite)",
+    )
     parser.add_argument("--worker-id", default=None, help="default: host:pid:random")
     parser.add_argument(
         "--parent-pid",

@@ -16,14 +16,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from sqlalchemy import Column, Connection, Engine, Select, Table, UniqueConstraint, inspect
+from sqlalchemy import Column, Connection, Engine, Select, Table, UniqueConstraint, inspect, update
 from sqlalchemy.sql.elements import ColumnElement
+
+from .wakes import LOCAL_WAKES, Callback, Listening
 
 if TYPE_CHECKING:
     from ..schemas.spec import DatabaseSchema, SearchIndex
     from .vector_index import VectorIndex
 
 BackendKind = Literal["sqlite", "postgresql"]
+#: Where :meth:`Database.begin` keeps, on its connection, the topics announced meanwhile.
+_NEWS = "tldw_announced_topics"
 T = TypeVar("T")
 
 
@@ -72,7 +76,20 @@ class DialectOps(ABC):
     ) -> None:
         """Move id generators past rows inserted with explicit ids (default: nothing)."""
 
+    def sync_identity(  # noqa: B027 - optional hook: SQLite numbers rows in the insert
+        self, conn: Connection, column: Column[Any], namespace: str | None
+    ) -> None:
+        """Move *column*'s number generator past its highest value (default: nothing)."""
+
     # -- statements ------------------------------------------------------------
+    def identity_value(self, column: Column[Any]) -> ColumnElement[Any] | None:
+        """What an INSERT writes into *column*, an identity column (declared ``Identity()``).
+
+        ``None`` where the database numbers new rows itself (the default); else an
+        expression the insert computes (see the SQLite dialect).
+        """
+        return None
+
     @abstractmethod
     def search(
         self,
@@ -105,6 +122,26 @@ class DialectOps(ABC):
     @abstractmethod
     def claim(self, select: Select[Any]) -> Select[Any]:
         """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or alike)."""
+
+    def claim_first(
+        self, conn: Connection, table: Table, pick: Select[Any], values: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Claim the first row *pick* selects: set *values* on it; ``None`` when there is none.
+
+        *pick* selects the row's key (a column of *table*, first) and, labelled, the
+        values wanted as they were before. The result has *table*'s columns as
+        updated, and *pick*'s labelled columns. By default two statements, for a
+        database whose writers take turns (SQLite: no round trip to save, and a
+        RETURNING clause there sees only the updated table).
+        """
+        before = conn.execute(pick).first()
+        if before is None:
+            return None
+        key = table.c[pick.selected_columns[0].name]
+        after = conn.execute(
+            update(table).where(key == before[0]).values(**values).returning(*table.c)
+        ).one()
+        return dict(before._mapping) | dict(after._mapping)
 
     @abstractmethod
     def serialize(self, conn: Connection, key: str) -> None:
@@ -204,6 +241,25 @@ class Backend(ABC):
     def dispose(self) -> None:
         self.engine.dispose()
 
+    # -- wake-ups (see wakes.py) ---------------------------------------------------------
+    #: How often a listener that must not miss news should also look for itself: the
+    #: announcements of this backend reach this process only (other processes' writers
+    #: are found by looking).
+    fallback_poll_seconds: ClassVar[float] = 0.5
+
+    def wake_place(self, namespace: str | None) -> str:
+        """What names the place *namespace* is, for this process's listeners."""
+        return f"{self.describe()}|{namespace or ''}"
+
+    def announce(self, conn: Connection, namespace: str | None, topic: str) -> bool:
+        """Announce *topic* within *conn*'s transaction; True when it is for the listeners
+        of this process only (:meth:`Database.begin` calls them after the commit)."""
+        return True
+
+    def listen(self, namespace: str | None, topic: str, callback: Callback) -> Listening:
+        """Call *callback* whenever a committed write announced *topic* here."""
+        return LOCAL_WAKES.listen(self.wake_place(namespace), topic, callback)
+
 
 @dataclass
 class Database:
@@ -229,8 +285,28 @@ class Database:
 
     @contextmanager
     def begin(self, *, write: bool = True) -> Iterator[Connection]:
+        news: set[str] = set()
         with self.backend.begin(self.namespace, write=write) as conn:
-            yield conn
+            conn.info[_NEWS] = news
+            try:
+                yield conn
+            finally:
+                conn.info.pop(_NEWS, None)
+        if news:  # committed: now the listeners of this process may look
+            LOCAL_WAKES.deliver(self.backend.wake_place(self.namespace), news)
+
+    def announce(self, conn: Connection, topic: str) -> None:
+        """Wake the listeners of *topic* (see :mod:`.wakes`) once *conn*'s transaction,
+        one :meth:`begin` made, commits."""
+        if self.backend.announce(conn, self.namespace, topic):
+            news = conn.info.get(_NEWS)
+            if news is None:
+                raise RuntimeError("announce() needs a transaction opened by Database.begin()")
+            news.add(topic)
+
+    def listen(self, topic: str, callback: Callback) -> Listening:
+        """Call *callback* after every committed write that announced *topic* here."""
+        return self.backend.listen(self.namespace, topic, callback)
 
     def glance(self, read: Callable[[Connection], T]) -> T:
         """:meth:`Backend.glance` at this database."""

@@ -14,10 +14,11 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     REAL,
+    Column,
     Connection,
     Engine,
     LargeBinary,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    update,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
@@ -49,6 +51,7 @@ from ..search import (
 from .base import Backend, DialectOps, unique_rules
 from .target import PgTarget
 from .vector_index import VectorIndex, probe_pgvector
+from .wakes import Callback, Listening, PgListener, pg_channel
 
 T = TypeVar("T")
 #: Connections kept for :meth:`PostgresBackend.glance` (one poller needs one).
@@ -250,22 +253,27 @@ class PostgresDialect(DialectOps):
         insert would collide with them. Only a sequence that is behind is moved,
         so a concurrent writer's freshly drawn ids are never handed out again.
         """
-        ns = namespace or "public"
         for table in schema.metadata.sorted_tables:
             pk = list(table.primary_key.columns)
-            if len(pk) != 1 or pk[0].type.python_type is not int:
-                continue
-            tbl, col = qualified(ns, table.name), quote_ident(pk[0].name)
-            conn.execute(
-                text(
-                    "SELECT setval(s.seq, m.top) "
-                    "FROM (SELECT pg_get_serial_sequence(:tbl, :col) AS seq) s, "
-                    f"(SELECT max({col}) AS top FROM {tbl}) m "
-                    "WHERE s.seq IS NOT NULL AND m.top IS NOT NULL "
-                    "AND m.top > coalesce(pg_sequence_last_value(s.seq::regclass), 0)"
-                ),
-                {"tbl": tbl, "col": pk[0].name},
-            )
+            numbered = [c for c in table.columns if c.identity is not None and not c.primary_key]
+            if len(pk) == 1 and pk[0].type.python_type is int:
+                numbered.insert(0, pk[0])
+            for column in numbered:
+                self.sync_identity(conn, column, namespace)
+
+    def sync_identity(self, conn: Connection, column: Column[Any], namespace: str | None) -> None:
+        assert isinstance(column.table, Table)
+        tbl, col = qualified(namespace or "public", column.table.name), quote_ident(column.name)
+        conn.execute(
+            text(
+                "SELECT setval(s.seq, m.top) "
+                "FROM (SELECT pg_get_serial_sequence(:tbl, :col) AS seq) s, "
+                f"(SELECT max({col}) AS top FROM {tbl}) m "
+                "WHERE s.seq IS NOT NULL AND m.top IS NOT NULL "
+                "AND m.top > coalesce(pg_sequence_last_value(s.seq::regclass), 0)"
+            ),
+            {"tbl": tbl, "col": column.name},
+        )
 
     # -- statements --------------------------------------------------------------
     def search(
@@ -312,6 +320,22 @@ class PostgresDialect(DialectOps):
 
     def claim(self, select: Select[Any]) -> Select[Any]:
         return select.with_for_update(skip_locked=True)
+
+    def claim_first(
+        self, conn: Connection, table: Table, pick: Select[Any], values: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        # One statement: UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED) ... RETURNING,
+        # whose FROM still holds the picked row's values from before the update.
+        picked = self.claim(pick).subquery("picked")
+        key_name = pick.selected_columns[0].name
+        before = [c for c in picked.c if c.name != key_name]
+        row = conn.execute(
+            update(table)
+            .where(table.c[key_name] == picked.c[key_name])
+            .values(**values)
+            .returning(*table.c, *before)
+        ).first()
+        return None if row is None else dict(row._mapping)
 
     def serialize(self, conn: Connection, key: str) -> None:
         # A transaction-scoped advisory lock on a 32-bit digest of the key: two keys that
@@ -472,6 +496,17 @@ class PostgresBackend(Backend):
     def dispose(self) -> None:
         super().dispose()
         self._glance_engine.dispose()
+
+    #: Announcements reach every process (NOTIFY): looking is only a fallback.
+    fallback_poll_seconds: ClassVar[float] = 5.0
+
+    def announce(self, conn: Connection, namespace: str | None, topic: str) -> bool:
+        # Sent at commit, to the listeners of every process; dropped on rollback.
+        conn.execute(text("SELECT pg_notify(:c, '')"), {"c": pg_channel(namespace, topic)})
+        return False
+
+    def listen(self, namespace: str | None, topic: str, callback: Callback) -> Listening:
+        return PgListener(self.target.conninfo(), pg_channel(namespace, topic), callback)
 
     @contextmanager
     def begin(self, namespace: str | None, *, write: bool = True) -> Iterator[Connection]:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    func,
     inspect,
     literal_column,
     select,
@@ -111,7 +112,15 @@ class SqliteDialect(DialectOps):
         if default is not None and isinstance(getattr(default, "arg", None), TextClause):
             column.server_default = None
             column.nullable = True
+        if column.identity is not None:
+            column.nullable = True  # numbered by the application here (identity_value)
         return column
+
+    def identity_value(self, column: Column[Any]) -> ColumnElement[Any] | None:
+        # SQLite has one rowid per table and no identity columns: the insert takes the next
+        # number itself, safely, because writers hold the database lock (BEGIN IMMEDIATE).
+        assert column.table is not None
+        return select(func.coalesce(func.max(column), 0) + 1).scalar_subquery()
 
     def _install_search(
         self, conn: Connection, table: Table, index: SearchIndex, *, rebuild: bool
@@ -343,6 +352,9 @@ class SqliteBackend(Backend):
 
     def describe(self) -> str:
         return f"SQLite at {self.path}"
+
+    def wake_place(self, namespace: str | None) -> str:
+        return str(self.path.resolve())  # every handle on one file hears the same news
 
     def keep_copy(self, label: str) -> str | None:
         """Copy the file (consistently, through SQLite's backup API) to ``<name>.<label>.bak``.

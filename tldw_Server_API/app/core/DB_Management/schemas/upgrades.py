@@ -115,8 +115,8 @@ def _addable(column: Column) -> Column:
     copy.unique = False
     copy.index = False
     copy.primary_key = False
-    if not copy.nullable and copy.server_default is None:
-        copy.nullable = True
+    if not copy.nullable and copy.server_default is None and copy.identity is None:
+        copy.nullable = True  # (an identity column numbers the rows it is added to)
     return copy
 
 

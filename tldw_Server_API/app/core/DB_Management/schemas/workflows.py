@@ -7,6 +7,10 @@ workers whose heartbeats ``/api/v1/workflows/status`` reports.
 Version 4 makes names and versions per owner: ``UNIQUE(tenant_id, owner_id, name,
 version)`` instead of ``UNIQUE(tenant_id, name, version)`` (our users' rows, unique
 per tenant, are unique per owner too), and looks idempotency keys up per user.
+Version 5 numbers runs in submission order (``queue_seq``, an identity column that
+claims follow; existing runs are numbered by ``created_at``) and gives each worker a
+lease (``workflow_workers.lease_expires_at``): a run's claim lives as long as its
+worker heartbeats, one write per worker rather than one per run.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ForeignKey,
+    Identity,
     Index,
     MetaData,
     Table,
     Text,
     UniqueConstraint,
+    func,
+    select,
+    update,
 )
 
 from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
@@ -95,6 +103,9 @@ workflow_runs = Table(
     Column("idempotency_key", Text),
     Column("cancel_requested", Int, nullable=False, server_default="0"),
     *_runtime_columns(),
+    # Submission order (version 5): PostgreSQL numbers rows itself; SQLite's inserts
+    # number them (see DialectOps.identity_value).
+    Column("queue_seq", Key, Identity(), nullable=False),
 )
 
 workflow_steps = Table(
@@ -160,6 +171,7 @@ workflow_workers = Table(
     Column("heartbeat_at", Instant, nullable=False),
     Column("status", Text, nullable=False, server_default="running"),
     Column("concurrency", Int, nullable=False, server_default="1"),
+    Column("lease_expires_at", Instant),
 )
 
 tldw_schema = version_table(metadata)
@@ -169,6 +181,14 @@ INDEXES = (
     Index("ix_workflow_runs_workflow_id", workflow_runs.c.workflow_id),
     Index("ix_workflow_steps_run_id", workflow_steps.c.run_id),
     Index("ix_workflow_artifacts_run_id", workflow_artifacts.c.run_id),
+)
+
+#: Claims walk the open runs in submission order (version 5).
+QUEUE_ORDER = Index(
+    "ix_workflow_runs_queue",
+    workflow_runs.c.queue_seq,
+    postgresql_where=workflow_runs.c.status.in_(("queued", "running")),
+    sqlite_where=workflow_runs.c.status.in_(("queued", "running")),
 )
 
 #: Idempotency keys are looked up per user (version 4).
@@ -212,6 +232,26 @@ def _names_per_tenant(ctx: UpgradeContext) -> None:
     create_indexes(ctx, [TENANT_IDEMPOTENCY])
 
 
+def _number_runs(ctx: UpgradeContext) -> None:
+    """Number the runs in the order they were submitted (the layout added the columns)."""
+    runs = workflow_runs
+    ranked = select(
+        runs.c.run_id,
+        func.row_number().over(order_by=(runs.c.created_at, runs.c.run_id)).label("n"),
+    ).subquery("ranked")
+    ctx.conn.execute(
+        update(runs).where(runs.c.run_id == ranked.c.run_id).values(queue_seq=ranked.c.n)
+    )
+    ctx.dialect.sync_identity(ctx.conn, runs.c.queue_seq, ctx.namespace)
+    create_indexes(ctx, [QUEUE_ORDER])
+
+
+def _unnumber_runs(ctx: UpgradeContext) -> None:
+    drop_indexes(ctx, [QUEUE_ORDER])
+    ctx.ops.drop_column("workflow_runs", "queue_seq", schema=ctx.namespace)
+    ctx.ops.drop_column("workflow_workers", "lease_expires_at", schema=ctx.namespace)
+
+
 def _rename_steps_and_add_runtime(ctx: UpgradeContext) -> None:
     tables = ctx.table_names()
     if "workflow_step_runs" in tables and "workflow_steps" not in tables:
@@ -241,7 +281,7 @@ SCHEMA = DatabaseSchema(
     name="workflows",
     title="Workflows",
     metadata=metadata,
-    version=4,
+    version=5,
     version_record=VersionRecord("workflows"),
     per_user=False,
     sqlite_file="workflows.db",
@@ -258,6 +298,12 @@ SCHEMA = DatabaseSchema(
             "workflow names and versions per owner; idempotency keys per user",
             upgrade=_names_per_owner,
             downgrade=_names_per_tenant,
+        ),
+        Upgrade(
+            5,
+            "runs numbered in submission order; a lease per worker",
+            upgrade=_number_runs,
+            downgrade=_unnumber_runs,
         ),
     ),
     legacy_table_names={"workflow_step_runs": "workflow_steps"},

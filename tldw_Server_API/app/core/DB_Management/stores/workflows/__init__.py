@@ -33,14 +33,19 @@ Guarantees
   engine makes on behalf of a claim checks (and refreshes) that fence in the
   same transaction, so a worker that lost its lease (its run was taken over)
   can never record a step result a second time: it gets :class:`LeaseLost`.
-* **Claims.** :meth:`WorkflowStore.claim_next_run` takes, atomically, a running
-  run whose lease expired (its worker died) or else the oldest queued run that
-  is due (``next_attempt_at`` passed).
+* **Claims.** :meth:`WorkflowStore.claim_next_run` takes, in one statement, the
+  due run submitted first (by ``queue_seq``): a queued run whose
+  ``next_attempt_at`` passed, or a running run whose worker stopped heartbeating
+  (its worker's lease and the claim's own first lease both ran out).
+* **Wake-ups.** Every write that makes a run due (a submission, a release, a
+  decision) announces :data:`RUNS_TOPIC` in its transaction; runtimes listen to
+  it (see ``backends/wakes.py``) instead of polling.
 """
 
 from __future__ import annotations
 
 from ..errors import Conflict, NotFound, StoreError
+from .base import RUNS_TOPIC
 from .definitions import visible_to
 from .monitoring import RECENT_WINDOW_SECONDS
 from .records import (
@@ -48,8 +53,8 @@ from .records import (
     DEFAULT_TENANT,
     Fence,
     HeldStep,
-    Lease,
     LeaseLost,
+    WorkerBeat,
     WorkflowStoreError,
 )
 from .statuses import (
@@ -67,6 +72,7 @@ __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "DEFAULT_TENANT",
     "RECENT_WINDOW_SECONDS",
+    "RUNS_TOPIC",
     "STEP_WAITING_STATUSES",
     "TERMINAL_STATUSES",
     "UNAVAILABLE_STEP_TYPE",
@@ -74,12 +80,12 @@ __all__ = [
     "Conflict",
     "Fence",
     "HeldStep",
-    "Lease",
     "LeaseLost",
     "NotFound",
     "RunStatus",
     "StepStatus",
     "StoreError",
+    "WorkerBeat",
     "WorkerStatus",
     "WorkflowStore",
     "WorkflowStoreError",

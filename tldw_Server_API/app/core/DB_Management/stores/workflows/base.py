@@ -4,17 +4,34 @@ hold its guarantees (the run lock, the gap-free event log, the claim fence, endi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from ...backends.base import Database
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
 from .records import DEFAULT_TENANT, Fence, LeaseLost, public
-from .statuses import RunStatus
+from .statuses import RunStatus, WorkerStatus
+
+#: The topic announced whenever a run becomes due (see ``backends/wakes.py``).
+RUNS_TOPIC = "workflow_runs"
 
 #: The event each way of ending a run records.
 END_EVENTS = {
@@ -22,6 +39,48 @@ END_EVENTS = {
     RunStatus.FAILED: "run_failed",
     RunStatus.CANCELLED: "run_cancelled",
 }
+
+
+# The statements every step executes are built once per table: SQLAlchemy then finds their
+# compiled form by the statement object itself, without building and hashing a new one.
+
+
+@cache
+def _event_insert(events: Table) -> Executable:
+    """The event insert of :meth:`StoreBase._append_event` (parameters ``p_*``)."""
+    next_seq = (
+        select(func.coalesce(func.max(events.c.event_seq), 0) + 1)
+        .where(events.c.run_id == bindparam("p_run_id"))
+        .scalar_subquery()
+    )
+    return (
+        insert(events)
+        .values(
+            tenant_id=bindparam("p_tenant_id"),
+            run_id=bindparam("p_run_id"),
+            step_run_id=bindparam("p_step_run_id"),
+            event_seq=next_seq,
+            event_type=bindparam("p_event_type"),
+            payload_json=bindparam("p_payload", type_=events.c.payload_json.type),
+            created_at=bindparam("p_created_at", type_=events.c.created_at.type),
+        )
+        .returning(events.c.event_seq)
+    )
+
+
+@cache
+def _fence_lock(runs: Table) -> Executable:
+    """The fence check of :meth:`StoreBase._fence` (parameters ``p_*``)."""
+    return (
+        select(runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
+        .where(
+            runs.c.run_id == bindparam("p_run_id"),
+            runs.c.locked_by == bindparam("p_worker_id"),
+            runs.c.attempt == bindparam("p_attempt"),
+            runs.c.status == RunStatus.RUNNING,
+        )
+        .with_for_update()
+    )
 
 
 class StoreBase:
@@ -71,53 +130,66 @@ class StoreBase:
 
         One round trip: the insert computes the sequence itself.
         """
-        events = self.events
-        next_seq = (
-            select(func.coalesce(func.max(events.c.event_seq), 0) + 1)
-            .where(events.c.run_id == run_id)
-            .scalar_subquery()
-        )
         inserted = conn.execute(
-            insert(events)
-            .values(
-                tenant_id=tenant_id,
-                run_id=run_id,
-                step_run_id=step_run_id,
-                event_seq=next_seq,
-                event_type=event_type,
-                payload_json=dict(payload or {}),
-                created_at=now or utc_now(),
-            )
-            .returning(events.c.event_seq)
+            _event_insert(self.events),
+            {
+                "p_tenant_id": tenant_id,
+                "p_run_id": run_id,
+                "p_step_run_id": step_run_id,
+                "p_event_type": event_type,
+                "p_payload": dict(payload or {}),
+                "p_created_at": now or utc_now(),
+            },
         ).scalar_one()
         return int(inserted)
 
     def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
-        """Check that *fence* still holds the run (and lock and refresh its lease), or raise."""
-        now = utc_now()
-        result = conn.execute(
-            update(self.runs)
-            .where(
-                self.runs.c.run_id == run_id,
-                self.runs.c.locked_by == fence.worker_id,
-                self.runs.c.attempt == fence.attempt,
-                self.runs.c.status == RunStatus.RUNNING,
-            )
-            .values(
-                heartbeat_at=now,
-                lease_expires_at=now + timedelta(seconds=fence.lease_seconds),
-            )
-        )
-        if result.rowcount != 1:
-            raise LeaseLost(f"run {run_id}: claim {fence.worker_id}#{fence.attempt} is lost")
+        """Check that *fence* still holds the run, and lock its row, in one statement; or raise.
+
+        The claim's liveness is its worker's heartbeat (``heartbeat_worker``), so a
+        fenced write need not refresh anything on the run.
+        """
         row = conn.execute(
-            select(
-                self.runs.c.tenant_id,
-                self.runs.c.cancel_requested,
-                self.runs.c.started_at,
-            ).where(self.runs.c.run_id == run_id)
-        ).one()
+            _fence_lock(self.runs),
+            {"p_run_id": run_id, "p_worker_id": fence.worker_id, "p_attempt": fence.attempt},
+        ).first()
+        if row is None:
+            raise LeaseLost(f"run {run_id}: claim {fence.worker_id}#{fence.attempt} is lost")
         return row
+
+    def _announce_due(self, conn: Connection) -> None:
+        """Wake the idle workers (of any process that listens) once this transaction commits:
+        a run is due."""
+        self.database.announce(conn, RUNS_TOPIC)
+
+    def _orphaned(self, now: datetime) -> ColumnElement[bool]:
+        """A running run nobody keeps alive: its worker's lease and its claim's first lease
+        both ran out (or it has neither: a run that arrived by migration while running)."""
+        r, w = self.runs, self.workers
+        live_worker = exists().where(
+            w.c.worker_id == r.c.locked_by,
+            w.c.status == WorkerStatus.RUNNING,
+            w.c.lease_expires_at > now,
+        )
+        return and_(
+            r.c.status == RunStatus.RUNNING,
+            or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
+            ~live_worker,
+        )
+
+    def _due(self, now: datetime) -> ColumnElement[bool]:
+        """What makes a run claimable: queued and due, or orphaned (see :meth:`_orphaned`)."""
+        r = self.runs
+        queued = and_(
+            r.c.status == RunStatus.QUEUED,
+            or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
+        )
+        return or_(queued, self._orphaned(now))
+
+    def _claimable(self, now: datetime) -> Any:
+        """Whether some run is due: a scalar subquery (for the worker heartbeat)."""
+        r = self.runs
+        return exists().where(r.c.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)), self._due(now))
 
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
         row = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).first()
@@ -166,4 +238,4 @@ class StoreBase:
         self._append_event(conn, run.run_id, run.tenant_id, END_EVENTS[status], payload, now=now)
 
 
-__all__ = ["END_EVENTS", "StoreBase"]
+__all__ = ["END_EVENTS", "RUNS_TOPIC", "StoreBase"]

@@ -148,6 +148,7 @@ class Decisions(StoreBase):
                         next_attempt_at=None,
                     )
                 )
+                self._announce_due(conn)
             return self._get_run(conn, run_id)
 
     def _record_held_step(

@@ -12,15 +12,59 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
 
 from ...instants import utc_now
 from ..errors import Conflict
 from .base import StoreBase
 from .records import Fence, public
 from .statuses import StepStatus
+
+
+@cache
+def _step_insert(steps: Table) -> Executable:
+    """A step attempt's ``running`` row (see :meth:`Journal.start_step`; built once)."""
+    instant = steps.c.started_at.type
+    return insert(steps).values(
+        step_run_id=bindparam("p_step_run_id"),
+        tenant_id=bindparam("p_tenant_id"),
+        run_id=bindparam("p_run_id"),
+        step_id=bindparam("p_step_id"),
+        name=bindparam("p_name"),
+        type=bindparam("p_type"),
+        status=StepStatus.RUNNING,
+        attempt=bindparam("p_attempt"),
+        started_at=bindparam("p_now", type_=instant),
+        inputs_json=bindparam("p_inputs", type_=steps.c.inputs_json.type),
+        locked_by=bindparam("p_worker_id"),
+        locked_at=bindparam("p_now", type_=instant),
+        heartbeat_at=bindparam("p_now", type_=instant),
+    )
+
+
+@cache
+def _step_end(steps: Table) -> Executable:
+    """The end of a running step attempt (see :meth:`Journal._end_step`; built once)."""
+    return (
+        update(steps)
+        .where(
+            steps.c.step_run_id == bindparam("p_step_run_id"),
+            steps.c.run_id == bindparam("p_run_id"),
+            steps.c.status == StepStatus.RUNNING,
+        )
+        .values(
+            status=bindparam("p_status"),
+            ended_at=bindparam("p_now", type_=steps.c.ended_at.type),
+            outputs_json=bindparam("p_outputs", type_=steps.c.outputs_json.type),
+            error=bindparam("p_error"),
+            locked_by=None,
+            lock_expires_at=None,
+        )
+        .returning(steps.c.step_id, steps.c.attempt)
+    )
 
 
 class Journal(StoreBase):
@@ -43,21 +87,19 @@ class Journal(StoreBase):
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
             conn.execute(
-                insert(self.steps).values(
-                    step_run_id=step_run_id,
-                    tenant_id=row.tenant_id,
-                    run_id=run_id,
-                    step_id=step_id,
-                    name=name,
-                    type=step_type,
-                    status=StepStatus.RUNNING,
-                    attempt=attempt,
-                    started_at=now,
-                    inputs_json=inputs,
-                    locked_by=fence.worker_id,
-                    locked_at=now,
-                    heartbeat_at=now,
-                )
+                _step_insert(self.steps),
+                {
+                    "p_step_run_id": step_run_id,
+                    "p_tenant_id": row.tenant_id,
+                    "p_run_id": run_id,
+                    "p_step_id": step_id,
+                    "p_name": name,
+                    "p_type": step_type,
+                    "p_attempt": attempt,
+                    "p_now": now,
+                    "p_inputs": inputs,
+                    "p_worker_id": fence.worker_id,
+                },
             )
             self._append_event(
                 conn,
@@ -87,21 +129,15 @@ class Journal(StoreBase):
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
             step = conn.execute(
-                update(self.steps)
-                .where(
-                    self.steps.c.step_run_id == step_run_id,
-                    self.steps.c.run_id == run_id,
-                    self.steps.c.status == StepStatus.RUNNING,
-                )
-                .values(
-                    status=status,
-                    ended_at=now,
-                    outputs_json=outputs,
-                    error=error,
-                    locked_by=None,
-                    lock_expires_at=None,
-                )
-                .returning(self.steps.c.step_id, self.steps.c.attempt)
+                _step_end(self.steps),
+                {
+                    "p_step_run_id": step_run_id,
+                    "p_run_id": run_id,
+                    "p_status": status,
+                    "p_now": now,
+                    "p_outputs": outputs,
+                    "p_error": error,
+                },
             ).first()
             if step is None:
                 raise Conflict(f"step {step_run_id} of run {run_id} is not running")

@@ -1,10 +1,15 @@
-"""The workers' side of the run queue: claiming a due run, holding it by a lease, and
-giving it back (to retry later) or ending it.
+"""The workers' side of the run queue: claiming a due run, holding it while the worker
+heartbeats, and giving it back (to retry later) or ending it.
 
 A claim increments the run's ``attempt``; the pair ``(locked_by, attempt)`` is
 the claim's :class:`~.records.Fence`, which every write made for the claim
 checks. ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (the dialect's ``claim``) lets
-many workers claim at once without waiting on each other.
+many workers claim at once without waiting on each other; on SQLite, writers take
+turns (``BEGIN IMMEDIATE``).
+
+A claim is held while its worker's row in ``workflow_workers`` has a live lease
+(``Workers.heartbeat_worker``: one write per worker, whatever number of runs it
+executes), and at first for ``lease_seconds`` by the run's own ``lease_expires_at``.
 """
 
 from __future__ import annotations
@@ -13,122 +18,90 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import func, literal, select, update
 
 from ...instants import utc_now
 from .base import StoreBase
-from .records import DEFAULT_LEASE_SECONDS, Fence, Lease
+from .records import DEFAULT_LEASE_SECONDS, Fence, public
 from .statuses import TERMINAL_STATUSES, RunStatus
 
 
 class Queue(StoreBase):
-    """Claim, heartbeat, release and finish runs on behalf of a worker."""
-
-    def _due_conditions(self, now: datetime) -> list[Any]:
-        """What makes a run claimable, in the order claims prefer them."""
-        r = self.runs
-        return [
-            and_(
-                r.c.status == RunStatus.RUNNING,
-                or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
-            ),
-            and_(
-                r.c.status == RunStatus.QUEUED,
-                or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
-            ),
-        ]
-
-    def _due_query(self, now: datetime) -> Any:
-        return select(self.runs.c.run_id).where(or_(*self._due_conditions(now)))
+    """Claim, release and finish runs on behalf of a worker."""
 
     def claim_next_run(
         self, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
     ) -> dict[str, Any] | None:
-        """Atomically take one run for *worker_id*, or return ``None`` when none is due.
+        """Atomically take the due run submitted first for *worker_id*; ``None`` when none is.
 
-        First a ``running`` run whose lease expired (or that has no lease: a run
-        that arrived by migration while it was running), then the oldest ``queued``
-        run whose ``next_attempt_at`` has passed. The run becomes ``running``,
-        locked by *worker_id* until ``now + lease_seconds``; its ``attempt`` grows
+        One statement claims on PostgreSQL (``UPDATE ... FROM (SELECT ... ORDER BY
+        queue_seq LIMIT 1 FOR UPDATE SKIP LOCKED) ... RETURNING``; see the dialect's
+        ``claim_first``), then one more records the claim's event. It takes a ``queued`` run whose
+        ``next_attempt_at`` has passed, or a ``running`` one whose worker stopped
+        heartbeating, whichever was submitted first. The run becomes ``running``,
+        locked by *worker_id*; its ``lease_expires_at`` (now + *lease_seconds*)
+        keeps the claim until the worker's own heartbeat does. Its ``attempt`` grows
         by one (the claim's fence). The returned run has a ``claim`` entry:
         ``{"reason": "new" | "resumed" | "taken_over", "previous_worker": ...}``.
         """
         r = self.runs
-        # An idle worker polls: look (read-only, no lock taken) before trying to claim.
-        with self.database.begin(write=False) as conn:
-            if conn.execute(self._due_query(utc_now()).limit(1)).first() is None:
-                return None
         with self.database.begin(write=True) as conn:
             now = utc_now()
-            run_id = None
-            for condition in self._due_conditions(now):
-                query = select(r.c.run_id).where(condition)
-                query = query.order_by(r.c.created_at, r.c.run_id).limit(1)
-                run_id = conn.execute(self.database.dialect.claim(query)).scalar_one_or_none()
-                if run_id is not None:
-                    break
-            if run_id is None:
-                return None
-            run = conn.execute(select(r).where(r.c.run_id == run_id)).one()
-            attempt = int(run.attempt or 0) + 1
-            if run.status == RunStatus.RUNNING:
-                reason = "taken_over"
-            elif run.started_at is None:
-                reason = "new"
-            else:
-                reason = "resumed"
-            conn.execute(
-                update(r)
-                .where(r.c.run_id == run_id)
-                .values(
-                    status=RunStatus.RUNNING,
-                    locked_by=worker_id,
-                    locked_at=now,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    heartbeat_at=now,
-                    attempt=attempt,
-                    next_attempt_at=None,
-                    started_at=run.started_at or now,
+            pick = (
+                select(
+                    r.c.run_id,
+                    r.c.status.label("was_status"),
+                    r.c.locked_by.label("was_locked_by"),
+                    r.c.started_at.label("was_started_at"),
                 )
+                .where(r.c.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)), self._due(now))
+                .order_by(r.c.queue_seq)
+                .limit(1)
             )
-            event = {"new": "run_started", "resumed": "run_resumed", "taken_over": "run_taken_over"}
+            values = {
+                "status": RunStatus.RUNNING,
+                "locked_by": worker_id,
+                "locked_at": now,
+                "lease_expires_at": now + timedelta(seconds=lease_seconds),
+                "heartbeat_at": now,
+                "attempt": func.coalesce(r.c.attempt, 0) + 1,
+                "next_attempt_at": None,
+                "started_at": func.coalesce(r.c.started_at, literal(now, r.c.started_at.type)),
+            }
+            row = self.database.dialect.claim_first(conn, r, pick, values)
+            if row is None:
+                return None
+            claimed = public({c.name: row[c.name] for c in r.c})
+            attempt = int(claimed["attempt"])
+            if row["was_status"] == RunStatus.RUNNING:
+                reason, event = "taken_over", "run_taken_over"
+            elif row["was_started_at"] is None:
+                reason, event = "new", "run_started"
+            else:
+                reason, event = "resumed", "run_resumed"
             payload: dict[str, Any] = {"worker_id": worker_id, "attempt": attempt}
             if reason == "taken_over":
-                payload["previous_worker"] = run.locked_by
-            if run.status_reason and reason == "resumed":
-                payload["after"] = run.status_reason
-            self._append_event(conn, run_id, run.tenant_id, event[reason], payload, now=now)
-            claimed = self._get_run(conn, run_id)
+                payload["previous_worker"] = row["was_locked_by"]
+            if claimed["status_reason"] and reason == "resumed":
+                payload["after"] = claimed["status_reason"]
+            self._append_event(
+                conn, claimed["run_id"], claimed["tenant_id"], event, payload, now=now
+            )
         claimed["claim"] = {
             "reason": reason,
-            "previous_worker": run.locked_by if reason == "taken_over" else None,
+            "previous_worker": row["was_locked_by"] if reason == "taken_over" else None,
             "fence": Fence(worker_id, attempt, lease_seconds),
         }
         return claimed
 
-    def heartbeat(
-        self, worker_id: str, run_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
-    ) -> Lease:
-        """Extend the lease *worker_id* holds on *run_id*; a false result means it is lost."""
-        now = utc_now()
-        expires = now + timedelta(seconds=lease_seconds)
+    def held_runs(self, worker_id: str) -> dict[str, bool]:
+        """The runs *worker_id* holds, each with whether its cancellation was asked."""
         r = self.runs
-        with self.database.begin(write=True) as conn:
-            result = conn.execute(
-                update(r)
-                .where(
-                    r.c.run_id == run_id,
-                    r.c.locked_by == worker_id,
-                    r.c.status == RunStatus.RUNNING,
-                )
-                .values(heartbeat_at=now, lease_expires_at=expires)
-            )
-            if result.rowcount != 1:
-                return Lease(held=False)
-            cancel = conn.execute(
-                select(r.c.cancel_requested).where(r.c.run_id == run_id)
-            ).scalar_one()
-        return Lease(held=True, cancel_requested=bool(cancel), lease_expires_at=expires)
+        query = select(r.c.run_id, r.c.cancel_requested).where(
+            r.c.locked_by == worker_id, r.c.status == RunStatus.RUNNING
+        )
+        with self.database.begin(write=False) as conn:
+            return {str(run_id): bool(cancel) for run_id, cancel in conn.execute(query)}
 
     def is_cancel_requested(self, run_id: str) -> bool:
         with self.database.begin(write=False) as conn:
@@ -150,6 +123,8 @@ class Queue(StoreBase):
         """Give a claimed run back to the queue (a retry after backoff, or a worker stopping)."""
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
+            if next_attempt_at is None or next_attempt_at <= utc_now():
+                self._announce_due(conn)  # (a later retry is found by the heartbeats when due)
             conn.execute(
                 update(self.runs)
                 .where(self.runs.c.run_id == run_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -47,15 +46,19 @@ class HeldStep:
 
 
 @dataclass(frozen=True)
-class Lease:
-    """What ``WorkflowStore.heartbeat`` learnt: whether the lease is still held."""
+class WorkerBeat:
+    """What a worker's heartbeat (``WorkflowStore.heartbeat_worker``) learnt, in one statement.
 
-    held: bool
-    cancel_requested: bool = False
-    lease_expires_at: datetime | None = None
+    ``held`` and ``cancelling`` count the runs the worker holds, and those of them
+    whose cancellation was asked; ``claimable`` says whether some run is due now.
+    A worker that finds ``held`` unlike the runs it executes, or ``cancelling``,
+    asks :meth:`~.queue.Queue.held_runs` which ones.
+    """
 
-    def __bool__(self) -> bool:
-        return self.held
+    registered: bool
+    held: int = 0
+    cancelling: int = 0
+    claimable: bool = False
 
 
 _JSON_FIELDS = {
@@ -86,8 +89,8 @@ __all__ = [
     "DEFAULT_TENANT",
     "Fence",
     "HeldStep",
-    "Lease",
     "LeaseLost",
+    "WorkerBeat",
     "WorkflowStoreError",
     "public",
 ]

@@ -49,8 +49,9 @@ class Runs(StoreBase):
         *user_id* submitted, so two users choosing the same key get a run each.
 
         With *for_user*, a definition not :func:`visible_to` that user is :class:`NotFound`
-        (checked in the same transaction: a submission is one transaction of five round
-        trips, because submissions arrive in bursts while workers use the database).
+        (checked in the same transaction: a submission is one short transaction, because
+        submissions arrive in bursts while workers use the database; it announces the run,
+        which wakes an idle worker once it commits).
         """
         new_id = run_id or str(uuid.uuid4())
         with self.database.begin(write=True) as conn:
@@ -93,6 +94,7 @@ class Runs(StoreBase):
                     idempotency_key=idempotency_key,
                     cancel_requested=0,
                     attempt=0,
+                    **self._queue_number(),
                 )
                 .returning(*self.runs.c)
             ).one()
@@ -104,7 +106,13 @@ class Runs(StoreBase):
                 {"workflow_id": workflow_id, "version": definition.version, "user_id": user_id},
                 now=now,
             )
+            self._announce_due(conn)
             return public(run), True
+
+    def _queue_number(self) -> dict[str, Any]:
+        """The new run's place in the queue, when the database does not number it itself."""
+        value = self.database.dialect.identity_value(self.runs.c.queue_seq)
+        return {} if value is None else {"queue_seq": value}
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         with self.database.begin(write=False) as conn:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from ...instants import utc_now
 from .base import StoreBase
-from .records import public
-from .statuses import WorkerStatus
+from .records import DEFAULT_LEASE_SECONDS, WorkerBeat, public
+from .statuses import RunStatus, WorkerStatus
 
 
 class Workers(StoreBase):
@@ -23,6 +23,7 @@ class Workers(StoreBase):
         hostname: str,
         pid: int,
         concurrency: int = 1,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
         prune_after_seconds: float = 86_400,
     ) -> None:
         """Record a live worker (a runtime process); forget workers silent for a day."""
@@ -44,21 +45,46 @@ class Workers(StoreBase):
                     pid=pid,
                     started_at=now,
                     heartbeat_at=now,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
                     status=WorkerStatus.RUNNING,
                     concurrency=concurrency,
                 )
             )
 
-    def heartbeat_worker(self, worker_id: str) -> bool:
-        """Refresh a worker's heartbeat; False when its row is gone (it was pruned)."""
-        w = self.workers
-        with self.database.begin(write=True) as conn:
-            result = conn.execute(
-                update(w)
-                .where(w.c.worker_id == worker_id)
-                .values(heartbeat_at=utc_now(), status=WorkerStatus.RUNNING)
+    def heartbeat_worker(
+        self, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> WorkerBeat:
+        """Extend *worker_id*'s lease, and with it the claims of all its runs: one statement.
+
+        It also counts the worker's runs (and those asked to cancel) and tells whether
+        a run is due, so that a worker learns what changed without another query (see
+        :class:`~.records.WorkerBeat`). ``registered`` is False when its row is gone
+        (it was pruned).
+        """
+        w, r = self.workers, self.runs
+        now = utc_now()
+        mine = and_(r.c.locked_by == worker_id, r.c.status == RunStatus.RUNNING)
+        held = select(func.count()).where(mine).scalar_subquery()
+        cancelling = select(func.count()).where(mine, r.c.cancel_requested != 0).scalar_subquery()
+        statement = (
+            update(w)
+            .where(w.c.worker_id == worker_id)
+            .values(
+                heartbeat_at=now,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                status=WorkerStatus.RUNNING,
             )
-            return result.rowcount == 1
+            .returning(
+                held.label("held"),
+                cancelling.label("cancelling"),
+                self._claimable(now).label("claimable"),
+            )
+        )
+        with self.database.begin(write=True) as conn:
+            row = conn.execute(statement).first()
+        if row is None:
+            return WorkerBeat(registered=False)
+        return WorkerBeat(True, int(row.held), int(row.cancelling), bool(row.claimable))
 
     def unregister_worker(self, worker_id: str) -> None:
         with self.database.begin(write=True) as conn:
