@@ -10,6 +10,7 @@ What exists is read from the files, the PostgreSQL catalogue and the server's /p
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +66,14 @@ class ManyUsers:
     def note_titles(self, user_id: str) -> list[str]:
         return [note["title"] for note in self.get("/api/v1/notes", user_id)["items"]]
 
+    def wait_until_embedded(self, user_id: str) -> None:
+        """Until the background indexer has nothing left of the user's (bounded wait)."""
+        for _ in range(600):
+            if self.get("/api/v1/rag/index", user_id)["pending_items"] == 0:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the indexer did not finish {user_id}'s new note")
+
     def open_users(self) -> int:
         health = self.live.client.get("/api/v1/health")
         assert health.status_code == 200, health.text
@@ -110,6 +119,9 @@ def test_a_first_request_opens_that_users_databases_only(many: ManyUsers) -> Non
 
 def test_an_evicted_user_is_closed_and_reopens_with_their_data(many: ManyUsers) -> None:
     many.add_note("u1", "u1's note")
+    # While the indexer embeds the note it holds u1 open, and the cache rightly evicts an
+    # idle user instead: only once it is done is u1 the one to go.
+    many.wait_until_embedded("u1")
     for user_id in ("u2", "u3"):
         many.get("/api/v1/notes", user_id)
 
