@@ -41,7 +41,14 @@ from .migration.errors import (
 from .migration.feed import DEFAULT_JOBS
 from .migration.options import RunOptions, SourceFile, discover_installation
 from .migration.rehearse import rehearse
-from .migration.report import ProgressReporter, print_summary, stop_report_dict, write_report
+from .migration.report import (
+    ProgressReporter,
+    failed_units_line,
+    print_summary,
+    print_units_summary,
+    stop_report_dict,
+    write_report,
+)
 from .migration.results import MigrationResult
 from .migration.run import migrate
 
@@ -75,7 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument(
         "--all-users",
         action="store_true",
-        help="migrate every DATA_DIR/user_databases/*/ plus the server databases in DATA_DIR",
+        help="migrate every DATA_DIR/user_databases/*/ plus the server databases in DATA_DIR, "
+        "each user in a transaction of its own; users an earlier run verified are skipped",
+    )
+    sources.add_argument(
+        "--redo-all",
+        action="store_true",
+        help="with --all-users: migrate again the users an earlier run verified",
     )
     sources.add_argument(
         "--data-dir", type=Path, default=Path("Databases"), help="default: Databases"
@@ -205,6 +218,8 @@ def command_from(args: argparse.Namespace) -> Command:
         on_orphan=args.on_orphan,
         on_invalid_json=args.on_invalid_json,
         on_invalid_utf8=args.on_invalid_utf8,
+        each_unit_apart=args.all_users,
+        redo_all=args.redo_all,
     )
     sources = SourceFlags(
         content_sqlite=args.content_sqlite,
@@ -361,7 +376,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
     """Call the library for *command*, with a progress display unless ``--quiet``."""
     sources = sources_from_flags(command.sources)
-    reporter = ProgressReporter(quiet=command.output.quiet)
+    reporter = ProgressReporter(quiet=command.output.quiet, units=command.run.each_unit_apart)
     if command.rehearse:
         with reporter.running():
             return rehearse(
@@ -369,6 +384,7 @@ def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
                 command.run,
                 command.sources.data_dir,
                 progress=reporter,
+                units=reporter.unit_done,
                 notify=lambda line: print(line, file=sys.stderr),
             )
     data_dir = command.sources.data_dir
@@ -384,7 +400,7 @@ def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
         )
     options = command.run.migrating(sources, target_from_flags(command.target, environment))
     with reporter.running():
-        return migrate(options, progress=reporter)
+        return migrate(options, progress=reporter, units=reporter.unit_done)
 
 
 def _redacted(text: str, target: TargetFlags, environment: dict[str, str]) -> str:
@@ -410,7 +426,11 @@ def _stopped(
 
 
 def finish(output: Output, result: MigrationResult) -> int:
-    print_summary(result)
+    """Print the summary (and the statements, and the problems); write the report."""
+    if result.units:
+        print_units_summary(result)
+    else:
+        print_summary(result)
     if output.print_setval:
         for db in result.databases:
             for statement in db.setval:
@@ -420,6 +440,9 @@ def finish(output: Output, result: MigrationResult) -> int:
     for db in result.databases:
         for problem in db.problems[:50]:
             print(f"  {problem}", file=sys.stderr)
+    failed = failed_units_line(result)
+    if failed:
+        print(failed, file=sys.stderr)
     return result.exit_code
 
 
