@@ -4,7 +4,7 @@
         [--pg-dsn "host=127.0.0.1 user=postgres"]
 
 A sample installation of N users (``sample_data.generate_installation``: a Media and a
-ChaChaNotes file per user, *--media-items* items each, plus the server databases) is
+ChaChaNotes file of *--media-items* items, copied to every user, plus the server databases) is
 written to a temporary directory, then migrated by the command line
 (``python -m tldw_Server_API.app.core.DB_Management.migration_tools --all-users
 --create-schema --quiet``, a subprocess) into a fresh, throw-away database on the
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,11 +49,14 @@ class Row:
 
 
 def generate(data_dir: Path, users: int, media_items: int) -> None:
+    """One generated user's files, copied to every other user (the same small content)."""
     sys.path.insert(0, str(ROOT))
     from tldw_Server_API.app.core.DB_Management.sample_data import generate_installation
 
-    names = [f"u{n:05d}" for n in range(1, users + 1)]
-    generate_installation(data_dir, users=names, media_items=media_items)
+    generate_installation(data_dir, users=["u00001"], media_items=media_items)
+    first = data_dir / "user_databases" / "u00001"
+    for n in range(2, users + 1):
+        shutil.copytree(first, first.with_name(f"u{n:05d}"))
 
 
 def migrate(data_dir: Path, env: dict[str, str], label: str, users: int) -> Row:
