@@ -35,6 +35,7 @@ from .migration.errors import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     INTERRUPTED,
+    INTERRUPTED_UNITS,
     MigrationError,
     UsageError,
 )
@@ -333,15 +334,21 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
         print(f"error: {exc}", file=sys.stderr)
         return _stopped(output, target, environment, exc.exit_code, str(exc))
     except KeyboardInterrupt as exc:
-        print(INTERRUPTED, file=sys.stderr)
+        line = INTERRUPTED_UNITS if _commits_by_unit(args) else INTERRUPTED
+        print(line, file=sys.stderr)
         code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-        return _stopped(output, target, environment, code, INTERRUPTED)
+        return _stopped(output, target, environment, code, line)
     except Exception as exc:  # a bug: say so, keep the traceback for the report to us
         traceback.print_exc()
         reason = f"internal error (a bug, please report it): {type(exc).__name__}: {exc}"
         print(f"error: {_redacted(reason, target, environment)}", file=sys.stderr)
         return _stopped(output, target, environment, 1, reason)
     return finish(output, result)
+
+
+def _commits_by_unit(args: argparse.Namespace) -> bool:
+    """An ``--all-users`` run that writes: each user committed as soon as they are done."""
+    return bool(args.all_users and not (args.dry_run or args.verify_only or args.rehearse))
 
 
 class Terminated(KeyboardInterrupt):
