@@ -3,6 +3,7 @@ it was, and a re-run that redoes only what failed (or everything, with ``--redo-
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from contextlib import closing
@@ -12,6 +13,8 @@ import psycopg
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
+from tldw_Server_API.app.core.DB_Management.migration.report import ProgressReporter
+from tldw_Server_API.app.core.DB_Management.migration.results import DatabaseResult, UnitResult
 from tldw_Server_API.app.core.DB_Management.migration_tools import run_cli
 from tldw_Server_API.app.core.DB_Management.sample_data import generate, generate_installation
 from tldw_Server_API.tests.DB_Management.conftest import media_row, pg_flags
@@ -131,3 +134,20 @@ def test_redo_all_needs_all_users(
     )
     assert code == 2
     assert "--redo-all goes with --all-users" in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bars_follow_units_on_a_terminal() -> None:
+    screen = Terminal()
+    reporter = ProgressReporter(screen, units=True)
+    done = DatabaseResult("Media (user a)", "a.db", "user_a_media", status="migrated")
+    with reporter.running():
+        for n, user in enumerate(("a", "b"), 1):
+            reporter("media", 1, 2)  # a table of this user's, its bar shown while it copies
+            reporter.unit_done(UnitResult(f"user {user}", [done]), n, 2)
+    last_frame = screen.getvalue().rsplit("\x1b[2K", 1)[-1]
+    assert "units" in last_frame and "2/2" in last_frame and "migrated" in last_frame

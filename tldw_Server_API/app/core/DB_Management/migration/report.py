@@ -278,7 +278,8 @@ class ProgressReporter:
             if table not in self._tasks:
                 self._tasks[table] = self._progress.add_task(table, total=total or 1, rate="")
             task = self._tasks[table]
-            elapsed = self._progress.tasks[task].elapsed or 0
+            # By id, not position: the bars of finished units are removed (unit_done).
+            elapsed = next(t.elapsed for t in self._progress.tasks if t.id == task) or 0
             rate = f"{done / elapsed:,.0f} rows/s" if elapsed else ""
             self._progress.update(task, completed=done, rate=rate)
             return
