@@ -61,6 +61,14 @@ def summary_values(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def create_history(conn: Connection) -> Connection:
+    """Create the history's schema and tables if missing; *conn* pointed at that schema."""
+    conn.execute(CreateSchema(NAMESPACE, if_not_exists=True))
+    conn = conn.execution_options(**TRANSLATE)
+    metadata.create_all(conn)
+    return conn
+
+
 def record_run(options: MigrationOptions, result: MigrationResult) -> MigrationResult:
     """Record *result* in the target's history when it committed; return it unchanged."""
     if not should_record(options, result):
@@ -71,9 +79,7 @@ def record_run(options: MigrationOptions, result: MigrationResult) -> MigrationR
     engine = create_engine(options.target.sqlalchemy_url(), poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            conn.execute(CreateSchema(NAMESPACE, if_not_exists=True))
-            conn = conn.execution_options(**TRANSLATE)
-            metadata.create_all(conn)
+            conn = create_history(conn)
             conn.execute(
                 insert(migration_runs).values(
                     recorded_at=utc_now(),
@@ -162,4 +168,11 @@ def history_of(registry: DatabaseRegistry) -> MigrationHistory | None:
     return MigrationHistory(registry.analytics().backend)
 
 
-__all__ = ["MigrationHistory", "RecordedRun", "history_of", "record_run", "should_record"]
+__all__ = [
+    "MigrationHistory",
+    "RecordedRun",
+    "create_history",
+    "history_of",
+    "record_run",
+    "should_record",
+]

@@ -20,13 +20,13 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
-from sqlalchemy.schema import CreateSchema
 
 from ...commands import software_version
 from ...redaction import describe_db_error
 from ..backends.target import PgTarget
 from ..instants import utc_now
-from ..schemas.migrations import NAMESPACE, metadata, verified_units
+from ..schemas.migrations import NAMESPACE, verified_units
+from .history import create_history
 from .options import SourceFile
 from .target import schema_exists
 
@@ -94,9 +94,7 @@ class UnitRecords:
         engine = create_engine(target.sqlalchemy_url(), poolclass=NullPool)
         try:
             with engine.begin() as created:
-                created.execute(CreateSchema(NAMESPACE, if_not_exists=True))
-                created = created.execution_options(schema_translate_map={None: NAMESPACE})
-                metadata.create_all(created)
+                create_history(created)
         except Exception as exc:
             print(
                 f"warning: cannot keep the record of verified users in {target.describe()} "
