@@ -1,38 +1,44 @@
 """Browser sessions of the WebUI: an opaque token in a cookie, the user on the server.
 
 Signing in with an API key (``POST /signin``) creates a :class:`Session`: a random token
-(the cookie's value; only its SHA-256 digest is kept here) standing for the key's user id.
-The key itself is never stored, in the browser or here. The cookie is ``HttpOnly`` (no
-script reads it), ``SameSite=Strict`` (no other site's page sends it) and ``Secure`` over
-HTTPS.
+(the cookie's value) standing for the key's user id. The key itself is never stored, in the
+browser or on the server. The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Strict``
+(no other site's page sends it) and ``Secure`` over HTTPS.
 
 The same cookie authenticates the pages' calls to ``/api/v1`` (see ``auth.get_user_id``):
 a call that may change something (any method but GET, HEAD, OPTIONS) must also carry the
 session's CSRF token in ``X-CSRF-Token``, as every form carries it in a hidden field.
 
-Sessions live in the server's memory: a restart signs every browser out. One ends on
-sign-out, or after :data:`IDLE_SECONDS` without a request.
+Sessions live in the server's Users database (``web_sessions``, ``schemas/users.py``), by the
+SHA-256 digest of their token only: every server process on one database accepts a session
+any of them opened, a restart signs no one out, and a copy of the database opens no session.
+One ends on sign-out (for every process at once), or after :data:`IDLE_SECONDS` without a
+request.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from fastapi import Request
+from sqlalchemy import delete, insert, select, update
+
+from ..core.DB_Management.backends.base import Database
+from ..core.DB_Management.instants import utc_now
+from ..core.DB_Management.registry import DatabaseRegistry
+from ..core.DB_Management.schemas.users import web_sessions
+from ..core.users.store import token_digest
 
 COOKIE = "tldw_session"
 CSRF_HEADER = "X-CSRF-Token"
 IDLE_SECONDS = 12 * 3600
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+TOUCH_EVERY = timedelta(minutes=1)
+"""How stale a session's ``last_seen`` may get before a request writes it anew."""
 
 
 @dataclass
@@ -41,7 +47,8 @@ class Session:
 
     user_id: str
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    last_seen: float = field(default_factory=time.monotonic)
+    last_seen: float = field(default_factory=time.time)
+    """When it was last used (seconds since the epoch)."""
 
     def csrf_matches(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(
@@ -50,51 +57,86 @@ class Session:
 
 
 class SessionStore:
-    """The open sessions, by the digest of their cookie's token."""
+    """The open sessions, in the Users database, by the digest of their cookie's token.
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+    The database is the app's (:meth:`bind`, done by :func:`sessions_of` on each request),
+    so the store made before the databases open serves every request after.
+    """
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS, database: Database | None = None):
         self.idle_seconds = idle_seconds
-        self._sessions: dict[bytes, Session] = {}
-        self._lock = threading.Lock()
+        self._database = database
+
+    def bind(self, database: Database) -> None:
+        """Keep sessions in *database* (the server's Users database)."""
+        self._database = database
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError(
+                "the WebUI's sessions have no database yet (the app has not started)"
+            )
+        return self._database
 
     def create(self, user_id: str) -> tuple[str, Session]:
         """A new session for *user_id*: the cookie's token and the session."""
         token = secrets.token_urlsafe(32)
         session = Session(user_id)
-        with self._lock:
-            self._forget_idle()
-            self._sessions[_digest(token)] = session
+        moment = utc_now()
+        table = web_sessions
+        with self.database.begin() as conn:
+            conn.execute(delete(table).where(table.c.last_seen < self._cutoff(moment)))
+            conn.execute(
+                insert(table).values(
+                    token_hash=token_digest(token),
+                    user_id=user_id,
+                    csrf=session.csrf,
+                    created_at=moment,
+                    last_seen=moment,
+                )
+            )
+        session.last_seen = moment.timestamp()
         return token, session
 
     def get(self, token: str | None) -> Session | None:
         """The live session of *token* (its idle time restarts), or None."""
         if not token or len(token) > 200:
             return None
-        with self._lock:
-            session = self._sessions.get(_digest(token))
-            if session is None:
-                return None
-            now = time.monotonic()
-            if now - session.last_seen > self.idle_seconds:
-                del self._sessions[_digest(token)]
-                return None
-            session.last_seen = now
-            return session
+        digest, moment, table = token_digest(token), utc_now(), web_sessions
+        with self.database.begin(write=False) as conn:
+            row = conn.execute(
+                select(table.c.user_id, table.c.csrf, table.c.last_seen).where(
+                    table.c.token_hash == digest, table.c.last_seen >= self._cutoff(moment)
+                )
+            ).first()
+        if row is None:
+            return None
+        if moment - row.last_seen > TOUCH_EVERY:  # not a write per request: once a minute
+            with self.database.begin() as conn:
+                conn.execute(
+                    update(table).where(table.c.token_hash == digest).values(last_seen=moment)
+                )
+        return Session(row.user_id, row.csrf, moment.timestamp())
 
     def end(self, token: str | None) -> None:
+        """End the session of *token*, for every server process on this database."""
         if token:
-            with self._lock:
-                self._sessions.pop(_digest(token), None)
+            with self.database.begin() as conn:
+                conn.execute(
+                    delete(web_sessions).where(web_sessions.c.token_hash == token_digest(token))
+                )
 
-    def _forget_idle(self) -> None:
-        cutoff = time.monotonic() - self.idle_seconds
-        for key in [k for k, s in self._sessions.items() if s.last_seen < cutoff]:
-            del self._sessions[key]
+    def _cutoff(self, moment: datetime) -> datetime:
+        return moment - timedelta(seconds=self.idle_seconds)
 
 
 def sessions_of(request: Request) -> SessionStore | None:
-    """The app's session store (None in an app without the WebUI)."""
+    """The app's session store (None in an app without the WebUI), on the app's Users database."""
     store: SessionStore | None = getattr(request.app.state, "sessions", None)
+    registry: DatabaseRegistry | None = getattr(request.app.state, "registry", None)
+    if store is not None and registry is not None:
+        store.bind(registry.users())  # the open handle, from the registry's cache
     return store
 
 

@@ -35,13 +35,21 @@ from .migration.errors import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     INTERRUPTED,
+    INTERRUPTED_UNITS,
     MigrationError,
     UsageError,
 )
 from .migration.feed import DEFAULT_JOBS
 from .migration.options import RunOptions, SourceFile, discover_installation
 from .migration.rehearse import rehearse
-from .migration.report import ProgressReporter, print_summary, stop_report_dict, write_report
+from .migration.report import (
+    ProgressReporter,
+    failed_units_line,
+    print_summary,
+    print_units_summary,
+    stop_report_dict,
+    write_report,
+)
 from .migration.results import MigrationResult
 from .migration.run import migrate
 
@@ -75,7 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument(
         "--all-users",
         action="store_true",
-        help="migrate every DATA_DIR/user_databases/*/ plus the server databases in DATA_DIR",
+        help="migrate every DATA_DIR/user_databases/*/ plus the server databases in DATA_DIR, "
+        "each user in a transaction of its own; users an earlier run verified are skipped",
+    )
+    sources.add_argument(
+        "--redo-all",
+        action="store_true",
+        help="with --all-users: migrate again the users an earlier run verified",
     )
     sources.add_argument(
         "--data-dir", type=Path, default=Path("Databases"), help="default: Databases"
@@ -205,6 +219,8 @@ def command_from(args: argparse.Namespace) -> Command:
         on_orphan=args.on_orphan,
         on_invalid_json=args.on_invalid_json,
         on_invalid_utf8=args.on_invalid_utf8,
+        each_unit_apart=args.all_users,
+        redo_all=args.redo_all,
     )
     sources = SourceFlags(
         content_sqlite=args.content_sqlite,
@@ -318,15 +334,21 @@ def run_cli(argv: Sequence[str] | None = None, env: dict[str, str] | None = None
         print(f"error: {exc}", file=sys.stderr)
         return _stopped(output, target, environment, exc.exit_code, str(exc))
     except KeyboardInterrupt as exc:
-        print(INTERRUPTED, file=sys.stderr)
+        line = INTERRUPTED_UNITS if _commits_by_unit(args) else INTERRUPTED
+        print(line, file=sys.stderr)
         code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-        return _stopped(output, target, environment, code, INTERRUPTED)
+        return _stopped(output, target, environment, code, line)
     except Exception as exc:  # a bug: say so, keep the traceback for the report to us
         traceback.print_exc()
         reason = f"internal error (a bug, please report it): {type(exc).__name__}: {exc}"
         print(f"error: {_redacted(reason, target, environment)}", file=sys.stderr)
         return _stopped(output, target, environment, 1, reason)
     return finish(output, result)
+
+
+def _commits_by_unit(args: argparse.Namespace) -> bool:
+    """An ``--all-users`` run that writes: each user committed as soon as they are done."""
+    return bool(args.all_users and not (args.dry_run or args.verify_only or args.rehearse))
 
 
 class Terminated(KeyboardInterrupt):
@@ -361,7 +383,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
     """Call the library for *command*, with a progress display unless ``--quiet``."""
     sources = sources_from_flags(command.sources)
-    reporter = ProgressReporter(quiet=command.output.quiet)
+    reporter = ProgressReporter(quiet=command.output.quiet, units=command.run.each_unit_apart)
     if command.rehearse:
         with reporter.running():
             return rehearse(
@@ -369,6 +391,7 @@ def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
                 command.run,
                 command.sources.data_dir,
                 progress=reporter,
+                units=reporter.unit_done,
                 notify=lambda line: print(line, file=sys.stderr),
             )
     data_dir = command.sources.data_dir
@@ -384,7 +407,7 @@ def _run(command: Command, environment: dict[str, str]) -> MigrationResult:
         )
     options = command.run.migrating(sources, target_from_flags(command.target, environment))
     with reporter.running():
-        return migrate(options, progress=reporter)
+        return migrate(options, progress=reporter, units=reporter.unit_done)
 
 
 def _redacted(text: str, target: TargetFlags, environment: dict[str, str]) -> str:
@@ -410,7 +433,11 @@ def _stopped(
 
 
 def finish(output: Output, result: MigrationResult) -> int:
-    print_summary(result)
+    """Print the summary (and the statements, and the problems); write the report."""
+    if result.units:
+        print_units_summary(result)
+    else:
+        print_summary(result)
     if output.print_setval:
         for db in result.databases:
             for statement in db.setval:
@@ -420,6 +447,9 @@ def finish(output: Output, result: MigrationResult) -> int:
     for db in result.databases:
         for problem in db.problems[:50]:
             print(f"  {problem}", file=sys.stderr)
+    failed = failed_units_line(result)
+    if failed:
+        print(failed, file=sys.stderr)
     return result.exit_code
 
 

@@ -27,6 +27,11 @@ from dataclasses import dataclass
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 INTERRUPTED = "interrupted: nothing was committed"
+INTERRUPTED_UNITS = (
+    "interrupted: the users finished before are kept (a re-run skips them); "
+    "the one in progress was rolled back"
+)
+"""The line of an interrupted ``--all-users`` run, which commits user by user."""
 
 
 class MigrationError(Exception):

@@ -3,7 +3,9 @@
 :func:`record_run` is called by :func:`.run.migrate` with the run's result. A run that
 migrated (exit code 0, not ``--dry-run`` nor ``--verify-only``) is recorded right after its
 transaction committed, on a connection of its own: a failed run changes nothing in the
-target (the all-or-nothing promise includes this table), a check writes nothing at all. A
+target (the all-or-nothing promise includes this table), a check writes nothing at all. An
+``--all-users`` run commits unit by unit (:mod:`.units`): it is recorded when any unit
+committed, with the exit code and reason of its failed units, if any. A
 record that cannot be written (a role without ``CREATE`` on the database, say) is a warning
 on stderr, never a failed migration: the data arrived and was verified either way.
 
@@ -37,8 +39,11 @@ TRANSLATE = {"schema_translate_map": {None: NAMESPACE}}
 
 
 def should_record(options: MigrationOptions, result: MigrationResult) -> bool:
-    """Only a run that committed data is recorded (checks write nothing, failures undo all)."""
-    return not (options.dry_run or options.verify_only) and result.exit_code == 0
+    """Only a run that committed data is recorded (checks write nothing, failures undo all;
+    an ``--all-users`` run committed the units that did not fail, and says which failed)."""
+    if options.dry_run or options.verify_only:
+        return False
+    return result.exit_code == 0 or any(d.status == "migrated" for d in result.databases)
 
 
 def summary_values(report: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +61,14 @@ def summary_values(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def create_history(conn: Connection) -> Connection:
+    """Create the history's schema and tables if missing; *conn* pointed at that schema."""
+    conn.execute(CreateSchema(NAMESPACE, if_not_exists=True))
+    conn = conn.execution_options(**TRANSLATE)
+    metadata.create_all(conn)
+    return conn
+
+
 def record_run(options: MigrationOptions, result: MigrationResult) -> MigrationResult:
     """Record *result* in the target's history when it committed; return it unchanged."""
     if not should_record(options, result):
@@ -66,9 +79,7 @@ def record_run(options: MigrationOptions, result: MigrationResult) -> MigrationR
     engine = create_engine(options.target.sqlalchemy_url(), poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            conn.execute(CreateSchema(NAMESPACE, if_not_exists=True))
-            conn = conn.execution_options(**TRANSLATE)
-            metadata.create_all(conn)
+            conn = create_history(conn)
             conn.execute(
                 insert(migration_runs).values(
                     recorded_at=utc_now(),
@@ -157,4 +168,11 @@ def history_of(registry: DatabaseRegistry) -> MigrationHistory | None:
     return MigrationHistory(registry.analytics().backend)
 
 
-__all__ = ["MigrationHistory", "RecordedRun", "history_of", "record_run", "should_record"]
+__all__ = [
+    "MigrationHistory",
+    "RecordedRun",
+    "create_history",
+    "history_of",
+    "record_run",
+    "should_record",
+]

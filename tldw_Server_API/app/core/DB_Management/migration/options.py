@@ -80,6 +80,10 @@ class RunOptions:
     on_orphan: OrphanPolicy = "error"
     on_invalid_json: Literal["error", "string"] = "error"
     on_invalid_utf8: Literal["error", "replace"] = "error"
+    each_unit_apart: bool = False
+    """``--all-users``: each user's databases (and the server's) in a transaction of their own."""
+    redo_all: bool = False
+    """``--redo-all``: redo units an earlier run verified (else they are skipped)."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -88,6 +92,8 @@ class RunOptions:
             raise UsageError("--jobs must be 0 or more")
         if self.dry_run and self.verify_only:
             raise UsageError("--dry-run and --verify-only exclude each other")
+        if self.redo_all and not self.each_unit_apart:
+            raise UsageError("--redo-all goes with --all-users")
 
     @property
     def read_only(self) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..backends.embedded import EmbeddedPostgresUnavailable, start_embedded_postgres
 from .errors import UsageError
 from .options import RunOptions, SourceFile, discover_installation
-from .results import MigrationResult, Progress
+from .results import MigrationResult, Progress, UnitProgress
 from .run import migrate
 
 #: Users and media items of the sample installation a rehearsal with no files generates.
@@ -35,6 +35,7 @@ def rehearse(
     data_dir: Path,
     *,
     progress: Progress | None = None,
+    units: UnitProgress | None = None,
     notify: Callable[[str], None] = _silent,
 ) -> MigrationResult:
     """Migrate *sources* (else the installation under *data_dir*, else a generated sample)
@@ -64,7 +65,7 @@ def rehearse(
     with server:
         notify(f"rehearse: embedded {server.target.describe()}")
         run = replace(options, create_schema=True).migrating(sources, server.target)
-        result = migrate(run, progress=progress)
+        result = migrate(run, progress=progress, units=units)
     if sample_dir is not None:
         shutil.rmtree(sample_dir, ignore_errors=True)
     notify("rehearse: the embedded server and its data are gone; your files were only read")

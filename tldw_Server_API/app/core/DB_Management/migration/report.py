@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .results import DatabaseResult, MigrationResult
+from .results import DatabaseResult, MigrationResult, UnitResult
 
 REPORT_VERSION = 1
 
@@ -50,7 +50,38 @@ def report_dict(result: MigrationResult) -> dict[str, Any]:
         "exit_code": result.exit_code,
         "reason": outcome(result),
         "databases": [_database_dict(d) for d in result.databases],
+        **_units_dict(result),
     }
+
+
+def _units_dict(result: MigrationResult) -> dict[str, Any]:
+    """``--all-users``: each unit's status and schemas (nothing for other runs)."""
+    if not result.units:
+        return {}
+    return {
+        "units": [
+            {
+                "unit": u.name,
+                "status": u.status,
+                "exit_code": u.exit_code,
+                "schemas": [d.namespace for d in u.databases],
+                "seconds": round(u.seconds, 3),
+            }
+            for u in result.units
+        ]
+    }
+
+
+def failed_units_line(result: MigrationResult) -> str | None:
+    """The last line of an ``--all-users`` run with failures: every failed unit, by name."""
+    failed = result.failed_units
+    if not failed:
+        return None
+    names = ", ".join(u.name for u in failed)
+    return (
+        f"error: {len(failed)} of {len(result.units)} failed, each left as it was: {names} "
+        "(run the same command again to redo only these)"
+    )
 
 
 def stop_report_dict(target: str | None, exit_code: int, reason: str) -> dict[str, Any]:
@@ -106,12 +137,46 @@ def write_report(result: MigrationResult | dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _console(stream: TextIO | None) -> Console:
+    out = stream or sys.stdout
+    return Console(file=out, highlight=False, width=None if out.isatty() else 160)
+
+
+def print_units_summary(result: MigrationResult, stream: TextIO | None = None) -> None:
+    """``--all-users``: one row per unit, then the per-table summary of the units that failed."""
+    console = _console(stream)
+    console.print(f"Target: {escape(result.target)}")
+    table = Table(title=f"{len(result.units)} units, each in a transaction of its own")
+    for heading in ("unit", "databases", "tables", "rows", "status", "seconds"):
+        table.add_column(heading, justify="left" if heading in ("unit", "status") else "right")
+    for unit in result.units:
+        tables = [t for db in unit.databases for t in db.tables]
+        cells = (
+            unit.name,
+            str(len(unit.databases)),
+            str(len(tables)),
+            str(sum(t.source_rows for t in tables)),
+            unit.status,
+            f"{unit.seconds:.2f}",
+        )
+        table.add_row(*(escape(c) for c in cells))
+    console.print(table)
+    counts: dict[str, int] = {}
+    for unit in result.units:
+        counts[unit.status] = counts.get(unit.status, 0) + 1
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    _print_databases(console, [db for u in result.failed_units for db in u.databases])
+
+
 def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None:
     """The row-count summary per table, SQLite beside PostgreSQL, per database."""
-    out = stream or sys.stdout
-    console = Console(file=out, highlight=False, width=None if out.isatty() else 160)
+    console = _console(stream)
     console.print(f"Target: {escape(result.target)}")
-    for db in result.databases:
+    _print_databases(console, result.databases)
+
+
+def _print_databases(console: Console, databases: list[DatabaseResult]) -> None:
+    for db in databases:
         table = Table(
             title=escape(f"{db.label}: {db.source_file} → schema {db.namespace} [{db.status}]")
         )
@@ -176,13 +241,18 @@ def print_summary(result: MigrationResult, stream: TextIO | None = None) -> None
 class ProgressReporter:
     """A progress bar per table (rows/s, ETA) on a terminal; one line per table otherwise."""
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, quiet: bool = False, units: bool = False
+    ) -> None:
         self.stream = stream or sys.stderr
         self.quiet = quiet
+        self.units = units
+        """An ``--all-users`` run: one line (or one overall bar) per unit, not per table."""
         self.interactive = self.stream.isatty() and not quiet
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._done: set[str] = set()
+        self._overall: TaskID | None = None
 
     @contextmanager
     def running(self) -> Any:
@@ -208,10 +278,25 @@ class ProgressReporter:
             if table not in self._tasks:
                 self._tasks[table] = self._progress.add_task(table, total=total or 1, rate="")
             task = self._tasks[table]
-            elapsed = self._progress.tasks[task].elapsed or 0
+            # By id, not position: the bars of finished units are removed (unit_done).
+            elapsed = next(t.elapsed for t in self._progress.tasks if t.id == task) or 0
             rate = f"{done / elapsed:,.0f} rows/s" if elapsed else ""
             self._progress.update(task, completed=done, rate=rate)
             return
-        if done >= total and table not in self._done:
+        if done >= total and table not in self._done and not self.units:
             self._done.add(table)
             print(f"copied {table}: {done} rows", file=self.stream)
+
+    def unit_done(self, unit: UnitResult, done: int, total: int) -> None:
+        """One unit ended: the overall bar moves on, its tables' bars go."""
+        if self.quiet:
+            return
+        if self._progress is None:
+            print(f"[{done}/{total}] {unit.name}: {unit.status}", file=self.stream)
+            return
+        if self._overall is None:
+            self._overall = self._progress.add_task("units", total=total, rate="")
+        for task in self._tasks.values():
+            self._progress.remove_task(task)
+        self._tasks.clear()
+        self._progress.update(self._overall, completed=done, rate=unit.status)

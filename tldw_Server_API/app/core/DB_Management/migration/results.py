@@ -14,6 +14,9 @@ from .errors import ValueProblem
 Progress = Callable[[str, int, int], None]
 """Told, as a table is copied, its name, the rows copied so far and the rows it holds."""
 
+UnitProgress = Callable[["UnitResult", int, int], None]
+"""Told, as each unit of an ``--all-users`` run ends, its result, how many ended and of how many."""
+
 
 @dataclass
 class TableResult:
@@ -69,9 +72,40 @@ class DatabaseResult:
 
 
 @dataclass
+class UnitResult:
+    """One unit of an ``--all-users`` run (a user's databases, or the server's): its outcome."""
+
+    name: str
+    databases: list[DatabaseResult]
+
+    @property
+    def exit_code(self) -> int:
+        codes = [d.exit_code for d in self.databases if d.exit_code]
+        return codes[0] if codes else 0
+
+    @property
+    def status(self) -> str:
+        """``failed`` if any database failed, else the status its databases share."""
+        if self.exit_code:
+            return "failed"
+        statuses = {d.status for d in self.databases}
+        return statuses.pop() if len(statuses) == 1 else "mixed"
+
+    @property
+    def seconds(self) -> float:
+        return sum(d.seconds for d in self.databases)
+
+
+@dataclass
 class MigrationResult:
     target: str
     databases: list[DatabaseResult]
+    units: list[UnitResult] = field(default_factory=list)
+    """The units of an ``--all-users`` run, each committed apart (empty otherwise)."""
+
+    @property
+    def failed_units(self) -> list[UnitResult]:
+        return [u for u in self.units if u.exit_code]
 
     @property
     def exit_code(self) -> int:

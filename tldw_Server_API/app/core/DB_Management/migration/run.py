@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
+from functools import partial
 
 import psycopg
+from psycopg import sql
 
 from ...redaction import redact_secrets
 from ..backends.target import PgTarget
@@ -34,10 +37,18 @@ from .options import MigrationOptions, SourceFile
 from .plan import DatabasePlan, plan_database
 from .prepare import carry, prepare_target
 from .refusals import server_failure
-from .results import DatabaseResult, MigrationResult, Progress, TableResult
+from .results import (
+    DatabaseResult,
+    MigrationResult,
+    Progress,
+    TableResult,
+    UnitProgress,
+    UnitResult,
+)
 from .sequences import setval_statements
 from .source import SourceCatalog, open_source, read_catalog
-from .target import read_target
+from .target import read_target, schema_exists
+from .units import Unit, UnitRecords, group_units
 from .verify import require_verified, verify_only
 
 
@@ -201,9 +212,10 @@ def _check_skip_names(options: MigrationOptions) -> None:
         return
     known: set[str] = set()
     for source in options.sources:
-        if not source.path.exists():
-            continue  # reported, with its path, when the file is opened
-        conn = open_source(source.path)
+        try:
+            conn = open_source(source.path)
+        except UsageError:
+            continue  # missing or unreadable: reported, with its path, for its database
         try:
             renames = source.renames
             for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
@@ -218,8 +230,12 @@ def _check_skip_names(options: MigrationOptions) -> None:
         )
 
 
-def migrate(options: MigrationOptions, progress: Progress | None = None) -> MigrationResult:
-    """Migrate every source of *options*, all or nothing.
+def migrate(
+    options: MigrationOptions,
+    progress: Progress | None = None,
+    units: UnitProgress | None = None,
+) -> MigrationResult:
+    """Migrate every source of *options*, all or nothing, or unit by unit with ``--all-users``.
 
     Every target schema is made ready first (``--create-schema``); then all the
     databases load in one PostgreSQL transaction, each in a savepoint of it. If
@@ -227,11 +243,18 @@ def migrate(options: MigrationOptions, progress: Progress | None = None) -> Migr
     exactly as it was, the databases loaded before the failure included.
     ``--dry-run`` and ``--verify-only`` write nothing and go through every
     database, so that one run reports every problem.
+
+    With :attr:`~.options.RunOptions.each_unit_apart`, the same holds for each unit
+    (:mod:`.units`) alone: a failing user is rolled back and the run goes on; *units*
+    hears each unit's end.
     """
     _check_skip_names(options)
-    check_kinds((s.kind, s.path) for s in options.sources)
+    if not options.each_unit_apart:  # else each unit's are checked in turn: a bad one fails alone
+        check_kinds((s.kind, s.path) for s in options.sources)
     conn = connect(options.target)
     try:
+        if options.each_unit_apart:
+            return record_run(options, _migrate_units(conn, options, progress, units))
         return record_run(options, _migrate(conn, options, progress))
     except psycopg.Error as exc:
         raise server_failure(exc, conn, options.target) from None
@@ -250,28 +273,128 @@ def _migrate(
     result.databases = [
         DatabaseResult(s.label, str(s.path), s.target_namespace) for s in options.sources
     ]
-    for source, db in zip(options.sources, result.databases, strict=True):
+    _migrate_together(
+        conn, options, options.sources, result.databases, progress, "another database"
+    )
+    return result
+
+
+def _migrate_together(
+    conn: psycopg.Connection,
+    options: MigrationOptions,
+    sources: list[SourceFile],
+    databases: list[DatabaseResult],
+    progress: Progress | None,
+    other: str,
+    on_commit: Callable[[psycopg.Connection], None] | None = None,
+) -> bool:
+    """Load *sources* in one transaction (each in a savepoint); *on_commit* runs last in it.
+
+    True when it committed; else every database of *databases* says why it was not kept,
+    naming the failure as *other*.
+    """
+    for source, db in zip(sources, databases, strict=True):
         try:
             if not source.path.exists():
                 raise UsageError(f"{source.path}: no such SQLite file")
             prepare_target(conn, options, source, db)
         except MigrationError as exc:
             _record_failure(db, exc, options)
-            _mark_not_done(result, "not migrated: another database is not ready")
-            return result
+            _mark_not_done(databases, f"not migrated: {other} is not ready")
+            return False
     try:
         with conn.transaction():
-            for source, db in zip(options.sources, result.databases, strict=True):
+            for source, db in zip(sources, databases, strict=True):
                 migrate_one(conn, options, source, progress, db)
                 if db.exit_code:
                     raise _RollBack
+            if on_commit is not None:
+                on_commit(conn)
     except _RollBack:
-        _mark_not_done(result, "rolled back: another database failed, so none was kept")
+        _mark_not_done(databases, f"rolled back: {other} failed, so none was kept")
+        return False
+    return True
+
+
+def _migrate_units(
+    conn: psycopg.Connection,
+    options: MigrationOptions,
+    progress: Progress | None,
+    units: UnitProgress | None,
+) -> MigrationResult:
+    """Each unit in a transaction of its own; a failing unit is reported and the run goes on."""
+    result = MigrationResult(target=options.target.describe(), databases=[])
+    grouped = group_units(options.sources)
+    records = None if options.read_only else UnitRecords.prepare(options.target, conn)
+    for done, unit in enumerate(grouped, 1):
+        outcome = UnitResult(
+            unit.name,
+            [DatabaseResult(s.label, str(s.path), s.target_namespace) for s in unit.sources],
+        )
+        result.units.append(outcome)
+        result.databases += outcome.databases
+        _migrate_unit(conn, options, unit, outcome, records, progress)
+        if units is not None:
+            units(outcome, done, len(grouped))
     return result
 
 
-def _mark_not_done(result: MigrationResult, why: str) -> None:
-    for db in result.databases:
+def _migrate_unit(
+    conn: psycopg.Connection,
+    options: MigrationOptions,
+    unit: Unit,
+    outcome: UnitResult,
+    records: UnitRecords | None,
+    progress: Progress | None,
+) -> None:
+    if not _kinds_checked(unit, outcome, options):
+        return
+    if options.read_only:
+        for source, db in zip(unit.sources, outcome.databases, strict=True):
+            migrate_one(conn, options, source, progress, db)
+        return
+    earlier = None if records is None or options.redo_all else records.verified(conn, unit)
+    if earlier is not None:
+        for db in outcome.databases:
+            db.status = "skipped"
+            db.error = (
+                f"verified by an earlier run ({earlier.verified_at:%Y-%m-%d %H:%M} UTC), "
+                "unchanged since (--redo-all redoes it)"
+            )
+        return
+    absent = [ns for ns in dict.fromkeys(unit.namespaces) if not schema_exists(conn, ns)]
+    write = None if records is None else partial(UnitRecords.write, unit=unit)
+    other = f"another database of {unit.name}"
+    dbs = outcome.databases
+    if not _migrate_together(conn, options, unit.sources, dbs, progress, other, write):
+        _drop_schemas(conn, absent)
+
+
+def _kinds_checked(unit: Unit, outcome: UnitResult, options: MigrationOptions) -> bool:
+    """:func:`.kinds.check_kinds` for one unit: a file that is not its database fails it."""
+    for source, db in zip(unit.sources, outcome.databases, strict=True):
+        try:
+            check_kinds([(source.kind, source.path)])
+        except MigrationError as exc:
+            _record_failure(db, exc, options)
+            _mark_not_done(
+                outcome.databases, f"not migrated: another database of {unit.name} failed"
+            )
+            return False
+    return True
+
+
+def _drop_schemas(conn: psycopg.Connection, namespaces: list[str]) -> None:
+    """Drop the schemas a failed unit's ``--create-schema`` made: the target is left as it
+    was before the run, with no empty schema a re-run or the server would take for data."""
+    with conn.transaction():
+        for namespace in namespaces:
+            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(namespace))
+            conn.execute(drop)
+
+
+def _mark_not_done(databases: list[DatabaseResult], why: str) -> None:
+    for db in databases:
         if db.status == "migrated":
             db.status = "rolled back"
             db.error = why

@@ -33,4 +33,16 @@ migration_runs = Table(
     Column("report", Json, nullable=False),
 )
 
-__all__ = ["NAMESPACE", "metadata", "migration_runs"]
+# One row per unit of an ``--all-users`` run (a user's databases, or the server's) whose
+# transaction committed verified: a re-run skips a unit whose files still match (docs/migration.md).
+verified_units = Table(
+    "verified_units",
+    metadata,
+    Column("unit", Text, primary_key=True),  # "user <id>", "server databases"
+    Column("fingerprint", Text, nullable=False),  # the source files' paths, sizes and mtimes
+    Column("schemas", Text, nullable=False),  # the target schemas it filled, comma-separated
+    Column("verified_at", Instant, nullable=False),
+    Column("tool_version", Text, nullable=False),
+)
+
+__all__ = ["NAMESPACE", "metadata", "migration_runs", "verified_units"]

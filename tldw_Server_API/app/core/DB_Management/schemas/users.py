@@ -4,7 +4,9 @@ An account names the user whose data it reaches (``user_id``): the same id an
 API key maps to in the keys file, so a password and a key of one user reach
 the same per-user databases. Passwords are kept as Argon2id hashes only, and
 refresh tokens as SHA-256 digests only: a copy of this database lets no one
-sign in. Ids are never reused (``AUTOINCREMENT``): an access token names its
+sign in. The WebUI's browser sessions (``web_sessions``) are here too, so that every
+server process on one database accepts them; kept by the SHA-256 digest of the cookie's
+token only. Ids are never reused (``AUTOINCREMENT``): an access token names its
 session by id, and a new session must never inherit an old token.
 """
 
@@ -14,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, MetaData, Table, Text
 
-from .spec import DatabaseSchema, VersionRecord, version_table
+from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
 from .types import Flag, Instant, Key
-from .upgrades import layout_upgrade
+from .upgrades import UpgradeContext, create_indexes, drop_indexes, layout_upgrade
 
 metadata = MetaData()
 _AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
@@ -52,17 +54,49 @@ user_sessions = Table(
     **_AUTO,
 )
 
+# version 3: the WebUI's browser sessions, shared by every server process on the database
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),  # SHA-256 of the cookie's token, hex
+    Column("user_id", Text, nullable=False),  # whose data: the keys file's ids
+    Column("csrf", Text, nullable=False),  # what the session's forms send back
+    Column("created_at", Instant, nullable=False),
+    Column("last_seen", Instant, nullable=False),  # idle sessions end (api/sessions.py)
+)
+WEB_SESSION_INDEXES = (Index("ix_web_sessions_last_seen", web_sessions.c.last_seen),)
+
 tldw_schema = version_table(metadata)
+
+
+def _add_web_sessions(ctx: UpgradeContext) -> None:
+    if web_sessions.name not in ctx.table_names():
+        web_sessions.create(ctx.conn)
+    create_indexes(ctx, WEB_SESSION_INDEXES)
+
+
+def _drop_web_sessions(ctx: UpgradeContext) -> None:
+    drop_indexes(ctx, WEB_SESSION_INDEXES)
+    web_sessions.drop(ctx.conn, checkfirst=True)
+
 
 SCHEMA = DatabaseSchema(
     name="users",
     title="Users",
     metadata=metadata,
-    version=2,
+    version=3,
     version_record=VersionRecord("users"),
     per_user=False,
+    upgrades=(
+        layout_upgrade(2, "accounts' email (self-registration)", columns=(users.c.email,)),
+        Upgrade(
+            3,
+            "WebUI sessions shared by every server process",
+            upgrade=_add_web_sessions,
+            downgrade=_drop_web_sessions,
+        ),
+    ),
     sqlite_file="tldw_users.db",
-    upgrades=(layout_upgrade(2, "accounts' email (self-registration)", columns=(users.c.email,)),),
 )
 
 __all__ = ["SCHEMA", "metadata"]
