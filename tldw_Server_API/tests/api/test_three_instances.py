@@ -107,11 +107,9 @@ def instances(pg_server: PgTarget, tmp_path: Path) -> Iterator[tuple[list[Instan
     with fresh_database(pg_server) as target, ExitStack() as stack:
         env = server_pg_env(target) | {"TLDW_WORKFLOW_WORKERS": "2"}
         servers = [killable_server(tmp_path / f"instance-{n}", **env) for n in (1, 2, 3)]
-        # The first creates the schemas alone: servers started at once on an empty database
-        # race on CREATE SCHEMA (one fails to start). The other two start together.
-        lives = [stack.enter_context(servers[0])]
-        with ThreadPoolExecutor(2) as pool:
-            lives += pool.map(stack.enter_context, servers[1:])
+        # All three start at once on the empty database: each schema is created once.
+        with ThreadPoolExecutor(3) as pool:
+            lives = list(pool.map(stack.enter_context, servers))
         yield [Instance(live, worker_of(live)) for live in lives], target
 
 

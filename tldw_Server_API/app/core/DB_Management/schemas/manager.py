@@ -15,11 +15,10 @@ itself before any upgrade touches it.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Connection, delete, insert, inspect, select, text
+from sqlalchemy import Connection, delete, insert, inspect, select
 
 from ..backends.base import Database
 from .spec import DatabaseSchema
@@ -59,9 +58,8 @@ def write_version(conn: Connection, schema: DatabaseSchema, version: int) -> Non
 
 
 def _lock(conn: Connection, database: Database) -> None:
-    if database.kind == "postgresql":
-        key = zlib.crc32(f"tldw:{database.namespace}".encode())
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    """One creator or upgrader of *database*'s schema at a time (server processes included)."""
+    database.dialect.serialize(conn, database.namespace or database.schema.name)
 
 
 def _context(conn: Connection, database: Database) -> UpgradeContext:
@@ -132,8 +130,10 @@ def ensure_schema(database: Database) -> SchemaState:
     if database.backend.keeps_copies and _needs_upgrade(database):
         database.backend.keep_copy(f"before-tldw-v{schema.version}")
     with database.begin(write=True) as conn:
-        database.dialect.prepare_namespace(conn, database.namespace)
+        # The lock first: PostgreSQL's CREATE SCHEMA IF NOT EXISTS fails, rather than waits,
+        # when another session creates the same schema at the same moment.
         _lock(conn, database)
+        database.dialect.prepare_namespace(conn, database.namespace)
         found = _found_version(conn, database)
         if found is None:
             create_current(conn, database)
