@@ -1,0 +1,107 @@
+"""The Workflows pages in a real browser, on both backends: a run started from its form
+and followed live, and a run waiting for approval approved from its page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from .conftest import UiServer, api, expect, screenshot, sign_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+RUN_PAGE = re.compile(r"/workflows/runs/[0-9a-f-]{36}$")
+#: Shown as typed, never run: the pages escape user content.
+SCRIPT_NAME = "<script>alert(1)</script>"
+
+
+def publish_definition(name: str) -> dict[str, Any]:
+    """A workflow that drafts a text (kept as an artifact), waits for approval, then logs."""
+    return {
+        "name": name,
+        "description": "Draft, approve, publish",
+        "inputs": {"title": "spring newsletter", "copies": 2},
+        "steps": [
+            {
+                "id": "draft",
+                "type": "prompt",
+                "config": {"template": "Draft of {{ inputs.title }}", "artifact": "draft"},
+            },
+            {"id": "approve", "type": "wait_for_approval", "config": {"prompt": "Publish?"}},
+            {"id": "post", "type": "log", "config": {"message": "published {{ inputs.copies }}"}},
+        ],
+    }
+
+
+def test_a_run_started_from_the_page_is_followed_live(page: Any, server: UiServer) -> None:
+    created = api(server, "POST", "/api/v1/workflows", json=publish_definition(SCRIPT_NAME))
+    sign_in(page, server)
+    page.click("nav >> text=Workflows")
+    page.wait_for_url(f"{server.base_url}/workflows")
+    listed = page.locator(f'#workflows li[data-workflow="{created["id"]}"]')
+    expect(listed.locator(".title")).to_have_text(SCRIPT_NAME)
+    assert listed.locator("ol.steps li code").all_inner_texts() == ["draft", "approve", "post"]
+    listed.locator("text=Run…").click()
+    # The form is made of the definition's inputs, filled with their defaults.
+    expect(page.get_by_label("title")).to_have_value("spring newsletter")
+    page.get_by_label("copies").fill("not json")
+    page.click("#run-form button")
+    expect(page.locator("#run-error")).to_contain_text("copies: not JSON")
+    page.get_by_label("title").fill("autumn issue")
+    page.get_by_label("copies").fill("3")
+    page.click("#run-form button")
+    page.wait_for_url(RUN_PAGE)
+    run_id = page.url.rsplit("/", 1)[1]
+    assert api(server, "GET", f"/api/v1/workflows/runs/{run_id}")["inputs"] == {
+        "title": "autumn issue",
+        "copies": 3,
+    }
+    # The page marks itself: a reload would lose the mark.
+    page.evaluate("window.notReloaded = true")
+    expect(page.locator("#run-status")).to_have_text("waiting_approval")
+    expect(page.locator("#decision")).to_be_visible()
+    expect(page.locator("#run-artifacts tbody tr")).to_have_count(1)
+    # Another client approves: the page follows the run to its end by itself.
+    api(server, "POST", f"/api/v1/workflows/runs/{run_id}/approve", json={"comment": "ok"})
+    expect(page.locator("#run-status")).to_have_text("succeeded")
+    expect(page.locator("#decision")).to_be_hidden()
+    expect(page.locator("#cancel-form")).to_be_hidden()
+    expect(page.locator("#run-outputs")).to_contain_text("published 3")
+    steps = page.locator("#run-steps tbody tr td:first-child").all_inner_texts()
+    assert steps == ["draft", "approve", "post"]
+    assert page.evaluate("window.notReloaded") is True
+    events = page.locator("#run-events tbody tr td:first-child").all_inner_texts()
+    assert [int(seq) for seq in events] == list(range(1, len(events) + 1))
+    screenshot(page, server, "workflow-run")
+
+
+def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) -> None:
+    created = api(server, "POST", "/api/v1/workflows", json=publish_definition("approval"))
+    queued = api(server, "POST", f"/api/v1/workflows/{created['id']}/run", json={"inputs": {}})
+    run_id = queued["run"]["run_id"]
+    sign_in(page, server)
+    page.goto(f"{server.base_url}/workflows/runs")
+    page.click(f'#runs tr[data-run="{run_id}"] a')
+    page.wait_for_url(f"{server.base_url}/workflows/runs/{run_id}")
+    expect(page.locator("#run-status")).to_have_text("waiting_approval")
+    # A form without the session's token changes nothing.
+    forged = page.request.post(
+        f"{server.base_url}/workflows/runs/{run_id}/approve", form={"comment": "x"}
+    )
+    assert forged.status == 403
+    assert api(server, "GET", f"/api/v1/workflows/runs/{run_id}")["status"] == "waiting_approval"
+    page.fill("#comment", "looks good")
+    page.click("#approve")
+    expect(page.locator("#run-status")).to_have_text("succeeded")
+    expect(page.locator("#run-outputs")).to_contain_text("published 2")
+    decided = api(server, "GET", f"/api/v1/workflows/runs/{run_id}/steps")["steps"]
+    approval = next(s for s in decided if s["step_id"] == "approve")
+    assert approval["outputs"]["comment"] == "looks good"
+    # An ended run can no longer be decided: the page says why.
+    answer = page.request.post(
+        f"{server.base_url}/workflows/runs/{run_id}/cancel",
+        form={"csrf": page.locator("#cancel-form input[name=csrf]").get_attribute("value")},
+    )
+    assert answer.status == 409
