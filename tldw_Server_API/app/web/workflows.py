@@ -11,6 +11,7 @@ list it (the user's own, and those shared with everyone).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -204,21 +205,37 @@ def run_page(request: Request, run_id: TextId) -> Response:
     )
 
 
-def _decide(request: Request, run_id: str, form: dict[str, str], approved: bool) -> Response:
-    """Approve or reject the user's waiting run, as ``POST .../approve`` and ``.../reject``."""
+def _change_run(
+    request: Request,
+    run_id: str,
+    form: dict[str, str],
+    title: str,
+    change: Callable[[WorkflowStore, str], object],
+) -> Response:
+    """Apply *change* (given the store and the user) to the user's run *run_id*, then back
+    to its page; another user's run is "not found", a refused change a 409 page *title*."""
     session = checked_form(request, form)
     if not isinstance(session, Session):
         return session
     store = _store(request)
     try:
         own_run(store, run_id, session.user_id)
-        comment = text_field(form, "comment").strip() or None
-        resolve_human(store, run_id, approved=approved, decided_by=session.user_id, comment=comment)
+        change(store, session.user_id)
     except NotFound:
         return _no_run(request, session)
     except (StoreError, ValueError) as exc:
-        return _refused(request, session, "Not decided", exc)
+        return _refused(request, session, title, exc)
     return see(f"/workflows/runs/{run_id}")
+
+
+def _decide(request: Request, run_id: str, form: dict[str, str], approved: bool) -> Response:
+    """Approve or reject the user's waiting run, as ``POST .../approve`` and ``.../reject``."""
+
+    def decide(store: WorkflowStore, user_id: str) -> object:
+        comment = text_field(form, "comment").strip() or None
+        return resolve_human(store, run_id, approved=approved, decided_by=user_id, comment=comment)
+
+    return _change_run(request, run_id, form, "Not decided", decide)
 
 
 @router.post("/workflows/runs/{run_id}/approve", response_model=None)
@@ -233,18 +250,12 @@ def reject_run(request: Request, run_id: TextId, form: TextForm) -> Response:
 
 @router.post("/workflows/runs/{run_id}/cancel", response_model=None)
 def cancel_run(request: Request, run_id: TextId, form: TextForm) -> Response:
-    session = checked_form(request, form)
-    if not isinstance(session, Session):
-        return session
-    store = _store(request)
-    try:
-        own_run(store, run_id, session.user_id)
-        store.cancel_run(run_id, reason=f"cancelled by {session.user_id}")
-    except NotFound:
-        return _no_run(request, session)
-    except StoreError as exc:
-        return _refused(request, session, "Not cancelled", exc)
-    return see(f"/workflows/runs/{run_id}")
+    """Cancel the user's run, as ``POST .../cancel`` does."""
+
+    def cancel(store: WorkflowStore, user_id: str) -> object:
+        return store.cancel_run(run_id, reason=f"cancelled by {user_id}")
+
+    return _change_run(request, run_id, form, "Not cancelled", cancel)
 
 
 __all__ = ["router"]

@@ -99,7 +99,7 @@ def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) ->
     decided = api(server, "GET", f"/api/v1/workflows/runs/{run_id}/steps")["steps"]
     approval = next(s for s in decided if s["step_id"] == "approve")
     assert approval["outputs"]["comment"] == "looks good"
-    # An ended run can no longer be decided: the page says why.
+    # An ended run can no longer be cancelled: the answer says so (409).
     answer = page.request.post(
         f"{server.base_url}/workflows/runs/{run_id}/cancel",
         form={"csrf": page.locator("#cancel-form input[name=csrf]").get_attribute("value")},
