@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import UiServer, api, expect, screenshot, sign_in
+from .conftest import BOB_KEY, UiServer, api, expect, screenshot, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -43,6 +43,7 @@ def test_a_run_started_from_the_page_is_followed_live(page: Any, server: UiServe
     listed = page.locator(f'#workflows li[data-workflow="{created["id"]}"]')
     expect(listed.locator(".title")).to_have_text(SCRIPT_NAME)
     assert listed.locator("ol.steps li code").all_inner_texts() == ["draft", "approve", "post"]
+    screenshot(page, server, "workflows")
     listed.locator("text=Run…").click()
     # The form is made of the definition's inputs, filled with their defaults.
     expect(page.get_by_label("title")).to_have_value("spring newsletter")
@@ -105,3 +106,29 @@ def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) ->
         form={"csrf": page.locator("#cancel-form input[name=csrf]").get_attribute("value")},
     )
     assert answer.status == 409
+
+
+def test_another_users_workflows_and_runs_stay_theirs(
+    page: Any, multi_user_server: UiServer
+) -> None:
+    server = multi_user_server
+    created = api(server, "POST", "/api/v1/workflows", json=publish_definition("alice-only"))
+    queued = api(server, "POST", f"/api/v1/workflows/{created['id']}/run", json={"inputs": {}})
+    run_id = queued["run"]["run_id"]
+    sign_in(page, server, BOB_KEY)
+    page.goto(f"{server.base_url}/workflows")
+    expect(page.locator("#no-workflows")).to_be_visible()
+    assert page.goto(f"{server.base_url}/workflows/{created['id']}/run").status == 404
+    assert page.goto(f"{server.base_url}/workflows/runs/{run_id}").status == 404
+    page.goto(f"{server.base_url}/workflows/runs")
+    expect(page.locator("#result-count")).to_have_text("0 runs")
+    # Bob's own token, on alice's run: not found, and the run still waits for alice.
+    csrf = page.locator(".signout input[name=csrf]").get_attribute("value")
+    for action in ("approve", "cancel"):
+        answer = page.request.post(
+            f"{server.base_url}/workflows/runs/{run_id}/{action}", form={"csrf": csrf}
+        )
+        assert answer.status == 404
+    assert api(server, "GET", f"/api/v1/workflows/runs/{run_id}")["status"] != "cancelled"
+    events = api(server, "GET", f"/api/v1/workflows/runs/{run_id}/events")["events"]
+    assert "human_approved" not in [e["event_type"] for e in events]
