@@ -15,16 +15,24 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
+from pydantic import ValidationError
 
 from ..api.deps import IntId, TextId
 from ..api.sessions import Session
 from ..core.DB_Management.stores import NotFound, StoreError
+from ..core.DB_Management.stores.errors import Conflict
 from ..core.DB_Management.stores.workflows import (
     TERMINAL_STATUSES,
     WAITING_STATUSES,
     WorkflowStore,
 )
-from ..core.Workflows.api import _public_run, own_run, public_json, visible_definition
+from ..core.Workflows.api import (
+    Decision,
+    _public_run,
+    own_run,
+    public_json,
+    visible_definition,
+)
 from ..core.Workflows.engine import resolve_human
 from .forms import read_text_form
 from .pages import render
@@ -65,10 +73,11 @@ def _no_workflow(request: Request, session: Session) -> Response:
 
 
 def _refused(request: Request, session: Session, title: str, exc: Exception) -> Response:
-    """The page of a change the store refused (a run no longer waiting, say): why, as 409."""
-    return render(
-        request, "error.html", session, status.HTTP_409_CONFLICT, title=title, message=str(exc)
-    )
+    """The page of a change refused: why, as 409 when the run is past it (no longer
+    waiting, already ended), else 422 (a bad field)."""
+    late = isinstance(exc, Conflict)
+    code = status.HTTP_409_CONFLICT if late else status.HTTP_422_UNPROCESSABLE_CONTENT
+    return render(request, "error.html", session, code, title=title, message=str(exc))
 
 
 @router.get("/workflows", response_model=None)
@@ -232,8 +241,13 @@ def _decide(request: Request, run_id: str, form: dict[str, str], approved: bool)
     """Approve or reject the user's waiting run, as ``POST .../approve`` and ``.../reject``."""
 
     def decide(store: WorkflowStore, user_id: str) -> object:
-        comment = text_field(form, "comment").strip() or None
-        return resolve_human(store, run_id, approved=approved, decided_by=user_id, comment=comment)
+        try:  # the API's own checks of a decision (a comment's length)
+            decision = Decision(comment=text_field(form, "comment").strip() or None)
+        except ValidationError:
+            raise ValueError("the comment is too long: 5000 characters at most") from None
+        return resolve_human(
+            store, run_id, approved=approved, decided_by=user_id, comment=decision.comment
+        )
 
     return _change_run(request, run_id, form, "Not decided", decide)
 

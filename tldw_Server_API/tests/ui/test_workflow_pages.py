@@ -93,6 +93,12 @@ def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) ->
     )
     assert forged.status == 403
     assert api(server, "GET", f"/api/v1/workflows/runs/{run_id}")["status"] == "waiting_approval"
+    csrf = page.locator("#approve-form input[name=csrf]").get_attribute("value")
+    too_long = page.request.post(
+        f"{server.base_url}/workflows/runs/{run_id}/approve",
+        form={"csrf": csrf, "comment": "x" * 5001},
+    )
+    assert too_long.status == 422
     page.fill("#comment", "looks good")
     page.click("#approve")
     expect(page.locator("#run-status")).to_have_text("succeeded")
@@ -102,8 +108,7 @@ def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) ->
     assert approval["outputs"]["comment"] == "looks good"
     # An ended run can no longer be cancelled: the answer says so (409).
     answer = page.request.post(
-        f"{server.base_url}/workflows/runs/{run_id}/cancel",
-        form={"csrf": page.locator("#cancel-form input[name=csrf]").get_attribute("value")},
+        f"{server.base_url}/workflows/runs/{run_id}/cancel", form={"csrf": csrf}
     )
     assert answer.status == 409
 
