@@ -82,8 +82,11 @@
     const problem = document.getElementById("live-error");
     let ended = false;
     try {
-      const [run, steps, found, artifacts] = await Promise.all([
-        get(base), get(base + "/steps"), get(base + "/events?after_seq=" + lastSeq), get(base + "/artifacts"),
+      // The run first, then the rest: read after it, they hold at least what it says was
+      // done, so the last poll (the run ended) shows every step, event and artifact.
+      const run = await get(base);
+      const [steps, found, artifacts] = await Promise.all([
+        get(base + "/steps"), get(base + "/events?after_seq=" + lastSeq), get(base + "/artifacts"),
       ]);
       showRun(run);
       showSteps(steps.steps);
