@@ -15,6 +15,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 RUN_PAGE = re.compile(r"/workflows/runs/[0-9a-f-]{36}$")
 #: Shown as typed, never run: the pages escape user content.
 SCRIPT_NAME = "<script>alert(1)</script>"
+#: How long (ms) a page may wait for the worker to move a run on: long, for a loaded machine.
+WORKER_WAIT = 60_000
 
 
 def publish_definition(name: str) -> dict[str, Any]:
@@ -61,12 +63,12 @@ def test_a_run_started_from_the_page_is_followed_live(page: Any, server: UiServe
     }
     # The page marks itself: a reload would lose the mark.
     page.evaluate("window.notReloaded = true")
-    expect(page.locator("#run-status")).to_have_text("waiting_approval")
+    expect(page.locator("#run-status")).to_have_text("waiting_approval", timeout=WORKER_WAIT)
     expect(page.locator("#decision")).to_be_visible()
     expect(page.locator("#run-artifacts tbody tr")).to_have_count(1)
     # Another client approves: the page follows the run to its end by itself.
     api(server, "POST", f"/api/v1/workflows/runs/{run_id}/approve", json={"comment": "ok"})
-    expect(page.locator("#run-status")).to_have_text("succeeded")
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=WORKER_WAIT)
     expect(page.locator("#decision")).to_be_hidden()
     expect(page.locator("#cancel-form")).to_be_hidden()
     expect(page.locator("#run-outputs")).to_contain_text("published 3")
@@ -86,7 +88,7 @@ def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) ->
     page.goto(f"{server.base_url}/workflows/runs")
     page.click(f'#runs tr[data-run="{run_id}"] a')
     page.wait_for_url(f"{server.base_url}/workflows/runs/{run_id}")
-    expect(page.locator("#run-status")).to_have_text("waiting_approval")
+    expect(page.locator("#run-status")).to_have_text("waiting_approval", timeout=WORKER_WAIT)
     # A form without the session's token changes nothing.
     forged = page.request.post(
         f"{server.base_url}/workflows/runs/{run_id}/approve", form={"comment": "x"}
@@ -101,7 +103,7 @@ def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) ->
     assert too_long.status == 422
     page.fill("#comment", "looks good")
     page.click("#approve")
-    expect(page.locator("#run-status")).to_have_text("succeeded")
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=WORKER_WAIT)
     expect(page.locator("#run-outputs")).to_contain_text("published 2")
     decided = api(server, "GET", f"/api/v1/workflows/runs/{run_id}/steps")["steps"]
     approval = next(s for s in decided if s["step_id"] == "approve")
