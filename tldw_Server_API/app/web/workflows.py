@@ -26,6 +26,7 @@ from ..core.DB_Management.stores.workflows import (
     WAITING_STATUSES,
     WorkflowStore,
 )
+from ..core.text import storable_json
 from ..core.Workflows.api import (
     Decision,
     _public_run,
@@ -118,7 +119,7 @@ def form_inputs(definition: dict[str, Any], form: dict[str, str]) -> dict[str, A
             inputs[name] = json.loads(typed)
         except json.JSONDecodeError:
             raise ValueError(f"{name}: not JSON (a number, true, a list...)") from None
-    return inputs
+    return storable_json(inputs)  # what the API's JsonObject accepts (no NUL, say)
 
 
 def _run_form(

@@ -52,6 +52,9 @@ def test_a_run_started_from_the_page_is_followed_live(page: Any, server: UiServe
     page.get_by_label("copies").fill("not json")
     page.click("#run-form button")
     expect(page.locator("#run-error")).to_contain_text("copies: not JSON")
+    page.get_by_label("copies").fill('"a\\u0000b"')  # JSON for a text no database stores
+    page.click("#run-form button")
+    expect(page.locator("#run-error")).to_contain_text("copies")
     page.get_by_label("title").fill("autumn issue")
     page.get_by_label("copies").fill("3")
     page.click("#run-form button")
