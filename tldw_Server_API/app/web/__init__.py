@@ -1,8 +1,8 @@
 """The WebUI and the offline API documentation, served by ``tldw-server`` itself.
 
 :func:`install_web` adds to an app: the session store, the pages (``pages.py``; a user's
-data in ``library.py``, ``notes.py``, ``chats.py``), their static files at ``/static/ui``
-and the documentation at ``/docs`` and ``/redoc`` (``docs.py``). See docs/ui.md.
+data in ``library.py``, ``notes.py``, ``chats.py``, ``workflows.py``), their static files
+at ``/static/ui`` and the documentation at ``/docs`` and ``/redoc`` (``docs.py``). See docs/ui.md.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .docs import install_docs
 from .library import router as library_router
 from .notes import router as notes_router
 from .pages import router
+from .workflows import router as workflows_router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -31,6 +32,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(library_router)
     app.include_router(notes_router)
     app.include_router(chats_router)
+    app.include_router(workflows_router)
 
 
 __all__ = ["install_web"]

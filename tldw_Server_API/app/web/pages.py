@@ -10,6 +10,7 @@ session cookie standing for the key.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,14 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
 )
+
+
+def as_json(value: Any) -> str:
+    """*value* as readable JSON text, for a page to show (escaped there like any text)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+templates.env.filters["as_json"] = as_json
 #: Pages run only our own files: no inline script, nothing from another host.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
