@@ -29,9 +29,9 @@ from ..core.DB_Management.stores.workflows import (
 from ..core.text import storable_json
 from ..core.Workflows.api import (
     Decision,
-    _public_run,
     own_run,
     public_json,
+    public_run,
     visible_definition,
 )
 from ..core.Workflows.engine import resolve_human
@@ -204,7 +204,7 @@ def run_page(request: Request, run_id: TextId) -> Response:
         request,
         "workflow_run.html",
         session,
-        run=_public_run(run),
+        run=public_run(run),
         steps=public_json(store.list_steps(run_id)),
         artifacts=public_json(store.list_artifacts(run_id)),
         events=public_json(store.list_events(run_id)),

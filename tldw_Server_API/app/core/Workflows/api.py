@@ -89,7 +89,7 @@ def without_internals(summary: dict[str, Any]) -> None:
             worker.pop(key, None)
 
 
-def _public_run(run: dict[str, Any]) -> dict[str, Any]:
+def public_run(run: dict[str, Any]) -> dict[str, Any]:
     return public_json({k: v for k, v in run.items() if k != "claim"})
 
 
@@ -178,7 +178,7 @@ def list_runs(
     )
     total = store.count_runs(status=statuses, workflow_id=workflow_id, user_id=user_id)
     return {
-        "runs": [_public_run(r) for r in runs],
+        "runs": [public_run(r) for r in runs],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -187,7 +187,7 @@ def list_runs(
 
 @router.get("/runs/{run_id}")
 def get_run(run_id: TextId, store: Store, user_id: UserId) -> dict[str, Any]:
-    return _public_run(own_run(store, run_id, user_id))
+    return public_run(own_run(store, run_id, user_id))
 
 
 @router.get("/runs/{run_id}/steps")
@@ -220,7 +220,7 @@ def get_artifacts(run_id: TextId, store: Store, user_id: UserId) -> dict[str, An
 @router.post("/runs/{run_id}/cancel")
 def cancel_run(run_id: TextId, store: Store, user_id: UserId) -> dict[str, Any]:
     own_run(store, run_id, user_id)
-    return _public_run(store.cancel_run(run_id, reason=f"cancelled by {user_id}"))
+    return public_run(store.cancel_run(run_id, reason=f"cancelled by {user_id}"))
 
 
 def _decide(
@@ -236,7 +236,7 @@ def _decide(
         comment=decision.comment,
         payload=decision.payload,
     )
-    return _public_run(run)
+    return public_run(run)
 
 
 @router.post("/runs/{run_id}/approve")
@@ -363,7 +363,7 @@ async def run_workflow(
         run = await waiter.wait(store, run["run_id"], timeout)
         if is_settled(run):
             response.status_code = status.HTTP_200_OK
-    return {"created": created, "run": _public_run(run)}
+    return {"created": created, "run": public_run(run)}
 
 
 __all__ = ["PREFIX", "router"]
