@@ -90,6 +90,7 @@ def without_internals(summary: dict[str, Any]) -> None:
 
 
 def public_run(run: dict[str, Any]) -> dict[str, Any]:
+    """A run as clients see it (API and WebUI): JSON-safe, without its worker's claim."""
     return public_json({k: v for k, v in run.items() if k != "claim"})
 
 
