@@ -25,7 +25,7 @@ from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     server_process,
 )
 from tldw_Server_API.tests.postgres_harness import fresh_database
-from tldw_Server_API.tests.RAG.test_rag_api import MEDIA
+from tldw_Server_API.tests.RAG.test_rag_api import MEDIA, generating_client
 
 pytestmark = [pytest.mark.timeout(180)]
 
@@ -164,3 +164,21 @@ def test_each_user_streams_only_their_own_items(live: LiveServer) -> None:
             line["document"] for line in stream(live, body, ALICE) if line["type"] == "document"
         ]
         assert alice and all("Bob" not in d["content"] for d in alice)
+
+
+def test_a_generated_answer_follows_the_documents_as_a_delta(tmp_path: Path) -> None:
+    """With a chat endpoint configured: the documents, then the answer, then the citations."""
+    body = {"query": "purr", "search_mode": "fts", "enable_generation": True}
+    with (
+        generating_client(tmp_path) as (client, received),
+        client.stream("POST", "/api/v1/rag/search/stream", json=body) as response,
+    ):
+        assert response.status_code == 200
+        lines = [json.loads(line) for line in response.iter_lines() if line]
+    assert [line["type"] for line in lines] == ["metadata", "document", "delta", "final"]
+    assert lines[1]["document"]["id"] == "media_db:1"
+    assert lines[2]["text"] == "Cats purr [1]."
+    final = lines[-1]
+    assert final["generated_answer"] == "Cats purr [1]." and final["generation"] == "done"
+    assert final["citations"] == [{"number": 1, "document_id": "media_db:1", "source": "media_db"}]
+    assert "[1] Cats purr when content." in received[-1]["body"]["messages"][1]["content"]

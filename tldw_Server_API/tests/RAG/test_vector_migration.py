@@ -74,10 +74,22 @@ def sqlite_installation(tmp_path: Path) -> Iterator[DatabaseRegistry]:
     registry.close()
 
 
+@pytest.mark.parametrize("server_ran_first", [False, True], ids=["empty-target", "server-ran"])
 def test_embedded_installation_migrates_and_searches_the_same(
-    sqlite_installation: DatabaseRegistry, tmp_path: Path, pg_target: PgTarget
+    sqlite_installation: DatabaseRegistry,
+    tmp_path: Path,
+    pg_target: PgTarget,
+    server_ran_first: bool,
 ) -> None:
+    """*server_ran_first*: the server was started on PostgreSQL and searched before the
+    migration (its schemas exist; with pgvector, so does the table's vector column)."""
     source = sqlite_installation
+    if server_ran_first:
+        started = DatabaseRegistry(settings_for("postgresql", tmp_path / "Early", pg_target))
+        try:
+            assert _search(started, "kitten") == []
+        finally:
+            started.close()
     before = {query: _search(source, query) for query in QUERIES}
     with closing(sqlite3.connect(source.settings.user_dir("1") / "Media_DB_v2.db")) as conn:
         stored = _embeddings(conn.execute(f"SELECT id, embedding FROM {TABLE}").fetchall())
