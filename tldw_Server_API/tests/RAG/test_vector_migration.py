@@ -78,14 +78,14 @@ def sqlite_installation(tmp_path: Path) -> Iterator[DatabaseRegistry]:
 def test_embedded_installation_migrates_and_searches_the_same(
     sqlite_installation: DatabaseRegistry,
     tmp_path: Path,
-    pg_target: PgTarget,
+    pg_database: PgTarget,
     server_ran_first: bool,
 ) -> None:
     """*server_ran_first*: the server was started on PostgreSQL and searched before the
     migration (its schemas exist; with pgvector, so does the table's vector column)."""
     source = sqlite_installation
     if server_ran_first:
-        started = DatabaseRegistry(settings_for("postgresql", tmp_path / "Early", pg_target))
+        started = DatabaseRegistry(settings_for("postgresql", tmp_path / "Early", pg_database))
         try:
             assert _search(started, "kitten") == []
         finally:
@@ -99,7 +99,7 @@ def test_embedded_installation_migrates_and_searches_the_same(
 
     user_dir = source.settings.user_dir("1")
     result = run(
-        pg_target,
+        pg_database,
         SourceFile("media", user_dir / "Media_DB_v2.db", "1"),
         SourceFile("chacha", user_dir / "ChaChaNotes.db", "1"),
     )
@@ -107,10 +107,10 @@ def test_embedded_installation_migrates_and_searches_the_same(
     (table,) = [t for d in result.databases for t in d.tables if t.target.endswith(TABLE)]
     assert (table.source_rows, table.target_rows) == (len(stored), len(stored))
     assert table.verified and table.source_checksum == table.target_checksum
-    migrated = _embeddings(fetch(pg_target, f"SELECT id, embedding FROM user_1_media.{TABLE}"))
+    migrated = _embeddings(fetch(pg_database, f"SELECT id, embedding FROM user_1_media.{TABLE}"))
     assert migrated == stored
 
-    target = DatabaseRegistry(settings_for("postgresql", tmp_path / "PgData", pg_target))
+    target = DatabaseRegistry(settings_for("postgresql", tmp_path / "PgData", pg_database))
     try:
         for query, expected in before.items():
             found = _search(target, query)
@@ -121,14 +121,14 @@ def test_embedded_installation_migrates_and_searches_the_same(
         if EmbeddingStore(target.media("1")).support().method == "hnsw":
             # The migrated rows came without pgvector's column: the first search filled it.
             empty = f"SELECT count(*) FROM user_1_media.{TABLE} WHERE {HNSW_COLUMN} IS NULL"
-            assert fetch(pg_target, empty) == [(0,)]
+            assert fetch(pg_database, empty) == [(0,)]
     finally:
         target.close()
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_legacy_media_vector_embeddings_arrive_byte_for_byte(
-    layout: str, tmp_path: Path, pg_target: PgTarget
+    layout: str, tmp_path: Path, pg_database: PgTarget
 ) -> None:
     path = tmp_path / "Media_DB_v2.db"
     generate("media", path, size=120, seed=7, layout=layout)
@@ -139,10 +139,10 @@ def test_legacy_media_vector_embeddings_arrive_byte_for_byte(
             ).fetchall()
         )
     assert blobs, "the sample must hold some embeddings"
-    assert_ok(run(pg_target, SourceFile("media", path, "1")))
+    assert_ok(run(pg_database, SourceFile("media", path, "1")))
     migrated = _embeddings(
         fetch(
-            pg_target,
+            pg_database,
             "SELECT id, vector_embedding FROM user_1_media.media "
             "WHERE vector_embedding IS NOT NULL",
         )
