@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -209,13 +210,21 @@ def test_new_and_edited_media_are_embedded_in_the_background(app_client: TestCli
     assert after["documents"][0]["content"] == "Deserts are hot, dry and sandy."
 
 
-def test_generation_answers_with_citations_from_a_configured_endpoint(tmp_path: Path) -> None:
+@contextmanager
+def generating_client(tmp_path: Path) -> Iterator[tuple[TestClient, list[dict[str, Any]]]]:
+    """A SQLite app whose chat endpoint answers "Cats purr [1]." (and the requests it saw),
+    holding one item about cats."""
     with chat_server("Cats purr [1].") as (url, received):
         settings = settings_for("sqlite", tmp_path / "D", chat_api_url=url, chat_model="tiny")
         with TestClient(create_app(with_key(settings))) as client:
             client.headers.update(AUTH)
             create_media(client, title="Cats", content="Cats purr when content.")
-            answer = search(client, query="purr", search_mode="fts", enable_generation=True)
+            yield client, received
+
+
+def test_generation_answers_with_citations_from_a_configured_endpoint(tmp_path: Path) -> None:
+    with generating_client(tmp_path) as (client, received):
+        answer = search(client, query="purr", search_mode="fts", enable_generation=True)
     assert answer["generated_answer"] == "Cats purr [1]."
     assert answer["citations"] == [{"number": 1, "document_id": "media_db:1", "source": "media_db"}]
     sent = received[-1]

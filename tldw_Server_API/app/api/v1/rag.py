@@ -1,4 +1,5 @@
-"""Retrieval: ``POST /api/v1/rag/search`` and ``GET /api/v1/rag/simple`` (docs/rag.md).
+"""Retrieval: ``POST /api/v1/rag/search``, its NDJSON twin ``POST /api/v1/rag/search/stream``
+and ``GET /api/v1/rag/simple`` (docs/rag.md).
 
 The request and answer follow tldw_server's: ``query``, ``sources``, ``search_mode``
 (``fts``, ``vector`` or ``hybrid``), ``top_k``, ``hybrid_alpha``, ``min_score``,
@@ -10,10 +11,13 @@ databases only. ``GET /api/v1/rag/index`` says how far the background embedding 
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from ...core.DB_Management.stores.embeddings import EmbeddingStore
@@ -28,6 +32,7 @@ router = APIRouter(prefix="/api/v1/rag", tags=["rag"])
 log = logging.getLogger("tldw_server.api")
 
 MAX_TOP_K = 100
+NDJSON = "application/x-ndjson"
 SourceName = Literal["media_db", "notes", "chats"]
 Query_ = Annotated[SafeStr, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
 _MEDIA_ONLY: list[SourceName] = ["media_db"]
@@ -88,6 +93,16 @@ def _service(request: Request) -> RagService:
 def _search(
     request: Request, registry: Registry, user_id: str, body: RagSearchRequest
 ) -> RagSearchResponse:
+    response, documents = _retrieve(request, registry, user_id, body)
+    if body.enable_generation:
+        _generate(_service(request), body.query, documents, response)
+    return response
+
+
+def _retrieve(
+    request: Request, registry: Registry, user_id: str, body: RagSearchRequest
+) -> tuple[RagSearchResponse, list[RagDocument]]:
+    """The answer without generation, and the documents it shows."""
     service = _service(request)
     retriever = Retriever(registry.media(user_id), registry.chacha(user_id), service.provider)
     query = RagQuery(
@@ -126,9 +141,7 @@ def _search(
         metadata=metadata,
         timings=answer.timings,
     )
-    if body.enable_generation:
-        _generate(service, body.query, answer.documents, response)
-    return response
+    return response, answer.documents
 
 
 def _generate(
@@ -162,6 +175,56 @@ def rag_search(
     body: RagSearchRequest, request: Request, registry: Registry, user_id: UserId
 ) -> RagSearchResponse:
     return _search(request, registry, user_id, body)
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def _stream(
+    service: RagService,
+    body: RagSearchRequest,
+    response: RagSearchResponse,
+    documents: list[RagDocument],
+) -> Iterator[bytes]:
+    """The answer as NDJSON lines: the query, each document by rank, then the rest."""
+    yield _line({"type": "metadata", "query": response.query, "metadata": response.metadata})
+    for rank, document in enumerate(response.documents, 1):
+        yield _line(
+            {"type": "document", "rank": rank, "document": document.model_dump(mode="json")}
+        )
+    if body.enable_generation:
+        # Generation runs after the documents are sent: a client shows them meanwhile.
+        _generate(service, body.query, documents, response)
+        if response.generated_answer is not None:
+            yield _line({"type": "delta", "text": response.generated_answer})
+    final: dict[str, Any] = {
+        "type": "final",
+        "total_results": len(response.documents),
+        "timings": response.timings,
+    }
+    if body.enable_generation:
+        final |= {
+            "generated_answer": response.generated_answer,
+            "citations": [c.model_dump() for c in response.citations or []],
+            "generation": response.metadata.get("generation"),
+        }
+    yield _line(final)
+
+
+@router.post(
+    "/search/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {NDJSON: {}}, "description": "one JSON object per line"}},
+)
+def rag_search_stream(
+    body: RagSearchRequest, request: Request, registry: Registry, user_id: UserId
+) -> StreamingResponse:
+    """``/search`` as NDJSON: the query metadata, one line per ranked document, then the
+    timings (and the generated answer). Errors before the first line are HTTP errors."""
+    response, documents = _retrieve(request, registry, user_id, body)
+    lines = _stream(_service(request), body, response, documents)
+    return StreamingResponse(lines, media_type=NDJSON)
 
 
 @router.get("/simple", response_model=RagSearchResponse)
