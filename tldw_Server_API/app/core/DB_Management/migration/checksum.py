@@ -29,7 +29,7 @@ from typing import Any
 import psycopg
 
 from ...text import strip_nul
-from ..backends.postgres import quote_ident
+from ..backends.pg_sql import quote_ident
 from ..instants import parse_common_form, to_instant
 from ..schemas.types import to_flag
 from .casts import (
