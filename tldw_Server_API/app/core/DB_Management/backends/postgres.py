@@ -20,10 +20,10 @@ from sqlalchemy import Column, Connection, Engine, Select, Table, create_engine,
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from ..schemas.spec import DatabaseSchema, SearchIndex
+from ..schemas.spec import DatabaseSchema
 from . import pg_keys, pg_triggers
 from .base import Backend, DialectOps
-from .pg_search import search_statement
+from .pg_search import PostgresSearch
 from .pg_sql import quote_ident, run_sql
 from .target import PgTarget
 from .vector_index import VectorIndex, probe_pgvector
@@ -62,7 +62,7 @@ def ping_when_idle(engine: Engine, after_seconds: float) -> None:
             raise sa_exc.DisconnectionError("the pooled connection is gone") from exc
 
 
-class PostgresDialect(DialectOps):
+class PostgresDialect(PostgresSearch, DialectOps):
     name = "postgresql"
 
     def __init__(self) -> None:
@@ -98,20 +98,6 @@ class PostgresDialect(DialectOps):
         pg_keys.sync_identity(conn, column, namespace)
 
     # -- statements --------------------------------------------------------------
-    def search(
-        self,
-        table: Table,
-        index: SearchIndex,
-        query_text: str,
-        *,
-        live_only: bool = True,
-        columns: Sequence[str] | None = None,
-        boosts: Mapping[str, float] | None = None,
-    ) -> Select[Any] | None:
-        return search_statement(
-            table, index, query_text, live_only=live_only, columns=columns, boosts=boosts
-        )
-
     def insert(self, table: Table) -> Any:
         return pg_insert(table)
 
