@@ -159,11 +159,14 @@ class Versioned(StrictModel):
 
 # -- path and query parameters ------------------------------------------------------------
 
+#: What a text id (a uuid, or a client's own id) may hold.
+TEXT_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 IntId = Annotated[int, Path(ge=1, le=MAX_ID, description="the row's integer id")]
 TextId = Annotated[
-    str,
-    Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description="the row's id"),
+    str, Path(min_length=1, max_length=200, pattern=TEXT_ID_PATTERN, description="the row's id")
 ]
+#: A text id given in a request body (a reference to a chat, a message, a note).
+RefId = Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_ID_PATTERN)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"page size, 1-{MAX_LIMIT}")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
 SearchQuery = Annotated[

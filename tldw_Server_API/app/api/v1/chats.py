@@ -32,6 +32,7 @@ from ..deps import (
     Limit,
     NotNull,
     Offset,
+    RefId,
     SafeStr,
     SearchPage,
     SearchQuery,
@@ -68,9 +69,6 @@ class ChatLabels(LenientModel):
     cluster_id: Label | None = Field(None, description="a group for navigation")
     source: Label | None = Field(None, description="where it came from (email, issue...)")
     external_ref: Label | None = Field(None, description="an outside reference or link")
-
-
-RefId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class ChatCreate(ChatLabels):

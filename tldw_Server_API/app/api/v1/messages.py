@@ -30,11 +30,13 @@ from ..compat import (
 )
 from ..deps import (
     MAX_LIMIT,
+    TEXT_ID_PATTERN,
     Analytics,
     Chats,
     Instant,
     Limit,
     Offset,
+    RefId,
     SafeStr,
     SearchQuery,
     TextId,
@@ -43,7 +45,7 @@ from ..deps import (
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
-MessageId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+MessageId = Annotated[str, Path(min_length=1, max_length=200, pattern=TEXT_ID_PATTERN)]
 Content = Annotated[SafeStr, Field(min_length=1)]
 
 
@@ -56,9 +58,7 @@ class MessageCreate(LenientModel):
 
     role: Literal["user", "assistant", "system"] = Field(description="who wrote it")
     content: Content | None = Field(None, description="required unless image_base64 is given")
-    parent_message_id: (
-        Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")] | None
-    ) = None
+    parent_message_id: RefId | None = None
     image_base64: ImageBase64 | None = Field(None, description="an image, standard base64")
 
     @model_validator(mode="after")

@@ -45,6 +45,7 @@ from ..deps import (
     Notes,
     NotNull,
     Offset,
+    RefId,
     SafeStr,
     SearchQuery,
     StrictModel,
@@ -54,7 +55,6 @@ from ..deps import (
 
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
 
-RefId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 KeywordId = Annotated[int, Path(ge=1, le=MAX_ID, description="the keyword's id")]
 IncludeKeywords = Annotated[bool, Query(description="include each note's keywords")]
 SearchLimit = Annotated[int, Query(ge=1, le=100, description="page size, 1-100")]

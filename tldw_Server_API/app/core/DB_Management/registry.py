@@ -28,7 +28,8 @@ from sqlalchemy import text
 
 from ..config import USER_ID_RULE, Settings
 from .backends.base import Backend, Database
-from .backends.postgres import PostgresBackend, quote_ident
+from .backends.pg_sql import quote_ident
+from .backends.postgres import PostgresBackend
 from .backends.sqlite import SqliteBackend
 from .backends.target import PgTarget
 from .schemas import SCHEMAS

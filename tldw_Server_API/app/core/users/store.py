@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..DB_Management.backends.base import Database
 from ..DB_Management.instants import utc_now
+from ..DB_Management.stores._common import record_from_row, require_schema
 
 USERNAME_MAX_CHARS = 64
 
@@ -65,8 +66,7 @@ class UserStore:
     """The accounts and sessions of one Users database."""
 
     def __init__(self, database: Database) -> None:
-        if database.schema.name != "users":
-            raise ValueError(f"UserStore needs the Users database, got {database.schema.title}")
+        require_schema(self, database, "users", "the Users database")
         self.database = database
         self.users = database.table("users")
         self.sessions = database.table("user_sessions")
@@ -74,14 +74,7 @@ class UserStore:
     # -- accounts --------------------------------------------------------------------
 
     def _account(self, row: Row) -> Account:
-        return Account(
-            id=int(row.id),
-            username=row.username,
-            user_id=row.user_id,
-            is_active=bool(row.is_active),
-            created_at=row.created_at,
-            last_login=row.last_login,
-        )
+        return record_from_row(Account, row)
 
     def create(
         self, username: str, password_hash: str, user_id: str, email: str | None = None

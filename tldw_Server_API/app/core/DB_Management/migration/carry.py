@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from ..backends.postgres import SEARCH_COLUMN
+from ..backends.pg_triggers import SEARCH_COLUMN
 from ..backends.sqlite import quote_sqlite
 from ..schemas.spec import DatabaseSchema
 from .casts import family_of

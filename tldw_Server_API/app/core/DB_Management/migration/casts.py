@@ -299,29 +299,32 @@ def _json_cast(policies: Policies, table: str) -> Converter:
     return convert
 
 
+def _any_string(node: Any, test: Callable[[str], bool]) -> bool:
+    """Whether *test* holds for any string of a parsed document (its keys included)."""
+    if isinstance(node, str):
+        return test(node)
+    if isinstance(node, list):
+        return any(_any_string(v, test) for v in node)
+    if isinstance(node, dict):
+        return any(_any_string(k, test) or _any_string(v, test) for k, v in node.items())
+    return False
+
+
+def _is_unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def has_surrogate(node: Any) -> bool:
     """Whether a parsed document holds a lone surrogate, which PostgreSQL's JSON refuses."""
-    if isinstance(node, str):
-        try:
-            node.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(node, list):
-        return any(has_surrogate(v) for v in node)
-    if isinstance(node, dict):
-        return any(has_surrogate(k) or has_surrogate(v) for k, v in node.items())
-    return False
+    return _any_string(node, _is_unencodable)
 
 
 def _has_nul(node: Any) -> bool:
-    if isinstance(node, str):
-        return "\x00" in node
-    if isinstance(node, list):
-        return any(_has_nul(v) for v in node)
-    if isinstance(node, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in node.items())
-    return False
+    return _any_string(node, lambda text: "\x00" in text)
 
 
 def _uuid_cast(value: Any) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 import psycopg
 
 from ...text import strip_nul
-from ..backends.postgres import quote_ident
+from ..backends.pg_sql import quote_ident
 from ..instants import parse_common_form, to_instant
 from ..schemas.types import to_flag
 from .casts import (
@@ -271,29 +271,24 @@ def row_canonicalizer(families: Sequence[str]) -> Callable[[Iterable[Any]], str]
 # -- PostgreSQL side -------------------------------------------------------------
 
 
+#: How PostgreSQL renders a value of each family as :func:`python_canonical` does (``{c}``:
+#: the quoted column); any other family (the integers, text) is its plain ``::text``.
+_SQL_CANONICAL = {
+    "float": "encode(float8send({c}::float8), 'hex')",
+    "boolean": "CASE WHEN {c} THEN '1' ELSE '0' END",
+    "timestamptz": "(extract(epoch FROM {c}) * 1000)::bigint::text",
+    "timestamp": "(extract(epoch FROM {c} AT TIME ZONE 'UTC') * 1000)::bigint::text",
+    "date": "({c} - date '1970-01-01')::text",
+    "bytea": "md5({c})",
+    "json": "{c}::jsonb::text",
+    "numeric": "trim_scale({c})::text",
+}
+
+
 def sql_canonical(family: str, column: str) -> str:
     """The SQL expression computing :func:`python_canonical` of *column* in PostgreSQL."""
     c = quote_ident(column)
-    if family in INT_RANGES:
-        text = f"{c}::text"
-    elif family == "float":
-        text = f"encode(float8send({c}::float8), 'hex')"
-    elif family == "boolean":
-        text = f"CASE WHEN {c} THEN '1' ELSE '0' END"
-    elif family == "timestamptz":
-        text = f"(extract(epoch FROM {c}) * 1000)::bigint::text"
-    elif family == "timestamp":
-        text = f"(extract(epoch FROM {c} AT TIME ZONE 'UTC') * 1000)::bigint::text"
-    elif family == "date":
-        text = f"({c} - date '1970-01-01')::text"
-    elif family == "bytea":
-        text = f"md5({c})"
-    elif family == "json":
-        text = f"{c}::jsonb::text"
-    elif family == "numeric":
-        text = f"trim_scale({c})::text"
-    else:
-        text = f"{c}::text"
+    text = _SQL_CANONICAL.get(family, "{c}::text").format(c=c)
     return f"CASE WHEN {c} IS NULL THEN 'N' ELSE 'v' || {text} END"
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from ..backends.postgres import quote_ident
+from ..backends.pg_sql import quote_ident
 from .plan import DatabasePlan
 from .target import TargetTable
 

@@ -39,7 +39,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, replace
 
-from ..backends.postgres import quote_ident
+from ..backends.pg_sql import quote_ident
 from ..schemas.nocase import ASCII_LOWER, ASCII_UPPER
 from .casts import CastProblem, Policies, cast_for
 from .defaults import translate

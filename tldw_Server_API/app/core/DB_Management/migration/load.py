@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from ..backends.postgres import SEARCH_COLUMN, quote_ident, search_vector_sql
+from ..backends.pg_sql import quote_ident
+from ..backends.pg_triggers import SEARCH_COLUMN, search_vector_sql
 from ..schemas.spec import SearchIndex
 from .casts import Policies
 from .check import Exclusions

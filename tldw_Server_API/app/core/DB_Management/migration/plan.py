@@ -16,7 +16,7 @@ import graphlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..backends.postgres import SEARCH_COLUMN
+from ..backends.pg_triggers import SEARCH_COLUMN
 from ..backends.sqlite import quote_sqlite
 from ..schemas.spec import SearchIndex
 from .casts import Cast, Policies, cast_for

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ..backends.postgres import quote_ident
+from ..backends.pg_sql import quote_ident
 from .plan import DatabasePlan
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from ..backends.postgres import qualified as qualified_name
+from ..backends.pg_sql import qualified as qualified_name
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from ..backends.postgres import quote_ident
+from ..backends.pg_sql import quote_ident
 from ..backends.sqlite import quote_sqlite
 from .casts import family_of
 from .check import Exclusions

@@ -10,16 +10,13 @@ stricter than the values it receives.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Column, Index, MetaData, Table, Text, text
+from sqlalchemy import Column, Index, MetaData, Table, Text
 
 from .spec import DatabaseSchema, VersionRecord, version_table
-from .types import Double, Flag, Instant, Int, Json, Key
+from .types import AUTOINCREMENT, NOW, Double, Flag, Instant, Int, Json, Key
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
-_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def _record(name: str, *columns: Column) -> Table:
@@ -28,9 +25,9 @@ def _record(name: str, *columns: Column) -> Table:
         name,
         metadata,
         Column("id", Key, primary_key=True),
-        Column("timestamp", Instant, server_default=text("CURRENT_TIMESTAMP")),
+        Column("timestamp", Instant, server_default=NOW),
         *columns,
-        **_AUTO,
+        **AUTOINCREMENT,
     )
 
 
@@ -125,9 +122,9 @@ query_patterns = Table(
     Column("frequency", Int, server_default="1"),
     Column("avg_results_quality", Double),
     Column("avg_response_time_ms", Double),
-    Column("first_seen", Instant, server_default=text("CURRENT_TIMESTAMP")),
-    Column("last_seen", Instant, server_default=text("CURRENT_TIMESTAMP")),
-    **_AUTO,
+    Column("first_seen", Instant, server_default=NOW),
+    Column("last_seen", Instant, server_default=NOW),
+    **AUTOINCREMENT,
 )
 ab_testing = _record(
     "ab_testing",

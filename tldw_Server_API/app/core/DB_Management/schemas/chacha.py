@@ -18,61 +18,55 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
-    text,
 )
 
 from .nocase import NoCaseText, nocase_unique
 from .spec import DatabaseSchema, SearchIndex, SyncedTable, SyncLog, VersionRecord, version_table
-from .types import Blob, Flag, Instant, Int, Json, Key, Uuid
+from .types import AUTOINCREMENT, NOW, Blob, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
-_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
-_NOW = text("CURRENT_TIMESTAMP")
 
 
 def _chat_sync(*, client_default: str | None = None) -> list[Column]:
     """ChaChaNotes' sync columns: timestamps, soft delete, client and version."""
     return [
-        Column("created_at", Instant, server_default=_NOW),
-        Column("last_modified", Instant, nullable=False, server_default=_NOW),
+        Column("created_at", Instant, server_default=NOW),
+        Column("last_modified", Instant, nullable=False, server_default=NOW),
         Column("deleted", Flag, nullable=False, server_default="0"),
         Column("client_id", Text, nullable=False, server_default=client_default or "unknown"),
         Column("version", Int, nullable=False, server_default="1"),
     ]
 
 
+#: A character card's text fields, in their column order: the first four stand before the
+#: image column, the others after it.
+CHARACTER_TEXT_FIELDS = (
+    "description",
+    "personality",
+    "scenario",
+    "system_prompt",
+    "post_history_instructions",
+    "first_message",
+    "message_example",
+    "creator_notes",
+    "alternate_greetings",
+    "tags",
+    "creator",
+    "character_version",
+    "extensions",
+)
+
 character_cards = Table(
     "character_cards",
     metadata,
     Column("id", Key, primary_key=True),
     Column("name", Text, nullable=False, unique=True),
-    *(
-        Column(name, Text)
-        for name in (
-            "description",
-            "personality",
-            "scenario",
-            "system_prompt",
-        )
-    ),
+    *(Column(name, Text) for name in CHARACTER_TEXT_FIELDS[:4]),
     Column("image", Blob),
-    *(
-        Column(name, Text)
-        for name in (
-            "post_history_instructions",
-            "first_message",
-            "message_example",
-            "creator_notes",
-            "alternate_greetings",
-            "tags",
-            "creator",
-            "character_version",
-            "extensions",
-        )
-    ),
+    *(Column(name, Text) for name in CHARACTER_TEXT_FIELDS[4:]),
     *_chat_sync(),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 conversations = Table(
@@ -137,7 +131,7 @@ keywords = Table(
     Column("id", Key, primary_key=True),
     Column("keyword", NoCaseText, nullable=False),
     *_chat_sync(),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 nocase_unique(keywords, "keyword")
 
@@ -148,7 +142,7 @@ keyword_collections = Table(
     Column("name", Text, nullable=False, unique=True),
     Column("parent_id", Key, ForeignKey("keyword_collections.id", ondelete="SET NULL")),
     *_chat_sync(),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 
@@ -158,7 +152,7 @@ def _link_table(name: str, left: str, left_target: str, left_type: Any) -> Table
         metadata,
         Column(left, left_type, ForeignKey(left_target, ondelete="CASCADE"), nullable=False),
         Column("keyword_id", Key, ForeignKey("keywords.id", ondelete="CASCADE"), nullable=False),
-        Column("created_at", Instant, server_default=_NOW),
+        Column("created_at", Instant, server_default=NOW),
         PrimaryKeyConstraint(left, "keyword_id", name=f"pk_{name}"),
     )
 
@@ -178,14 +172,14 @@ sync_log = Table(
     Column("entity", Text, nullable=False),
     Column("entity_id", Text, nullable=False),
     Column("operation", Text, nullable=False),
-    Column("timestamp", Instant, server_default=_NOW),
+    Column("timestamp", Instant, server_default=NOW),
     Column("client_id", Text),
     Column("version", Int),
     Column("payload", Json, nullable=False),
     CheckConstraint(
         "operation IN ('create', 'update', 'delete')", name="ck_chacha_sync_log_operation"
     ),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 # Our users' server's own version record: their data (we never read or write its numbers).

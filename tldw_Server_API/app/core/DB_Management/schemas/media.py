@@ -7,8 +7,6 @@ PostgreSQL uses as written (``SELECT COUNT(*) FROM media``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -32,14 +30,10 @@ from .spec import (
     sync_columns,
     version_table,
 )
-from .types import Blob, Double, Flag, Instant, Int, Json, Key, Uuid
+from .types import AUTOINCREMENT, NOW, Blob, Double, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
 metadata = MetaData()
-_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
-
-
-_NOW = text("CURRENT_TIMESTAMP")
 
 
 def _media_fk(name: str = "media_id") -> Column:
@@ -97,7 +91,7 @@ media = Table(
         "visibility IS NULL OR visibility IN ('personal', 'team', 'org')",
         name="ck_media_visibility",
     ),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 keywords = Table(
@@ -106,7 +100,7 @@ keywords = Table(
     Column("id", Key, primary_key=True),
     Column("keyword", NoCaseText, nullable=False),
     *sync_columns(),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 nocase_unique(keywords, "keyword")
 
@@ -117,7 +111,7 @@ media_keywords = Table(
     _media_fk(),
     Column("keyword_id", Key, ForeignKey("keywords.id", ondelete="CASCADE"), nullable=False),
     UniqueConstraint("media_id", "keyword_id", name="uq_mediakeywords"),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 transcripts = Table(
@@ -130,7 +124,7 @@ transcripts = Table(
     Column("created_at", Instant),
     *sync_columns(),
     *TRANSCRIPT_V3_COLUMNS,
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 media_chunks = Table(
@@ -143,7 +137,7 @@ media_chunks = Table(
     Column("end_index", Int),
     Column("chunk_id", Text, unique=True),
     *sync_columns(),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 unvectorized_chunks = Table(
@@ -162,7 +156,7 @@ unvectorized_chunks = Table(
     Column("metadata", Json),
     *sync_columns(),
     UniqueConstraint("media_id", "chunk_index", "chunk_type", name="uq_unvectorized_chunk"),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 document_versions = Table(
@@ -178,7 +172,7 @@ document_versions = Table(
     Column("created_at", Instant),
     *sync_columns(),
     UniqueConstraint("media_id", "version_number", name="uq_documentversions"),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 document_version_identifiers = Table(
@@ -210,10 +204,10 @@ claims = Table(
     Column("extractor", Text, nullable=False),
     Column("extractor_version", Text, nullable=False),
     Column("chunk_hash", Text, nullable=False),
-    Column("created_at", Instant, nullable=False, server_default=_NOW),
+    Column("created_at", Instant, nullable=False, server_default=NOW),
     *sync_columns(),
     *CLAIM_V3_COLUMNS,
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 sync_log = Table(
@@ -232,7 +226,7 @@ sync_log = Table(
         "operation IN ('create', 'update', 'delete', 'link', 'unlink')",
         name="ck_media_sync_log_operation",
     ),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 # Our users' server's own version record: their data (we never read or write its number).
@@ -257,14 +251,14 @@ visual_documents = Table(
     Column("thumbnail_path", Text),
     Column("extra_metadata", Text),
     Column("uuid", Uuid, nullable=False, unique=True),
-    Column("created_at", Instant, server_default=_NOW),
-    Column("last_modified", Instant, nullable=False, server_default=_NOW),
+    Column("created_at", Instant, server_default=NOW),
+    Column("last_modified", Instant, nullable=False, server_default=NOW),
     Column("version", Key, nullable=False, server_default="1"),
     Column("client_id", Uuid),
     Column("deleted", Flag, nullable=False, server_default="0"),
     Column("prev_version", Key),
     Column("merge_parent_uuid", Uuid),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 document_structure_index = Table(
@@ -280,12 +274,12 @@ document_structure_index = Table(
     Column("end_char", Int, nullable=False),
     Column("order_index", Int),
     Column("path", Text),
-    Column("created_at", Instant, server_default=_NOW),
-    Column("last_modified", Instant, nullable=False, server_default=_NOW),
+    Column("created_at", Instant, server_default=NOW),
+    Column("last_modified", Instant, nullable=False, server_default=NOW),
     Column("version", Key, nullable=False, server_default="1"),
     Column("client_id", Uuid, nullable=False),
     Column("deleted", Flag, nullable=False, server_default="0"),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 chunking_templates = Table(
@@ -297,13 +291,13 @@ chunking_templates = Table(
     Column("template_json", Text, nullable=False),
     Column("is_builtin", Flag, nullable=False, server_default="0"),
     Column("tags", Text),
-    Column("created_at", Instant, nullable=False, server_default=_NOW),
-    Column("updated_at", Instant, nullable=False, server_default=_NOW),
+    Column("created_at", Instant, nullable=False, server_default=NOW),
+    Column("updated_at", Instant, nullable=False, server_default=NOW),
     Column("org_id", Key),
     Column("team_id", Key),
     Column("user_id", Text),
     *sync_columns(),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 media_files = Table(
@@ -317,9 +311,9 @@ media_files = Table(
     Column("file_size", Key),
     Column("mime_type", Text),
     Column("checksum", Text),
-    Column("created_at", Instant, server_default=_NOW),
+    Column("created_at", Instant, server_default=NOW),
     *sync_columns(),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 schema_migrations = Table(

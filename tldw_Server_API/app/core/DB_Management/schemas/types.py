@@ -27,12 +27,18 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Dialect, Integer, LargeBinary, Text, false
+from sqlalchemy import BigInteger, Boolean, Dialect, Integer, LargeBinary, Text, false, text
 from sqlalchemy import Double as _Double
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ..instants import format_instant, to_instant
+
+AUTOINCREMENT: dict[str, Any] = {"sqlite_autoincrement": True}
+"""A table's keyword: SQLite never reuses a deleted row's id (PostgreSQL identities never do)."""
+
+NOW = text("CURRENT_TIMESTAMP")
+"""The server default of a moment column: when the row was written."""
 
 Key = BigInteger().with_variant(Integer(), "sqlite")
 """An integer primary or foreign key: BIGINT on PostgreSQL, the rowid alias on SQLite."""

@@ -12,16 +12,13 @@ session by id, and a new session must never inherit an old token.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Column, ForeignKey, Index, MetaData, Table, Text
 
 from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
-from .types import Flag, Instant, Key
+from .types import AUTOINCREMENT, Flag, Instant, Key
 from .upgrades import UpgradeContext, create_indexes, drop_indexes, layout_upgrade
 
 metadata = MetaData()
-_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
 
 users = Table(
     "users",
@@ -35,7 +32,7 @@ users = Table(
     Column("updated_at", Instant, nullable=False),
     Column("last_login", Instant),
     Column("email", Text),  # version 2: given at self-registration (POST /auth/register)
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 user_sessions = Table(
@@ -51,7 +48,7 @@ user_sessions = Table(
     Column("revoked_at", Instant),
     Index("ix_user_sessions_account", "account_id"),
     Index("ix_user_sessions_previous", "previous_token_hash"),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 # version 3: the WebUI's browser sessions, shared by every server process on the database

@@ -46,6 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+from ..backends.pg_sql import quote_ident
 from .tokenizer import FOLDS, MAX_INDEXED_CHARS, MAX_TOKEN_BYTES, SEPARATOR_RANGES, regex_escape
 
 _WEIGHTS: Final = frozenset("ABCD")
@@ -112,7 +113,6 @@ def _fts_norm_function_sql(schema: str) -> str:
     regex scan), folds just those with the full table, and translates the document with
     that small table: the same result, about as fast as the separator regex itself.
     """
-    from ..backends.postgres import quote_ident  # imported late: that module imports this one
 
     source, target = _translate_args()
     foldable = _bracket(_runs(ord(ch) for ch in FOLDS))
@@ -156,7 +156,6 @@ def _fts_vector_function_sql(schema: str) -> str:
     PL/pgSQL rather than SQL: the session keeps its plans, which makes a small row cost
     about as much as ``to_tsvector`` did (an SQL function of this shape is 20 times slower).
     """
-    from ..backends.postgres import quote_ident  # imported late: that module imports this one
 
     ns = quote_ident(schema)
     return f"""CREATE OR REPLACE FUNCTION {ns}.fts_vector(texts text[], weights text)
@@ -200,7 +199,6 @@ def postgres_tsvector_sql(
     for _, weight in weighted_columns:
         if weight not in _WEIGHTS:
             raise ValueError(f"tsvector weight must be one of A-D, got {weight!r}")
-    from ..backends.postgres import quote_ident  # imported late: that module imports this one
 
     prefix = "" if row is None else f"{row}."
     columns = ", ".join(prefix + quote_ident(column) for column, _ in weighted_columns)

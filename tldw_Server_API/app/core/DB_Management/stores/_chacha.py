@@ -8,24 +8,21 @@ sync triggers as 'delete', and reversible where a restore is offered.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
 from ..backends.base import Database
-from ._common import now, update_versioned
-from .errors import InvalidInput, NotFound, VersionConflict
+from ._common import now, require_schema, update_versioned
+from .errors import NotFound, VersionConflict
 
 
 class ChaChaStore:
     """What the three stores share: the database, the client id, new-row sync columns."""
 
     def __init__(self, database: Database, client_id: str = "server") -> None:
-        if database.schema.name != "chacha":
-            raise InvalidInput(
-                "chacha",
-                f"{type(self).__name__} needs a ChaChaNotes database, got {database.schema.title}",
-            )
+        require_schema(self, database, "chacha", "a ChaChaNotes database")
         self.database = database
         self.client_id = client_id
 
@@ -44,16 +41,31 @@ class ChaChaStore:
             values["created_at"] = moment
         return values
 
+    def _update(
+        self,
+        conn: Connection,
+        table: str,
+        key: Any,
+        changes: Mapping[str, Any],
+        expected_version: int | None = None,
+        *,
+        live_only: bool = True,
+    ) -> int:
+        """Change *table*'s row *key* as this store's client (the version rule, see
+        :func:`._common.update_versioned`); return its new version."""
+        return update_versioned(
+            conn,
+            self._table(table),
+            key,
+            changes,
+            client_id=self.client_id,
+            expected_version=expected_version,
+            live_only=live_only,
+        )
+
     def _soft_delete(self, table: str, key: Any, expected_version: int | None) -> int:
         with self.database.begin(write=True) as conn:
-            return update_versioned(
-                conn,
-                self._table(table),
-                key,
-                {"deleted": True},
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            return self._update(conn, table, key, {"deleted": True}, expected_version)
 
     def _restore(
         self, conn: Connection, table: str, key: Any, expected_version: int | None = None
@@ -66,12 +78,4 @@ class ChaChaStore:
         if expected_version is not None and int(row.version) != expected_version:
             raise VersionConflict(table, key, expected_version, int(row.version))
         if row.deleted:
-            update_versioned(
-                conn,
-                tbl,
-                key,
-                {"deleted": False},
-                client_id=self.client_id,
-                expected_version=expected_version,
-                live_only=False,
-            )
+            self._update(conn, table, key, {"deleted": False}, expected_version, live_only=False)

@@ -26,6 +26,8 @@ from .errors import InvalidInput, NotFound, VersionConflict
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+    from ..backends.base import Database
+
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 """A result row of any width (SQLAlchemy types rows by their columns)."""
 
@@ -49,6 +51,14 @@ def record_from_row(record: type[R], row: AnyRow, /, **values: Any) -> R:
             coerce = _COERCED.get(str(field.type))
             values[field.name] = coerce(value) if coerce is not None else value
     return record(**values)
+
+
+def require_schema(store: object, database: Database, schema: str, wanted: str) -> None:
+    """Refuse to open *store* over a database that is not a *schema* one (*wanted* names it)."""
+    if database.schema.name != schema:
+        raise InvalidInput(
+            schema, f"{type(store).__name__} needs {wanted}, got {database.schema.title}"
+        )
 
 
 def new_uuid() -> str:

@@ -21,7 +21,7 @@ from sqlalchemy import Select, case, func, insert, or_, select, true
 
 from ..backends.base import Database
 from ..instants import to_instant
-from ._common import now
+from ._common import now, require_schema
 from .errors import InvalidInput
 
 TOP_SEARCH_TYPES = 5
@@ -45,11 +45,7 @@ class AnalyticsStore:
     """Writes search and event records, and summarises them."""
 
     def __init__(self, database: Database, user_id: str | None = None) -> None:
-        if database.schema.name != "analytics":
-            raise InvalidInput(
-                "analytics",
-                f"AnalyticsStore needs the Analytics database, got {database.schema.title}",
-            )
+        require_schema(self, database, "analytics", "the Analytics database")
         self.database = database
         self.user_id = user_id
         self.searches = database.table("search_analytics")

@@ -9,26 +9,18 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from ..schemas.chacha import CHARACTER_TEXT_FIELDS
 from ..schemas.types import is_false
 from ._chacha import ChaChaStore
-from ._common import AnyRow, check_fields, check_paging, require_text, update_versioned
+from ._common import (
+    AnyRow,
+    check_fields,
+    check_paging,
+    record_from_row,
+    require_text,
+)
 from .errors import NotFound, Taken
 
-CHARACTER_TEXT_FIELDS = (
-    "description",
-    "personality",
-    "scenario",
-    "system_prompt",
-    "post_history_instructions",
-    "first_message",
-    "message_example",
-    "creator_notes",
-    "alternate_greetings",
-    "tags",
-    "creator",
-    "character_version",
-    "extensions",
-)
 CHARACTER_FIELDS = frozenset({"name", "image", *CHARACTER_TEXT_FIELDS})
 
 
@@ -116,14 +108,7 @@ class CharacterStore(ChaChaStore):
         with self.database.begin(write=True) as conn:
             if "name" in values:
                 self._check_name_free(conn, str(values["name"]), character_id)
-            update_versioned(
-                conn,
-                self._table("character_cards"),
-                character_id,
-                values,
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            self._update(conn, "character_cards", character_id, values, expected_version)
             return self._load(conn, character_id)
 
     def delete_character(self, character_id: int, expected_version: int | None = None) -> int:
@@ -166,14 +151,5 @@ def _card_text(fields: dict[str, Any]) -> dict[str, str | None]:
 
 
 def _card(row: AnyRow) -> CharacterCard:
-    return CharacterCard(
-        id=int(row.id),
-        name=row.name,
-        fields={name: getattr(row, name) for name in CHARACTER_TEXT_FIELDS},
-        image=row.image,
-        created_at=row.created_at,
-        last_modified=row.last_modified,
-        version=int(row.version),
-        deleted=bool(row.deleted),
-        client_id=row.client_id,
-    )
+    fields = {name: getattr(row, name) for name in CHARACTER_TEXT_FIELDS}
+    return record_from_row(CharacterCard, row, fields=fields)

@@ -18,9 +18,9 @@ from ._common import (
     check_fields,
     check_paging,
     new_uuid,
+    record_from_row,
     require_live,
     require_text,
-    update_versioned,
 )
 from .errors import InvalidInput, NotFound
 from .search_hits import SearchHit, search_hits, search_rows
@@ -191,14 +191,7 @@ class ChatStore(ChaChaStore):
             _check_rating(changes["rating"])
         _check_labels(changes)
         with self.database.begin(write=True) as conn:
-            update_versioned(
-                conn,
-                self._table("conversations"),
-                conversation_id,
-                changes,
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            self._update(conn, "conversations", conversation_id, changes, expected_version)
             return self._load_conversation(conn, conversation_id)
 
     def soft_delete_conversation(
@@ -311,14 +304,7 @@ class ChatStore(ChaChaStore):
     def update_message(self, message_id: str, expected_version: int, **changes: Any) -> Message:
         check_fields("messages", changes, {"content", "ranking", "pinned"})
         with self.database.begin(write=True) as conn:
-            update_versioned(
-                conn,
-                self._table("messages"),
-                message_id,
-                changes,
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            self._update(conn, "messages", message_id, changes, expected_version)
             return self._load_message(conn, message_id)
 
     def soft_delete_message(self, message_id: str, expected_version: int | None = None) -> int:
@@ -416,38 +402,8 @@ def _check_labels(labels: dict[str, Any]) -> dict[str, Any]:
 
 
 def _conversation(row: AnyRow) -> Conversation:
-    return Conversation(
-        id=row.id,
-        root_id=row.root_id,
-        title=row.title,
-        character_id=row.character_id,
-        parent_conversation_id=row.parent_conversation_id,
-        forked_from_message_id=row.forked_from_message_id,
-        rating=row.rating,
-        created_at=row.created_at,
-        last_modified=row.last_modified,
-        version=int(row.version),
-        deleted=bool(row.deleted),
-        state=row.state or CONVERSATION_STATES[0],
-        topic_label=row.topic_label,
-        cluster_id=row.cluster_id,
-        source=row.source,
-        external_ref=row.external_ref,
-    )
+    return record_from_row(Conversation, row, state=row.state or CONVERSATION_STATES[0])
 
 
 def _message(row: AnyRow) -> Message:
-    return Message(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        parent_message_id=row.parent_message_id,
-        sender=row.sender,
-        content=row.content,
-        timestamp=row.timestamp,
-        ranking=row.ranking,
-        image_data=row.image_data,
-        image_mime_type=row.image_mime_type,
-        version=int(row.version),
-        deleted=bool(row.deleted),
-        pinned=bool(to_flag(row.pinned)),
-    )
+    return record_from_row(Message, row, pinned=bool(to_flag(row.pinned)))

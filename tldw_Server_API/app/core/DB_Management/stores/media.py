@@ -31,6 +31,7 @@ from ._common import (
     order_clauses,
     record_from_row,
     require_live,
+    require_schema,
     require_text,
     sha256_hex,
     update_versioned,
@@ -101,10 +102,7 @@ class MediaStore:
     """Reads and writes one user's Media database; every write is one transaction."""
 
     def __init__(self, database: Database, client_id: str = "server") -> None:
-        if database.schema.name != "media":
-            raise InvalidInput(
-                "media", f"MediaStore needs a Media database, got {database.schema.title}"
-            )
+        require_schema(self, database, "media", "a Media database")
         self.database = database
         self.client_id = client_id
         self.t = _Tables(database)

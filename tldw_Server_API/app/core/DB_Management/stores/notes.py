@@ -19,9 +19,9 @@ from ._common import (
     new_uuid,
     now,
     order_clauses,
+    record_from_row,
     require_live,
     require_text,
-    update_versioned,
 )
 from .changes import content_changed
 from .errors import InvalidInput, NotFound
@@ -159,14 +159,7 @@ class NotesStore(ChaChaStore):
             for link, table in (("conversation_id", "conversations"), ("message_id", "messages")):
                 if changes.get(link) is not None:
                     require_live(conn, self._table(table), changes[link])
-            update_versioned(
-                conn,
-                self._table("notes"),
-                note_id,
-                changes,
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            self._update(conn, "notes", note_id, changes, expected_version)
             if words is not None:
                 self.tags.replace(conn, note_id, clean_keywords("keywords", words))
             note = self._load(conn, note_id)
@@ -308,28 +301,8 @@ class NotesStore(ChaChaStore):
 
 
 def _keyword(row: AnyRow) -> Keyword:
-    return Keyword(
-        id=int(row.id),
-        keyword=row.keyword,
-        created_at=row.created_at,
-        last_modified=row.last_modified,
-        version=int(row.version),
-        client_id=row.client_id,
-        deleted=bool(row.deleted),
-    )
+    return record_from_row(Keyword, row)
 
 
 def _note(row: AnyRow, keywords: list[str]) -> Note:
-    return Note(
-        id=row.id,
-        title=row.title,
-        content=row.content,
-        keywords=keywords,
-        created_at=row.created_at,
-        last_modified=row.last_modified,
-        version=int(row.version),
-        deleted=bool(row.deleted),
-        client_id=row.client_id,
-        conversation_id=row.conversation_id,
-        message_id=row.message_id,
-    )
+    return record_from_row(Note, row, keywords=keywords)
