@@ -173,6 +173,15 @@ def _why_not_updated(
     return VersionConflict(table.name, key, expected, int(row.version))
 
 
+def load_row(conn: Connection, table: Table, key: Any, *, include_deleted: bool = False) -> AnyRow:
+    """The row *key* names; :class:`NotFound` if absent, or deleted unless *include_deleted*."""
+    pk = primary_key(table)
+    row = conn.execute(select(table).where(pk == key)).one_or_none()
+    if row is None or (row.deleted and not include_deleted):
+        raise NotFound(table.name, key, "it is deleted" if row is not None else "")
+    return row
+
+
 def require_live(conn: Connection, table: Table, key: Any) -> None:
     """Raise :class:`NotFound` unless *key* names a live row (parents of new child rows)."""
     pk = primary_key(table)

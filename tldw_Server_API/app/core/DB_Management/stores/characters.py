@@ -16,6 +16,7 @@ from ._common import (
     AnyRow,
     check_fields,
     check_paging,
+    load_row,
     record_from_row,
     require_text,
 )
@@ -134,11 +135,8 @@ class CharacterStore(ChaChaStore):
     def _load(
         self, conn: Connection, card_id: int, *, include_deleted: bool = False
     ) -> CharacterCard:
-        cards = self._table("character_cards")
-        row = conn.execute(select(cards).where(cards.c.id == card_id)).one_or_none()
-        if row is None or (row.deleted and not include_deleted):
-            raise NotFound("character_cards", card_id, "it is deleted" if row is not None else "")
-        return _card(row)
+        table = self._table("character_cards")
+        return _card(load_row(conn, table, card_id, include_deleted=include_deleted))
 
 
 def _card_text(fields: dict[str, Any]) -> dict[str, str | None]:

@@ -17,6 +17,7 @@ from ._common import (
     AnyRow,
     check_fields,
     check_paging,
+    load_row,
     new_uuid,
     record_from_row,
     require_live,
@@ -363,18 +364,11 @@ class ChatStore(ChaChaStore):
     def _load_conversation(
         self, conn: Connection, key: str, *, include_deleted: bool = False
     ) -> Conversation:
-        conversations = self._table("conversations")
-        row = conn.execute(select(conversations).where(conversations.c.id == key)).one_or_none()
-        if row is None or (row.deleted and not include_deleted):
-            raise NotFound("conversations", key, "it is deleted" if row is not None else "")
-        return _conversation(row)
+        table = self._table("conversations")
+        return _conversation(load_row(conn, table, key, include_deleted=include_deleted))
 
     def _load_message(self, conn: Connection, key: str) -> Message:
-        messages = self._table("messages")
-        row = conn.execute(select(messages).where(messages.c.id == key)).one_or_none()
-        if row is None or row.deleted:
-            raise NotFound("messages", key, "it is deleted" if row is not None else "")
-        return _message(row)
+        return _message(load_row(conn, self._table("messages"), key))
 
 
 def _check_rating(rating: int | None) -> None:

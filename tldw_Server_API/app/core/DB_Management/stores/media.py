@@ -26,6 +26,7 @@ from ._common import (
     AnyRow,
     check_fields,
     check_paging,
+    load_row,
     new_uuid,
     now,
     order_clauses,
@@ -388,10 +389,7 @@ class MediaStore:
     # -- helpers --------------------------------------------------------------------------------
 
     def _load(self, conn: Connection, media_id: int, *, include_deleted: bool) -> MediaItem:
-        media = self.t.media
-        row = conn.execute(select(media).where(media.c.id == media_id)).one_or_none()
-        if row is None or (row.deleted and not include_deleted):
-            raise NotFound("media", media_id, "it is deleted" if row is not None else "")
+        row = load_row(conn, self.t.media, media_id, include_deleted=include_deleted)
         return _media_item(row, self.tags.of(conn, [media_id]).get(media_id, []))
 
     def _visible(self, stmt: Any, include_deleted: bool, include_trash: bool) -> Any:

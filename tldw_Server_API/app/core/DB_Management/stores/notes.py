@@ -16,6 +16,7 @@ from ._common import (
     AnyRow,
     check_fields,
     check_paging,
+    load_row,
     new_uuid,
     now,
     order_clauses,
@@ -24,7 +25,7 @@ from ._common import (
     require_text,
 )
 from .changes import content_changed
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput
 from .keywords import KeywordTags, clean_keywords
 from .search_hits import SearchHit, search_hits, search_rows
 
@@ -286,17 +287,10 @@ class NotesStore(ChaChaStore):
             return bool(removed.rowcount)
 
     def _load_keyword(self, conn: Connection, keyword_id: int) -> Keyword:
-        kw = self._table("keywords")
-        row = conn.execute(select(kw).where(kw.c.id == keyword_id)).one_or_none()
-        if row is None or row.deleted:
-            raise NotFound("keywords", keyword_id, "it is deleted" if row is not None else "")
-        return _keyword(row)
+        return _keyword(load_row(conn, self._table("keywords"), keyword_id))
 
     def _load(self, conn: Connection, note_id: str, *, include_deleted: bool = False) -> Note:
-        notes = self._table("notes")
-        row = conn.execute(select(notes).where(notes.c.id == note_id)).one_or_none()
-        if row is None or (row.deleted and not include_deleted):
-            raise NotFound("notes", note_id, "it is deleted" if row is not None else "")
+        row = load_row(conn, self._table("notes"), note_id, include_deleted=include_deleted)
         return _note(row, self.tags.of(conn, [note_id]).get(note_id, []))
 
 
