@@ -48,7 +48,9 @@ def record_from_row(record: type[R], row: AnyRow, /, **values: Any) -> R:
     for field in dataclasses.fields(record):
         if field.name not in values:
             value = columns[field.name]
-            coerce = _COERCED.get(str(field.type))
+            # A string under postponed annotations, the class itself otherwise.
+            declared = getattr(field.type, "__name__", field.type)
+            coerce = _COERCED.get(str(declared))
             values[field.name] = coerce(value) if coerce is not None else value
     return record(**values)
 
