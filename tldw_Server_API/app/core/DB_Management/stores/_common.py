@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Row, Table, select, update
@@ -72,9 +73,27 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_ONE_MS = timedelta(milliseconds=1)
+_stamp_lock = threading.Lock()
+_last_stamp: datetime | None = None
+
+
 def now() -> datetime:
-    """Aware UTC, truncated to the millisecond both backends keep."""
-    return utc_now()
+    """Aware UTC to the millisecond both backends keep, later than any stamp given before.
+
+    Rows written one after another (a chat turn and its reply, a note created
+    then another updated) would otherwise share a millisecond, and a listing by
+    time would fall back to their random uuids. Strictly increasing stamps keep
+    such listings in the order of the writes. The clock runs ahead of the wall
+    only while this process writes more than a row per millisecond.
+    """
+    global _last_stamp
+    with _stamp_lock:
+        stamp = utc_now()
+        if _last_stamp is not None and stamp <= _last_stamp:
+            stamp = _last_stamp + _ONE_MS
+        _last_stamp = stamp
+        return stamp
 
 
 def primary_key(table: Table) -> ColumnElement[Any]:
