@@ -16,9 +16,23 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from sqlalchemy import Column, Connection, Engine, Select, Table, UniqueConstraint, inspect, update
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    FromClause,
+    Select,
+    Table,
+    UniqueConstraint,
+    inspect,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
+from ..schemas.types import is_false
+from ..search import CompiledQuery, compile_query, restriction
 from .wakes import LOCAL_WAKES, Callback, Listening
 
 if TYPE_CHECKING:
@@ -29,6 +43,8 @@ BackendKind = Literal["sqlite", "postgresql"]
 #: Where :meth:`Database.begin` keeps, on its connection, the topics announced meanwhile.
 _NEWS = "tldw_announced_topics"
 T = TypeVar("T")
+#: A search's weight factors, per column name.
+Boosts = Mapping[str, float] | None
 
 
 class DialectOps(ABC):
@@ -90,7 +106,6 @@ class DialectOps(ABC):
         """
         return None
 
-    @abstractmethod
     def search(
         self,
         table: Table,
@@ -99,7 +114,7 @@ class DialectOps(ABC):
         *,
         live_only: bool = True,
         columns: Sequence[str] | None = None,
-        boosts: Mapping[str, float] | None = None,
+        boosts: Boosts = None,
     ) -> Select[Any] | None:
         """A SELECT of ``(key, title_hit, rank)`` rows, best first; ``None`` when nothing can match.
 
@@ -108,6 +123,35 @@ class DialectOps(ABC):
         match to those columns of the index (:func:`..search.restriction`; a
         ``ValueError`` for one it cannot); *boosts* multiplies a column's weight
         in the rank (column name to factor).
+        """
+        chosen, weights = restriction(index.columns, columns)
+        compiled = compile_query(query_text, columns=chosen, weights=weights)
+        match = self.text_match(table, index, compiled, boosts)
+        if match is None:
+            return None
+        key = next(iter(table.primary_key.columns))
+        title_hit = true() if match.title_hit is None else match.title_hit
+        stmt = (
+            select(key.label("key"), title_hit.label("title_hit"), match.rank.label("rank"))
+            .select_from(match.source)
+            .where(match.condition)
+        )
+        if live_only:
+            for flag in ("deleted", "is_trash"):
+                if flag in table.c:
+                    stmt = stmt.where(is_false(table.c[flag]))
+        # A constant title_hit cannot be sorted on: PostgreSQL refuses ORDER BY true,
+        # SQLite reads ORDER BY 1 as the first column.
+        by_title = [] if match.title_hit is None else [match.title_hit.desc()]
+        return stmt.order_by(*by_title, match.rank.desc(), key).params(**match.params)
+
+    @abstractmethod
+    def text_match(
+        self, table: Table, index: SearchIndex, query: CompiledQuery, boosts: Boosts
+    ) -> TextMatch | None:
+        """The dialect's part of :meth:`search`: how *query* matches rows and ranks them.
+
+        ``None`` when the query, rendered for this dialect, can match nothing.
         """
 
     @abstractmethod
@@ -155,6 +199,18 @@ class DialectOps(ABC):
     @abstractmethod
     def vector_index(self, conn: Connection) -> VectorIndex:
         """How this backend finds nearest neighbours (decided once, on first use)."""
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """How a full-text query matches and ranks rows in one dialect (:meth:`DialectOps.search`)."""
+
+    source: FromClause  # the table, joined to whatever the match reads
+    condition: ColumnElement[Any] | TextClause
+    rank: ColumnElement[Any]  # higher is better
+    #: Whether a title column matched; ``None`` where the index ranks no titles first.
+    title_hit: ColumnElement[Any] | None
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,17 @@
-"""PostgreSQL full-text search: the ranked, title-first SELECT over an index's search vectors."""
+"""PostgreSQL full-text search: an index's search vectors matched and ranked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import REAL, Select, Table, cast, func, literal, literal_column, select
+from sqlalchemy import REAL, Table, cast, func, literal, literal_column
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..schemas.spec import SearchIndex
-from ..schemas.types import is_false
-from ..search import compile_query, restriction
+from ..search import CompiledQuery
+from .base import Boosts, TextMatch
 from .pg_triggers import SEARCH_COLUMN
 
 #: The search vector's title words only (the index labels title columns 'A').
@@ -19,44 +19,19 @@ _TITLE_VECTOR = f"ts_filter({SEARCH_COLUMN}, '{{a}}')"
 
 
 class PostgresSearch:
-    """:meth:`.base.DialectOps.search` on PostgreSQL: the stored vectors matched with ``@@``."""
+    """:meth:`.base.DialectOps.text_match` on PostgreSQL: the stored vectors matched with ``@@``."""
 
-    def search(
-        self,
-        table: Table,
-        index: SearchIndex,
-        query_text: str,
-        *,
-        live_only: bool = True,
-        columns: Sequence[str] | None = None,
-        boosts: Mapping[str, float] | None = None,
-    ) -> Select[Any] | None:
-        _, weights = restriction(index.columns, columns)
-        compiled = compile_query(query_text, weights=weights)
-        if compiled.tsquery is None:
+    def text_match(
+        self, table: Table, index: SearchIndex, query: CompiledQuery, boosts: Boosts
+    ) -> TextMatch | None:
+        if query.tsquery is None:
             return None
         # A cast, not to_tsquery(): the text-search parser must not split the words again.
-        query = cast(compiled.tsquery, TSQUERY)
+        tsquery = cast(query.tsquery, TSQUERY)
         vector: ColumnElement[Any] = literal_column(SEARCH_COLUMN)
-        key = next(iter(table.primary_key.columns))
-        ranks_titles = bool(index.title_columns) and len(index.title_columns) < len(index.columns)
-        if ranks_titles:
-            title_hit: ColumnElement[Any] = literal_column(_TITLE_VECTOR).op("@@")(query)
-        else:
-            title_hit = literal_column("true")
-        rank = ts_rank(vector, query, index, boosts)
-        stmt = (
-            select(key.label("key"), title_hit.label("title_hit"), rank.label("rank"))
-            .select_from(table)
-            .where(vector.op("@@")(query))
-        )
-        if live_only and "deleted" in table.c:
-            stmt = stmt.where(is_false(table.c.deleted))
-        if live_only and "is_trash" in table.c:
-            stmt = stmt.where(is_false(table.c.is_trash))
-        # A constant title_hit cannot be sorted on (PostgreSQL refuses ORDER BY true).
-        by_title = [title_hit.desc()] if ranks_titles else []
-        return stmt.order_by(*by_title, rank.desc(), key)
+        title_hit = literal_column(_TITLE_VECTOR).op("@@")(tsquery) if index.ranks_titles else None
+        rank = ts_rank(vector, tsquery, index, boosts)
+        return TextMatch(table, vector.op("@@")(tsquery), rank, title_hit)
 
 
 #: ts_rank's default weight of each label, in its array order {D, C, B, A}.

@@ -11,7 +11,7 @@ they hold for every writer, not only ours.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,9 +36,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from ..schemas.spec import DatabaseSchema, SearchIndex, SyncedTable
-from ..schemas.types import Flag, is_false
-from ..search import SQLITE_TOKENIZER, compile_query, restriction
-from .base import Backend, DialectOps, declared_unique_columns, unique_rules
+from ..schemas.types import Flag
+from ..search import SQLITE_TOKENIZER, CompiledQuery
+from .base import (
+    Backend,
+    Boosts,
+    DialectOps,
+    TextMatch,
+    declared_unique_columns,
+    unique_rules,
+)
 from .vector_index import SQLITE_VECTORS, VectorIndex
 
 NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -215,56 +222,36 @@ class SqliteDialect(DialectOps):
 
         # -- statements --------------------------------------------------------------
 
-    def search(
-        self,
-        table: Table,
-        index: SearchIndex,
-        query_text: str,
-        *,
-        live_only: bool = True,
-        columns: Sequence[str] | None = None,
-        boosts: Mapping[str, float] | None = None,
-    ) -> Select[Any] | None:
-        chosen, _ = restriction(index.columns, columns)
-        compiled = compile_query(query_text, columns=chosen)
-        if compiled.fts5 is None:
+    def text_match(
+        self, table: Table, index: SearchIndex, query: CompiledQuery, boosts: Boosts
+    ) -> TextMatch | None:
+        if query.fts5 is None:
             return None
         fts = quote_sqlite(index.name)
-        rowid = _rowid_column(table)
-        key = next(iter(table.primary_key.columns))
         factor = boosts or {}
         weights = ", ".join(
             repr((10.0 if w == "A" else 1.0) * float(factor.get(c, 1.0))) for c, w in index.columns
         )
         fts_table = sql_table(index.name, sql_column("rowid"))
         content_rowid: ColumnElement[Any] = literal_column(
-            f"{quote_sqlite(table.name)}.{quote_sqlite(rowid)}"
+            f"{quote_sqlite(table.name)}.{quote_sqlite(_rowid_column(table))}"
         )
-        if index.title_columns and len(index.title_columns) < len(index.columns):
+        params = {"fts_q": query.fts5}
+        title_hit: ColumnElement[Any] | None = None
+        if index.ranks_titles:
             titles = " ".join(quote_sqlite(c) for c in index.title_columns)
-            title_match = f"{{{titles}}} : ({compiled.fts5})"
+            params["title_q"] = f"{{{titles}}} : ({query.fts5})"
             # text() (not literal_column) so that :title_q is a real bind parameter.
-            title_hit: ColumnElement[Any] = content_rowid.in_(
+            title_hit = content_rowid.in_(
                 select(fts_table.c.rowid).where(text(f"{fts} MATCH :title_q"))
             )
-        else:
-            title_match, title_hit = None, literal_column("1")
-        rank: ColumnElement[Any] = literal_column(f"-bm25({fts}, {weights})")
-        stmt = (
-            select(key.label("key"), title_hit.label("title_hit"), rank.label("rank"))
-            .select_from(table.join(fts_table, fts_table.c.rowid == content_rowid))
-            .where(text(f"{fts} MATCH :fts_q"))
+        return TextMatch(
+            source=table.join(fts_table, fts_table.c.rowid == content_rowid),
+            condition=text(f"{fts} MATCH :fts_q"),
+            rank=literal_column(f"-bm25({fts}, {weights})"),
+            title_hit=title_hit,
+            params=params,
         )
-        if live_only and "deleted" in table.c:
-            stmt = stmt.where(is_false(table.c.deleted))
-        if live_only and "is_trash" in table.c:
-            stmt = stmt.where(is_false(table.c.is_trash))
-        params = {"fts_q": compiled.fts5}
-        if title_match is not None:
-            params["title_q"] = title_match
-        # A constant title_hit cannot be sorted on: SQLite reads ORDER BY 1 as column 1.
-        by_title = [title_hit.desc()] if title_match is not None else []
-        return stmt.order_by(*by_title, rank.desc(), key).params(**params)
 
     def insert(self, table: Table) -> Any:
         return sqlite_insert(table)

@@ -42,6 +42,11 @@ class SearchIndex:
     def title_columns(self) -> tuple[str, ...]:
         return tuple(name for name, weight in self.columns if weight == "A")
 
+    @property
+    def ranks_titles(self) -> bool:
+        """Whether a title hit ranks first: some columns are titles, and not all of them."""
+        return bool(self.title_columns) and len(self.title_columns) < len(self.columns)
+
 
 @dataclass(frozen=True)
 class SyncedTable:
