@@ -92,30 +92,18 @@ class CurrentMediaExtras(ItemFeatures):
 
     def _declare(self) -> None:
         sink = self.sink
-        sink.table(
+        # The core tables, declared by the media generator, with what a current file adds.
+        sink.extend(
             "Media",
-            "id, url, title, type, content, author, ingestion_date, transcription_model, "
-            "is_trash, trash_date, vector_embedding, chunking_status, vector_processing, "
-            f"content_hash, source_hash, visibility, owner_user_id, {SYNC_COLS}, org_id, "
-            "team_id, latest_transcription_run_id, next_transcription_run_id, my_rating",
+            "org_id, team_id, latest_transcription_run_id, next_transcription_run_id, my_rating",
         )
-        sink.table(
-            "Transcripts",
-            f"id, media_id, whisper_model, transcription, created_at, {SYNC_COLS}, "
-            "transcription_run_id, supersedes_run_id, idempotency_key",
-        )
-        sink.table(
+        sink.extend("Transcripts", "transcription_run_id, supersedes_run_id, idempotency_key")
+        sink.extend(
             "Claims",
-            "id, media_id, chunk_index, span_start, span_end, claim_text, confidence, extractor, "
-            f"extractor_version, chunk_hash, created_at, {SYNC_COLS}, review_status, "
-            "reviewer_id, review_group, reviewed_at, review_notes, review_version, "
-            "review_reason_code, claim_cluster_id",
+            "review_status, reviewer_id, review_group, reviewed_at, review_notes, "
+            "review_version, review_reason_code, claim_cluster_id",
         )
-        sink.table(
-            "sync_log",
-            "entity, entity_uuid, operation, timestamp, client_id, version, payload, org_id, "
-            "team_id",
-        )
+        sink.extend("sync_log", "org_id, team_id")
         sink.tables(_CURRENT_MEDIA_COLUMNS)
 
     # -- columns added to core tables ------------------------------------------------------

@@ -33,14 +33,20 @@ class Sink:
     def __init__(self, conn: sqlite3.Connection, flush_rows: int = _FLUSH_ROWS) -> None:
         self._conn = conn
         self._flush_rows = flush_rows
+        self._columns: dict[str, str] = {}
         self._sql: dict[str, str] = {}
         self._rows: dict[str, list[tuple[object, ...]]] = {}
 
     def table(self, name: str, columns: str) -> None:
         """Declare the columns (comma separated) that ``add`` supplies for *name*."""
         marks = ", ".join("?" for _ in columns.split(","))
+        self._columns[name] = columns
         self._sql[name] = f"INSERT INTO {name} ({columns}) VALUES ({marks})"
         self._rows[name] = []
+
+    def extend(self, name: str, columns: str) -> None:
+        """Declare *columns* after those of *name*, a table declared and not yet added to."""
+        self.table(name, f"{self._columns[name]}, {columns}")
 
     def tables(self, columns: dict[str, str]) -> None:
         """``table`` for each table -> columns entry."""
