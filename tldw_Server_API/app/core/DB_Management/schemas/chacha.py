@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .nocase import NoCaseText, nocase_unique
+from .nocase import keywords_table
 from .spec import DatabaseSchema, SearchIndex, SyncedTable, SyncLog, VersionRecord, version_table
 from .types import AUTOINCREMENT, NOW, Blob, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
@@ -125,15 +125,7 @@ notes = Table(
     Column("message_id", Uuid, ForeignKey("messages.id", ondelete="SET NULL")),
 )
 
-keywords = Table(
-    "keywords",
-    metadata,
-    Column("id", Key, primary_key=True),
-    Column("keyword", NoCaseText, nullable=False),
-    *_chat_sync(),
-    **AUTOINCREMENT,
-)
-nocase_unique(keywords, "keyword")
+keywords = keywords_table(metadata, _chat_sync())
 
 keyword_collections = Table(
     "keyword_collections",

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from .embeddings import chunk_embeddings_table, embedding_indexes, embeddings_upgrade
-from .nocase import NoCaseText, nocase_unique
+from .nocase import keywords_table
 from .spec import (
     DatabaseSchema,
     SearchIndex,
@@ -36,8 +36,28 @@ from .upgrades import foreign_key_index_upgrade, layout_upgrade
 metadata = MetaData()
 
 
-def _media_fk(name: str = "media_id") -> Column:
-    return Column(name, Key, ForeignKey("media.id", ondelete="CASCADE"), nullable=False)
+def _media_child(name: str, *columns: Column | UniqueConstraint) -> Table:
+    """A table of one media item's rows: an id, the item (deleted with it), its own columns."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Key, primary_key=True),
+        Column("media_id", Key, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+        *columns,
+        **AUTOINCREMENT,
+    )
+
+
+def _unique_where_set(name: str, owner: Column, key: Column) -> Index:
+    """*key* unique per *owner* among the rows where it is set (a partial unique index)."""
+    return Index(
+        name,
+        owner,
+        key,
+        unique=True,
+        sqlite_where=key.isnot(None),
+        postgresql_where=key.isnot(None),
+    )
 
 
 # Columns of current installations (our users' Media schema 23), added by our version 3.
@@ -94,57 +114,34 @@ media = Table(
     **AUTOINCREMENT,
 )
 
-keywords = Table(
-    "keywords",
-    metadata,
-    Column("id", Key, primary_key=True),
-    Column("keyword", NoCaseText, nullable=False),
-    *sync_columns(),
-    **AUTOINCREMENT,
-)
-nocase_unique(keywords, "keyword")
+keywords = keywords_table(metadata, sync_columns())
 
-media_keywords = Table(
+media_keywords = _media_child(
     "mediakeywords",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("keyword_id", Key, ForeignKey("keywords.id", ondelete="CASCADE"), nullable=False),
     UniqueConstraint("media_id", "keyword_id", name="uq_mediakeywords"),
-    **AUTOINCREMENT,
 )
 
-transcripts = Table(
+transcripts = _media_child(
     "transcripts",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("whisper_model", Text),
     Column("transcription", Text),
     Column("created_at", Instant),
     *sync_columns(),
     *TRANSCRIPT_V3_COLUMNS,
-    **AUTOINCREMENT,
 )
 
-media_chunks = Table(
+media_chunks = _media_child(
     "mediachunks",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("chunk_text", Text, nullable=False),
     Column("start_index", Int),
     Column("end_index", Int),
     Column("chunk_id", Text, unique=True),
     *sync_columns(),
-    **AUTOINCREMENT,
 )
 
-unvectorized_chunks = Table(
+unvectorized_chunks = _media_child(
     "unvectorizedmediachunks",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("chunk_text", Text, nullable=False),
     Column("chunk_index", Int, nullable=False),
     Column("start_char", Int),
@@ -156,14 +153,10 @@ unvectorized_chunks = Table(
     Column("metadata", Json),
     *sync_columns(),
     UniqueConstraint("media_id", "chunk_index", "chunk_type", name="uq_unvectorized_chunk"),
-    **AUTOINCREMENT,
 )
 
-document_versions = Table(
+document_versions = _media_child(
     "documentversions",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("version_number", Int, nullable=False),
     Column("prompt", Text),
     Column("analysis_content", Text),
@@ -172,7 +165,6 @@ document_versions = Table(
     Column("created_at", Instant),
     *sync_columns(),
     UniqueConstraint("media_id", "version_number", name="uq_documentversions"),
-    **AUTOINCREMENT,
 )
 
 document_version_identifiers = Table(
@@ -191,11 +183,8 @@ document_version_identifiers = Table(
     ),
 )
 
-claims = Table(
+claims = _media_child(
     "claims",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("chunk_index", Int, nullable=False),
     Column("span_start", Int),
     Column("span_end", Int),
@@ -207,7 +196,6 @@ claims = Table(
     Column("created_at", Instant, nullable=False, server_default=NOW),
     *sync_columns(),
     *CLAIM_V3_COLUMNS,
-    **AUTOINCREMENT,
 )
 
 sync_log = Table(
@@ -236,11 +224,8 @@ schema_version = Table(
     Column("version", Int, primary_key=True, autoincrement=False),
 )
 
-visual_documents = Table(
+visual_documents = _media_child(
     "visualdocuments",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("location", Text),
     Column("page_number", Int),
     Column("frame_index", Int),
@@ -258,14 +243,10 @@ visual_documents = Table(
     Column("deleted", Flag, nullable=False, server_default="0"),
     Column("prev_version", Key),
     Column("merge_parent_uuid", Uuid),
-    **AUTOINCREMENT,
 )
 
-document_structure_index = Table(
+document_structure_index = _media_child(
     "documentstructureindex",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("parent_id", Key),  # another row's id; their server declares no foreign key
     Column("kind", Text, nullable=False),
     Column("level", Int),
@@ -279,7 +260,6 @@ document_structure_index = Table(
     Column("version", Key, nullable=False, server_default="1"),
     Column("client_id", Uuid, nullable=False),
     Column("deleted", Flag, nullable=False, server_default="0"),
-    **AUTOINCREMENT,
 )
 
 chunking_templates = Table(
@@ -300,11 +280,8 @@ chunking_templates = Table(
     **AUTOINCREMENT,
 )
 
-media_files = Table(
+media_files = _media_child(
     "mediafiles",
-    metadata,
-    Column("id", Key, primary_key=True),
-    _media_fk(),
     Column("file_type", Text, nullable=False, server_default="original"),
     Column("storage_path", Text, nullable=False),
     Column("original_filename", Text),
@@ -313,7 +290,6 @@ media_files = Table(
     Column("checksum", Text),
     Column("created_at", Instant, server_default=NOW),
     *sync_columns(),
-    **AUTOINCREMENT,
 )
 
 schema_migrations = Table(
@@ -333,21 +309,11 @@ chunk_embeddings = chunk_embeddings_table(metadata)
 
 # Unique rules of current installations, as partial indexes (rows where the key is set).
 CURRENT_INSTALLATION_INDEXES = (
-    Index(
-        "ux_transcripts_media_run",
-        transcripts.c.media_id,
-        transcripts.c.transcription_run_id,
-        unique=True,
-        sqlite_where=transcripts.c.transcription_run_id.isnot(None),
-        postgresql_where=transcripts.c.transcription_run_id.isnot(None),
+    _unique_where_set(
+        "ux_transcripts_media_run", transcripts.c.media_id, transcripts.c.transcription_run_id
     ),
-    Index(
-        "ux_transcripts_media_idempotency",
-        transcripts.c.media_id,
-        transcripts.c.idempotency_key,
-        unique=True,
-        sqlite_where=transcripts.c.idempotency_key.isnot(None),
-        postgresql_where=transcripts.c.idempotency_key.isnot(None),
+    _unique_where_set(
+        "ux_transcripts_media_idempotency", transcripts.c.media_id, transcripts.c.idempotency_key
     ),
     Index(
         "ux_chunkingtemplates_live_name",

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import TEXT, Dialect, Index, Table, Text, UniqueConstraint, func
+from sqlalchemy import TEXT, Column, Dialect, Index, MetaData, Table, Text, UniqueConstraint, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from .types import AUTOINCREMENT, Key
 
 ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ASCII_LOWER = ASCII_UPPER.lower()
@@ -44,3 +46,20 @@ def nocase_unique(table: Table, column: str) -> None:
     Index(f"uq_{table.name}_{column}_nocase", ascii_fold(col), unique=True).ddl_if(
         dialect="postgresql"
     )
+
+
+def keywords_table(metadata: MetaData, sync: list[Column]) -> Table:
+    """A database's ``keywords`` table: each keyword once, ignoring ASCII case (as SQLite's NOCASE).
+
+    *sync* is the database's own set of sync columns.
+    """
+    table = Table(
+        "keywords",
+        metadata,
+        Column("id", Key, primary_key=True),
+        Column("keyword", NoCaseText, nullable=False),
+        *sync,
+        **AUTOINCREMENT,
+    )
+    nocase_unique(table, "keyword")
+    return table
