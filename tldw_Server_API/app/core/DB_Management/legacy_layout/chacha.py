@@ -8,6 +8,18 @@ from .layout import CHACHA_TIMES, Fts
 # ChaChaNotes.db (its db_schema_version row is added per layout)
 # --------------------------------------------------------------------------------------------
 
+
+def _keyword_links(name: str, owner: str, owner_table: str) -> str:
+    """A table linking keywords to the rows of *owner_table*; *owner* is its column and type."""
+    column = owner.split()[0]
+    return f"""CREATE TABLE {name} (
+    {owner} NOT NULL REFERENCES {owner_table}(id) ON DELETE CASCADE,
+    keyword_id INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,
+    created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY ({column}, keyword_id)
+);"""
+
+
 # conversations -> messages is a forward reference: SQLite resolves foreign keys when they are
 # enforced, not when the table is created, which is how the cycle exists in users' files.
 CHACHA_TABLES = f"""
@@ -79,24 +91,9 @@ CREATE TABLE keyword_collections (
     client_id TEXT NOT NULL DEFAULT 'unknown',
     version INTEGER NOT NULL DEFAULT 1
 );
-CREATE TABLE conversation_keywords (
-    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    keyword_id INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,
-    created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    PRIMARY KEY (conversation_id, keyword_id)
-);
-CREATE TABLE collection_keywords (
-    collection_id INTEGER NOT NULL REFERENCES keyword_collections(id) ON DELETE CASCADE,
-    keyword_id INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,
-    created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    PRIMARY KEY (collection_id, keyword_id)
-);
-CREATE TABLE note_keywords (
-    note_id TEXT NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
-    keyword_id INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,
-    created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    PRIMARY KEY (note_id, keyword_id)
-);
+{_keyword_links("conversation_keywords", "conversation_id TEXT", "conversations")}
+{_keyword_links("collection_keywords", "collection_id INTEGER", "keyword_collections")}
+{_keyword_links("note_keywords", "note_id TEXT", "notes")}
 CREATE TABLE sync_log (
     change_id INTEGER PRIMARY KEY AUTOINCREMENT,
     entity TEXT NOT NULL,
