@@ -83,7 +83,7 @@ def nfd_base(c: int) -> str:
 def build_tables(fts5: Fts5Behaviour) -> Tables:
     """FTS5's separators (NUL and surrogates are left to the users) and its folds."""
     _check_closed(fts5.folds, set(fts5.separators))
-    return Tables(_ranges(fts5.separators), fts5.folds)
+    return Tables(code_point_runs(fts5.separators), fts5.folds)
 
 
 def _check_closed(folds: dict[int, str], separators: set[int]) -> None:
@@ -93,8 +93,8 @@ def _check_closed(folds: dict[int, str], separators: set[int]) -> None:
             raise RuntimeError(f"fold of U+{c:04X} is not stable: {fold!r}")
 
 
-def _ranges(points: Iterable[int]) -> list[tuple[int, int]]:
-    """Collapse code points into inclusive (first, last) runs."""
+def code_point_runs(points: Iterable[int]) -> list[tuple[int, int]]:
+    """Collapse code points into inclusive (first, last) runs, in order."""
     runs: list[tuple[int, int]] = []
     for c in sorted(points):
         if runs and runs[-1][1] == c - 1:

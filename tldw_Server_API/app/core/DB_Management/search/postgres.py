@@ -47,6 +47,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from ..backends.pg_sql import quote_ident
+from .generate_tables import code_point_runs
 from .tokenizer import FOLDS, MAX_INDEXED_CHARS, MAX_TOKEN_BYTES, SEPARATOR_RANGES, regex_escape
 
 _WEIGHTS: Final = frozenset("ABCD")
@@ -77,16 +78,6 @@ def _translate_args() -> tuple[str, str]:
     return _e_literal(source), _e_literal(target)
 
 
-def _runs(code_points: Iterable[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for c in sorted(code_points):
-        if runs and runs[-1][1] == c - 1:
-            runs[-1] = (runs[-1][0], c)
-        else:
-            runs.append((c, c))
-    return runs
-
-
 def _bracket(runs: Iterable[tuple[int, int]]) -> str:
     """``E'[...]'``: a regex bracket expression of code-point ranges, escaped in ASCII."""
     body = "".join(_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in runs)
@@ -115,7 +106,7 @@ def _fts_norm_function_sql(schema: str) -> str:
     """
 
     source, target = _translate_args()
-    foldable = _bracket(_runs(ord(ch) for ch in FOLDS))
+    foldable = _bracket(code_point_runs(ord(ch) for ch in FOLDS))
     separators = _bracket(SEPARATOR_RANGES)[:-1] + "+'"
     return f"""CREATE OR REPLACE FUNCTION {quote_ident(schema)}.fts_norm(text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
