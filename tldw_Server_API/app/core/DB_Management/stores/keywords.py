@@ -54,35 +54,36 @@ class KeywordTags(Generic[K]):
 
     def set(self, owner: K, keywords: Iterable[str]) -> list[str]:
         """Replace the owner's keywords; return them as stored (first spelling wins)."""
-        words = clean_keywords("keywords", keywords)
-        with self.database.begin(write=True) as conn:
-            require_live(conn, self.owners, owner)
-            self.replace(conn, owner, words)
-            return self.of(conn, [owner]).get(owner, [])
+        return self._edit(owner, keywords, self.replace)
 
     def add_to(self, owner: K, keywords: Iterable[str]) -> list[str]:
         """Tag the owner with *keywords* too, keeping the ones it has; return all as stored.
 
         Only links are inserted, so concurrent edits of one owner never undo each other.
         """
-        words = clean_keywords("keywords", keywords)
-        with self.database.begin(write=True) as conn:
-            require_live(conn, self.owners, owner)
-            self.link(conn, owner, words)
-            return self.of(conn, [owner]).get(owner, [])
+        return self._edit(owner, keywords, self.link)
 
     def remove_from(self, owner: K, keywords: Iterable[str]) -> list[str]:
         """Untag the owner's *keywords* (NOCASE); return the ones left, as stored."""
+        return self._edit(owner, keywords, self._unlink)
+
+    def _edit(
+        self, owner: K, keywords: Iterable[str], edit: Callable[[Connection, K, list[str]], object]
+    ) -> list[str]:
+        """Change a live owner's keywords with *edit* in one transaction; return them as stored."""
         words = clean_keywords("keywords", keywords)
         with self.database.begin(write=True) as conn:
             require_live(conn, self.owners, owner)
-            found = (_find_keyword(conn, self.database, self.keywords, word) for word in words)
-            ids = [key for key, _deleted in filter(None, found)]
-            links = self.links
-            conn.execute(
-                delete(links).where(links.c[self.link_column] == owner, links.c.keyword_id.in_(ids))
-            )
+            edit(conn, owner, words)
             return self.of(conn, [owner]).get(owner, [])
+
+    def _unlink(self, conn: Connection, owner: K, words: Sequence[str]) -> None:
+        found = (_find_keyword(conn, self.database, self.keywords, word) for word in words)
+        ids = [key for key, _deleted in filter(None, found)]
+        links = self.links
+        conn.execute(
+            delete(links).where(links.c[self.link_column] == owner, links.c.keyword_id.in_(ids))
+        )
 
     def names(self) -> list[str]:
         """Every live keyword, sorted case-insensitively."""
