@@ -46,6 +46,8 @@ class Sink:
 
     def extend(self, name: str, columns: str) -> None:
         """Declare *columns* after those of *name*, a table declared and not yet added to."""
+        if self._rows[name]:
+            raise RuntimeError(f"{name}: rows were added before its columns were extended")
         self.table(name, f"{self._columns[name]}, {columns}")
 
     def tables(self, columns: dict[str, str]) -> None:
