@@ -4,13 +4,15 @@
     python -m tldw_Server_API.app.core.users passwd alice
     python -m tldw_Server_API.app.core.users disable alice | enable alice
     python -m tldw_Server_API.app.core.users list
+    python -m tldw_Server_API.app.core.users code [--uses N] [--days D]
 
 The password is asked twice at a terminal, or read as the first line of
 standard input otherwise (``--password-stdin`` style, for scripts): never from
 the command line, where other users of the machine would see it. The account
 lives in the Users database of the configured backend (the server's settings:
-environment, then Config_Files/config.txt). Exit codes: 0 done, 1 refused
-(taken name, unknown account, weak password), 2 bad usage or configuration.
+environment, then Config_Files/config.txt). ``code`` makes a registration code for
+``POST /api/v1/auth/register`` and prints it (only its digest is stored). Exit codes:
+0 done, 1 refused (taken name, unknown account, weak password), 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..commands import add_version_flag, program_name
 from ..config import ConfigError, load_settings
 from ..DB_Management.instants import format_instant
 from ..DB_Management.registry import DatabaseRegistry, InvalidUserId, check_user_id
+from .codes import DEFAULT_DAYS, DEFAULT_MAX_USES, create_code
 from .passwords import Passwords, WeakPassword
 from .store import AccountExists, NoSuchAccount, UserStore, normalize_username
 
@@ -76,7 +79,39 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         commands.add_parser(name, help=text).add_argument("username")
     commands.add_parser("list", help="list the accounts (never their passwords)")
+    code = commands.add_parser("code", help="make a registration code and print it")
+    code.add_argument(
+        "--uses",
+        type=_bounded("--uses", 1, MAX_CODE_USES),
+        default=DEFAULT_MAX_USES,
+        help=f"how many accounts it may make, 1 to {MAX_CODE_USES} (default {DEFAULT_MAX_USES})",
+    )
+    code.add_argument(
+        "--days",
+        type=_bounded("--days", 1, MAX_CODE_DAYS),
+        default=DEFAULT_DAYS,
+        help=f"days until it expires, 1 to {MAX_CODE_DAYS} (default {DEFAULT_DAYS})",
+    )
     return parser
+
+
+MAX_CODE_USES = 100_000
+MAX_CODE_DAYS = 3650
+
+
+def _bounded(flag: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from *low* to *high*, else an error naming *flag*."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{flag} takes an integer from {low} to {high}")
+        return value
+
+    return parse
 
 
 def data_id(username: str, given: str | None) -> str:
@@ -103,6 +138,10 @@ def execute(args: argparse.Namespace, store: UserStore, prompt: bool) -> str:
             for a in store.accounts()
         ]
         return "\n".join(lines) if lines else "no accounts"
+    if args.command == "code":
+        code, expires = create_code(store.database, args.uses, args.days)
+        uses = "1 account" if args.uses == 1 else f"{args.uses} accounts"
+        return f"{code}\t(for {uses}, until {format_instant(expires)})"
     if args.command == "add":
         username = check_username(args.username)
         user_id = data_id(username, args.user_id)
