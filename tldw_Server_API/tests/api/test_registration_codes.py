@@ -17,7 +17,7 @@ from tldw_Server_API.app.core.users.__main__ import run
 from tldw_Server_API.app.core.users.codes import InvalidCode, create_code
 from tldw_Server_API.app.core.users.store import UserStore
 from tldw_Server_API.tests.api.conftest import multi_user_clients
-from tldw_Server_API.tests.api.signin_server import run_users
+from tldw_Server_API.tests.api.signin_server import run_users, settings_env
 
 BODY = {"username": "nora", "email": "n@example.org", "password": "Str0ng!pass"}
 
@@ -54,22 +54,11 @@ def test_a_code_makes_as_many_accounts_as_its_uses(registry: DatabaseRegistry) -
     assert [a.username for a in store.accounts()] == ["p1", "p2"]
 
 
-def _server_env(settings: Settings) -> dict[str, str]:
-    """The variables that point a command at *settings*' databases."""
-    env = {"TLDW_CONTENT_DB_BACKEND": settings.content_db_backend}
-    if settings.uses_postgres:
-        for part in ("host", "port", "database", "user"):
-            env[f"TLDW_PG_{part.upper()}"] = str(getattr(settings, f"pg_{part}"))
-        if settings.pg_password is not None:
-            env["TLDW_PG_PASSWORD"] = settings.pg_password.get_secret_value()
-    return env
-
-
 def test_the_code_command_prints_a_code_stored_as_its_digest_only(
     settings: Settings, tmp_path: Path
 ) -> None:
     assert settings.data_dir == tmp_path / "Databases"  # where the command looks (clean_env)
-    done = run_users(tmp_path, _server_env(settings), "code", "--uses", "3", "--days", "2")
+    done = run_users(tmp_path, settings_env(settings), "code", "--uses", "3", "--days", "2")
     assert done.returncode == 0, done.stderr
     code, rest = done.stdout.strip().split("\t")
     assert rest.startswith("(for 3 accounts, until ")

@@ -116,6 +116,28 @@ class UserStore:
             ) from None
         return Account(int(new_id), name, user_id, True, moment, None)
 
+    def taken(self) -> tuple[set[str], set[str]]:
+        """The usernames and the user ids that accounts hold."""
+        with self.database.begin(write=False) as conn:
+            rows = conn.execute(select(self.users.c.username, self.users.c.user_id)).all()
+        return {r.username for r in rows}, {r.user_id for r in rows}
+
+    def create_many(self, accounts: list[dict[str, Any]]) -> None:
+        """New accounts (``username`` case-folded, ``user_id``, ``password_hash``, ``email``,
+        ``is_active``) in one transaction: all or none (:class:`AccountExists`)."""
+        if not accounts:
+            return
+        moment = utc_now()
+        rows = [
+            a | {"username": normalize_username(a["username"]), "created_at": moment}
+            for a in accounts
+        ]
+        try:
+            with self.database.begin() as conn:
+                conn.execute(insert(self.users), [r | {"updated_at": moment} for r in rows])
+        except IntegrityError:
+            raise AccountExists("an account's name or user id was taken meanwhile") from None
+
     def credentials(self, username: str) -> tuple[Account, str] | None:
         """The account of *username* with its password hash (for sign-in only), or None."""
         with self.database.begin(write=False) as conn:
