@@ -145,3 +145,9 @@ def test_a_row_with_a_bad_name_is_named_and_imports_nothing(
     assert done.returncode == 2
     assert "table users: row id=2: column username" in done.stderr
     assert store.accounts() == []
+
+
+def test_no_password_matches_the_hash_of_an_account_needing_a_new_one() -> None:
+    passwords = Passwords()
+    assert not passwords.verify(RESET_HASH, "")
+    assert not passwords.verify(RESET_HASH, RESET_HASH)
