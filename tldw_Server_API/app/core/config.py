@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,7 @@ from pydantic import (
 )
 
 from .redaction import redact_secrets
+from .users.addresses import parse_networks
 
 BackendName = Literal["sqlite", "postgresql"]
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
@@ -147,8 +149,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("refresh_token_expire_days", "REFRESH_TOKEN_EXPIRE_DAYS", "an integer from 1 to 365"),
     Setting("enable_registration", "ENABLE_REGISTRATION", "true or false"),
+    Setting("require_registration_code", "REQUIRE_REGISTRATION_CODE", "true or false"),
     Setting("login_max_failures", "TLDW_LOGIN_MAX_FAILURES", "an integer from 1 to 1000"),
     Setting("login_lockout_seconds", "TLDW_LOGIN_LOCKOUT_SECONDS", "an integer from 1 to 86400"),
+    Setting(
+        "trusted_proxies", "TLDW_TRUSTED_PROXIES", "comma-separated IP addresses or CIDR ranges"
+    ),
     Setting(
         "outbound_allow",
         "TLDW_OUTBOUND_ALLOW",
@@ -210,9 +216,13 @@ class Settings(BaseModel):
     refresh_token_expire_days: int = Field(default=7, ge=1, le=365)
     #: Whether anyone may make an account with POST /api/v1/auth/register (multi-user mode).
     enable_registration: bool = False
+    #: Whether registering needs a code made with ``tldw-users code`` (core/users/codes.py).
+    require_registration_code: bool = False
     #: Failed sign-ins of one username or one address before it is locked out, and for how long.
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_lockout_seconds: int = Field(default=900, ge=1, le=86400)
+    #: Reverse proxies whose X-Forwarded-For names the client (core/users/addresses.py).
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     #: Where retrieval's vectors come from (docs/rag.md): the model shipped in the
     #: ``wordllama`` wheel, or an OpenAI-compatible endpoint (URL and model both needed).
     embedding_provider: Literal["local", "openai"] = "local"
@@ -263,6 +273,13 @@ class Settings(BaseModel):
         for entry in value:
             if not _is_host_or_range(entry):
                 raise ValueError(f"{entry!r} is not a host name, IP address or CIDR range")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_networks(e for e in value.split(",") if e.strip())
         return value
 
     @field_validator("pg_host", "pg_database", "pg_user")

@@ -84,6 +84,24 @@ def test_unknown_targets_are_reported() -> None:
     ]
 
 
+def test_each_problem_has_its_place_in_the_document_and_a_kind() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(
+            {
+                "name": "w",
+                "steps": [
+                    {"id": "a", "type": "log", "config": {"message": "x"}},
+                    {"id": "a", "type": "log", "config": {}},
+                ],
+            }
+        )
+
+    assert [(p.loc, p.type) for p in caught.value.errors] == [
+        (("steps", 1, "id"), "duplicate_id"),
+        (("steps", 1, "config", "message"), "missing"),
+    ]
+
+
 def test_cycles_are_refused() -> None:
     problems = _problems(
         {

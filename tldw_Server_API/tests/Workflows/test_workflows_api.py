@@ -76,11 +76,21 @@ def test_invalid_definition_is_422_with_every_problem(client: TestClient) -> Non
     )
 
     assert response.status_code == 422
-    assert response.json()["detail"] == "invalid workflow definition"
-    problems = response.json()["problems"]
-    assert len(problems) == 2
-    assert problems[0].startswith("steps[0] (id 'a').type: unknown step type 'nope'")
-    assert problems[1] == "steps[1] (id 'b').config.seconds: Field required"
+    body = response.json()
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+        (["body", "steps", 0, "type"], "unknown_step_type"),
+        (["body", "steps", 1, "config", "seconds"], "missing"),
+    ]
+    assert body["errors"][0]["msg"].startswith("unknown step type 'nope'")
+    assert body["detail"].startswith("body.steps.0.type: unknown step type 'nope'")
+    assert body["detail"].endswith("; body.steps.1.config.seconds: Field required")
+
+
+def test_invalid_visibility_is_422_naming_the_field(client: TestClient) -> None:
+    response = client.post("/api/v1/workflows", json=GREET | {"visibility": "everyone"})
+
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["errors"]] == [["body", "visibility"]]
 
 
 def test_sync_run_returns_the_result_and_its_records(client: TestClient) -> None:

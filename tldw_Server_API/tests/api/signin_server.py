@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget
 from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     LiveServer,
@@ -85,6 +86,17 @@ def run_users(
         text=True,
         timeout=60,
     )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The variables that point a command or server at *settings*' databases."""
+    env = {"TLDW_CONTENT_DB_BACKEND": settings.content_db_backend}
+    if settings.uses_postgres:
+        for part in ("host", "port", "database", "user"):
+            env[f"TLDW_PG_{part.upper()}"] = str(getattr(settings, f"pg_{part}"))
+        if settings.pg_password is not None:
+            env["TLDW_PG_PASSWORD"] = settings.pg_password.get_secret_value()
+    return env
 
 
 def multi_user_env(tmp_path: Path) -> dict[str, str]:

@@ -35,12 +35,17 @@ def test_the_schema_declares_our_error_body_for_422_and_other_client_errors(
                 )
 
 
-def test_a_workflow_definition_error_keeps_detail_a_string(client: TestClient) -> None:
+def test_a_workflow_definition_error_has_the_shape_of_every_validation_error(
+    client: TestClient,
+) -> None:
     response = client.post("/api/v1/workflows", json={"name": "w", "steps": [{"id": "a"}]})
 
     assert response.status_code == 422
-    assert response.json()["detail"] == "invalid workflow definition"
-    assert response.json()["problems"]
+    assert set(response.json()) == {"detail", "errors"}
+    assert response.json()["detail"] == "body.steps.0.type: Field required"
+    assert response.json()["errors"] == [
+        {"loc": ["body", "steps", 0, "type"], "msg": "Field required", "type": "missing"}
+    ]
 
 
 def test_year_one_comes_back_with_a_four_digit_year(client: TestClient) -> None:

@@ -354,6 +354,8 @@ def test_a_refused_registration_makes_nothing(server: SignInServer) -> None:
 
 def test_repeated_failed_logins_are_locked_out_with_retry_after(server: SignInServer) -> None:
     assert server.users("add", "frank", password="frank-password-1").returncode == 0
+    # Other tests' failed logins (from this same address) are cleared by a successful one.
+    assert server.login("alice", PASSWORDS["alice"]).status_code == 200
     answers = [server.login("frank", f"wrong-{n}") for n in range(5)]
     assert [a.status_code for a in answers] == [401, 401, 401, 401, 429]
     locked = server.login("frank", "frank-password-1")  # the right password waits too
@@ -367,3 +369,35 @@ def test_repeated_failed_logins_are_locked_out_with_retry_after(server: SignInSe
     assert server.login("alice", "not-her-password").status_code == 401
     # Leave the address's count at zero for the module's other tests.
     assert server.login("alice", PASSWORDS["alice"]).status_code == 200
+
+
+def _new_code(server: SignInServer, *args: str) -> str:
+    made = server.users("code", *args)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.split("\t")[0]
+
+
+def test_a_registration_code_is_used_up_by_registering(server: SignInServer) -> None:
+    code = _new_code(server)
+    body = {"email": "k@example.org", "password": "Str0ng!pass", "registration_code": code}
+    first = server.call("POST", "/api/v1/auth/register", json=body | {"username": "kim"})
+    assert first.status_code == 200, first.text
+    again = server.call("POST", "/api/v1/auth/register", json=body | {"username": "kim2"})
+    assert again.status_code == 400
+    assert again.json() == {"detail": "Invalid registration code."}
+
+
+def test_an_unknown_registration_code_is_refused_and_makes_nothing(server: SignInServer) -> None:
+    body = {"username": "lee", "email": "l@example.org", "password": "Str0ng!pass"}
+    wrong = server.call("POST", "/api/v1/auth/register", json=body | {"registration_code": "x"})
+    assert wrong.status_code == 400
+    assert server.call("POST", "/api/v1/auth/register", json=body).status_code == 200
+
+
+def test_a_refused_registration_uses_no_code(server: SignInServer) -> None:
+    code = _new_code(server)
+    body = {"email": "m@example.org", "password": "Str0ng!pass", "registration_code": code}
+    taken = server.call("POST", "/api/v1/auth/register", json=body | {"username": "alice"})
+    assert taken.status_code == 409
+    made = server.call("POST", "/api/v1/auth/register", json=body | {"username": "mia"})
+    assert made.status_code == 200, made.text

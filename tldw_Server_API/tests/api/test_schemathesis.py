@@ -49,7 +49,7 @@ SYNC_TIMEOUT_CAP = 0.2
 #: Checks left out for one operation, each with the reason.
 EXCLUDED_CHECKS: dict[str, tuple[Any, ...]] = {
     # A definition's rules beyond JSON Schema (each step's config by its type, on_success
-    # naming an existing step) answer 422 with `problems`; the schema states the shape only.
+    # naming an existing step) answer 422 with `errors`; the schema states the shape only.
     "POST /api/v1/workflows": (positive_data_acceptance,),
     # A multipart form: it must name at least one file or URL (a rule JSON Schema cannot
     # state for a form), and every form value is text on the wire, so a generated "number"

@@ -419,12 +419,31 @@ def test_search_boost_fields_and_sort_by_are_taken(client: httpx.Client) -> None
     assert search_ids(client, {"query": star, "sort_by": None}) == [early, late]
 
 
+def test_search_drops_unknown_field_names(client: httpx.Client) -> None:
+    one = word()
+    titled = add_text(client, f"About {one}", "text")
+    authored = add_text(client, "Plain", "text", author=f"Ann {one}")
+
+    assert search_ids(client, {"query": one, "fields": ["author", "owner"]}) == [authored]
+    # None left: the query looks where it looks by default, title and content.
+    assert search_ids(client, {"query": one, "fields": ["owner"]}) == [titled]
+
+
+def test_search_unknown_sort_by_sorts_by_last_change_newest_first(client: httpx.Client) -> None:
+    star = word()
+    first = add_text(client, f"Zzz {star}", "text")
+    second = add_text(client, "Aaa", f"{star} text")
+
+    assert search_ids(client, {"query": star, "sort_by": "size"}) == [second, first]
+    assert search_ids(client, {"query": star, "sort_by": "last_modified_asc"}) == [first, second]
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ({"fields": ["owner"]}, "body.fields.0"),
+        ({"fields": [1]}, "body.fields.0"),
         ({"fields": "title"}, "body.fields"),
-        ({"sort_by": "size"}, "body.sort_by"),
+        ({"sort_by": 5}, "body.sort_by"),
         ({"date_range": {"start_date": "yesterday"}}, "body.date_range.start_date"),
         ({"date_range": ["2025-01-01"]}, "body.date_range"),
         ({"boost_fields": {"title": "high"}}, "body.boost_fields.title"),

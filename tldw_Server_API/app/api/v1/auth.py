@@ -13,14 +13,15 @@ Repeated failed logins of a name or an address are locked out
 from __future__ import annotations
 
 import re
-import threading
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel, Field
 
 from ...core.config import Settings
+from ...core.users.addresses import client_address
+from ...core.users.codes import INVALID_CODE, InvalidCode
 from ...core.users.lockout import LoginLockout
 from ...core.users.passwords import MAX_PASSWORD_CHARS, WeakPassword
 from ...core.users.signin import SignIn, SignInFailed, Tokens
@@ -106,7 +107,9 @@ class RegisterRequest(BaseModel):
     email: Annotated[str, Field(max_length=254), AfterValidator(_email)]
     password: Annotated[str, Field(min_length=10, max_length=MAX_PASSWORD_CHARS)]
     registration_code: Annotated[str, Field(max_length=256)] | None = Field(
-        None, description="accepted and not needed: this server has no registration codes"
+        None,
+        description="a code made with `tldw-users code`: needed when REQUIRE_REGISTRATION_CODE "
+        "is true; when sent, it must be valid and is used up by one",
     )
 
 
@@ -121,17 +124,18 @@ class RegistrationResponse(BaseModel):
     )
 
 
-_LOCKOUT_GUARD = threading.Lock()
+def _lockout(signin: SignIn, settings: Settings) -> LoginLockout:
+    """The login lockout, its counts in the Users database sign-in uses."""
+    return LoginLockout(
+        signin.store.database, settings.login_max_failures, settings.login_lockout_seconds
+    )
 
 
-def _lockout(app: FastAPI, settings: Settings) -> LoginLockout:
-    """The process's login lockout (made on first use, one per app)."""
-    with _LOCKOUT_GUARD:
-        lockout: LoginLockout | None = getattr(app.state, "login_lockout", None)
-        if lockout is None:
-            lockout = LoginLockout(settings.login_max_failures, settings.login_lockout_seconds)
-            app.state.login_lockout = lockout
-        return lockout
+def _client(request: Request, settings: Settings) -> str:
+    """The address a failed sign-in counts against: the peer, or whom trusted proxies name."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getlist("x-forwarded-for")
+    return client_address(peer, forwarded, settings.trusted_proxies)
 
 
 def _locked(retry_after: int) -> HTTPException:
@@ -172,9 +176,10 @@ def login(
     ``Retry-After`` until ``TLDW_LOGIN_LOCKOUT_SECONDS`` have passed since the last one.
     """
     signin = _sign_in(request)
-    lockout = _lockout(request.app, request.app.state.settings)
+    settings: Settings = request.app.state.settings
+    lockout = _lockout(signin, settings)
     name = f"user:{normalize_username(username)}"
-    address = f"ip:{request.client.host if request.client else '-'}"
+    address = f"ip:{_client(request, settings)}"
     wait = lockout.retry_after(name)
     if wait is not None:
         raise _locked(wait)
@@ -205,8 +210,13 @@ def register(request: Request, body: RegisterRequest) -> RegistrationResponse:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, f"the password must include {', '.join(missing)}"
         )
+    code = body.registration_code or None  # an empty code is none, as in tldw_server
+    if code is None and request.app.state.settings.require_registration_code:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, INVALID_CODE)
     try:
-        account = signin.register(body.username, body.password, body.email)
+        account = signin.register(body.username, body.password, body.email, code)
+    except InvalidCode:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, INVALID_CODE) from None
     except AccountExists:
         raise HTTPException(status.HTTP_409_CONFLICT, "Username already exists") from None
     except WeakPassword as exc:

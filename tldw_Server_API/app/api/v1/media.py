@@ -125,14 +125,14 @@ def search_media(
     dates = body.date_range or {}
     query = MediaQuery(
         text=text or None,
-        fields=body.fields,
+        fields=body.searched_fields(),
         media_types=body.media_types or (),
         must_have=body.must_have or (),
         must_not_have=body.must_not_have or (),
         start=dates.get("start_date"),
         end=dates.get("end_date"),
         boosts=body.boosts(),
-        sort_by=body.sort_by or "relevance",
+        sort_by=body.order(),
     )
     offset = (page - 1) * results_per_page
     total = 0

@@ -246,8 +246,10 @@ class KeywordSuggestions(BaseModel):
     keywords: list[str]
 
 
-SearchField = Literal[SEARCH_FIELDS]  # type: ignore[valid-type]
-SearchSort = Literal[SEARCH_SORTS]  # type: ignore[valid-type]
+#: A name in ``fields`` or ``sort_by``: any text, as tldw_server takes any (see SearchBody).
+SearchName = Annotated[str, Field(max_length=100)]
+#: The order an unknown ``sort_by`` gets: tldw_server's own default, newest change first.
+FALLBACK_SORT = "last_modified_desc"
 #: Boosts are clamped to this range, as tldw_server clamps them.
 BOOST_RANGE = (0.05, 50.0)
 SearchDates = dict[Annotated[str, Field(max_length=100)], IsoInstant]
@@ -255,22 +257,31 @@ Boosts = dict[Annotated[str, Field(max_length=100)], Annotated[float, Field(allo
 
 
 class SearchBody(StrictModel):
-    """POST /media/search: what tldw_server's clients send (unknown fields are refused)."""
+    """POST /media/search: what tldw_server's clients send (unknown fields are refused).
+
+    Unknown names in ``fields`` and an unknown ``sort_by`` are no error, as in tldw_server.
+    """
 
     query: QueryText | None = Field(
         None, description='our query language: words, "a phrase", prefix*, OR, -word'
     )
-    fields: Annotated[list[SearchField], Field(max_length=100)] = Field(
+    fields: Annotated[list[SearchName], Field(max_length=100)] = Field(
         default_factory=lambda: list(INDEXED_FIELDS),
-        description="where to look for the query (an item matches when any of them matches)",
+        description=(
+            f"where to look for the query: any of {', '.join(SEARCH_FIELDS)} (an item matches "
+            "when any of them matches); other names are ignored"
+        ),
     )
     exact_phrase: QueryText | None = None
     media_types: Annotated[list[Name], Field(max_length=100)] | None = None
     must_have: Annotated[list[Name], Field(max_length=100)] | None = None
     must_not_have: Annotated[list[Name], Field(max_length=100)] | None = None
-    sort_by: SearchSort | None = Field(
+    sort_by: SearchName | None = Field(
         "relevance",
-        description="relevance (title matches first), by ingestion date, title or last change",
+        description=(
+            f"one of {', '.join(SEARCH_SORTS)}: relevance (title matches first), by ingestion "
+            f"date, title or last change; any other value sorts as {FALLBACK_SORT}"
+        ),
     )
     date_range: SearchDates | None = Field(
         None,
@@ -287,6 +298,21 @@ class SearchBody(StrictModel):
         ),
     )
     email_query_mode: Literal["legacy"] | None = None
+
+    def searched_fields(self) -> list[str]:
+        """The known names of ``fields``, the others dropped as tldw_server drops them.
+
+        When none is left the query looks where it looks by default (title and content);
+        tldw_server would then match every item, whatever the query.
+        """
+        known = [name for name in self.fields if name in SEARCH_FIELDS]
+        return known or list(INDEXED_FIELDS)
+
+    def order(self) -> str:
+        """``sort_by`` when it is a known order (``relevance`` when absent), else the fallback."""
+        if self.sort_by is None:
+            return "relevance"
+        return self.sort_by if self.sort_by in SEARCH_SORTS else FALLBACK_SORT
 
     def boosts(self) -> dict[str, float]:
         """The title and content boosts asked for, clamped."""

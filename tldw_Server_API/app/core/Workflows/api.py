@@ -38,6 +38,7 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...api.auth import UserId
@@ -272,17 +273,22 @@ def create_workflow(
     body = dict(document)
     visibility = body.pop("visibility", "private")
     if visibility not in VISIBILITIES:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "visibility must be one of private, team, org, public",
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "visibility"),
+                    "msg": "must be one of private, team, org, public",
+                    "type": "enum",
+                }
+            ]
         )
     try:
         definition = parse_definition(body)
     except DefinitionError as exc:
-        # The request body's own validation: every problem, each naming where it is.
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            {"message": "invalid workflow definition", "problems": exc.problems},
+        # The request body's own validation, answered like any other: every problem
+        # as a {loc, msg, type} entry of `errors`, summed up in `detail`.
+        raise RequestValidationError(
+            [{"loc": ("body", *p.loc), "msg": p.msg, "type": p.type} for p in exc.errors]
         ) from None
     created = store.create_definition(
         definition.name,

@@ -31,7 +31,8 @@ key in the submitted document is ignored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -44,14 +45,42 @@ END = "end"
 STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One reason a definition cannot be run.
+
+    ``loc`` is its place in the document (``("steps", 2, "config", "url")``; empty for the
+    document as a whole), ``type`` a machine-readable kind (pydantic's, or ours such as
+    ``unknown_step_type``). ``where`` is the place for people, naming the step's id
+    (``steps[2] (id 'notify').config.url``); ``None`` when the message says it all.
+    """
+
+    loc: tuple[str | int, ...]
+    msg: str
+    type: str
+    where: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.msg}" if self.where else self.msg
+
+
 class DefinitionError(ValueError):
-    """A definition that cannot be run; ``problems`` lists every reason, one per line."""
+    """A definition that cannot be run.
+
+    ``errors`` holds every :class:`Problem`; ``problems`` says each as one line of text.
+    """
 
     def __init__(
-        self, problems: list[str], *, headline: str = "invalid workflow definition: "
+        self,
+        problems: Sequence[Problem | str],
+        *,
+        headline: str = "invalid workflow definition: ",
     ) -> None:
-        self.problems = problems
-        super().__init__(headline + "; ".join(problems))
+        self.errors = [
+            p if isinstance(p, Problem) else Problem((), p, "value_error") for p in problems
+        ]
+        self.problems = [str(p) for p in self.errors]
+        super().__init__(headline + "; ".join(self.problems))
 
 
 class UnavailableStepType(DefinitionError):
@@ -64,7 +93,11 @@ class UnavailableStepType(DefinitionError):
     def __init__(self, steps: list[tuple[str, str]]) -> None:
         self.steps = steps
         problems = [
-            f"step {step_id!r} uses step type {type_!r}, which this server does not have"
+            Problem(
+                (),
+                f"step {step_id!r} uses step type {type_!r}, which this server does not have",
+                "unavailable_step_type",
+            )
             for step_id, type_ in steps
         ]
         super().__init__(problems, headline="")
@@ -137,7 +170,7 @@ def definition_json_schema() -> dict[str, Any]:
 
     What JSON Schema cannot say (each step's ``config`` by its type, ``on_success`` /
     ``on_failure`` naming a step that exists, unique ids) :func:`parse_definition`
-    checks: a 422 whose ``problems`` lists each.
+    checks: a 422 whose ``errors`` lists each.
     """
     return {
         "required": ["name", "steps"],
@@ -251,13 +284,16 @@ def _location(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _format_pydantic(exc: ValidationError, prefix: str = "") -> list[str]:
+def _from_pydantic(
+    exc: ValidationError, loc: tuple[str | int, ...] = (), where: str = ""
+) -> list[Problem]:
+    """pydantic's errors, placed under *loc* (said as *where*) in the definition."""
     problems = []
     for error in exc.errors():
-        where = _location(tuple(error["loc"]))
-        location = (f"{prefix}.{where}" if where else prefix) if prefix else where
-        location = location or "definition"
-        problems.append(f"{location}: {error['msg']}")
+        inner = tuple(error["loc"])
+        said = _location(inner)
+        location = (f"{where}.{said}" if said else where) if where else said
+        problems.append(Problem(loc + inner, error["msg"], error["type"], location or "definition"))
     return problems
 
 
@@ -268,43 +304,86 @@ def parse_definition(document: Mapping[str, Any] | Any) -> WorkflowDefinition:
     'notify').config.url: ...``).
     """
     if not isinstance(document, Mapping):
-        raise DefinitionError([f"a definition is a JSON object, got {type(document).__name__}"])
+        raise DefinitionError(
+            [
+                Problem(
+                    (), f"a definition is a JSON object, got {type(document).__name__}", "dict_type"
+                )
+            ]
+        )
     try:
         definition = WorkflowDefinition.model_validate(dict(document))
     except ValidationError as exc:
-        raise DefinitionError(_format_pydantic(exc)) from None
-    problems: list[str] = []
+        raise DefinitionError(_from_pydantic(exc)) from None
+    problems: list[Problem] = []
     ids: dict[str, int] = {}
     for index, step in enumerate(definition.steps):
+        at: tuple[str | int, ...] = ("steps", index)
         where = f"steps[{index}] (id {step.id!r})"
         if step.id == END:
-            problems.append(f"{where}: 'end' is reserved and cannot be a step id")
+            problems.append(
+                Problem(
+                    (*at, "id"), "'end' is reserved and cannot be a step id", "reserved_id", where
+                )
+            )
         if step.id in ids:
-            problems.append(f"{where}: duplicate id (also steps[{ids[step.id]}])")
+            problems.append(
+                Problem(
+                    (*at, "id"),
+                    f"duplicate id (also steps[{ids[step.id]}])",
+                    "duplicate_id",
+                    where,
+                )
+            )
         ids.setdefault(step.id, index)
         if step.type not in STEP_TYPES:
             known = ", ".join(sorted(STEP_TYPES))
-            problems.append(f"{where}.type: unknown step type {step.type!r} (known: {known})")
+            problems.append(
+                Problem(
+                    (*at, "type"),
+                    f"unknown step type {step.type!r} (known: {known})",
+                    "unknown_step_type",
+                    f"{where}.type",
+                )
+            )
             continue
         try:
             settings = step.settings
         except ValidationError as exc:
-            problems += _format_pydantic(exc, f"{where}.config")
+            problems += _from_pydantic(exc, (*at, "config"), f"{where}.config")
             continue
-        problems += [f"{where}.config: {p}" for p in step.step_type.check(settings)]
+        problems += [
+            Problem((*at, "config"), p, "invalid_config", f"{where}.config")
+            for p in step.step_type.check(settings)
+        ]
     if problems:
         raise DefinitionError(problems)
     for index, step in enumerate(definition.steps):
         where = f"steps[{index}] (id {step.id!r})"
         for label, target in definition.successors(step):
             if target != END and target not in ids:
-                problems.append(f"{where}.{label}: {target!r} is not a step id or 'end'")
+                # A branch's targets live in its config; on_success/on_failure are step keys.
+                key: tuple[str | int, ...] = ("config",) if label == "branch" else (label,)
+                problems.append(
+                    Problem(
+                        ("steps", index, *key),
+                        f"{target!r} is not a step id or 'end'",
+                        "unknown_step",
+                        f"{where}.{label}",
+                    )
+                )
     if problems:
         raise DefinitionError(problems)
     cycle = _find_cycle(definition)
     if cycle:
         problems.append(
-            "steps form a cycle (" + " -> ".join(cycle) + "); a run executes each step at most once"
+            Problem(
+                ("steps",),
+                "steps form a cycle ("
+                + " -> ".join(cycle)
+                + "); a run executes each step at most once",
+                "cycle",
+            )
         )
         raise DefinitionError(problems)
     return definition
@@ -328,6 +407,7 @@ def _find_cycle(definition: WorkflowDefinition) -> list[str] | None:
 __all__ = [
     "END",
     "DefinitionError",
+    "Problem",
     "RetryPolicy",
     "StepDefinition",
     "UnavailableStepType",

@@ -103,12 +103,16 @@ class SignIn:
     def account_for(self, user_id: str) -> Account | None:
         return self.store.for_user_id(user_id)
 
-    def register(self, username: str, password: str, email: str) -> Account:
+    def register(
+        self, username: str, password: str, email: str, code: str | None = None
+    ) -> Account:
         """A new active account whose data lives under its name (:func:`registered_user_id`);
         :class:`.store.AccountExists` when the name is taken, :class:`.passwords.WeakPassword`
-        for a password this server does not store."""
+        for a password this server does not store, :class:`.codes.InvalidCode` for a
+        registration *code* that cannot be used (it is used up by one)."""
         password_hash = self.passwords.hash(check_password(password))
-        return self.store.create(username, password_hash, registered_user_id(username), email)
+        user_id = registered_user_id(username)
+        return self.store.create(username, password_hash, user_id, email, code)
 
 
 def registered_user_id(username: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..DB_Management.backends.base import Database
 from ..DB_Management.instants import utc_now
 from ..DB_Management.stores._common import record_from_row, require_schema
+from .codes import use_code
 
 USERNAME_MAX_CHARS = 64
 
@@ -77,9 +78,18 @@ class UserStore:
         return record_from_row(Account, row)
 
     def create(
-        self, username: str, password_hash: str, user_id: str, email: str | None = None
+        self,
+        username: str,
+        password_hash: str,
+        user_id: str,
+        email: str | None = None,
+        registration_code: str | None = None,
     ) -> Account:
-        """A new active account; :class:`AccountExists` if the name or user id is taken."""
+        """A new active account; :class:`AccountExists` if the name or user id is taken.
+
+        With *registration_code*, the code is used up by one in the same transaction
+        (:class:`.codes.InvalidCode` when it cannot be): a refused account uses no code.
+        """
         name = normalize_username(username)
         moment = utc_now()
         try:
@@ -97,11 +107,36 @@ class UserStore:
                     )
                     .returning(self.users.c.id)
                 ).scalar_one()
+                # After the insert: a taken name answers as such, whatever the code.
+                if registration_code is not None:
+                    use_code(conn, registration_code, moment)
         except IntegrityError:
             raise AccountExists(
                 f"an account named {name!r} or for user id {user_id!r} already exists"
             ) from None
         return Account(int(new_id), name, user_id, True, moment, None)
+
+    def taken(self) -> tuple[set[str], set[str]]:
+        """The usernames and the user ids that accounts hold."""
+        with self.database.begin(write=False) as conn:
+            rows = conn.execute(select(self.users.c.username, self.users.c.user_id)).all()
+        return {r.username for r in rows}, {r.user_id for r in rows}
+
+    def create_many(self, accounts: list[dict[str, Any]]) -> None:
+        """New accounts (``username`` case-folded, ``user_id``, ``password_hash``, ``email``,
+        ``is_active``) in one transaction: all or none (:class:`AccountExists`)."""
+        if not accounts:
+            return
+        moment = utc_now()
+        rows = [
+            a | {"username": normalize_username(a["username"]), "created_at": moment}
+            for a in accounts
+        ]
+        try:
+            with self.database.begin() as conn:
+                conn.execute(insert(self.users), [r | {"updated_at": moment} for r in rows])
+        except IntegrityError:
+            raise AccountExists("an account's name or user id was taken meanwhile") from None
 
     def credentials(self, username: str) -> tuple[Account, str] | None:
         """The account of *username* with its password hash (for sign-in only), or None."""

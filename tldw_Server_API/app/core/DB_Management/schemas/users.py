@@ -6,13 +6,14 @@ the same per-user databases. Passwords are kept as Argon2id hashes only, and
 refresh tokens as SHA-256 digests only: a copy of this database lets no one
 sign in. The WebUI's browser sessions (``web_sessions``) are here too, so that every
 server process on one database accepts them; kept by the SHA-256 digest of the cookie's
-token only. Ids are never reused (``AUTOINCREMENT``): an access token names its
+token only; so are the failed sign-ins the login lockout counts (``login_failures``).
+Ids are never reused (``AUTOINCREMENT``): an access token names its
 session by id, and a new session must never inherit an old token.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, MetaData, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, Text
 
 from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
 from .types import AUTOINCREMENT, Flag, Instant, Key
@@ -63,6 +64,32 @@ web_sessions = Table(
 )
 WEB_SESSION_INDEXES = (Index("ix_web_sessions_last_seen", web_sessions.c.last_seen),)
 
+# version 4: failed sign-ins (core/users/lockout.py), so that every server process on the
+# database counts them together. A row per locked-out key: a username or a client address,
+# kept as the SHA-256 of ``user:<name>`` / ``ip:<address>`` (a name typed by mistake may be a
+# password).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key_hash", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", Instant, nullable=False),  # a lock runs from the last failure
+)
+LOGIN_FAILURE_INDEXES = (Index("ix_login_failures_last", login_failures.c.last_failure),)
+
+# version 4 too: codes that let someone self-register (POST /api/v1/auth/register), made with
+# ``tldw-users code``; kept by their SHA-256 only, each good for ``max_uses`` accounts until
+# ``expires_at``.
+registration_codes = Table(
+    "registration_codes",
+    metadata,
+    Column("code_hash", Text, primary_key=True),
+    Column("max_uses", Integer, nullable=False),
+    Column("times_used", Integer, nullable=False, server_default="0"),
+    Column("created_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+)
+
 tldw_schema = version_table(metadata)
 
 
@@ -81,7 +108,7 @@ SCHEMA = DatabaseSchema(
     name="users",
     title="Users",
     metadata=metadata,
-    version=3,
+    version=4,
     version_record=VersionRecord("users"),
     per_user=False,
     upgrades=(
@@ -91,6 +118,12 @@ SCHEMA = DatabaseSchema(
             "WebUI sessions shared by every server process",
             upgrade=_add_web_sessions,
             downgrade=_drop_web_sessions,
+        ),
+        layout_upgrade(
+            4,
+            "failed sign-ins counted by every server process; registration codes",
+            tables=(login_failures, registration_codes),
+            indexes=LOGIN_FAILURE_INDEXES,
         ),
     ),
     sqlite_file="tldw_users.db",
