@@ -47,6 +47,7 @@ from ..DB_Management.stores.workflows import (
     LeaseLost,
     NotFound,
     RunStatus,
+    StepStart,
     StepStatus,
     WorkflowStore,
 )
@@ -188,6 +189,8 @@ class Plan:
         self.last_output: Any = None
         self.error: str | None = None
         self.failures = 0
+        #: The attempt already started (by the transaction that ended the previous step).
+        self.step_run_id: str | None = None
 
 
 def plan_run(definition: WorkflowDefinition, rows: Sequence[Mapping[str, Any]]) -> Plan:
@@ -309,28 +312,40 @@ class WorkflowEngine:
             "definition_version": run.get("definition_version"),
         }
         rows: list[Mapping[str, Any]] = list(store.list_steps(run_id))
+        plan = plan_run(definition, rows)
         while True:
-            plan = plan_run(definition, rows)
-            if plan.kind == PlanKind.SUCCEEDED:
-                outputs = {"result": plan.last_output, "steps": plan.outputs}
-                return self._finish(run_id, fence, RunStatus.SUCCEEDED, outputs=json_safe(outputs))
-            if plan.kind == PlanKind.FAILED:
-                return self._finish(run_id, fence, RunStatus.FAILED, error=plan.error)
-            if plan.kind == PlanKind.WAITING:  # cannot happen: a waiting run is never claimed
-                return self._finish(
-                    run_id, fence, RunStatus.FAILED, error=f"step {plan.step_id!r} is still waiting"
-                )
-            if signals.cancel:
-                return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
-            if signals.lost:
-                return Outcome.LOST
-            if signals.stopping:
-                store.release_run(run_id, fence, reason="worker stopping")
-                return Outcome.RELEASED
-            assert plan.step_id is not None
-            outcome = self._run_step(run, fence, signals, definition, plan, inputs, run_info, rows)
-            if outcome is not None:
-                return outcome
+            # A step the previous one's transaction started already runs at once: that
+            # transaction was the boundary (it saw any cancellation in the database).
+            if plan.step_run_id is None:
+                ended = self._at_boundary(run_id, fence, signals, plan)
+                if ended is not None:
+                    return ended
+            step = self._run_step(run, fence, signals, definition, plan, inputs, run_info, rows)
+            if isinstance(step, Outcome):
+                return step
+            plan = step
+
+    def _at_boundary(
+        self, run_id: str, fence: Fence, signals: RunSignals, plan: Plan
+    ) -> Outcome | None:
+        """End, release or give up the run if its plan or its signals say so; else None."""
+        if plan.kind == PlanKind.SUCCEEDED:
+            outputs = {"result": plan.last_output, "steps": plan.outputs}
+            return self._finish(run_id, fence, RunStatus.SUCCEEDED, outputs=json_safe(outputs))
+        if plan.kind == PlanKind.FAILED:
+            return self._finish(run_id, fence, RunStatus.FAILED, error=plan.error)
+        if plan.kind == PlanKind.WAITING:  # cannot happen: a waiting run is never claimed
+            return self._finish(
+                run_id, fence, RunStatus.FAILED, error=f"step {plan.step_id!r} is still waiting"
+            )
+        if signals.cancel:
+            return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
+        if signals.lost:
+            return Outcome.LOST
+        if signals.stopping:
+            self.store.release_run(run_id, fence, reason="worker stopping")
+            return Outcome.RELEASED
+        return None
 
     def _run_step(
         self,
@@ -342,14 +357,15 @@ class WorkflowEngine:
         inputs: dict[str, Any],
         run_info: dict[str, Any],
         rows: list[Mapping[str, Any]],
-    ) -> Outcome | None:
-        """Execute one attempt of ``plan.step_id``; return an outcome when the run stops here."""
+    ) -> Outcome | Plan:
+        """Execute one attempt of ``plan.step_id``: an outcome when the run stops here, else
+        the plan that follows."""
         store, run_id = self.store, str(run["run_id"])
         step_id = plan.step_id
         assert step_id is not None
         step = definition.step(step_id)
         step_type = STEP_TYPES[step.type]
-        step_run_id = store.start_step(
+        step_run_id = plan.step_run_id or store.start_step(
             run_id,
             fence,
             step_id=step_id,
@@ -385,7 +401,8 @@ class WorkflowEngine:
             store.release_run(run_id, fence, reason="worker stopping")
             return Outcome.RELEASED
         except Exception as exc:  # a step's failure, whatever its kind
-            return self._step_failed(run_id, fence, definition, plan, step_run_id, exc, rows)
+            failed = self._step_failed(run_id, fence, definition, plan, step_run_id, exc, rows)
+            return plan_run(definition, rows) if failed is None else failed
         if isinstance(output, ParkForHuman):
             store.park_for_human(
                 run_id,
@@ -397,14 +414,36 @@ class WorkflowEngine:
             )
             return Outcome.WAITING_HUMAN
         output = json_safe(output)
-        next_step = definition.next_on_success(step_id, output)
-        cancel = store.complete_step(
-            run_id, fence, step_run_id, output, event_payload={"next": next_step}, notes=ctx.notes
-        )
         rows.append({"step_id": step_id, "status": StepStatus.SUCCEEDED, "outputs": output})
-        if cancel:
+        following = plan_run(definition, rows)
+        start, succeed_with = None, None
+        if following.kind == PlanKind.SUCCEEDED:
+            succeed_with = json_safe({"result": following.last_output, "steps": following.outputs})
+        elif following.kind == PlanKind.EXECUTE and not (
+            signals.cancel or signals.lost or signals.stopping
+        ):
+            assert following.step_id is not None
+            after = definition.step(following.step_id)
+            start = StepStart(
+                after.id, after.name, after.type, following.attempt, json_safe(after.config)
+            )
+        # The result, and the next step's start (or the run's end), in one transaction.
+        advanced = store.advance(
+            run_id,
+            fence,
+            step_run_id,
+            output,
+            event_payload={"next": definition.next_on_success(step_id, output)},
+            notes=ctx.notes,
+            start=start,
+            succeed_with=succeed_with,
+        )
+        if advanced.cancel_requested:
             signals.request_cancel()
-        return None
+        if advanced.finished:
+            return Outcome.SUCCEEDED
+        following.step_run_id = advanced.next_step_run_id
+        return following
 
     def _step_failed(
         self,

@@ -15,13 +15,13 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, func, insert, select, update
 
 from ...instants import utc_now
 from ..errors import Conflict
-from .base import StoreBase
-from .records import Fence, public
-from .statuses import StepStatus
+from .base import EventSpec, StoreBase
+from .records import Advanced, Fence, StepStart, public
+from .statuses import RunStatus, StepStatus
 
 
 @cache
@@ -82,35 +82,42 @@ class Journal(StoreBase):
         inputs: Any = None,
     ) -> str:
         """Record that a step attempt starts (a ``running`` row and ``step_started``)."""
-        step_run_id = str(uuid.uuid4())
+        start = StepStart(step_id, name, step_type, attempt, inputs)
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            conn.execute(
-                _step_insert(self.steps),
-                {
-                    "p_step_run_id": step_run_id,
-                    "p_tenant_id": row.tenant_id,
-                    "p_run_id": run_id,
-                    "p_step_id": step_id,
-                    "p_name": name,
-                    "p_type": step_type,
-                    "p_attempt": attempt,
-                    "p_now": now,
-                    "p_inputs": inputs,
-                    "p_worker_id": fence.worker_id,
-                },
-            )
-            self._append_event(
-                conn,
-                run_id,
-                row.tenant_id,
-                "step_started",
-                {"step_id": step_id, "type": step_type, "attempt": attempt},
-                step_run_id=step_run_id,
-                now=now,
-            )
+            step_run_id, event = self._insert_step(conn, run_id, row.tenant_id, fence, start, now)
+            self._append_events(conn, run_id, row.tenant_id, [event], now=now)
         return step_run_id
+
+    def _insert_step(
+        self,
+        conn: Connection,
+        run_id: str,
+        tenant_id: str,
+        fence: Fence,
+        start: StepStart,
+        now: Any,
+    ) -> tuple[str, EventSpec]:
+        """Insert the ``running`` row of *start*; its id, and its ``step_started`` event."""
+        step_run_id = str(uuid.uuid4())
+        conn.execute(
+            _step_insert(self.steps),
+            {
+                "p_step_run_id": step_run_id,
+                "p_tenant_id": tenant_id,
+                "p_run_id": run_id,
+                "p_step_id": start.step_id,
+                "p_name": start.name,
+                "p_type": start.type,
+                "p_attempt": start.attempt,
+                "p_now": now,
+                "p_inputs": start.inputs,
+                "p_worker_id": fence.worker_id,
+            },
+        )
+        payload = {"step_id": start.step_id, "type": start.type, "attempt": start.attempt}
+        return step_run_id, ("step_started", payload, step_run_id)
 
     def _end_step(
         self,
@@ -128,31 +135,98 @@ class Journal(StoreBase):
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            step = conn.execute(
-                _step_end(self.steps),
-                {
-                    "p_step_run_id": step_run_id,
-                    "p_run_id": run_id,
-                    "p_status": status,
-                    "p_now": now,
-                    "p_outputs": outputs,
-                    "p_error": error,
-                },
-            ).first()
-            if step is None:
-                raise Conflict(f"step {step_run_id} of run {run_id} is not running")
-            payload = {"step_id": step.step_id, "attempt": step.attempt}
-            if error is not None:
-                payload["error"] = error
-            payload |= dict(event_payload or {})
-            for note_type, note in notes:
-                self._append_event(
-                    conn, run_id, row.tenant_id, note_type, note, step_run_id=step_run_id, now=now
-                )
-            self._append_event(
-                conn, run_id, row.tenant_id, event_type, payload, step_run_id=step_run_id, now=now
+            events = self._step_ended(
+                conn, run_id, step_run_id, status, event_type, now, outputs, error, event_payload
             )
+            notes_of = [(kind, note, step_run_id) for kind, note in notes]
+            self._append_events(conn, run_id, row.tenant_id, notes_of + events, now=now)
             return bool(row.cancel_requested)
+
+    def _step_ended(
+        self,
+        conn: Connection,
+        run_id: str,
+        step_run_id: str,
+        status: StepStatus,
+        event_type: str,
+        now: Any,
+        outputs: Any,
+        error: str | None,
+        event_payload: Mapping[str, Any] | None,
+    ) -> list[EventSpec]:
+        """End the running step attempt *step_run_id*; the event that says so."""
+        step = conn.execute(
+            _step_end(self.steps),
+            {
+                "p_step_run_id": step_run_id,
+                "p_run_id": run_id,
+                "p_status": status,
+                "p_now": now,
+                "p_outputs": outputs,
+                "p_error": error,
+            },
+        ).first()
+        if step is None:
+            raise Conflict(f"step {step_run_id} of run {run_id} is not running")
+        payload = {"step_id": step.step_id, "attempt": step.attempt}
+        if error is not None:
+            payload["error"] = error
+        payload |= dict(event_payload or {})
+        return [(event_type, payload, step_run_id)]
+
+    def advance(
+        self,
+        run_id: str,
+        fence: Fence,
+        step_run_id: str,
+        outputs: Any,
+        *,
+        event_payload: Mapping[str, Any] | None = None,
+        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
+        start: StepStart | None = None,
+        succeed_with: Any = None,
+    ) -> Advanced:
+        """Record a step's result (as :meth:`complete_step`) and, in the same transaction,
+        what follows it: start the attempt *start*, or end the run as succeeded with the
+        outputs *succeed_with*, or neither.
+
+        One transaction per step instead of two; the events go in in one statement. The
+        next step is not started when the run's cancellation was asked (``Advanced``
+        says so); its end as succeeded is written regardless, as a step boundary would.
+        """
+        now = utc_now()
+        with self.database.begin(write=True) as conn:
+            row = self._fence(conn, run_id, fence)
+            events = [(kind, note, step_run_id) for kind, note in notes]
+            events += self._step_ended(
+                conn,
+                run_id,
+                step_run_id,
+                StepStatus.SUCCEEDED,
+                "step_completed",
+                now,
+                outputs,
+                None,
+                event_payload,
+            )
+            cancel, next_id, finished = bool(row.cancel_requested), None, False
+            if succeed_with is not None:
+                events.append(
+                    self._close_run(
+                        conn,
+                        run_id,
+                        row.started_at,
+                        RunStatus.SUCCEEDED,
+                        now=now,
+                        outputs=succeed_with,
+                    )
+                )
+                finished = True
+            elif start is not None and not cancel:
+                next_id, started = self._insert_step(conn, run_id, row.tenant_id, fence, start, now)
+                events.append(started)
+            self._append_events(conn, run_id, row.tenant_id, events, now=now)
+        return Advanced(cancel, next_id, finished)
 
     def complete_step(
         self,

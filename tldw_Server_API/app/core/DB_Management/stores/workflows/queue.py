@@ -156,10 +156,18 @@ class Queue(StoreBase):
         if status not in TERMINAL_STATUSES:
             raise ValueError(f"{status!r} is not a final status")
         status = RunStatus(status)
+        now = utc_now()
         with self.database.begin(write=True) as conn:
-            self._fence(conn, run_id, fence)
-            run = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).one()
-            self._finish(
-                conn, run, status, now=utc_now(), outputs=outputs, error=error, reason=reason
+            row = self._fence(conn, run_id, fence)
+            event = self._close_run(
+                conn,
+                run_id,
+                row.started_at,
+                status,
+                now=now,
+                outputs=outputs,
+                error=error,
+                reason=reason,
             )
+            self._append_events(conn, run_id, row.tenant_id, [event], now=now)
             return self._get_run(conn, run_id)
