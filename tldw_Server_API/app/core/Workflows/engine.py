@@ -140,7 +140,11 @@ def _snapshot_of(run: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _workflow_of(store: WorkflowStore, run: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The run's workflow row, or None when it has none (or the row is gone)."""
+    """The run's workflow row, or None when it has none (or the row is gone); the one
+    its claim read, if it was claimed."""
+    claim = run.get("claim")
+    if isinstance(claim, Mapping) and "workflow" in claim:
+        return claim["workflow"]  # type: ignore[no-any-return]
     if run.get("workflow_id") is None:
         return None
     try:
@@ -311,7 +315,9 @@ class WorkflowEngine:
             "user_id": run.get("user_id"),
             "definition_version": run.get("definition_version"),
         }
-        rows: list[Mapping[str, Any]] = list(store.list_steps(run_id))
+        # The claim read the steps, unless abandoning a lost worker's attempts changed them.
+        read = None if run["claim"]["reason"] == "taken_over" else run["claim"].get("steps")
+        rows: list[Mapping[str, Any]] = list(store.list_steps(run_id) if read is None else read)
         plan = plan_run(definition, rows)
         while True:
             # A step the previous one's transaction started already runs at once: that

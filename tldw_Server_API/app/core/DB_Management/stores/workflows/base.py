@@ -121,6 +121,11 @@ def _fence_lock(runs: Table) -> Executable:
     )
 
 
+def _open(runs: Table) -> ColumnElement[bool]:
+    """Queued or running (two comparisons: an ``IN`` list is rendered anew per statement)."""
+    return or_(runs.c.status == RunStatus.QUEUED, runs.c.status == RunStatus.RUNNING)
+
+
 class StoreBase:
     """The tables of one workflows database, and the writes every part builds on."""
 
@@ -256,7 +261,26 @@ class StoreBase:
     def _claimable(self, now: datetime) -> Any:
         """Whether some run is due: a scalar subquery (for the worker heartbeat)."""
         r = self.runs
-        return exists().where(r.c.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)), self._due(now))
+        return exists().where(_open(r), self._due(now))
+
+    def _steps_of(self, conn: Connection, run_id: str) -> list[dict[str, Any]]:
+        """The step attempts of a run, in the order they started (see ``list_steps``)."""
+        s, e = self.steps, self.events
+        started_seq = (
+            select(func.min(e.c.event_seq))
+            .where(
+                e.c.run_id == run_id,
+                e.c.step_run_id == s.c.step_run_id,
+                e.c.event_type == "step_started",
+            )
+            .scalar_subquery()
+        )
+        rows = conn.execute(
+            select(s)
+            .where(s.c.run_id == run_id)
+            .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
+        ).all()
+        return [public(row) for row in rows]
 
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
         row = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).first()

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, insert, select, update
 
 from ...instants import utc_now
 from ..errors import Conflict
@@ -306,23 +306,8 @@ class Journal(StoreBase):
 
     def list_steps(self, run_id: str) -> list[dict[str, Any]]:
         """The step attempts of a run, in the order they started."""
-        s, e = self.steps, self.events
-        started_seq = (
-            select(func.min(e.c.event_seq))
-            .where(
-                e.c.run_id == run_id,
-                e.c.step_run_id == s.c.step_run_id,
-                e.c.event_type == "step_started",
-            )
-            .scalar_subquery()
-        )
         with self.database.begin(write=False) as conn:
-            rows = conn.execute(
-                select(s)
-                .where(s.c.run_id == run_id)
-                .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
-            ).all()
-        return [public(row) for row in rows]
+            return self._steps_of(conn, run_id)
 
     # -------------------------------------------------------------------- events
     def append_event(
