@@ -28,8 +28,9 @@ and separate processes started with::
 
 Takeover bound
 --------------
-A worker's lease is ``lease_seconds`` (default 10 s) from its last heartbeat,
-and heartbeats come every ``heartbeat_seconds`` (default 2 s); a new claim is
+A worker's lease is ``lease_seconds`` (default 10 s, ``TLDW_WORKFLOW_LEASE_SECONDS``) from
+its last heartbeat, and heartbeats come every ``heartbeat_seconds`` (default 2 s,
+``TLDW_WORKFLOW_HEARTBEAT_SECONDS``); a new claim is
 also held for ``lease_seconds`` by the run itself. When a worker dies, its runs
 become claimable at most ``lease_seconds`` after its death, and a live runtime
 learns so at its next heartbeat (or poll), so a run whose worker died is taken
@@ -53,7 +54,6 @@ from typing import TYPE_CHECKING, Any
 from ..DB_Management.backends.wakes import Listening
 from ..DB_Management.instants import utc_now
 from ..DB_Management.stores.workflows import (
-    DEFAULT_LEASE_SECONDS,
     RUNS_TOPIC,
     TERMINAL_STATUSES,
     WAITING_STATUSES,
@@ -175,20 +175,26 @@ class WorkflowRuntime:
         registry: DatabaseRegistry,
         workers: int | None = None,
         *,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
-        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+        lease_seconds: float | None = None,
+        heartbeat_seconds: float | None = None,
         poll_seconds: float | None = None,
         worker_id: str | None = None,
         max_takeovers: int = DEFAULT_MAX_TAKEOVERS,
     ) -> None:
-        if heartbeat_seconds >= lease_seconds:
+        settings = registry.settings
+        # Unless given, as configured (TLDW_WORKFLOW_LEASE_SECONDS, ..._HEARTBEAT_SECONDS).
+        self.lease_seconds = (
+            settings.workflow_lease_seconds if lease_seconds is None else lease_seconds
+        )
+        self.heartbeat_seconds = (
+            settings.workflow_heartbeat_seconds if heartbeat_seconds is None else heartbeat_seconds
+        )
+        if self.heartbeat_seconds >= self.lease_seconds:
             raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
         self.registry = registry
-        self.workers = registry.settings.workflow_workers if workers is None else workers
+        self.workers = settings.workflow_workers if workers is None else workers
         if self.workers < 1:
             raise ValueError("a runtime needs at least one worker thread")
-        self.lease_seconds = lease_seconds
-        self.heartbeat_seconds = heartbeat_seconds
         self.worker_id = worker_id or new_worker_id()
         self.store = WorkflowStore(registry.workflows())
         # By default, as often as the backend's wake-ups need (see the module doc).
