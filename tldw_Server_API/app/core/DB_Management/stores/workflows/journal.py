@@ -138,7 +138,7 @@ class Journal(StoreBase):
             events = self._step_ended(
                 conn, run_id, step_run_id, status, event_type, now, outputs, error, event_payload
             )
-            notes_of = [(kind, note, step_run_id) for kind, note in notes]
+            notes_of: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
             self._append_events(conn, run_id, row.tenant_id, notes_of + events, now=now)
             return bool(row.cancel_requested)
 
@@ -197,7 +197,7 @@ class Journal(StoreBase):
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            events = [(kind, note, step_run_id) for kind, note in notes]
+            events: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
             events += self._step_ended(
                 conn,
                 run_id,
