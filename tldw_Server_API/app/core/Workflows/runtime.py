@@ -120,6 +120,8 @@ class RunWaiter:
         self.max_poll_seconds = max_poll_seconds
         self._waiting: dict[str, tuple[WorkflowStore, list[asyncio.Future[dict[str, Any]]]]] = {}
         self._poller: asyncio.Task[None] | None = None
+        #: Whether the poller still serves waiters (it may then still be closing its listeners).
+        self._watching = False
 
     async def wait(self, store: WorkflowStore, run_id: str, timeout: float) -> dict[str, Any]:
         """The run once settled (see :func:`is_settled`), or as it is when *timeout* passes."""
@@ -144,7 +146,13 @@ class RunWaiter:
 
     def _ensure_poller(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._poller is None or self._poller.done() or self._poller.get_loop() is not loop:
+        if (
+            self._poller is None
+            or not self._watching
+            or self._poller.done()
+            or self._poller.get_loop() is not loop
+        ):
+            self._watching = True
             self._poller = loop.create_task(self._poll())
 
     async def _poll(self) -> None:
@@ -157,7 +165,7 @@ class RunWaiter:
         listening: dict[int, Listening | None] = {}
         pause = self.poll_seconds
         try:
-            while self._waiting:
+            while self._waiting and self._watching:
                 stores = {id(store.database): store for store, _ in self._waiting.values()}
                 for key, store in stores.items():
                     if key not in listening:
@@ -181,6 +189,8 @@ class RunWaiter:
                 except TimeoutError:
                     pause = min(pause * 1.5, self._longest_pause(stores.values()))
         finally:
+            # From here a new waiter starts a poller of its own (this one only closes up).
+            self._watching = False
             for listener in listening.values():
                 if listener is not None:
                     await asyncio.to_thread(listener.close)
