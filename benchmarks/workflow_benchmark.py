@@ -499,7 +499,9 @@ def step_cpu(backend: str, settings: Settings, runs: int, steps: int) -> CpuResu
         profile = cProfile.Profile()
         started = time.process_time()
         profile.enable()
-        while (run := store.claim_next_run("cpu-profile", 60)) is not None:
+        while (
+            run := store.claim_next_run("cpu-profile", 60, first_step=engine.first_step)
+        ) is not None:
             engine.execute(run)
         profile.disable()
         cpu = time.process_time() - started

@@ -458,3 +458,18 @@ def test_advance_can_end_the_run_as_succeeded_with_the_last_result(store: Workfl
     assert run["outputs"] == {"result": {"v": 1}}
     assert event_types(store, run_id)[-2:] == ["step_completed", "run_completed"]
     assert_gap_free(store, run_id)
+
+
+def test_a_claim_can_start_the_runs_first_step_in_its_transaction(store: WorkflowStore) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+
+    run = store.claim_next_run("w1", first_step=lambda claimed: StepStart("a", None, "log"))
+
+    assert run is not None and run["claim"]["step_run_id"] is not None
+    steps = store.list_steps(run_id)
+    assert [(s["step_run_id"], s["status"]) for s in steps] == [
+        (run["claim"]["step_run_id"], "running")
+    ]
+    assert event_types(store, run_id) == ["run_queued", "run_started", "step_started"]
+    assert_gap_free(store, run_id)

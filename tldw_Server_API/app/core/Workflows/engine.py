@@ -121,6 +121,24 @@ class WorkflowEngine:
             log.warning("workflow run %s: claim lost, another worker has it", run["run_id"])
             return Outcome.LOST
 
+    def first_step(self, run: Mapping[str, Any]) -> StepStart | None:
+        """The attempt a run just claimed begins with, for the claim's transaction to start
+        (``claim_next_run(first_step=...)``); None when anything else must come first."""
+        claim = run["claim"]
+        if claim["reason"] == "taken_over" or run.get("cancel_requested"):
+            return None
+        if not isinstance(run.get("inputs") or {}, Mapping):
+            return None
+        try:
+            definition = load_definition(self.store, run)
+        except (DefinitionError, NotFound):
+            return None  # (execute fails the run, saying why)
+        plan = plan_run(definition, claim["steps"])
+        if plan.kind != PlanKind.EXECUTE or plan.step_id is None:
+            return None
+        step = definition.step(plan.step_id)
+        return StepStart(step.id, step.name, step.type, plan.attempt, json_safe(step.config))
+
     def _finish(self, run_id: str, fence: Fence, status: RunStatus, **fields: Any) -> Outcome:
         self.store.finish_run(run_id, fence, status, **fields)
         return Outcome(status)
@@ -169,6 +187,8 @@ class WorkflowEngine:
         read = None if run["claim"]["reason"] == "taken_over" else run["claim"].get("steps")
         rows: list[Mapping[str, Any]] = list(store.list_steps(run_id) if read is None else read)
         plan = plan_run(definition, rows)
+        if plan.kind == PlanKind.EXECUTE:
+            plan.step_run_id = run["claim"].get("step_run_id")  # started by the claim
         while True:
             # A step the previous one's transaction started already runs at once: that
             # transaction was the boundary (it saw any cancellation in the database).

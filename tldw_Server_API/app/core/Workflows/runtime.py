@@ -432,7 +432,9 @@ class WorkflowRuntime:
     def _worker_loop(self, index: int) -> None:
         while not self._stop.is_set():
             try:
-                run = self.store.claim_next_run(self.worker_id, self.lease_seconds)
+                run = self.store.claim_next_run(
+                    self.worker_id, self.lease_seconds, first_step=self.engine.first_step
+                )
             except Exception:
                 log.exception("workflow worker %s/%d: claim failed", self.worker_id, index)
                 self._stop.wait(min(self.poll_seconds, self.heartbeat_seconds))

@@ -3,6 +3,7 @@ hold its guarantees (the run lock, the gap-free event log, the claim fence, endi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
@@ -28,8 +29,8 @@ from ...backends.base import Database
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
-from .records import DEFAULT_TENANT, Fence, LeaseLost, public
-from .statuses import RunStatus, WorkerStatus
+from .records import DEFAULT_TENANT, Fence, LeaseLost, StepStart, public
+from .statuses import RunStatus, StepStatus, WorkerStatus
 
 #: The topic announced whenever a run becomes due (see ``backends/wakes.py``).
 RUNS_TOPIC = "workflow_runs"
@@ -104,6 +105,27 @@ def _events_insert(events: Table, count: int) -> Executable:
     ]
     columns = ["tenant_id", "run_id", "step_run_id", "event_seq", "event_type", "payload_json"]
     return insert(events).from_select([*columns, "created_at"], union_all(*rows))
+
+
+@cache
+def _step_insert(steps: Table) -> Executable:
+    """A step attempt's ``running`` row (see :meth:`Journal.start_step`; built once)."""
+    instant = steps.c.started_at.type
+    return insert(steps).values(
+        step_run_id=bindparam("p_step_run_id"),
+        tenant_id=bindparam("p_tenant_id"),
+        run_id=bindparam("p_run_id"),
+        step_id=bindparam("p_step_id"),
+        name=bindparam("p_name"),
+        type=bindparam("p_type"),
+        status=StepStatus.RUNNING,
+        attempt=bindparam("p_attempt"),
+        started_at=bindparam("p_now", type_=instant),
+        inputs_json=bindparam("p_inputs", type_=steps.c.inputs_json.type),
+        locked_by=bindparam("p_worker_id"),
+        locked_at=bindparam("p_now", type_=instant),
+        heartbeat_at=bindparam("p_now", type_=instant),
+    )
 
 
 @cache
@@ -209,6 +231,35 @@ class StoreBase:
             params[f"p_payload_{i}"] = dict(payload)
             params[f"p_step_{i}"] = step_run_id
         conn.execute(_events_insert(self.events, len(events)), params)
+
+    def _insert_step(
+        self,
+        conn: Connection,
+        run_id: str,
+        tenant_id: str,
+        fence: Fence,
+        start: StepStart,
+        now: Any,
+    ) -> tuple[str, EventSpec]:
+        """Insert the ``running`` row of *start*; its id, and its ``step_started`` event."""
+        step_run_id = str(uuid.uuid4())
+        conn.execute(
+            _step_insert(self.steps),
+            {
+                "p_step_run_id": step_run_id,
+                "p_tenant_id": tenant_id,
+                "p_run_id": run_id,
+                "p_step_id": start.step_id,
+                "p_name": start.name,
+                "p_type": start.type,
+                "p_attempt": start.attempt,
+                "p_now": now,
+                "p_inputs": start.inputs,
+                "p_worker_id": fence.worker_id,
+            },
+        )
+        payload = {"step_id": start.step_id, "type": start.type, "attempt": start.attempt}
+        return step_run_id, ("step_started", payload, step_run_id)
 
     def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
         """Check that *fence* still holds the run, and lock its row, in one statement; or raise.

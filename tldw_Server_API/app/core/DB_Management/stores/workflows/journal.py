@@ -10,39 +10,17 @@ lost its claim can never record it a second time.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, select, update
 
 from ...instants import utc_now
 from ..errors import Conflict
 from .base import EventSpec, StoreBase
 from .records import Advanced, Fence, StepStart, public
 from .statuses import RunStatus, StepStatus
-
-
-@cache
-def _step_insert(steps: Table) -> Executable:
-    """A step attempt's ``running`` row (see :meth:`Journal.start_step`; built once)."""
-    instant = steps.c.started_at.type
-    return insert(steps).values(
-        step_run_id=bindparam("p_step_run_id"),
-        tenant_id=bindparam("p_tenant_id"),
-        run_id=bindparam("p_run_id"),
-        step_id=bindparam("p_step_id"),
-        name=bindparam("p_name"),
-        type=bindparam("p_type"),
-        status=StepStatus.RUNNING,
-        attempt=bindparam("p_attempt"),
-        started_at=bindparam("p_now", type_=instant),
-        inputs_json=bindparam("p_inputs", type_=steps.c.inputs_json.type),
-        locked_by=bindparam("p_worker_id"),
-        locked_at=bindparam("p_now", type_=instant),
-        heartbeat_at=bindparam("p_now", type_=instant),
-    )
 
 
 @cache
@@ -89,35 +67,6 @@ class Journal(StoreBase):
             step_run_id, event = self._insert_step(conn, run_id, row.tenant_id, fence, start, now)
             self._append_events(conn, run_id, row.tenant_id, [event], now=now)
         return step_run_id
-
-    def _insert_step(
-        self,
-        conn: Connection,
-        run_id: str,
-        tenant_id: str,
-        fence: Fence,
-        start: StepStart,
-        now: Any,
-    ) -> tuple[str, EventSpec]:
-        """Insert the ``running`` row of *start*; its id, and its ``step_started`` event."""
-        step_run_id = str(uuid.uuid4())
-        conn.execute(
-            _step_insert(self.steps),
-            {
-                "p_step_run_id": step_run_id,
-                "p_tenant_id": tenant_id,
-                "p_run_id": run_id,
-                "p_step_id": start.step_id,
-                "p_name": start.name,
-                "p_type": start.type,
-                "p_attempt": start.attempt,
-                "p_now": now,
-                "p_inputs": start.inputs,
-                "p_worker_id": fence.worker_id,
-            },
-        )
-        payload = {"step_id": start.step_id, "type": start.type, "attempt": start.attempt}
-        return step_run_id, ("step_started", payload, step_run_id)
 
     def _end_step(
         self,

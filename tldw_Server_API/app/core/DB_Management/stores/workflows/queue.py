@@ -14,15 +14,15 @@ executes), and at first for ``lease_seconds`` by the run's own ``lease_expires_a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal, select, update
 
 from ...instants import utc_now
-from .base import StoreBase, _open
-from .records import DEFAULT_LEASE_SECONDS, Fence, public
+from .base import EventSpec, StoreBase, _open
+from .records import DEFAULT_LEASE_SECONDS, Fence, StepStart, public
 from .statuses import TERMINAL_STATUSES, RunStatus
 
 
@@ -30,7 +30,11 @@ class Queue(StoreBase):
     """Claim, release and finish runs on behalf of a worker."""
 
     def claim_next_run(
-        self, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
+        self,
+        worker_id: str,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        *,
+        first_step: Callable[[Mapping[str, Any]], StepStart | None] | None = None,
     ) -> dict[str, Any] | None:
         """Atomically take the due run submitted first for *worker_id*; ``None`` when none is.
 
@@ -45,6 +49,10 @@ class Queue(StoreBase):
         ``{"reason": "new" | "resumed" | "taken_over", "previous_worker": ..., "fence": ...,
         "steps": ..., "workflow": ...}``: with the run's step attempts (as ``list_steps``) and
         its workflow's row (None when it has none), read in the claim's transaction.
+
+        *first_step*, given the claimed run (with its ``claim``), may name the step attempt
+        to start: it is then started in the claim's transaction too, and its id is the
+        claim's ``step_run_id`` (else None).
         """
         r = self.runs
         with self.database.begin(write=True) as conn:
@@ -86,9 +94,7 @@ class Queue(StoreBase):
                 payload["previous_worker"] = row["was_locked_by"]
             if claimed["status_reason"] and reason == "resumed":
                 payload["after"] = claimed["status_reason"]
-            self._append_event(
-                conn, claimed["run_id"], claimed["tenant_id"], event, payload, now=now
-            )
+            events: list[EventSpec] = [(event, payload, None)]
             # What the engine reads first, read here: one transaction fewer per run.
             steps = self._steps_of(conn, claimed["run_id"])
             workflow = None
@@ -97,13 +103,23 @@ class Queue(StoreBase):
                     select(self.workflows).where(self.workflows.c.id == claimed["workflow_id"])
                 ).first()
                 workflow = None if found is None else public(found)
-        claimed["claim"] = {
-            "reason": reason,
-            "previous_worker": row["was_locked_by"] if reason == "taken_over" else None,
-            "fence": Fence(worker_id, attempt, lease_seconds),
-            "steps": steps,
-            "workflow": workflow,
-        }
+            fence = Fence(worker_id, attempt, lease_seconds)
+            claimed["claim"] = {
+                "reason": reason,
+                "previous_worker": row["was_locked_by"] if reason == "taken_over" else None,
+                "fence": fence,
+                "steps": steps,
+                "workflow": workflow,
+                "step_run_id": None,
+            }
+            start = first_step(claimed) if first_step is not None else None
+            if start is not None:
+                step_run_id, started = self._insert_step(
+                    conn, claimed["run_id"], claimed["tenant_id"], fence, start, now
+                )
+                claimed["claim"]["step_run_id"] = step_run_id
+                events.append(started)
+            self._append_events(conn, claimed["run_id"], claimed["tenant_id"], events, now=now)
         return claimed
 
     def held_runs(self, worker_id: str) -> dict[str, bool]:
