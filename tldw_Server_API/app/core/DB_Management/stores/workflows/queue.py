@@ -40,7 +40,8 @@ class Queue(StoreBase):
 
         One statement claims on PostgreSQL (``UPDATE ... FROM (SELECT ... ORDER BY
         queue_seq LIMIT 1 FOR UPDATE SKIP LOCKED) ... RETURNING``; see the dialect's
-        ``claim_first``), then one more records the claim's event. It takes a ``queued`` run whose
+        ``claim_first``); the same transaction reads what the engine needs first and records
+        the claim's event (with the first step's start, see below). It takes a ``queued`` run whose
         ``next_attempt_at`` has passed, or a ``running`` one whose worker stopped
         heartbeating, whichever was submitted first. The run becomes ``running``,
         locked by *worker_id*; its ``lease_expires_at`` (now + *lease_seconds*)
