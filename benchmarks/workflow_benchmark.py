@@ -7,6 +7,7 @@
         [--server-workers 8] [--poll-ms 20] [--sections sweep,noop,status]
         [--worker-modes process,thread] [--status-rounds 3]
         [--latency-samples 60] [--latency-workers 2] [--sections ...,latency]
+        [--instance-threads 4] [--sections ...,instances]
 
 Every measurement starts from an empty installation: a fresh temporary data
 directory (SQLite) or a fresh, throw-away database created on the server of
@@ -64,6 +65,14 @@ directory (SQLite) or a fresh, throw-away database created on the server of
    steps in the main thread (claim, execute, claim...) under ``cProfile``.
    Reported: CPU ms per step (process time, profiler included) and function
    calls; the 15 functions with the most own time go to stderr.
+
+6. **Worker processes** (``instances``, not in the default sections): the same no-op
+   runs executed by ``--instance-threads`` worker threads in total, split over 1 and over
+   2 worker processes (``python -m tldw_Server_API.app.core.Workflows.worker``) on one
+   database: each process's threads share one interpreter lock, so this shows what a
+   second process adds. The processes are started and ready before the runs are
+   submitted (from a thread pool of this process); steps/s is completed steps divided by
+   the time from the first run's ``started_at`` to the last run's ``ended_at``.
 
 Output: markdown tables on stdout (progress on stderr). Client, server and
 database share the machine, so every number includes their competition for
@@ -123,7 +132,7 @@ SWEEP_TARGET_SECONDS = 12.0
 STATUS_P99_TARGET_MS = 50.0
 BACKENDS = ("sqlite", "postgresql")
 WORKER_MODES = ("process", "thread")  # the server's default first
-SECTIONS = ("sweep", "noop", "status", "latency", "cpu")
+SECTIONS = ("sweep", "noop", "status", "latency", "cpu", "instances")
 DEFAULT_SECTIONS = ("sweep", "noop", "status")
 STEP_EVENT_TYPES = ("step_started", "step_completed")
 
@@ -490,7 +499,9 @@ def step_cpu(backend: str, settings: Settings, runs: int, steps: int) -> CpuResu
         profile = cProfile.Profile()
         started = time.process_time()
         profile.enable()
-        while (run := store.claim_next_run("cpu-profile", 60)) is not None:
+        while (
+            run := store.claim_next_run("cpu-profile", 60, first_step=engine.first_step)
+        ) is not None:
             engine.execute(run)
         profile.disable()
         cpu = time.process_time() - started
@@ -511,6 +522,101 @@ def cpu_table(rows: Sequence[CpuResult]) -> str:
         per_step = r.cpu_seconds * 1000 / r.steps if r.steps else math.nan
         lines.append(
             f"| {r.backend} | {r.steps:,} | {r.cpu_seconds:.2f} | {per_step:.1f} | {r.calls:,} |"
+        )
+    return "\n".join(lines)
+
+
+# -- 6. worker processes ---------------------------------------------------------------------
+
+
+@dataclass
+class InstancesResult:
+    backend: str
+    processes: int
+    threads: int
+    steps: int
+    wall_seconds: float
+    failures: int
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.wall_seconds if self.wall_seconds > 0 else math.nan
+
+
+@contextmanager
+def worker_processes(inst: Installation, processes: int, threads: int) -> Iterator[None]:
+    """*processes* worker commands of *threads* threads each, ready when this yields."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TLDW_", "SINGLE_USER"))}
+    env |= inst.env | {"PYTHONPATH": str(ROOT)}
+    command = [
+        sys.executable,
+        "-m",
+        "tldw_Server_API.app.core.Workflows.worker",
+        "--workers",
+        str(threads),
+        "--log-level",
+        "WARNING",
+    ]
+    started = [
+        subprocess.Popen(command, cwd=inst.work, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(processes)
+    ]
+    try:
+        for process in started:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if " ready: " not in line:
+                raise SystemExit(f"a worker process did not start: {line!r}")
+        yield
+    finally:
+        for process in started:
+            process.send_signal(signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def instances_throughput(
+    backend: str, inst: Installation, runs: int, steps: int, processes: int, threads: int
+) -> InstancesResult:
+    """See section 6 of the module doc: *threads* worker threads in total."""
+    registry = DatabaseRegistry(inst.settings)
+    try:
+        store = WorkflowStore(registry.workflows())
+        workflow_id = create_workflow(store, noop_workflow(steps))
+        with worker_processes(inst, processes, threads // processes):
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                run_ids = list(
+                    pool.map(
+                        lambda _: str(store.submit_run(workflow_id, {}, user_id=USER_ID)["run_id"]),
+                        range(runs),
+                    )
+                )
+            wait_until_ended(store, runs, 600)
+        rows = [store.get_run(run_id) for run_id in run_ids]
+        first = min(to_instant(r["started_at"]) for r in rows if r.get("started_at"))
+        ended = last_ended_at(rows)
+        wall = (ended - first).total_seconds() if ended and first else math.nan
+        failures = sum(1 for r in rows if r["status"] != "succeeded") + runs_with_gaps(store)
+        completed = count_events(store, ["step_completed"])
+        return InstancesResult(backend, processes, threads, completed, wall, failures)
+    finally:
+        registry.close()
+
+
+def instances_table(rows: Sequence[InstancesResult]) -> str:
+    lines = [
+        "| backend | worker processes | threads in all | steps completed | wall s | steps/s "
+        "| failures |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.backend} | {r.processes} | {r.threads} | {r.steps:,} | "
+            f"{r.wall_seconds:.2f} | {r.steps_per_second:,.0f} | {r.failures} |"
         )
     return "\n".join(lines)
 
@@ -843,6 +949,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--noop-runs", type=_positive, default=200)
     parser.add_argument("--noop-steps", type=_positive, default=5)
     parser.add_argument("--noop-workers", type=_int_list, default=[1, 2, 4])
+    parser.add_argument(
+        "--instance-threads",
+        type=_positive,
+        default=4,
+        help="worker threads in all, over 1 and over 2 processes (an even number)",
+    )
     parser.add_argument("--server-workers", type=_positive, default=8, help="server's runtime")
     parser.add_argument(
         "--worker-modes",
@@ -869,7 +981,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     statuses: list[StatusResult] = []
     latencies: list[LatencyResult] = []
     cpus: list[CpuResult] = []
+    instances: list[InstancesResult] = []
     for backend in args.backends:
+        if "instances" in args.sections:
+            for processes in (1, 2):
+                with installation(backend, args.pg_dsn) as inst:
+                    result = instances_throughput(
+                        backend,
+                        inst,
+                        args.noop_runs,
+                        args.noop_steps,
+                        processes,
+                        args.instance_threads,
+                    )
+                instances.append(result)
+                print(
+                    f"  {backend} {processes} process(es): {result.steps_per_second:.0f} steps/s",
+                    file=sys.stderr,
+                )
         if "cpu" in args.sections:
             with installation(backend, args.pg_dsn) as inst:
                 cpus.append(step_cpu(backend, inst.settings, args.noop_runs, args.noop_steps))
@@ -965,6 +1094,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{args.noop_steps} `log` steps, one worker in the main thread)\n"
         )
         print(cpu_table(cpus))
+    if instances:
+        print(
+            f"\n## 6. Worker processes ({args.noop_runs} runs x {args.noop_steps} `log` steps, "
+            f"{args.instance_threads} worker threads in all)\n"
+        )
+        print(instances_table(instances))
     return 0
 
 

@@ -141,6 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server_port", "TLDW_SERVER_PORT", "an integer from 1 to 65535"),
     Setting("workflow_workers", "TLDW_WORKFLOW_WORKERS", "an integer from 0 to 64"),
     Setting("workflow_worker_mode", "TLDW_WORKFLOW_WORKER_MODE", "thread, process"),
+    Setting("workflow_lease_seconds", "TLDW_WORKFLOW_LEASE_SECONDS", "seconds, from 1 to 3600"),
+    Setting(
+        "workflow_heartbeat_seconds",
+        "TLDW_WORKFLOW_HEARTBEAT_SECONDS",
+        "seconds, above 0 and shorter than TLDW_WORKFLOW_LEASE_SECONDS",
+    ),
     Setting("max_request_bytes", "TLDW_MAX_REQUEST_BYTES", "an integer from 1024 to 1073741824"),
     Setting("admin_users", "TLDW_ADMIN_USERS", "comma-separated user ids"),
     Setting("jwt_secret_key", "JWT_SECRET_KEY", "a random string of at least 32 characters"),
@@ -205,6 +211,9 @@ class Settings(BaseModel):
     server_port: int = Field(default=8000, ge=1, le=65535)
     workflow_workers: int = Field(default=2, ge=0, le=64)
     workflow_worker_mode: Literal["thread", "process"] = "process"
+    #: How long a workflow worker holds its runs without a heartbeat, and how often it beats.
+    workflow_lease_seconds: float = Field(default=10.0, ge=1, le=3600)
+    workflow_heartbeat_seconds: float = Field(default=2.0, gt=0)
     max_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
     #: What workflow steps' requests may reach beyond public addresses (core/outbound.py).
     outbound_allow: tuple[str, ...] = ()
@@ -311,6 +320,14 @@ class Settings(BaseModel):
             wanted = url is not None
         if wanted and not (url and value):
             raise ValueError("an endpoint needs both its URL and its model name")
+        return value
+
+    @field_validator("workflow_heartbeat_seconds")
+    @classmethod
+    def _beats_within_lease(cls, value: float, info: ValidationInfo) -> float:
+        lease = info.data.get("workflow_lease_seconds")
+        if lease is not None and value >= lease:
+            raise ValueError("the heartbeat must come more often than the lease runs out")
         return value
 
     @field_validator("pg_sslmode", "auth_mode", "embedding_provider", mode="before")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tldw_Server_API.app.core.Workflows.definitions import DefinitionError, parse_definition
-from tldw_Server_API.app.core.Workflows.engine import plan_run
+from tldw_Server_API.app.core.Workflows.run_state import plan_run
 from tldw_Server_API.app.core.Workflows.templates import TemplateError, render, render_value
 
 CONTEXT = {

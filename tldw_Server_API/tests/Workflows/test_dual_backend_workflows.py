@@ -14,6 +14,7 @@ from tldw_Server_API.app.core.DB_Management.stores.workflows import (
     Conflict,
     LeaseLost,
     NotFound,
+    StepStart,
     WorkflowStore,
 )
 
@@ -397,3 +398,78 @@ def test_a_glance_holds_no_transaction_open_between_its_statements(
     assert store.database.glance(second_statement_starts_its_own_transaction)
     with store.database.begin(write=False) as conn:
         assert not second_statement_starts_its_own_transaction(conn)
+
+
+def test_advance_records_the_result_and_starts_the_next_step_in_order(
+    store: WorkflowStore,
+) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+    fence = _claim(store)["claim"]["fence"]
+    first = store.start_step(run_id, fence, step_id="a", step_type="log")
+
+    advanced = store.advance(
+        run_id,
+        fence,
+        first,
+        {"ok": 1},
+        notes=[("log", {"message": "one"})],
+        start=StepStart("b", "B", "log", 1, {"x": 2}),
+    )
+
+    assert advanced.next_step_run_id is not None and not advanced.finished
+    steps = store.list_steps(run_id)
+    assert [(s["step_id"], s["status"]) for s in steps] == [("a", "succeeded"), ("b", "running")]
+    assert steps[1]["inputs"] == {"x": 2}
+    events = store.list_events(run_id)
+    assert [e["event_type"] for e in events[2:]] == [
+        "step_started",
+        "log",
+        "step_completed",
+        "step_started",
+    ]
+    assert events[-1]["step_run_id"] == advanced.next_step_run_id
+    assert_gap_free(store, run_id)
+
+
+def test_advance_starts_no_step_once_cancellation_is_asked(store: WorkflowStore) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+    fence = _claim(store)["claim"]["fence"]
+    first = store.start_step(run_id, fence, step_id="a", step_type="log")
+    store.cancel_run(run_id)
+
+    advanced = store.advance(run_id, fence, first, {}, start=StepStart("b", None, "log"))
+
+    assert advanced.cancel_requested and advanced.next_step_run_id is None
+    assert [s["step_id"] for s in store.list_steps(run_id)] == ["a"]
+
+
+def test_advance_can_end_the_run_as_succeeded_with_the_last_result(store: WorkflowStore) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+    fence = _claim(store)["claim"]["fence"]
+    step = store.start_step(run_id, fence, step_id="a", step_type="log")
+
+    advanced = store.advance(run_id, fence, step, {"v": 1}, succeed_with={"result": {"v": 1}})
+
+    run = store.get_run(run_id)
+    assert advanced.finished and run["status"] == "succeeded" and run["locked_by"] is None
+    assert run["outputs"] == {"result": {"v": 1}}
+    assert event_types(store, run_id)[-2:] == ["step_completed", "run_completed"]
+    assert_gap_free(store, run_id)
+
+
+def test_a_claim_can_start_the_runs_first_step_in_its_transaction(store: WorkflowStore) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+
+    run = store.claim_next_run("w1", first_step=lambda claimed: StepStart("a", None, "log"))
+
+    assert run is not None and run["claim"]["step_run_id"] is not None
+    steps = store.list_steps(run_id)
+    assert [(s["step_run_id"], s["status"]) for s in steps] == [
+        (run["claim"]["step_run_id"], "running")
+    ]
+    assert event_types(store, run_id) == ["run_queued", "run_started", "step_started"]
+    assert_gap_free(store, run_id)

@@ -3,6 +3,7 @@ submission order, one heartbeat per worker keeps its runs, dead workers' runs mo
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +16,7 @@ from tldw_Server_API.app.core.DB_Management.backends.wakes import PgListener
 from tldw_Server_API.app.core.DB_Management.instants import utc_now
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.stores.workflows import RUNS_TOPIC, WorkflowStore
-from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime, run_and_wait
+from tldw_Server_API.app.core.Workflows.runtime import RunWaiter, WorkflowRuntime, run_and_wait
 
 from .conftest import create_workflow, event_types
 
@@ -234,3 +235,30 @@ def test_a_listener_hears_again_after_its_connection_is_cut(registry: DatabaseRe
         assert woken.wait(30)
     finally:
         listening.close()
+
+
+def test_a_sync_wait_is_woken_by_the_news_that_its_run_settled(
+    registry: DatabaseRegistry, other_registry: DatabaseRegistry
+) -> None:
+    store = WorkflowStore(registry.workflows())
+    workflow_id = create_workflow(store, DOC)
+    # Never polls after its first look: only the news of the settled run can end the wait.
+    waiter = RunWaiter(poll_seconds=NEVER, max_poll_seconds=NEVER)
+    worker = WorkflowRuntime(
+        other_registry,
+        workers=1,
+        poll_seconds=NEVER,
+        heartbeat_seconds=NEVER / 2,
+        lease_seconds=NEVER,
+    )
+
+    async def submit_and_wait() -> dict[str, object]:
+        run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+        # (60 s: a guard against hanging, far beyond the wake-up; the wait itself never polls)
+        return await asyncio.wait_for(waiter.wait(store, run_id, timeout=NEVER), 60)
+
+    with worker:
+        _wait_until_idle(worker)
+        run = asyncio.run(submit_and_wait())
+
+    assert run["status"] == "succeeded"

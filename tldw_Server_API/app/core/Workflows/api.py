@@ -49,7 +49,7 @@ from ..DB_Management.stores.workflows import WorkflowStore, visible_to
 from ..text import JsonObject, StorableText
 from .definitions import VISIBILITIES, DefinitionError, definition_json_schema, parse_definition
 from .engine import resolve_human
-from .runtime import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, RunWaiter, is_settled
+from .runtime import RunWaiter, is_settled
 
 PREFIX = "/api/v1/workflows"
 MAX_SYNC_TIMEOUT = 300.0
@@ -149,8 +149,8 @@ def workflow_status(registry: Registry, store: Store, user_id: UserId) -> dict[s
     }
     summary["pool"]["applies"] = store.database.backend.pool_configurable
     summary["lease"] = {
-        "lease_seconds": DEFAULT_LEASE_SECONDS,
-        "heartbeat_seconds": DEFAULT_HEARTBEAT_SECONDS,
+        "lease_seconds": settings.workflow_lease_seconds,
+        "heartbeat_seconds": settings.workflow_heartbeat_seconds,
     }
     if not settings.is_admin(user_id):
         without_internals(summary)

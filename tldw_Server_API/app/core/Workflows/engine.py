@@ -2,13 +2,9 @@
 
 How a run proceeds
 ------------------
-The engine never keeps state of its own between steps: where a run stands is
-read from its step rows. Walking the definition from the first step, a step
-with a ``succeeded`` row continues with its successor (``on_success``, the next
-step in the list, or a branch's choice); a step whose failure is final
-continues with ``on_failure`` (or fails the run); the first step with neither
-is the one to execute, as attempt ``failed attempts + 1``. Because definitions
-have no cycles, each step succeeds at most once per run.
+Where a run stands is read from its step rows (see ``run_state.py``), so the engine keeps no
+state of its own between steps. A step's result is recorded in the same transaction that
+starts the next step (or ends the run), so a step costs one transaction.
 
 A run taken over from a dead worker therefore resumes right after its last
 recorded step: the dead worker's unfinished attempt (a ``running`` row) is
@@ -31,22 +27,21 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
-from enum import StrEnum, auto
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ..DB_Management.instants import utc_now
 from ..DB_Management.stores.workflows import (
-    STEP_WAITING_STATUSES,
     UNAVAILABLE_STEP_TYPE,
     WAITING_STATUSES,
     Conflict,
     Fence,
-    HeldStep,
     LeaseLost,
     NotFound,
     RunStatus,
+    StepStart,
     StepStatus,
     WorkflowStore,
 )
@@ -56,9 +51,8 @@ from .definitions import (
     DefinitionError,
     UnavailableStepType,
     WorkflowDefinition,
-    parse_definition,
-    unavailable_step_types,
 )
+from .run_state import Plan, PlanKind, held_step, load_definition, plan_run
 from .steps import (
     STEP_TYPES,
     ParkForHuman,
@@ -101,143 +95,6 @@ def json_safe(value: Any) -> Any:
     return strip_nul(json.loads(json.dumps(value, ensure_ascii=False, default=str)))
 
 
-def load_definition(store: WorkflowStore, run: Mapping[str, Any]) -> WorkflowDefinition:
-    """The definition a run executes: its snapshot, completed from its workflow's row.
-
-    One rule for every run: a top-level field the snapshot lacks (or holds as
-    null) comes from the workflow row, which keeps the name, version and
-    description in columns and the rest in its document. Our snapshots are
-    complete; our users' often have ``steps`` but no ``name``. A definition
-    using a step type this server does not have raises
-    :class:`UnavailableStepType`, whatever else is wrong with it.
-    """
-    snapshot = _snapshot_of(run)
-    workflow = _workflow_of(store, run)
-    if not snapshot and workflow is None:
-        raise DefinitionError(["the run has neither a definition snapshot nor a workflow"])
-    document = _present(_workflow_document(workflow)) | _present(snapshot)
-    missing = unavailable_step_types(document)
-    if missing:
-        raise UnavailableStepType(missing)
-    return parse_definition(document)
-
-
-def _snapshot_of(run: Mapping[str, Any]) -> dict[str, Any]:
-    document = run.get("definition_snapshot")
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            raise DefinitionError(["the run's definition snapshot is not JSON"]) from None
-    if document is None:
-        return {}
-    if not isinstance(document, Mapping):
-        raise DefinitionError(
-            [f"the run's definition snapshot is a JSON {type(document).__name__}, not an object"]
-        )
-    return dict(document)
-
-
-def _workflow_of(store: WorkflowStore, run: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The run's workflow row, or None when it has none (or the row is gone)."""
-    if run.get("workflow_id") is None:
-        return None
-    try:
-        return store.get_definition(int(run["workflow_id"]))
-    except NotFound:
-        return None
-
-
-def _workflow_document(workflow: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What a workflow row says of its definition: its document, then its columns."""
-    if workflow is None:
-        return {}
-    document = workflow.get("definition")
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            document = None  # the snapshot may still be whole; if not, parsing says what lacks
-    columns = {key: workflow.get(key) for key in ("name", "version", "description")}
-    return (dict(document) if isinstance(document, Mapping) else {}) | _present(columns)
-
-
-def _present(document: Mapping[str, Any]) -> dict[str, Any]:
-    """*document* without its null fields: a null is a field the document lacks."""
-    return {key: value for key, value in document.items() if value is not None}
-
-
-class PlanKind(StrEnum):
-    """What a run needs next, by its step rows."""
-
-    EXECUTE = auto()  # run the plan's step (its attempt-th attempt)
-    SUCCEEDED = auto()  # every step on its path succeeded
-    FAILED = auto()  # a step failed for good and nothing handles it
-    WAITING = auto()  # a step holds the run for a human decision
-
-
-class Plan:
-    """Where a run stands, read from its step rows."""
-
-    def __init__(self, kind: PlanKind, step_id: str | None = None, attempt: int = 1) -> None:
-        self.kind = kind
-        self.step_id = step_id
-        self.attempt = attempt
-        self.outputs: dict[str, Any] = {}
-        self.step_context: dict[str, Any] = {}
-        self.last_output: Any = None
-        self.error: str | None = None
-        self.failures = 0
-
-
-def plan_run(definition: WorkflowDefinition, rows: Sequence[Mapping[str, Any]]) -> Plan:
-    """Walk the definition over the recorded step rows (see the module docstring)."""
-    by_step: dict[str, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        by_step.setdefault(str(row["step_id"]), []).append(row)
-    outputs: dict[str, Any] = {}
-    context: dict[str, Any] = {}
-    last: Any = None
-    current = definition.first_step
-    while current != END:
-        attempts = by_step.get(current, [])
-        done = [r for r in attempts if r["status"] == StepStatus.SUCCEEDED]
-        if done:
-            output = done[-1].get("outputs")
-            outputs[current] = output
-            context[current] = {"status": StepStatus.SUCCEEDED, "output": output}
-            last = output
-            current = definition.next_on_success(current, output)
-            continue
-        if any(r["status"] in STEP_WAITING_STATUSES for r in attempts):
-            plan = Plan(PlanKind.WAITING, current)
-            break
-        failed = [r for r in attempts if r["status"] == StepStatus.FAILED]
-        final = len(failed) >= definition.max_attempts(current) or any(
-            isinstance(r.get("outputs"), Mapping) and r["outputs"].get("final") for r in failed
-        )
-        if failed and final:
-            # A row that lacks its error (an older server's) says only that the step failed.
-            error = failed[-1].get("error") or StepStatus.FAILED
-            context[current] = {"status": StepStatus.FAILED, "error": error, "output": None}
-            handler = definition.next_on_failure(current)
-            if handler == END:
-                plan = Plan(PlanKind.FAILED, current)
-                plan.error = f"step {current!r} failed: {error}"
-                break
-            current = handler
-            continue
-        plan = Plan(PlanKind.EXECUTE, current, attempt=len(attempts) + 1)
-        plan.failures = len(failed)
-        break
-    else:
-        plan = Plan(PlanKind.SUCCEEDED)
-    plan.outputs = outputs
-    plan.step_context = context
-    plan.last_output = last
-    return plan
-
-
 class WorkflowEngine:
     """Executes claimed runs for one worker."""
 
@@ -263,6 +120,24 @@ class WorkflowEngine:
         except LeaseLost:
             log.warning("workflow run %s: claim lost, another worker has it", run["run_id"])
             return Outcome.LOST
+
+    def first_step(self, run: Mapping[str, Any]) -> StepStart | None:
+        """The attempt a run just claimed begins with, for the claim's transaction to start
+        (``claim_next_run(first_step=...)``); None when anything else must come first."""
+        claim = run["claim"]
+        if claim["reason"] == "taken_over" or run.get("cancel_requested"):
+            return None
+        if not isinstance(run.get("inputs") or {}, Mapping):
+            return None
+        try:
+            definition = load_definition(self.store, run)
+        except (DefinitionError, NotFound):
+            return None  # (execute fails the run, saying why)
+        plan = plan_run(definition, claim["steps"])
+        if plan.kind != PlanKind.EXECUTE or plan.step_id is None:
+            return None
+        step = definition.step(plan.step_id)
+        return StepStart(step.id, step.name, step.type, plan.attempt, json_safe(step.config))
 
     def _finish(self, run_id: str, fence: Fence, status: RunStatus, **fields: Any) -> Outcome:
         self.store.finish_run(run_id, fence, status, **fields)
@@ -308,29 +183,45 @@ class WorkflowEngine:
             "user_id": run.get("user_id"),
             "definition_version": run.get("definition_version"),
         }
-        rows: list[Mapping[str, Any]] = list(store.list_steps(run_id))
+        # The claim read the steps, unless abandoning a lost worker's attempts changed them.
+        read = None if run["claim"]["reason"] == "taken_over" else run["claim"].get("steps")
+        rows: list[Mapping[str, Any]] = list(store.list_steps(run_id) if read is None else read)
+        plan = plan_run(definition, rows)
+        if plan.kind == PlanKind.EXECUTE:
+            plan.step_run_id = run["claim"].get("step_run_id")  # started by the claim
         while True:
-            plan = plan_run(definition, rows)
-            if plan.kind == PlanKind.SUCCEEDED:
-                outputs = {"result": plan.last_output, "steps": plan.outputs}
-                return self._finish(run_id, fence, RunStatus.SUCCEEDED, outputs=json_safe(outputs))
-            if plan.kind == PlanKind.FAILED:
-                return self._finish(run_id, fence, RunStatus.FAILED, error=plan.error)
-            if plan.kind == PlanKind.WAITING:  # cannot happen: a waiting run is never claimed
-                return self._finish(
-                    run_id, fence, RunStatus.FAILED, error=f"step {plan.step_id!r} is still waiting"
-                )
-            if signals.cancel:
-                return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
-            if signals.lost:
-                return Outcome.LOST
-            if signals.stopping:
-                store.release_run(run_id, fence, reason="worker stopping")
-                return Outcome.RELEASED
-            assert plan.step_id is not None
-            outcome = self._run_step(run, fence, signals, definition, plan, inputs, run_info, rows)
-            if outcome is not None:
-                return outcome
+            # A step the previous one's transaction started already runs at once: that
+            # transaction was the boundary (it saw any cancellation in the database).
+            if plan.step_run_id is None:
+                ended = self._at_boundary(run_id, fence, signals, plan)
+                if ended is not None:
+                    return ended
+            step = self._run_step(run, fence, signals, definition, plan, inputs, run_info, rows)
+            if isinstance(step, Outcome):
+                return step
+            plan = step
+
+    def _at_boundary(
+        self, run_id: str, fence: Fence, signals: RunSignals, plan: Plan
+    ) -> Outcome | None:
+        """End, release or give up the run if its plan or its signals say so; else None."""
+        if plan.kind == PlanKind.SUCCEEDED:
+            outputs = {"result": plan.last_output, "steps": plan.outputs}
+            return self._finish(run_id, fence, RunStatus.SUCCEEDED, outputs=json_safe(outputs))
+        if plan.kind == PlanKind.FAILED:
+            return self._finish(run_id, fence, RunStatus.FAILED, error=plan.error)
+        if plan.kind == PlanKind.WAITING:  # cannot happen: a waiting run is never claimed
+            return self._finish(
+                run_id, fence, RunStatus.FAILED, error=f"step {plan.step_id!r} is still waiting"
+            )
+        if signals.cancel:
+            return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
+        if signals.lost:
+            return Outcome.LOST
+        if signals.stopping:
+            self.store.release_run(run_id, fence, reason="worker stopping")
+            return Outcome.RELEASED
+        return None
 
     def _run_step(
         self,
@@ -342,14 +233,15 @@ class WorkflowEngine:
         inputs: dict[str, Any],
         run_info: dict[str, Any],
         rows: list[Mapping[str, Any]],
-    ) -> Outcome | None:
-        """Execute one attempt of ``plan.step_id``; return an outcome when the run stops here."""
+    ) -> Outcome | Plan:
+        """Execute one attempt of ``plan.step_id``: an outcome when the run stops here, else
+        the plan that follows."""
         store, run_id = self.store, str(run["run_id"])
         step_id = plan.step_id
         assert step_id is not None
         step = definition.step(step_id)
         step_type = STEP_TYPES[step.type]
-        step_run_id = store.start_step(
+        step_run_id = plan.step_run_id or store.start_step(
             run_id,
             fence,
             step_id=step_id,
@@ -385,7 +277,8 @@ class WorkflowEngine:
             store.release_run(run_id, fence, reason="worker stopping")
             return Outcome.RELEASED
         except Exception as exc:  # a step's failure, whatever its kind
-            return self._step_failed(run_id, fence, definition, plan, step_run_id, exc, rows)
+            failed = self._step_failed(run_id, fence, definition, plan, step_run_id, exc, rows)
+            return plan_run(definition, rows) if failed is None else failed
         if isinstance(output, ParkForHuman):
             store.park_for_human(
                 run_id,
@@ -397,14 +290,36 @@ class WorkflowEngine:
             )
             return Outcome.WAITING_HUMAN
         output = json_safe(output)
-        next_step = definition.next_on_success(step_id, output)
-        cancel = store.complete_step(
-            run_id, fence, step_run_id, output, event_payload={"next": next_step}, notes=ctx.notes
-        )
         rows.append({"step_id": step_id, "status": StepStatus.SUCCEEDED, "outputs": output})
-        if cancel:
+        following = plan_run(definition, rows)
+        start, succeed_with = None, None
+        if following.kind == PlanKind.SUCCEEDED:
+            succeed_with = json_safe({"result": following.last_output, "steps": following.outputs})
+        elif following.kind == PlanKind.EXECUTE and not (
+            signals.cancel or signals.lost or signals.stopping
+        ):
+            assert following.step_id is not None
+            after = definition.step(following.step_id)
+            start = StepStart(
+                after.id, after.name, after.type, following.attempt, json_safe(after.config)
+            )
+        # The result, and the next step's start (or the run's end), in one transaction.
+        advanced = store.advance(
+            run_id,
+            fence,
+            step_run_id,
+            output,
+            event_payload={"next": definition.next_on_success(step_id, output)},
+            notes=ctx.notes,
+            start=start,
+            succeed_with=succeed_with,
+        )
+        if advanced.cancel_requested:
             signals.request_cancel()
-        return None
+        if advanced.finished:
+            return Outcome.SUCCEEDED
+        following.step_run_id = advanced.next_step_run_id
+        return following
 
     def _step_failed(
         self,
@@ -486,39 +401,9 @@ def resolve_human(
     )
 
 
-def held_step(store: WorkflowStore, run: Mapping[str, Any]) -> tuple[HeldStep | None, bool]:
-    """The step a waiting run is held at, and whether rejecting it fails the run.
-
-    Read from the definition and the step rows, as a worker would: the step with
-    a waiting row, else the next step to execute (a migrated run may lack the
-    waiting row this server writes). None when the definition cannot be loaded
-    (approval then requeues the run, and the worker fails it with the reason) or
-    nothing is left to run; rejecting such a run fails it.
-    """
-    try:
-        definition = load_definition(store, run)
-    except (DefinitionError, NotFound):
-        return None, True
-    plan = plan_run(definition, store.list_steps(str(run["run_id"])))
-    if plan.kind not in (PlanKind.WAITING, PlanKind.EXECUTE) or plan.step_id is None:
-        return None, True
-    step = definition.step(plan.step_id)
-    held = HeldStep(
-        step_id=step.id,
-        name=step.name,
-        type=step.type,
-        attempt=plan.attempt,
-        awaits_decision=step.step_type.awaits_decision,
-    )
-    return held, definition.next_on_failure(step.id) == END
-
-
 __all__ = [
     "Outcome",
     "WorkflowEngine",
-    "held_step",
     "json_safe",
-    "load_definition",
-    "plan_run",
     "resolve_human",
 ]

@@ -28,8 +28,9 @@ and separate processes started with::
 
 Takeover bound
 --------------
-A worker's lease is ``lease_seconds`` (default 10 s) from its last heartbeat,
-and heartbeats come every ``heartbeat_seconds`` (default 2 s); a new claim is
+A worker's lease is ``lease_seconds`` (default 10 s, ``TLDW_WORKFLOW_LEASE_SECONDS``) from
+its last heartbeat, and heartbeats come every ``heartbeat_seconds`` (default 2 s,
+``TLDW_WORKFLOW_HEARTBEAT_SECONDS``); a new claim is
 also held for ``lease_seconds`` by the run itself. When a worker dies, its runs
 become claimable at most ``lease_seconds`` after its death, and a live runtime
 learns so at its next heartbeat (or poll), so a run whose worker died is taken
@@ -47,14 +48,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..DB_Management.backends.wakes import Listening
 from ..DB_Management.instants import utc_now
 from ..DB_Management.stores.workflows import (
-    DEFAULT_LEASE_SECONDS,
     RUNS_TOPIC,
+    SETTLED_TOPIC,
     TERMINAL_STATUSES,
     WAITING_STATUSES,
     WorkflowStore,
@@ -101,18 +102,26 @@ def run_and_wait(store: WorkflowStore, run_id: str, timeout: float = 60.0) -> di
 class RunWaiter:
     """Waits, in the event loop, for runs to settle: no thread is held per waiting request.
 
-    One poller task (started with the first waiter, ended with the last) reads every
-    awaited run in one pass on a worker thread, then sleeps with ``asyncio.sleep``;
-    each waiter awaits its own future. A hundred ``?mode=sync`` requests thus cost
-    one short database pass per poll, and the thread pool stays free for the other
-    requests (health included).
+    One watcher task (started with the first waiter, ended with the last) listens for the
+    news that a run settled (:data:`SETTLED_TOPIC`, announced by the transaction that ends a
+    run or parks it for a human), and on each piece of news reads every awaited run in one
+    pass on a worker thread; each waiter awaits its own future. A hundred ``?mode=sync``
+    requests thus cost one short database pass per settled run, and the thread pool stays
+    free for the other requests (health included).
+
+    Reading also happens unasked, as a fallback: after ``poll_seconds``, then at growing
+    intervals up to ``max_poll_seconds`` (by default the backend's fallback poll: 5 s on
+    PostgreSQL, where the news comes from every process; 0.5 s on SQLite, where it comes
+    only from the workers of this process).
     """
 
-    def __init__(self, poll_seconds: float = 0.1, max_poll_seconds: float = 0.5) -> None:
+    def __init__(self, poll_seconds: float = 0.1, max_poll_seconds: float | None = None) -> None:
         self.poll_seconds = poll_seconds
         self.max_poll_seconds = max_poll_seconds
         self._waiting: dict[str, tuple[WorkflowStore, list[asyncio.Future[dict[str, Any]]]]] = {}
         self._poller: asyncio.Task[None] | None = None
+        #: Whether the poller still serves waiters (it may then still be closing its listeners).
+        self._watching = False
 
     async def wait(self, store: WorkflowStore, run_id: str, timeout: float) -> dict[str, Any]:
         """The run once settled (see :func:`is_settled`), or as it is when *timeout* passes."""
@@ -137,25 +146,68 @@ class RunWaiter:
 
     def _ensure_poller(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._poller is None or self._poller.done() or self._poller.get_loop() is not loop:
+        if (
+            self._poller is None
+            or not self._watching
+            or self._poller.done()
+            or self._poller.get_loop() is not loop
+        ):
+            self._watching = True
             self._poller = loop.create_task(self._poll())
 
     async def _poll(self) -> None:
+        loop = asyncio.get_running_loop()
+        news = asyncio.Event()
+
+        def heard() -> None:  # on a listener's thread (or a writer's, on SQLite)
+            loop.call_soon_threadsafe(news.set)
+
+        listening: dict[int, Listening | None] = {}
         pause = self.poll_seconds
-        while self._waiting:
-            watched = {run_id: store for run_id, (store, _) in self._waiting.items()}
-            try:
-                runs = await asyncio.to_thread(_read_runs, watched)
-            except Exception:
-                log.exception("workflow sync wait: reading the awaited runs failed")
-                runs = {}
-            for run_id, run in runs.items():
-                if is_settled(run) and run_id in self._waiting:
-                    for future in self._waiting.pop(run_id)[1]:
-                        if not future.done():
-                            future.set_result(run)
-            await asyncio.sleep(pause)
-            pause = min(pause * 1.5, self.max_poll_seconds)
+        try:
+            while self._waiting and self._watching:
+                stores = {id(store.database): store for store, _ in self._waiting.values()}
+                for key, store in stores.items():
+                    if key not in listening:
+                        listening[key] = await asyncio.to_thread(_listen, store, heard)
+                news.clear()  # news from here on calls for another pass
+                watched = {run_id: store for run_id, (store, _) in self._waiting.items()}
+                try:
+                    runs = await asyncio.to_thread(_read_runs, watched)
+                except Exception:
+                    log.exception("workflow sync wait: reading the awaited runs failed")
+                    runs = {}
+                for run_id, run in runs.items():
+                    if is_settled(run) and run_id in self._waiting:
+                        for future in self._waiting.pop(run_id)[1]:
+                            if not future.done():
+                                future.set_result(run)
+                if not self._waiting:
+                    break
+                try:
+                    await asyncio.wait_for(news.wait(), pause)
+                except TimeoutError:
+                    pause = min(pause * 1.5, self._longest_pause(stores.values()))
+        finally:
+            # From here a new waiter starts a poller of its own (this one only closes up).
+            self._watching = False
+            for listener in listening.values():
+                if listener is not None:
+                    await asyncio.to_thread(listener.close)
+
+    def _longest_pause(self, stores: Iterable[WorkflowStore]) -> float:
+        if self.max_poll_seconds is not None:
+            return self.max_poll_seconds
+        return min(store.database.backend.fallback_poll_seconds for store in stores)
+
+
+def _listen(store: WorkflowStore, callback: Callable[[], None]) -> Listening | None:
+    """Listen for settled runs at *store*'s database; None (polling only) when refused."""
+    try:
+        return store.database.listen(SETTLED_TOPIC, callback)
+    except Exception:  # e.g. LISTEN refused by a pooler: the fallback poll still finds them
+        log.exception("workflow sync wait: cannot listen for settled runs")
+        return None
 
 
 def _read_runs(watched: Mapping[str, WorkflowStore]) -> dict[str, dict[str, Any]]:
@@ -175,20 +227,26 @@ class WorkflowRuntime:
         registry: DatabaseRegistry,
         workers: int | None = None,
         *,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
-        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+        lease_seconds: float | None = None,
+        heartbeat_seconds: float | None = None,
         poll_seconds: float | None = None,
         worker_id: str | None = None,
         max_takeovers: int = DEFAULT_MAX_TAKEOVERS,
     ) -> None:
-        if heartbeat_seconds >= lease_seconds:
+        settings = registry.settings
+        # Unless given, as configured (TLDW_WORKFLOW_LEASE_SECONDS, ..._HEARTBEAT_SECONDS).
+        self.lease_seconds = (
+            settings.workflow_lease_seconds if lease_seconds is None else lease_seconds
+        )
+        self.heartbeat_seconds = (
+            settings.workflow_heartbeat_seconds if heartbeat_seconds is None else heartbeat_seconds
+        )
+        if self.heartbeat_seconds >= self.lease_seconds:
             raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
         self.registry = registry
-        self.workers = registry.settings.workflow_workers if workers is None else workers
+        self.workers = settings.workflow_workers if workers is None else workers
         if self.workers < 1:
             raise ValueError("a runtime needs at least one worker thread")
-        self.lease_seconds = lease_seconds
-        self.heartbeat_seconds = heartbeat_seconds
         self.worker_id = worker_id or new_worker_id()
         self.store = WorkflowStore(registry.workflows())
         # By default, as often as the backend's wake-ups need (see the module doc).
@@ -374,7 +432,9 @@ class WorkflowRuntime:
     def _worker_loop(self, index: int) -> None:
         while not self._stop.is_set():
             try:
-                run = self.store.claim_next_run(self.worker_id, self.lease_seconds)
+                run = self.store.claim_next_run(
+                    self.worker_id, self.lease_seconds, first_step=self.engine.first_step
+                )
             except Exception:
                 log.exception("workflow worker %s/%d: claim failed", self.worker_id, index)
                 self._stop.wait(min(self.poll_seconds, self.heartbeat_seconds))

@@ -42,8 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="worker threads (default: TLDW_WORKFLOW_WORKERS, at least 1)",
     )
-    parser.add_argument("--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS)
-    parser.add_argument("--heartbeat-seconds", type=float, default=DEFAULT_HEARTBEAT_SECONDS)
+    parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=None,
+        help=f"default: TLDW_WORKFLOW_LEASE_SECONDS, else {DEFAULT_LEASE_SECONDS:g}",
+    )
+    parser.add_argument(
+        "--heartbeat-seconds",
+        type=float,
+        default=None,
+        help=f"default: TLDW_WORKFLOW_HEARTBEAT_SECONDS, else {DEFAULT_HEARTBEAT_SECONDS:g}",
+    )
     parser.add_argument(
         "--poll-seconds",
         type=float,

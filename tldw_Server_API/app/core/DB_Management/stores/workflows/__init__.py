@@ -45,15 +45,17 @@ Guarantees
 from __future__ import annotations
 
 from ..errors import Conflict, NotFound, StoreError
-from .base import RUNS_TOPIC
+from .base import RUNS_TOPIC, SETTLED_TOPIC
 from .definitions import visible_to
 from .monitoring import RECENT_WINDOW_SECONDS
 from .records import (
     DEFAULT_LEASE_SECONDS,
     DEFAULT_TENANT,
+    Advanced,
     Fence,
     HeldStep,
     LeaseLost,
+    StepStart,
     WorkerBeat,
     WorkflowStoreError,
 )
@@ -73,16 +75,19 @@ __all__ = [
     "DEFAULT_TENANT",
     "RECENT_WINDOW_SECONDS",
     "RUNS_TOPIC",
+    "SETTLED_TOPIC",
     "STEP_WAITING_STATUSES",
     "TERMINAL_STATUSES",
     "UNAVAILABLE_STEP_TYPE",
     "WAITING_STATUSES",
+    "Advanced",
     "Conflict",
     "Fence",
     "HeldStep",
     "LeaseLost",
     "NotFound",
     "RunStatus",
+    "StepStart",
     "StepStatus",
     "StoreError",
     "WorkerBeat",

@@ -3,6 +3,7 @@ hold its guarantees (the run lock, the gap-free event log, the claim fence, endi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
@@ -19,6 +20,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -27,11 +29,16 @@ from ...backends.base import Database
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
-from .records import DEFAULT_TENANT, Fence, LeaseLost, public
-from .statuses import RunStatus, WorkerStatus
+from .records import DEFAULT_TENANT, Fence, LeaseLost, StepStart, public
+from .statuses import RunStatus, StepStatus, WorkerStatus
 
 #: The topic announced whenever a run becomes due (see ``backends/wakes.py``).
 RUNS_TOPIC = "workflow_runs"
+#: The topic announced whenever a run settles: ends, or waits for a human decision.
+SETTLED_TOPIC = "workflow_runs_settled"
+
+#: One event to append: its type, payload and step attempt (None: the run's own event).
+EventSpec = tuple[str, Mapping[str, Any], str | None]
 
 #: The event each way of ending a run records.
 END_EVENTS = {
@@ -69,6 +76,59 @@ def _event_insert(events: Table) -> Executable:
 
 
 @cache
+def _events_insert(events: Table, count: int) -> Executable:
+    """*count* events in one ``INSERT ... SELECT``, numbered ``max + 1`` to ``max + count``.
+
+    The maximum is read once, before any row is inserted (PostgreSQL evaluates the
+    statement against one snapshot; SQLite first materialises a ``SELECT`` that reads the
+    table it inserts into), so the numbers are consecutive. Parameters: ``p_run_id``,
+    ``p_tenant_id``, ``p_created_at``, and ``p_type_<i>``, ``p_payload_<i>``,
+    ``p_step_<i>`` per event.
+    """
+    last = (
+        select(func.coalesce(func.max(events.c.event_seq), 0))
+        .where(events.c.run_id == bindparam("p_run_id"))
+        .scalar_subquery()
+    )
+    text_type = events.c.event_type.type
+    rows = [
+        select(
+            bindparam("p_tenant_id", type_=events.c.tenant_id.type).label("tenant_id"),
+            bindparam("p_run_id", type_=events.c.run_id.type).label("run_id"),
+            bindparam(f"p_step_{i}", type_=events.c.step_run_id.type).label("step_run_id"),
+            (last + (i + 1)).label("event_seq"),
+            bindparam(f"p_type_{i}", type_=text_type).label("event_type"),
+            bindparam(f"p_payload_{i}", type_=events.c.payload_json.type).label("payload_json"),
+            bindparam("p_created_at", type_=events.c.created_at.type).label("created_at"),
+        )
+        for i in range(count)
+    ]
+    columns = ["tenant_id", "run_id", "step_run_id", "event_seq", "event_type", "payload_json"]
+    return insert(events).from_select([*columns, "created_at"], union_all(*rows))
+
+
+@cache
+def _step_insert(steps: Table) -> Executable:
+    """A step attempt's ``running`` row (see :meth:`Journal.start_step`; built once)."""
+    instant = steps.c.started_at.type
+    return insert(steps).values(
+        step_run_id=bindparam("p_step_run_id"),
+        tenant_id=bindparam("p_tenant_id"),
+        run_id=bindparam("p_run_id"),
+        step_id=bindparam("p_step_id"),
+        name=bindparam("p_name"),
+        type=bindparam("p_type"),
+        status=StepStatus.RUNNING,
+        attempt=bindparam("p_attempt"),
+        started_at=bindparam("p_now", type_=instant),
+        inputs_json=bindparam("p_inputs", type_=steps.c.inputs_json.type),
+        locked_by=bindparam("p_worker_id"),
+        locked_at=bindparam("p_now", type_=instant),
+        heartbeat_at=bindparam("p_now", type_=instant),
+    )
+
+
+@cache
 def _fence_lock(runs: Table) -> Executable:
     """The fence check of :meth:`StoreBase._fence` (parameters ``p_*``)."""
     return (
@@ -81,6 +141,11 @@ def _fence_lock(runs: Table) -> Executable:
         )
         .with_for_update()
     )
+
+
+def _open(runs: Table) -> ColumnElement[bool]:
+    """Queued or running (two comparisons: an ``IN`` list is rendered anew per statement)."""
+    return or_(runs.c.status == RunStatus.QUEUED, runs.c.status == RunStatus.RUNNING)
 
 
 class StoreBase:
@@ -143,6 +208,59 @@ class StoreBase:
         ).scalar_one()
         return int(inserted)
 
+    def _append_events(
+        self,
+        conn: Connection,
+        run_id: str,
+        tenant_id: str,
+        events: list[EventSpec],
+        *,
+        now: datetime,
+    ) -> None:
+        """Insert *events*, in order, with the next ``event_seq`` values: one statement
+        (the run's row must be locked, as for :meth:`_append_event`)."""
+        if len(events) == 1:
+            event_type, payload, step_run_id = events[0]
+            self._append_event(
+                conn, run_id, tenant_id, event_type, payload, step_run_id=step_run_id, now=now
+            )
+            return
+        params: dict[str, Any] = {"p_run_id": run_id, "p_tenant_id": tenant_id, "p_created_at": now}
+        for i, (event_type, payload, step_run_id) in enumerate(events):
+            params[f"p_type_{i}"] = event_type
+            params[f"p_payload_{i}"] = dict(payload)
+            params[f"p_step_{i}"] = step_run_id
+        conn.execute(_events_insert(self.events, len(events)), params)
+
+    def _insert_step(
+        self,
+        conn: Connection,
+        run_id: str,
+        tenant_id: str,
+        fence: Fence,
+        start: StepStart,
+        now: Any,
+    ) -> tuple[str, EventSpec]:
+        """Insert the ``running`` row of *start*; its id, and its ``step_started`` event."""
+        step_run_id = str(uuid.uuid4())
+        conn.execute(
+            _step_insert(self.steps),
+            {
+                "p_step_run_id": step_run_id,
+                "p_tenant_id": tenant_id,
+                "p_run_id": run_id,
+                "p_step_id": start.step_id,
+                "p_name": start.name,
+                "p_type": start.type,
+                "p_attempt": start.attempt,
+                "p_now": now,
+                "p_inputs": start.inputs,
+                "p_worker_id": fence.worker_id,
+            },
+        )
+        payload = {"step_id": start.step_id, "type": start.type, "attempt": start.attempt}
+        return step_run_id, ("step_started", payload, step_run_id)
+
     def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
         """Check that *fence* still holds the run, and lock its row, in one statement; or raise.
 
@@ -161,6 +279,11 @@ class StoreBase:
         """Wake the idle workers (of any process that listens) once this transaction commits:
         a run is due."""
         self.database.announce(conn, RUNS_TOPIC)
+
+    def _announce_settled(self, conn: Connection) -> None:
+        """Wake whoever waits for runs to settle (``?mode=sync``) once this transaction
+        commits: a run ended or waits for a human."""
+        self.database.announce(conn, SETTLED_TOPIC)
 
     def _orphaned(self, now: datetime) -> ColumnElement[bool]:
         """A running run nobody keeps alive: its worker's lease and its claim's first lease
@@ -189,7 +312,26 @@ class StoreBase:
     def _claimable(self, now: datetime) -> Any:
         """Whether some run is due: a scalar subquery (for the worker heartbeat)."""
         r = self.runs
-        return exists().where(r.c.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)), self._due(now))
+        return exists().where(_open(r), self._due(now))
+
+    def _steps_of(self, conn: Connection, run_id: str) -> list[dict[str, Any]]:
+        """The step attempts of a run, in the order they started (see ``list_steps``)."""
+        s, e = self.steps, self.events
+        started_seq = (
+            select(func.min(e.c.event_seq))
+            .where(
+                e.c.run_id == run_id,
+                e.c.step_run_id == s.c.step_run_id,
+                e.c.event_type == "step_started",
+            )
+            .scalar_subquery()
+        )
+        rows = conn.execute(
+            select(s)
+            .where(s.c.run_id == run_id)
+            .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
+        ).all()
+        return [public(row) for row in rows]
 
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
         row = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).first()
@@ -210,6 +352,34 @@ class StoreBase:
         cancel_requested: bool | None = None,
     ) -> None:
         """End *run* (locked) as *status*, one of ``TERMINAL_STATUSES``, and say so in its log."""
+        event = self._close_run(
+            conn,
+            run.run_id,
+            run.started_at,
+            status,
+            now=now,
+            outputs=outputs,
+            error=error,
+            reason=reason,
+            cancel_requested=cancel_requested,
+        )
+        self._append_events(conn, run.run_id, run.tenant_id, [event], now=now)
+
+    def _close_run(
+        self,
+        conn: Connection,
+        run_id: str,
+        started_at: Any,
+        status: RunStatus,
+        *,
+        now: datetime,
+        outputs: Any = None,
+        error: str | None = None,
+        reason: str | None = None,
+        cancel_requested: bool | None = None,
+    ) -> EventSpec:
+        """Write the end of run *run_id* (locked) as *status*; the event that says so, for the
+        caller to append with the others of its transaction."""
         values: dict[str, Any] = {
             "status": status,
             "ended_at": now,
@@ -218,7 +388,7 @@ class StoreBase:
             "lease_expires_at": None,
             "next_attempt_at": None,
         }
-        started = to_instant(run.started_at) if run.started_at is not None else None
+        started = to_instant(started_at) if started_at is not None else None
         if started is not None:
             values["duration_ms"] = int((now - started).total_seconds() * 1000)
         if outputs is not None:
@@ -229,13 +399,14 @@ class StoreBase:
             values["status_reason"] = reason
         if cancel_requested is not None:
             values["cancel_requested"] = int(cancel_requested)
-        conn.execute(update(self.runs).where(self.runs.c.run_id == run.run_id).values(**values))
+        conn.execute(update(self.runs).where(self.runs.c.run_id == run_id).values(**values))
+        self._announce_settled(conn)
         payload: dict[str, Any] = {"status": status}
         if error is not None:
             payload["error"] = error
         if reason is not None:
             payload["reason"] = reason
-        self._append_event(conn, run.run_id, run.tenant_id, END_EVENTS[status], payload, now=now)
+        return END_EVENTS[status], payload, None
 
 
-__all__ = ["END_EVENTS", "RUNS_TOPIC", "StoreBase"]
+__all__ = ["END_EVENTS", "RUNS_TOPIC", "SETTLED_TOPIC", "EventSpec", "StoreBase"]

@@ -51,6 +51,7 @@ class Decisions(StoreBase):
             )
             if result.rowcount != 1:
                 raise Conflict(f"step {step_run_id} is not running")
+            self._announce_settled(conn)
             conn.execute(
                 update(self.runs)
                 .where(self.runs.c.run_id == run_id)

@@ -10,39 +10,17 @@ lost its claim can never record it a second time.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, select, update
 
 from ...instants import utc_now
 from ..errors import Conflict
-from .base import StoreBase
-from .records import Fence, public
-from .statuses import StepStatus
-
-
-@cache
-def _step_insert(steps: Table) -> Executable:
-    """A step attempt's ``running`` row (see :meth:`Journal.start_step`; built once)."""
-    instant = steps.c.started_at.type
-    return insert(steps).values(
-        step_run_id=bindparam("p_step_run_id"),
-        tenant_id=bindparam("p_tenant_id"),
-        run_id=bindparam("p_run_id"),
-        step_id=bindparam("p_step_id"),
-        name=bindparam("p_name"),
-        type=bindparam("p_type"),
-        status=StepStatus.RUNNING,
-        attempt=bindparam("p_attempt"),
-        started_at=bindparam("p_now", type_=instant),
-        inputs_json=bindparam("p_inputs", type_=steps.c.inputs_json.type),
-        locked_by=bindparam("p_worker_id"),
-        locked_at=bindparam("p_now", type_=instant),
-        heartbeat_at=bindparam("p_now", type_=instant),
-    )
+from .base import EventSpec, StoreBase
+from .records import Advanced, Fence, StepStart, public
+from .statuses import RunStatus, StepStatus
 
 
 @cache
@@ -82,34 +60,12 @@ class Journal(StoreBase):
         inputs: Any = None,
     ) -> str:
         """Record that a step attempt starts (a ``running`` row and ``step_started``)."""
-        step_run_id = str(uuid.uuid4())
+        start = StepStart(step_id, name, step_type, attempt, inputs)
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            conn.execute(
-                _step_insert(self.steps),
-                {
-                    "p_step_run_id": step_run_id,
-                    "p_tenant_id": row.tenant_id,
-                    "p_run_id": run_id,
-                    "p_step_id": step_id,
-                    "p_name": name,
-                    "p_type": step_type,
-                    "p_attempt": attempt,
-                    "p_now": now,
-                    "p_inputs": inputs,
-                    "p_worker_id": fence.worker_id,
-                },
-            )
-            self._append_event(
-                conn,
-                run_id,
-                row.tenant_id,
-                "step_started",
-                {"step_id": step_id, "type": step_type, "attempt": attempt},
-                step_run_id=step_run_id,
-                now=now,
-            )
+            step_run_id, event = self._insert_step(conn, run_id, row.tenant_id, fence, start, now)
+            self._append_events(conn, run_id, row.tenant_id, [event], now=now)
         return step_run_id
 
     def _end_step(
@@ -128,31 +84,98 @@ class Journal(StoreBase):
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            step = conn.execute(
-                _step_end(self.steps),
-                {
-                    "p_step_run_id": step_run_id,
-                    "p_run_id": run_id,
-                    "p_status": status,
-                    "p_now": now,
-                    "p_outputs": outputs,
-                    "p_error": error,
-                },
-            ).first()
-            if step is None:
-                raise Conflict(f"step {step_run_id} of run {run_id} is not running")
-            payload = {"step_id": step.step_id, "attempt": step.attempt}
-            if error is not None:
-                payload["error"] = error
-            payload |= dict(event_payload or {})
-            for note_type, note in notes:
-                self._append_event(
-                    conn, run_id, row.tenant_id, note_type, note, step_run_id=step_run_id, now=now
-                )
-            self._append_event(
-                conn, run_id, row.tenant_id, event_type, payload, step_run_id=step_run_id, now=now
+            events = self._step_ended(
+                conn, run_id, step_run_id, status, event_type, now, outputs, error, event_payload
             )
+            notes_of: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
+            self._append_events(conn, run_id, row.tenant_id, notes_of + events, now=now)
             return bool(row.cancel_requested)
+
+    def _step_ended(
+        self,
+        conn: Connection,
+        run_id: str,
+        step_run_id: str,
+        status: StepStatus,
+        event_type: str,
+        now: Any,
+        outputs: Any,
+        error: str | None,
+        event_payload: Mapping[str, Any] | None,
+    ) -> list[EventSpec]:
+        """End the running step attempt *step_run_id*; the event that says so."""
+        step = conn.execute(
+            _step_end(self.steps),
+            {
+                "p_step_run_id": step_run_id,
+                "p_run_id": run_id,
+                "p_status": status,
+                "p_now": now,
+                "p_outputs": outputs,
+                "p_error": error,
+            },
+        ).first()
+        if step is None:
+            raise Conflict(f"step {step_run_id} of run {run_id} is not running")
+        payload = {"step_id": step.step_id, "attempt": step.attempt}
+        if error is not None:
+            payload["error"] = error
+        payload |= dict(event_payload or {})
+        return [(event_type, payload, step_run_id)]
+
+    def advance(
+        self,
+        run_id: str,
+        fence: Fence,
+        step_run_id: str,
+        outputs: Any,
+        *,
+        event_payload: Mapping[str, Any] | None = None,
+        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
+        start: StepStart | None = None,
+        succeed_with: Any = None,
+    ) -> Advanced:
+        """Record a step's result (as :meth:`complete_step`) and, in the same transaction,
+        what follows it: start the attempt *start*, or end the run as succeeded with the
+        outputs *succeed_with*, or neither.
+
+        One transaction per step instead of two; the events go in in one statement. The
+        next step is not started when the run's cancellation was asked (``Advanced``
+        says so); its end as succeeded is written regardless, as a step boundary would.
+        """
+        now = utc_now()
+        with self.database.begin(write=True) as conn:
+            row = self._fence(conn, run_id, fence)
+            events: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
+            events += self._step_ended(
+                conn,
+                run_id,
+                step_run_id,
+                StepStatus.SUCCEEDED,
+                "step_completed",
+                now,
+                outputs,
+                None,
+                event_payload,
+            )
+            cancel, next_id, finished = bool(row.cancel_requested), None, False
+            if succeed_with is not None:
+                events.append(
+                    self._close_run(
+                        conn,
+                        run_id,
+                        row.started_at,
+                        RunStatus.SUCCEEDED,
+                        now=now,
+                        outputs=succeed_with,
+                    )
+                )
+                finished = True
+            elif start is not None and not cancel:
+                next_id, started = self._insert_step(conn, run_id, row.tenant_id, fence, start, now)
+                events.append(started)
+            self._append_events(conn, run_id, row.tenant_id, events, now=now)
+        return Advanced(cancel, next_id, finished)
 
     def complete_step(
         self,
@@ -232,23 +255,8 @@ class Journal(StoreBase):
 
     def list_steps(self, run_id: str) -> list[dict[str, Any]]:
         """The step attempts of a run, in the order they started."""
-        s, e = self.steps, self.events
-        started_seq = (
-            select(func.min(e.c.event_seq))
-            .where(
-                e.c.run_id == run_id,
-                e.c.step_run_id == s.c.step_run_id,
-                e.c.event_type == "step_started",
-            )
-            .scalar_subquery()
-        )
         with self.database.begin(write=False) as conn:
-            rows = conn.execute(
-                select(s)
-                .where(s.c.run_id == run_id)
-                .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
-            ).all()
-        return [public(row) for row in rows]
+            return self._steps_of(conn, run_id)
 
     # -------------------------------------------------------------------- events
     def append_event(

@@ -14,15 +14,15 @@ executes), and at first for ``lease_seconds`` by the run's own ``lease_expires_a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal, select, update
 
 from ...instants import utc_now
-from .base import StoreBase
-from .records import DEFAULT_LEASE_SECONDS, Fence, public
+from .base import EventSpec, StoreBase, _open
+from .records import DEFAULT_LEASE_SECONDS, Fence, StepStart, public
 from .statuses import TERMINAL_STATUSES, RunStatus
 
 
@@ -30,19 +30,30 @@ class Queue(StoreBase):
     """Claim, release and finish runs on behalf of a worker."""
 
     def claim_next_run(
-        self, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
+        self,
+        worker_id: str,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        *,
+        first_step: Callable[[Mapping[str, Any]], StepStart | None] | None = None,
     ) -> dict[str, Any] | None:
         """Atomically take the due run submitted first for *worker_id*; ``None`` when none is.
 
         One statement claims on PostgreSQL (``UPDATE ... FROM (SELECT ... ORDER BY
         queue_seq LIMIT 1 FOR UPDATE SKIP LOCKED) ... RETURNING``; see the dialect's
-        ``claim_first``), then one more records the claim's event. It takes a ``queued`` run whose
+        ``claim_first``); the same transaction reads what the engine needs first and records
+        the claim's event (with the first step's start, see below). It takes a ``queued`` run whose
         ``next_attempt_at`` has passed, or a ``running`` one whose worker stopped
         heartbeating, whichever was submitted first. The run becomes ``running``,
         locked by *worker_id*; its ``lease_expires_at`` (now + *lease_seconds*)
         keeps the claim until the worker's own heartbeat does. Its ``attempt`` grows
         by one (the claim's fence). The returned run has a ``claim`` entry:
-        ``{"reason": "new" | "resumed" | "taken_over", "previous_worker": ...}``.
+        ``{"reason": "new" | "resumed" | "taken_over", "previous_worker": ..., "fence": ...,
+        "steps": ..., "workflow": ...}``: with the run's step attempts (as ``list_steps``) and
+        its workflow's row (None when it has none), read in the claim's transaction.
+
+        *first_step*, given the claimed run (with its ``claim``), may name the step attempt
+        to start: it is then started in the claim's transaction too, and its id is the
+        claim's ``step_run_id`` (else None).
         """
         r = self.runs
         with self.database.begin(write=True) as conn:
@@ -54,7 +65,7 @@ class Queue(StoreBase):
                     r.c.locked_by.label("was_locked_by"),
                     r.c.started_at.label("was_started_at"),
                 )
-                .where(r.c.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)), self._due(now))
+                .where(_open(r), self._due(now))
                 .order_by(r.c.queue_seq)
                 .limit(1)
             )
@@ -84,14 +95,32 @@ class Queue(StoreBase):
                 payload["previous_worker"] = row["was_locked_by"]
             if claimed["status_reason"] and reason == "resumed":
                 payload["after"] = claimed["status_reason"]
-            self._append_event(
-                conn, claimed["run_id"], claimed["tenant_id"], event, payload, now=now
-            )
-        claimed["claim"] = {
-            "reason": reason,
-            "previous_worker": row["was_locked_by"] if reason == "taken_over" else None,
-            "fence": Fence(worker_id, attempt, lease_seconds),
-        }
+            events: list[EventSpec] = [(event, payload, None)]
+            # What the engine reads first, read here: one transaction fewer per run.
+            steps = self._steps_of(conn, claimed["run_id"])
+            workflow = None
+            if claimed["workflow_id"] is not None:
+                found = conn.execute(
+                    select(self.workflows).where(self.workflows.c.id == claimed["workflow_id"])
+                ).first()
+                workflow = None if found is None else public(found)
+            fence = Fence(worker_id, attempt, lease_seconds)
+            claimed["claim"] = {
+                "reason": reason,
+                "previous_worker": row["was_locked_by"] if reason == "taken_over" else None,
+                "fence": fence,
+                "steps": steps,
+                "workflow": workflow,
+                "step_run_id": None,
+            }
+            start = first_step(claimed) if first_step is not None else None
+            if start is not None:
+                step_run_id, started = self._insert_step(
+                    conn, claimed["run_id"], claimed["tenant_id"], fence, start, now
+                )
+                claimed["claim"]["step_run_id"] = step_run_id
+                events.append(started)
+            self._append_events(conn, claimed["run_id"], claimed["tenant_id"], events, now=now)
         return claimed
 
     def held_runs(self, worker_id: str) -> dict[str, bool]:
@@ -156,10 +185,18 @@ class Queue(StoreBase):
         if status not in TERMINAL_STATUSES:
             raise ValueError(f"{status!r} is not a final status")
         status = RunStatus(status)
+        now = utc_now()
         with self.database.begin(write=True) as conn:
-            self._fence(conn, run_id, fence)
-            run = conn.execute(select(self.runs).where(self.runs.c.run_id == run_id)).one()
-            self._finish(
-                conn, run, status, now=utc_now(), outputs=outputs, error=error, reason=reason
+            row = self._fence(conn, run_id, fence)
+            event = self._close_run(
+                conn,
+                run_id,
+                row.started_at,
+                status,
+                now=now,
+                outputs=outputs,
+                error=error,
+                reason=reason,
             )
+            self._append_events(conn, run_id, row.tenant_id, [event], now=now)
             return self._get_run(conn, run_id)

@@ -46,6 +46,31 @@ class HeldStep:
 
 
 @dataclass(frozen=True)
+class StepStart:
+    """A step attempt to start (see ``Journal.start_step`` and ``Journal.advance``)."""
+
+    step_id: str
+    name: str | None = None
+    type: str | None = None
+    attempt: int = 1
+    inputs: Any = None
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """What ``Journal.advance`` did after recording a step's result.
+
+    ``cancel_requested`` says the run's cancellation was asked (the next step was then not
+    started); ``next_step_run_id`` is the step attempt it started, if any; ``finished``,
+    that it ended the run as succeeded.
+    """
+
+    cancel_requested: bool
+    next_step_run_id: str | None = None
+    finished: bool = False
+
+
+@dataclass(frozen=True)
 class WorkerBeat:
     """What a worker's heartbeat (``WorkflowStore.heartbeat_worker``) learnt, in one statement.
 
@@ -87,9 +112,11 @@ def public(row: AnyRow | Mapping[str, Any]) -> dict[str, Any]:
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "DEFAULT_TENANT",
+    "Advanced",
     "Fence",
     "HeldStep",
     "LeaseLost",
+    "StepStart",
     "WorkerBeat",
     "WorkflowStoreError",
     "public",
