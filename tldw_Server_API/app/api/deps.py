@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -198,21 +199,50 @@ async def get_registry(request: Request) -> DatabaseRegistry:
 Registry = Annotated[DatabaseRegistry, Depends(get_registry)]
 
 
+class DatabasesUnavailable(HTTPException):
+    """A user's databases cannot be opened now (their server unreachable, a file in the
+    way): 503, for the API and the WebUI alike (whose pages show it as a page)."""
+
+    MESSAGE = "your databases cannot be opened now; try again later"
+
+    def __init__(self) -> None:
+        super().__init__(status.HTTP_503_SERVICE_UNAVAILABLE, self.MESSAGE)
+
+
+def acquire_user_databases(registry: DatabaseRegistry, user_id: str) -> UserDatabases:
+    """*user_id*'s databases, opened if need be (blocking), leased until
+    ``registry.user_cache.release(user_id)``; :class:`DatabasesUnavailable` if they cannot
+    be opened. What every request on a user's data (API route or page) goes through."""
+    handles = registry.user_cache.open_now(user_id)
+    if handles is not None:
+        return handles
+    try:
+        return registry.user_cache.acquire(user_id)
+    except Exception as exc:
+        if not is_open_failure(exc):
+            raise
+        # The one line says where and why (never a password), not whose databases.
+        log.error("cannot open a user's databases: %s", open_failure(exc, registry.settings))
+        raise DatabasesUnavailable() from None
+
+
+@contextmanager
+def leased_user_databases(registry: DatabaseRegistry, user_id: str) -> Iterator[UserDatabases]:
+    """:func:`acquire_user_databases` for the ``with`` block (a page's, run on a worker thread)."""
+    handles = acquire_user_databases(registry, user_id)
+    try:
+        yield handles
+    finally:
+        registry.user_cache.release(user_id)
+
+
 async def user_databases(registry: Registry, user_id: UserId) -> AsyncIterator[UserDatabases]:
     """The caller's databases, opened on first use, leased for the request."""
+    # A user already open is leased here, without a thread hop; only a cold one is opened
+    # on a worker thread.
     handles = registry.user_cache.open_now(user_id)
     if handles is None:
-        try:
-            handles = await run_in_threadpool(registry.user_cache.acquire, user_id)
-        except Exception as exc:
-            if not is_open_failure(exc):
-                raise
-            # The one line says where and why (never a password), not whose databases.
-            log.error("cannot open a user's databases: %s", open_failure(exc, registry.settings))
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                "your databases cannot be opened now; try again later",
-            ) from None
+        handles = await run_in_threadpool(acquire_user_databases, registry, user_id)
     try:
         yield handles
     finally:

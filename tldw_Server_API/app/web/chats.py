@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from ..api.deps import MAX_ID, TextId
-from ..api.sessions import Session
 from ..core.DB_Management.stores import NotFound
-from .pages import render
-from .user_pages import PAGE_SIZE, PageNumber, list_page, not_found, signed_in, user_stores
+from .guards import SignedIn
+from .pages import page_router, render
+from .user_pages import PAGE_SIZE, PageNumber, list_page, not_found, user_stores
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 CharacterFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 #: Characters listed beside the conversations (a user has a handful; the API pages more).
@@ -24,11 +24,8 @@ MAX_MESSAGES = 1000
 
 @router.get("/chats", response_model=None)
 def chats_page(
-    request: Request, character: CharacterFilter = None, page: PageNumber = 1
+    request: Request, session: SignedIn, character: CharacterFilter = None, page: PageNumber = 1
 ) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
     with user_stores(request, session) as stores:
         chats = stores.chats
         characters = stores.characters.list_characters(limit=MAX_CHARACTERS)
@@ -54,10 +51,7 @@ def chats_page(
 
 
 @router.get("/chats/{conversation_id}", response_model=None)
-def conversation_page(request: Request, conversation_id: TextId) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def conversation_page(request: Request, conversation_id: TextId, session: SignedIn) -> Response:
     with user_stores(request, session) as stores:
         try:
             conversation = stores.chats.get_conversation(conversation_id)

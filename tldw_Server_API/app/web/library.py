@@ -5,16 +5,17 @@ function behind ``POST /api/v1/media/search``: phrases, ``prefix*``, ``OR``, ``-
 filtered by media type and keyword. Adding goes through ``add_file`` of
 ``POST /api/v1/media/add`` (pasted text is added as a ``.txt`` file would be). An edit
 names the version it was opened at: the store refuses it if the item moved on since.
-Deleting moves an item to the trash, where it can be restored.
+Deleting moves an item to the trash, where it can be restored or, after a confirmation,
+deleted for good (``purge``, the function behind ``DELETE /api/v1/media/{id}/permanent``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Request, Response, status
 
 from ..api.deps import IntId, recorded_search
 from ..api.sessions import Session
@@ -29,33 +30,41 @@ from ..core.DB_Management.stores import (
     NotFound,
     StoreError,
 )
+from ..core.DB_Management.stores.errors import Conflict
 from ..core.DB_Management.stores.media_keyword_modes import find_keywords
 from ..core.DB_Management.stores.media_search import MediaMatch, MediaQuery, search_page
-from ..core.DB_Management.stores.media_trash import count_trash, list_trash
+from ..core.DB_Management.stores.media_trash import count_trash, list_trash, purge
 from ..core.text_files import READABLE_SUFFIXES
-from .forms import Upload, read_form, read_text_form, read_upload
-from .pages import render
+from .forms import Upload
+from .guards import (
+    FormSession,
+    SignedIn,
+    TextForm,
+    TextFormSession,
+    UploadForm,
+    UploadSession,
+)
+from .pages import page_router, render
 from .user_pages import (
     PAGE_SIZE,
     Filter,
     PageNumber,
-    checked_form,
+    confirm_page,
     form_page,
     keyword_list,
     list_page,
     not_found,
     opened_version,
     refused,
+    refused_page,
     see,
-    signed_in,
     text_field,
     user_stores,
 )
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 DEFAULT_TYPE = "document"
-ShortForm = Annotated[dict[str, str], Depends(read_form)]
 
 
 def _live(store: MediaStore, media_id: int) -> MediaItem:
@@ -92,14 +101,12 @@ def _missing(request: Request, session: Session, media_id: int) -> Response:
 @router.get("/media", response_model=None)
 def media_list(
     request: Request,
+    session: SignedIn,
     q: Filter = "",
     type: Filter = "",
     keyword: Filter = "",
     page: PageNumber = 1,
 ) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
     params = {"q": q, "type": type, "keyword": keyword}
     error: str | None = None
     hits: list[MediaMatch] = []
@@ -157,10 +164,7 @@ def _add_page(request: Request, session: Session, fields: dict[str, str], *why: 
 
 
 @router.get("/media/add", response_model=None)
-def media_add_form(request: Request) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def media_add_form(request: Request, session: SignedIn) -> Response:
     return _add_page(request, session, {"type": DEFAULT_TYPE})
 
 
@@ -186,10 +190,7 @@ def _source(upload: Upload, title: str) -> tuple[str, bytes]:
 
 
 @router.post("/media/add", response_model=None)
-def media_add(request: Request, upload: Annotated[Upload, Depends(read_upload)]) -> Response:
-    session = checked_form(request, upload.fields)
-    if not isinstance(session, Session):
-        return session
+def media_add(request: Request, session: UploadSession, upload: UploadForm) -> Response:
     fields = upload.fields
     try:
         title = text_field(fields, "title").strip()
@@ -220,10 +221,7 @@ def media_add(request: Request, upload: Annotated[Upload, Depends(read_upload)])
 
 
 @router.get("/media/trash", response_model=None)
-def media_trash(request: Request, page: PageNumber = 1) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def media_trash(request: Request, session: SignedIn, page: PageNumber = 1) -> Response:
     with user_stores(request, session) as stores:
         items = list_trash(stores.media, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         total = count_trash(stores.media)
@@ -231,12 +229,9 @@ def media_trash(request: Request, page: PageNumber = 1) -> Response:
 
 
 def _trash_or_restore(
-    request: Request, media_id: int, form: dict[str, str], *, trashed: bool
+    request: Request, session: Session, media_id: int, *, trashed: bool
 ) -> Response:
     """Move the item to the trash (on to the trash list) or out of it (on to its page)."""
-    session = checked_form(request, form)
-    if not isinstance(session, Session):
-        return session
     with user_stores(request, session) as stores:
         try:
             if trashed:
@@ -250,33 +245,76 @@ def _trash_or_restore(
 
 
 @router.post("/media/{media_id}/restore", response_model=None)
-def media_restore(request: Request, media_id: IntId, form: ShortForm) -> Response:
-    return _trash_or_restore(request, media_id, form, trashed=False)
+def media_restore(request: Request, media_id: IntId, session: FormSession) -> Response:
+    return _trash_or_restore(request, session, media_id, trashed=False)
 
 
 @router.post("/media/{media_id}/delete", response_model=None)
-def media_delete(request: Request, media_id: IntId, form: ShortForm) -> Response:
-    return _trash_or_restore(request, media_id, form, trashed=True)
+def media_delete(request: Request, media_id: IntId, session: FormSession) -> Response:
+    return _trash_or_restore(request, session, media_id, trashed=True)
+
+
+def _trashed(store: MediaStore, media_id: int) -> MediaItem:
+    """The item if it is in the trash; :class:`Conflict` if it is live (an item is trashed
+    first, as the API's ``DELETE .../permanent`` requires)."""
+    item = store.get_media(media_id)
+    if not item.is_trash:
+        raise Conflict(f"{item.title!r} is not in the trash: move it to the trash first")
+    return item
+
+
+@router.get("/media/{media_id}/permanent", response_model=None)
+def media_purge_form(request: Request, media_id: IntId, session: SignedIn) -> Response:
+    """Ask before deleting a trashed item for good."""
+    with user_stores(request, session) as stores:
+        try:
+            item = _trashed(stores.media, media_id)
+        except NotFound:
+            return _missing(request, session, media_id)
+        except Conflict as exc:
+            return refused_page(request, session, "Not in the trash", exc)
+    return confirm_page(
+        request,
+        session,
+        title=f"Delete “{item.title}” for good?",
+        message=(
+            f"“{item.title}” will be deleted with its versions, chunks and claims. "
+            "This cannot be undone: it cannot be restored afterwards."
+        ),
+        action=f"/media/{media_id}/permanent",
+        button="Delete for good",
+        cancel="/media/trash",
+    )
+
+
+@router.post("/media/{media_id}/permanent", response_model=None)
+def media_purge(request: Request, media_id: IntId, session: FormSession) -> Response:
+    """Delete a trashed item for good, as ``DELETE /api/v1/media/{id}/permanent`` does."""
+    with user_stores(request, session) as stores:
+        try:
+            purge(stores.media, media_id)
+        except NotFound:
+            return _missing(request, session, media_id)
+        except Conflict as exc:
+            return refused_page(request, session, "Not deleted", exc)
+    return see("/media/trash")
 
 
 # -- one item ---------------------------------------------------------------------------------
 
 
 def _load_item(
-    request: Request, media_id: int, *, full: bool
-) -> tuple[Session, ItemView] | Response:
+    request: Request, session: Session, media_id: int, *, full: bool
+) -> ItemView | Response:
     """The signed-in user's live item *media_id* (with its chunks, claims and versions if
-    *full*), or the page to send instead (sign-in, or not found)."""
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+    *full*), or the not-found page to send instead."""
     with user_stores(request, session) as stores:
         store = stores.media
         try:
             item = _live(store, media_id)
             if not full:
-                return session, ItemView(item)
-            return session, ItemView(
+                return ItemView(item)
+            return ItemView(
                 item,
                 store.list_chunks(media_id),
                 store.claims.of_media(media_id),
@@ -287,11 +325,10 @@ def _load_item(
 
 
 @router.get("/media/{media_id}", response_model=None)
-def media_page(request: Request, media_id: IntId) -> Response:
-    loaded = _load_item(request, media_id, full=True)
-    if isinstance(loaded, Response):
-        return loaded
-    session, view = loaded
+def media_page(request: Request, media_id: IntId, session: SignedIn) -> Response:
+    view = _load_item(request, session, media_id, full=True)
+    if isinstance(view, Response):
+        return view
     return render(request, "media_item.html", session, view=view, item=view.item)
 
 
@@ -311,11 +348,10 @@ def _edit_page(
 
 
 @router.get("/media/{media_id}/edit", response_model=None)
-def media_edit_form(request: Request, media_id: IntId) -> Response:
-    loaded = _load_item(request, media_id, full=False)
-    if isinstance(loaded, Response):
-        return loaded
-    session, view = loaded
+def media_edit_form(request: Request, media_id: IntId, session: SignedIn) -> Response:
+    view = _load_item(request, session, media_id, full=False)
+    if isinstance(view, Response):
+        return view
     item = view.item
     fields = {
         "title": item.title,
@@ -345,11 +381,8 @@ def _media_changes(item: MediaItem, fields: dict[str, str]) -> dict[str, object]
 
 @router.post("/media/{media_id}/edit", response_model=None)
 def media_edit(
-    request: Request, media_id: IntId, form: Annotated[dict[str, str], Depends(read_text_form)]
+    request: Request, media_id: IntId, session: TextFormSession, form: TextForm
 ) -> Response:
-    session = checked_form(request, form)
-    if not isinstance(session, Session):
-        return session
     with user_stores(request, session) as stores:
         try:
             item = _live(stores.media, media_id)

@@ -1,41 +1,40 @@
 """The Notes pages: the signed-in user's notes, their search and keywords.
 
 Search is the store's ``find_notes``, the one behind ``GET /api/v1/notes/search``. An edit
-names the version it was opened at: the store refuses it if the note moved on since.
+or a deletion names the version it was opened at: the store refuses it if the note moved on
+since. Deleting is the API's ``DELETE /api/v1/notes/{id}`` (``soft_delete_note``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Request, Response
 
 from ..api.deps import TextId, recorded_search
 from ..api.sessions import Session
-from ..core.DB_Management.stores import Note, NotFound, StoreError
-from .forms import read_text_form
-from .pages import render
+from ..core.DB_Management.stores import Note, NotFound, StoreError, VersionConflict
+from .guards import FormSession, ShortForm, SignedIn, TextForm, TextFormSession
+from .pages import page_router, render
 from .user_pages import (
     PAGE_SIZE,
     Filter,
     PageNumber,
     UserStores,
-    checked_form,
+    confirm_page,
     form_page,
     keyword_list,
     list_page,
     not_found,
     opened_version,
     refused,
+    refused_page,
     see,
-    signed_in,
     text_field,
     user_stores,
 )
 
-router = APIRouter(include_in_schema=False)
-
-TextForm = Annotated[dict[str, str], Depends(read_text_form)]
+router = page_router()
 
 
 def _missing(request: Request, session: Session) -> Response:
@@ -66,11 +65,12 @@ def _page_of(
 
 @router.get("/notes", response_model=None)
 def notes_list(
-    request: Request, q: Filter = "", keyword: Filter = "", page: PageNumber = 1
+    request: Request,
+    session: SignedIn,
+    q: Filter = "",
+    keyword: Filter = "",
+    page: PageNumber = 1,
 ) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
     params = {"q": q, "keyword": keyword}
     notes: list[Note] = []
     total: int | None = 0
@@ -103,14 +103,11 @@ def _form_page(
     return form_page(request, session, "note_edit.html", fields, *why, note_id=note_id)
 
 
-def _load_note(request: Request, note_id: str) -> tuple[Session, Note] | Response:
-    """The signed-in user's note *note_id*, or the page to send instead."""
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def _load_note(request: Request, session: Session, note_id: str) -> Note | Response:
+    """The signed-in user's note *note_id*, or the not-found page to send instead."""
     with user_stores(request, session) as stores:
         try:
-            return session, stores.notes.get_note(note_id)
+            return stores.notes.get_note(note_id)
         except NotFound:
             return _missing(request, session)
 
@@ -124,18 +121,12 @@ def _note_fields(form: dict[str, str]) -> tuple[str, str, list[str]]:
 
 
 @router.get("/notes/new", response_model=None)
-def note_new_form(request: Request) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def note_new_form(request: Request, session: SignedIn) -> Response:
     return _form_page(request, session, None, {})
 
 
 @router.post("/notes/new", response_model=None)
-def note_create(request: Request, form: TextForm) -> Response:
-    session = checked_form(request, form)
-    if not isinstance(session, Session):
-        return session
+def note_create(request: Request, session: TextFormSession, form: TextForm) -> Response:
     with user_stores(request, session) as stores:
         try:
             title, content, words = _note_fields(form)
@@ -146,20 +137,18 @@ def note_create(request: Request, form: TextForm) -> Response:
 
 
 @router.get("/notes/{note_id}", response_model=None)
-def note_page(request: Request, note_id: TextId) -> Response:
-    loaded = _load_note(request, note_id)
-    if isinstance(loaded, Response):
-        return loaded
-    session, note = loaded
+def note_page(request: Request, note_id: TextId, session: SignedIn) -> Response:
+    note = _load_note(request, session, note_id)
+    if isinstance(note, Response):
+        return note
     return render(request, "note.html", session, note=note)
 
 
 @router.get("/notes/{note_id}/edit", response_model=None)
-def note_edit_form(request: Request, note_id: TextId) -> Response:
-    loaded = _load_note(request, note_id)
-    if isinstance(loaded, Response):
-        return loaded
-    session, note = loaded
+def note_edit_form(request: Request, note_id: TextId, session: SignedIn) -> Response:
+    note = _load_note(request, session, note_id)
+    if isinstance(note, Response):
+        return note
     fields = {
         "title": note.title,
         "content": note.content,
@@ -170,10 +159,9 @@ def note_edit_form(request: Request, note_id: TextId) -> Response:
 
 
 @router.post("/notes/{note_id}/edit", response_model=None)
-def note_edit(request: Request, note_id: TextId, form: TextForm) -> Response:
-    session = checked_form(request, form)
-    if not isinstance(session, Session):
-        return session
+def note_edit(
+    request: Request, note_id: TextId, session: TextFormSession, form: TextForm
+) -> Response:
     with user_stores(request, session) as stores:
         try:
             version = opened_version(form)
@@ -184,6 +172,50 @@ def note_edit(request: Request, note_id: TextId, form: TextForm) -> Response:
         except (StoreError, ValueError) as exc:
             return _form_page(request, session, note_id, *refused(exc, form, "note"))
     return see(f"/notes/{note_id}")
+
+
+@router.get("/notes/{note_id}/delete", response_model=None)
+def note_delete_form(request: Request, note_id: TextId, session: SignedIn) -> Response:
+    """Ask before deleting a note; the form names the version shown here."""
+    note = _load_note(request, session, note_id)
+    if isinstance(note, Response):
+        return note
+    return confirm_page(
+        request,
+        session,
+        title=f"Delete the note “{note.title}”?",
+        message=(
+            f"“{note.title}” (version {note.version}) will leave your notes and their "
+            "search. If it changes before you confirm, it is not deleted."
+        ),
+        action=f"/notes/{note_id}/delete",
+        button="Delete the note",
+        cancel=f"/notes/{note_id}",
+        hidden={"version": str(note.version)},
+    )
+
+
+@router.post("/notes/{note_id}/delete", response_model=None)
+def note_delete(
+    request: Request, note_id: TextId, session: FormSession, form: ShortForm
+) -> Response:
+    """Delete the note at the version the form was opened at, as the API's ``DELETE``."""
+    with user_stores(request, session) as stores:
+        try:
+            stores.notes.soft_delete_note(note_id, opened_version(form))
+        except NotFound:
+            return _missing(request, session)
+        except VersionConflict as exc:
+            why = (
+                f"This note was changed since you opened it (you opened version "
+                f"{exc.expected_version}, it is now at version {exc.current_version}), so it "
+                "was not deleted. Open it again to see what changed, then delete it if you "
+                "still want to."
+            )
+            return refused_page(request, session, "Not deleted", exc, why)
+        except (StoreError, ValueError) as exc:
+            return refused_page(request, session, "Not deleted", exc)
+    return see("/notes")
 
 
 __all__ = ["router"]

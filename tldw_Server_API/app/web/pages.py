@@ -11,18 +11,21 @@ session cookie standing for the key.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from ..api.auth import ApiKeyAuth, sign_in
-from ..api.deps import IntId
+from ..api.deps import DatabasesUnavailable, IntId, leased_user_databases
 from ..api.sessions import (
     COOKIE,
     IDLE_SECONDS,
@@ -43,6 +46,7 @@ from .forms import (
     same_token,
     set_signin_cookie,
 )
+from .guards import AdminSession, PageError, SignedIn, SignInFirst, csrf_session
 from .report_view import report_view
 
 HERE = Path(__file__).parent
@@ -63,8 +67,6 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HOME = "/status"
-
-router = APIRouter(include_in_schema=False)
 
 
 def _is_https(request: Request) -> bool:
@@ -101,10 +103,113 @@ def render(
     return response
 
 
-def to_signin(request: Request) -> RedirectResponse:
-    """Off to the sign-in page, coming back here afterwards."""
-    here = request.url.path
-    return RedirectResponse(f"/signin?next={here}", status.HTTP_303_SEE_OTHER)
+# -- what a page answers when it cannot run -------------------------------------------------
+
+#: What a user whose databases cannot be opened reads (the server's log says why).
+UNAVAILABLE = (
+    "Your data cannot be opened right now: the server cannot reach your databases. "
+    "Nothing was changed. Try again in a moment; if this lasts, tell the server's "
+    "administrator (the server's log says why)."
+)
+
+#: Why a value in a page's address is refused, by pydantic's error type (its context
+#: fills the braces); any other type uses pydantic's own message.
+PLAIN_REASONS = {
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than_equal": "must be {le} or less",
+    "string_too_long": "must be at most {max_length} characters long",
+    "string_too_short": "must not be empty",
+    "string_pattern_mismatch": "holds characters it may not have",
+    "literal_error": "must be one of {expected}",
+    "enum": "must be one of {expected}",
+}
+
+
+def plain_reason(error: dict[str, Any]) -> str:
+    """One refused value in plain words: ``page must be 1 or more`` (never the value)."""
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
+    name = ".".join(loc) or "the address"
+    template = PLAIN_REASONS.get(str(error.get("type")))
+    try:
+        why = template.format(**error.get("ctx", {})) if template else str(error.get("msg"))
+    except (KeyError, IndexError):
+        why = str(error.get("msg"))
+    return f"{name} {why}"
+
+
+def bad_address_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
+    """The page for an address whose values a page cannot use (``?page=abc``): 422, what
+    is wrong, and the link to the page without its query."""
+    reasons = "; ".join(plain_reason(error) for error in exc.errors()[:5])
+    return render(
+        request,
+        "error.html",
+        request_session(request),
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        title="This address cannot be shown",
+        message=f"The address asks for something this page cannot show: {reasons}.",
+        back=request.url.path if request.url.query else None,
+    )
+
+
+def unavailable_page(request: Request) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        request_session(request),
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        title="Your data cannot be opened",
+        message=UNAVAILABLE,
+    )
+
+
+class PageRoute(APIRoute):
+    """A page's route. What the API answers as JSON, a page answers as a page: a bad value in
+    its address (422), a user whose databases cannot be opened (503)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return await run_in_threadpool(bad_address_page, request, exc)
+            except DatabasesUnavailable:
+                return await run_in_threadpool(unavailable_page, request)
+
+        return page_handler
+
+
+def page_router() -> APIRouter:
+    """A router of pages: out of the OpenAPI schema, its routes :class:`PageRoute`."""
+    return APIRouter(include_in_schema=False, route_class=PageRoute)
+
+
+def sign_in_first(request: Request, exc: Exception) -> RedirectResponse:
+    """:class:`SignInFirst`: to the sign-in page, back to where it came from afterwards."""
+    assert isinstance(exc, SignInFirst)
+    target = "/signin" if exc.next_path is None else f"/signin?next={exc.next_path}"
+    return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+
+
+def page_error(request: Request, exc: Exception) -> HTMLResponse:
+    """:class:`PageError`: its error page."""
+    assert isinstance(exc, PageError)
+    return render(
+        request, "error.html", exc.session, exc.status_code, title=exc.title, message=exc.message
+    )
+
+
+def install_page_errors(app: FastAPI) -> None:
+    """Answer the guards' exceptions (``guards.py``) of every page."""
+    app.add_exception_handler(SignInFirst, sign_in_first)
+    app.add_exception_handler(PageError, page_error)
+
+
+router = page_router()
 
 
 # -- sign-in and sign-out ------------------------------------------------------------------
@@ -225,30 +330,17 @@ def sessions_of_app(request: Request) -> SessionStore:
     return store
 
 
-def form_session(
-    request: Request, form: dict[str, str], title: str, message: str
-) -> Session | Response:
-    """The session of a posted form carrying its CSRF token, or the page to send instead:
-    the sign-in page without a session, a 403 page titled *title* without the token."""
-    session = request_session(request)
-    if session is None:
-        return RedirectResponse("/signin", status.HTTP_303_SEE_OTHER)
-    if not session.csrf_matches(form.get("csrf")):
-        return render(
-            request, "error.html", session, status.HTTP_403_FORBIDDEN, title=title, message=message
-        )
-    return session
-
-
 @router.post("/signout", response_model=None)
 async def signout(request: Request) -> Response:
     """End the session (its CSRF token required) and clear the cookie."""
     form = await read_form(request)
-    session = form_session(
-        request, form, "Not signed out", "The form expired. Reload the page and sign out again."
+    await run_in_threadpool(
+        csrf_session,
+        request,
+        form,
+        "Not signed out",
+        "The form expired. Reload the page and sign out again.",
     )
-    if not isinstance(session, Session):
-        return session
     sessions_of_app(request).end(request.cookies.get(COOKIE))
     response = RedirectResponse("/signin", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
@@ -271,12 +363,8 @@ BACKEND_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 def database_rows(registry: DatabaseRegistry, user_id: str, admin: bool) -> list[DatabaseRow]:
     """The signed-in user's databases and the server's; where they are for admins only."""
-    databases = [
-        registry.media(user_id),
-        registry.chacha(user_id),
-        registry.analytics(),
-        registry.workflows(),
-    ]
+    with leased_user_databases(registry, user_id) as own:
+        databases = [own.media, own.chacha, registry.analytics(), registry.workflows()]
     return [
         DatabaseRow(
             name=db.schema.title,
@@ -289,10 +377,7 @@ def database_rows(registry: DatabaseRegistry, user_id: str, admin: bool) -> list
 
 
 @router.get("/status", response_model=None)
-def status_page(request: Request) -> Response:
-    session = request_session(request)
-    if session is None:
-        return to_signin(request)
+def status_page(request: Request, session: SignedIn) -> Response:
     settings: Settings = request.app.state.settings
     registry: DatabaseRegistry = request.app.state.registry
     rows = database_rows(registry, session.user_id, settings.is_admin(session.user_id))
@@ -308,29 +393,8 @@ def status_page(request: Request) -> Response:
 # -- migrations ----------------------------------------------------------------------------
 
 
-def admin_session(request: Request) -> Session | Response:
-    """The session of an admin, or the response to send instead (sign-in, or 403)."""
-    session = request_session(request)
-    if session is None:
-        return to_signin(request)
-    settings: Settings = request.app.state.settings
-    if not settings.is_admin(session.user_id):
-        return render(
-            request,
-            "error.html",
-            session,
-            status.HTTP_403_FORBIDDEN,
-            title="Migrations",
-            message="Migration reports are shown to admins only (TLDW_ADMIN_USERS).",
-        )
-    return session
-
-
 @router.get("/migrations", response_model=None)
-def migrations_page(request: Request) -> Response:
-    session = admin_session(request)
-    if not isinstance(session, Session):
-        return session
+def migrations_page(request: Request, session: AdminSession) -> Response:
     registry: DatabaseRegistry = request.app.state.registry
     history = history_of(registry)
     runs = history.list(limit=200, offset=0) if history is not None else []
@@ -344,10 +408,7 @@ def migrations_page(request: Request) -> Response:
 
 
 @router.get("/migrations/{migration_id}", response_model=None)
-def migration_page(request: Request, migration_id: IntId) -> Response:
-    session = admin_session(request)
-    if not isinstance(session, Session):
-        return session
+def migration_page(request: Request, migration_id: IntId, session: AdminSession) -> Response:
     history = history_of(request.app.state.registry)
     run = history.get(migration_id) if history is not None else None
     if run is None or run.report is None:

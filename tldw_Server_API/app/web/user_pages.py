@@ -1,9 +1,10 @@
 """What the pages of a user's own data share (Library, Notes, Chats).
 
 A page acts as the session's user only: its stores are built on that user's databases,
-leased from the registry for the request exactly as the API routes lease them
-(``api/deps.py``), with the API's client id. Every form that changes something carries
-the session's CSRF token; a form without it changes nothing.
+leased from the registry for the request by the API routes' own acquire
+(``api/deps.py``: a user whose databases cannot be opened gets a 503 page), with the
+API's client id. Every form that changes something carries the session's CSRF token; a
+form without it changes nothing (the guards of ``guards.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from urllib.parse import urlencode
 from fastapi import Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from ..api.deps import CLIENT_ID, MAX_QUERY_CHARS
-from ..api.sessions import Session, request_session
+from ..api.deps import CLIENT_ID, MAX_QUERY_CHARS, leased_user_databases
+from ..api.sessions import Session
 from ..api.v1.media_models import MAX_PAGE
 from ..core.DB_Management.registry import DatabaseRegistry, UserDatabases
 from ..core.DB_Management.stores import (
@@ -29,8 +30,9 @@ from ..core.DB_Management.stores import (
     NotesStore,
     VersionConflict,
 )
+from ..core.DB_Management.stores.errors import Conflict
 from ..core.text import storable
-from .pages import form_session, render, to_signin
+from .pages import render
 
 #: Rows on one page of a list.
 PAGE_SIZE = 20
@@ -72,21 +74,8 @@ class UserStores:
 def user_stores(request: Request, session: Session) -> Iterator[UserStores]:
     """The session user's stores, their databases leased for the block."""
     registry: DatabaseRegistry = request.app.state.registry
-    with registry.user(session.user_id) as databases:
+    with leased_user_databases(registry, session.user_id) as databases:
         yield UserStores(session.user_id, databases, registry)
-
-
-def signed_in(request: Request) -> Session | Response:
-    """The request's session, or the redirect to the sign-in page to send instead."""
-    session = request_session(request)
-    return session if session is not None else to_signin(request)
-
-
-def checked_form(request: Request, form: dict[str, str]) -> Session | Response:
-    """The session of a posted form carrying its CSRF token, or the page to send instead."""
-    return form_session(
-        request, form, "Not saved", "The form expired. Go back, reload the page and try again."
-    )
 
 
 def not_found(request: Request, session: Session, title: str, message: str) -> Response:
@@ -94,6 +83,46 @@ def not_found(request: Request, session: Session, title: str, message: str) -> R
     return render(
         request, "error.html", session, status.HTTP_404_NOT_FOUND, title=title, message=message
     )
+
+
+def confirm_page(
+    request: Request,
+    session: Session,
+    *,
+    title: str,
+    message: str,
+    action: str,
+    button: str,
+    cancel: str,
+    hidden: dict[str, str] | None = None,
+) -> Response:
+    """The page that asks before an action that cannot be undone from the WebUI: its form
+    posts to *action* (with the session's token and the *hidden* fields)."""
+    return render(
+        request,
+        "confirm.html",
+        session,
+        title=title,
+        message=message,
+        action=action,
+        button=button,
+        cancel=cancel,
+        hidden=hidden or {},
+    )
+
+
+def refused_page(
+    request: Request, session: Session, title: str, exc: Exception, message: str | None = None
+) -> Response:
+    """The page of an action refused by the store, saying why (*message*, else *exc*'s own
+    words): 409 when the row is not in the state the action needs (changed since it was
+    opened, not in the trash...), else 422."""
+    if isinstance(exc, VersionConflict | Conflict):
+        code = status.HTTP_409_CONFLICT
+    else:
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    why = message or str(exc)
+    return render(request, "error.html", session, code, title=title, message=why)
 
 
 def see(path: str) -> RedirectResponse:
@@ -226,7 +255,7 @@ __all__ = [
     "PageNumber",
     "Pager",
     "UserStores",
-    "checked_form",
+    "confirm_page",
     "form_page",
     "keyword_list",
     "list_page",
@@ -234,8 +263,8 @@ __all__ = [
     "opened_version",
     "pager",
     "refused",
+    "refused_page",
     "see",
-    "signed_in",
     "stale_edit",
     "text_field",
     "user_stores",

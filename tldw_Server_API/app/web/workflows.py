@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Query, Request, Response, status
 from pydantic import ValidationError
 
 from ..api.deps import IntId, TextId
@@ -24,6 +24,7 @@ from ..core.DB_Management.stores.errors import Conflict
 from ..core.DB_Management.stores.workflows import (
     TERMINAL_STATUSES,
     WAITING_STATUSES,
+    RunStatus,
     WorkflowStore,
 )
 from ..core.text import storable_json
@@ -35,23 +36,19 @@ from ..core.Workflows.api import (
     visible_definition,
 )
 from ..core.Workflows.engine import resolve_human
-from .forms import read_text_form
-from .pages import render
+from .guards import PageError, SignedIn, TextForm, TextFormSession
+from .pages import page_router, render
 from .user_pages import (
     PAGE_SIZE,
     PageNumber,
-    checked_form,
     form_page,
     list_page,
     not_found,
     see,
-    signed_in,
     text_field,
 )
 
-router = APIRouter(include_in_schema=False)
-
-TextForm = Annotated[dict[str, str], Depends(read_text_form)]
+router = page_router()
 #: The most definitions the Workflows page lists (the API's default page).
 MAX_DEFINITIONS = 100
 #: Form fields that are not inputs of the run.
@@ -82,10 +79,7 @@ def _refused(request: Request, session: Session, title: str, exc: Exception) -> 
 
 
 @router.get("/workflows", response_model=None)
-def workflows_page(request: Request) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def workflows_page(request: Request, session: SignedIn) -> Response:
     definitions = _store(request).list_definitions(
         owner_id=session.user_id, latest_only=True, limit=MAX_DEFINITIONS
     )
@@ -135,10 +129,7 @@ def _run_form(
 
 
 @router.get("/workflows/{workflow_id}/run", response_model=None)
-def run_form(request: Request, workflow_id: IntId) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def run_form(request: Request, workflow_id: IntId, session: SignedIn) -> Response:
     try:
         definition = visible_definition(_store(request), workflow_id, session.user_id)
     except NotFound:
@@ -147,10 +138,9 @@ def run_form(request: Request, workflow_id: IntId) -> Response:
 
 
 @router.post("/workflows/{workflow_id}/run", response_model=None)
-def start_run(request: Request, workflow_id: IntId, form: TextForm) -> Response:
-    session = checked_form(request, form)
-    if not isinstance(session, Session):
-        return session
+def start_run(
+    request: Request, workflow_id: IntId, session: TextFormSession, form: TextForm
+) -> Response:
     store = _store(request)
     try:
         definition = visible_definition(store, workflow_id, session.user_id)
@@ -175,25 +165,55 @@ def start_run(request: Request, workflow_id: IntId, form: TextForm) -> Response:
 # -- runs -------------------------------------------------------------------------------------
 
 
+#: Every status a run may be in, in the order the filter offers them.
+RUN_STATUSES = tuple(RunStatus)
+StatusFilter = Annotated[str, Query(max_length=40)]
+
+
+def _statuses(session: Session, wanted: str) -> list[str] | None:
+    """The statuses to list (all when *wanted* is empty); a 422 page for an unknown one."""
+    if not wanted:
+        return None
+    if wanted not in RUN_STATUSES:
+        known = ", ".join(RUN_STATUSES)
+        raise PageError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "This address cannot be shown",
+            f"The address asks for runs in a status there is none of: status must be one of "
+            f"{known} (or left out for every run).",
+            session,
+        )
+    return [wanted]
+
+
 @router.get("/workflows/runs", response_model=None)
-def runs_page(request: Request, page: PageNumber = 1) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def runs_page(
+    request: Request, session: SignedIn, status: StatusFilter = "", page: PageNumber = 1
+) -> Response:
+    """The user's runs, newest first, maybe of one status; ``static/workflow_runs.js``
+    keeps the page's rows current from ``GET /api/v1/workflows/runs``."""
+    statuses = _statuses(session, status)
     store = _store(request)
     offset = (page - 1) * PAGE_SIZE
-    runs = store.list_runs(user_id=session.user_id, limit=PAGE_SIZE, offset=offset)
-    total = store.count_runs(user_id=session.user_id)
+    runs = store.list_runs(status=statuses, user_id=session.user_id, limit=PAGE_SIZE, offset=offset)
+    total = store.count_runs(status=statuses, user_id=session.user_id)
     return list_page(
-        request, session, "workflow_runs.html", runs, page=page, params={}, total=total
+        request,
+        session,
+        "workflow_runs.html",
+        runs,
+        page=page,
+        params={"status": status},
+        total=total,
+        statuses=RUN_STATUSES,
+        status=status,
+        page_size=PAGE_SIZE,
+        offset=offset,
     )
 
 
 @router.get("/workflows/runs/{run_id}", response_model=None)
-def run_page(request: Request, run_id: TextId) -> Response:
-    session = signed_in(request)
-    if not isinstance(session, Session):
-        return session
+def run_page(request: Request, run_id: TextId, session: SignedIn) -> Response:
     store = _store(request)
     try:
         run = own_run(store, run_id, session.user_id)
@@ -217,16 +237,13 @@ def run_page(request: Request, run_id: TextId) -> Response:
 
 def _change_run(
     request: Request,
+    session: Session,
     run_id: str,
-    form: dict[str, str],
     title: str,
     change: Callable[[WorkflowStore, str], object],
 ) -> Response:
     """Apply *change* (given the store and the user) to the user's run *run_id*, then back
     to its page; another user's run is "not found", a refused change a 409 page *title*."""
-    session = checked_form(request, form)
-    if not isinstance(session, Session):
-        return session
     store = _store(request)
     try:
         own_run(store, run_id, session.user_id)
@@ -238,39 +255,67 @@ def _change_run(
     return see(f"/workflows/runs/{run_id}")
 
 
-def _decide(request: Request, run_id: str, form: dict[str, str], approved: bool) -> Response:
+def decision_of(form: dict[str, str]) -> Decision:
+    """The decision a form posts, checked as the API checks its body: an optional comment
+    (5000 characters at most) and an optional payload, a JSON object. ValueError naming
+    the field otherwise."""
+    typed = text_field(form, "payload").strip()
+    try:
+        payload = json.loads(typed) if typed else {}
+    except json.JSONDecodeError:
+        raise ValueError('payload: not JSON; give an object such as {"channel": "web"}') from None
+    if not isinstance(payload, dict):
+        raise ValueError('payload: must be a JSON object such as {"channel": "web"}')
+    try:
+        return Decision(comment=text_field(form, "comment").strip() or None, payload=payload)
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
+        if field == "comment":
+            raise ValueError("the comment is too long: 5000 characters at most") from None
+        raise ValueError("payload: holds a value no database stores (a NUL, say)") from None
+
+
+def _decide(
+    request: Request, session: Session, run_id: str, form: dict[str, str], approved: bool
+) -> Response:
     """Approve or reject the user's waiting run, as ``POST .../approve`` and ``.../reject``."""
 
     def decide(store: WorkflowStore, user_id: str) -> object:
-        try:  # the API's own checks of a decision (a comment's length)
-            decision = Decision(comment=text_field(form, "comment").strip() or None)
-        except ValidationError:
-            raise ValueError("the comment is too long: 5000 characters at most") from None
+        decision = decision_of(form)
         return resolve_human(
-            store, run_id, approved=approved, decided_by=user_id, comment=decision.comment
+            store,
+            run_id,
+            approved=approved,
+            decided_by=user_id,
+            comment=decision.comment,
+            payload=decision.payload,
         )
 
-    return _change_run(request, run_id, form, "Not decided", decide)
+    return _change_run(request, session, run_id, "Not decided", decide)
 
 
 @router.post("/workflows/runs/{run_id}/approve", response_model=None)
-def approve_run(request: Request, run_id: TextId, form: TextForm) -> Response:
-    return _decide(request, run_id, form, True)
+def approve_run(
+    request: Request, run_id: TextId, session: TextFormSession, form: TextForm
+) -> Response:
+    return _decide(request, session, run_id, form, True)
 
 
 @router.post("/workflows/runs/{run_id}/reject", response_model=None)
-def reject_run(request: Request, run_id: TextId, form: TextForm) -> Response:
-    return _decide(request, run_id, form, False)
+def reject_run(
+    request: Request, run_id: TextId, session: TextFormSession, form: TextForm
+) -> Response:
+    return _decide(request, session, run_id, form, False)
 
 
 @router.post("/workflows/runs/{run_id}/cancel", response_model=None)
-def cancel_run(request: Request, run_id: TextId, form: TextForm) -> Response:
+def cancel_run(request: Request, run_id: TextId, session: TextFormSession) -> Response:
     """Cancel the user's run, as ``POST .../cancel`` does."""
 
     def cancel(store: WorkflowStore, user_id: str) -> object:
         return store.cancel_run(run_id, reason=f"cancelled by {user_id}")
 
-    return _change_run(request, run_id, form, "Not cancelled", cancel)
+    return _change_run(request, session, run_id, "Not cancelled", cancel)
 
 
 __all__ = ["router"]

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from .conftest import UiServer, add_text_media, api, expect, screenshot, sign_in
@@ -95,6 +96,44 @@ def test_an_uploaded_file_is_found_by_a_word_inside_then_trashed_and_restored(
     page.click("button[aria-label='Restore field-notes']")
     page.wait_for_url(item_url)
     assert search(page, server, "quetzal") == ["field-notes"]
+
+
+def test_a_trashed_item_is_deleted_for_good_after_a_confirmation(
+    page: Any, server: UiServer
+) -> None:
+    media_id = add_text_media(server, "shredded.txt", "Paper to shred for good.")
+    key = {"X-API-KEY": server.key}
+    trashed = httpx.delete(f"{server.base_url}/api/v1/media/{media_id}", headers=key)
+    assert trashed.status_code == 204
+    sign_in(page, server)
+    page.goto(f"{server.base_url}/media/trash")
+    page.click("a[aria-label='Delete shredded for good']")
+    page.wait_for_url(f"{server.base_url}/media/{media_id}/permanent")
+    assert "cannot be undone" in page.inner_text("#confirm-what")
+    screenshot(page, server, "media-purge")
+    # Cancel keeps it; confirming deletes it, as the API's DELETE .../permanent does.
+    page.click("#confirm-cancel")
+    page.wait_for_url(f"{server.base_url}/media/trash")
+    assert "shredded" in page.locator("#trash tbody th").all_inner_texts()
+    page.click("a[aria-label='Delete shredded for good']")
+    page.click("#confirm")
+    page.wait_for_url(f"{server.base_url}/media/trash")
+    assert "shredded" not in page.locator("#trash tbody th").all_inner_texts()
+    gone = httpx.get(f"{server.base_url}/api/v1/media/{media_id}", headers=key)
+    assert gone.status_code == 404
+
+
+def test_a_note_is_deleted_after_a_confirmation(page: Any, server: UiServer) -> None:
+    note = api(server, "POST", "/api/v1/notes/", json={"title": "Old errand", "content": "x"})
+    sign_in(page, server)
+    page.goto(f"{server.base_url}/notes/{note['id']}")
+    page.click("#note-delete")
+    page.wait_for_url(f"{server.base_url}/notes/{note['id']}/delete")
+    assert "Old errand" in page.inner_text("#confirm-what")
+    page.click("#confirm")
+    page.wait_for_url(f"{server.base_url}/notes")
+    assert "Old errand" not in page.locator("#notes .title").all_inner_texts()
+    assert page.goto(f"{server.base_url}/notes/{note['id']}").status == 404
 
 
 def test_a_stale_media_edit_is_refused(browser: Any, server: UiServer) -> None:

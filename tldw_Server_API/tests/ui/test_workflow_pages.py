@@ -104,18 +104,55 @@ def test_a_waiting_run_is_approved_from_its_page(page: Any, server: UiServer) ->
         form={"csrf": csrf, "comment": "x" * 5001},
     )
     assert too_long.status == 422
+    not_an_object = page.request.post(
+        f"{server.base_url}/workflows/runs/{run_id}/approve",
+        form={"csrf": csrf, "payload": "[1, 2]"},
+    )
+    assert not_an_object.status == 422
+    assert api(server, "GET", f"/api/v1/workflows/runs/{run_id}")["status"] == "waiting_approval"
     page.fill("#comment", "looks good")
+    page.fill("#payload", '{"channel": "web"}')
     page.click("#approve")
     expect(page.locator("#run-status")).to_have_text("succeeded", timeout=WORKER_WAIT)
     expect(page.locator("#run-outputs")).to_contain_text("published 2")
     decided = api(server, "GET", f"/api/v1/workflows/runs/{run_id}/steps")["steps"]
     approval = next(s for s in decided if s["step_id"] == "approve")
     assert approval["outputs"]["comment"] == "looks good"
+    assert approval["outputs"]["payload"] == {"channel": "web"}
     # An ended run can no longer be cancelled: the answer says so (409).
     answer = page.request.post(
         f"{server.base_url}/workflows/runs/{run_id}/cancel", form={"csrf": csrf}
     )
     assert answer.status == 409
+
+
+def test_the_runs_list_follows_runs_live_and_filters_by_status(page: Any, server: UiServer) -> None:
+    created = api(server, "POST", "/api/v1/workflows", json=publish_definition("listed live"))
+    run_path = f"/api/v1/workflows/{created['id']}/run"
+    first = api(server, "POST", run_path, json={"inputs": {}})["run"]["run_id"]
+    sign_in(page, server)
+    page.goto(f"{server.base_url}/workflows/runs")
+    page.evaluate("window.notReloaded = true")
+    row = page.locator(f'#runs tr[data-run="{first}"] .run-status')
+    expect(row).to_have_text("waiting_approval", timeout=WORKER_WAIT)
+    # A run another client starts appears, and a decision shows, without a reload.
+    second = api(server, "POST", run_path, json={"inputs": {}})["run"]["run_id"]
+    expect(page.locator(f'#runs tr[data-run="{second}"]')).to_have_count(1)
+    api(server, "POST", f"/api/v1/workflows/runs/{first}/approve", json={})
+    expect(row).to_have_text("succeeded", timeout=WORKER_WAIT)
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, server, "workflow-runs")
+    # The status filter lists that status only, and keeps following it.
+    page.select_option("#status", "succeeded")
+    page.click("#runs-filter button")
+    page.wait_for_url(re.compile(r"status=succeeded"))
+    listed = page.locator("#runs tbody tr").evaluate_all("rows => rows.map(r => r.dataset.run)")
+    assert first in listed and second not in listed
+    statuses = set(page.locator("#runs .run-status").all_inner_texts())
+    assert statuses == {"succeeded"}
+    api(server, "POST", f"/api/v1/workflows/runs/{second}/cancel")
+    page.goto(f"{server.base_url}/workflows/runs?status=cancelled")
+    expect(page.locator(f'#runs tr[data-run="{second}"] .run-status')).to_have_text("cancelled")
 
 
 def test_another_users_workflows_and_runs_stay_theirs(

@@ -139,11 +139,15 @@ class DialectOps(ABC):
         if live_only:
             for flag in ("deleted", "is_trash"):
                 if flag in table.c:
-                    stmt = stmt.where(is_false(table.c[flag]))
+                    stmt = stmt.where(self.live_filter(table, flag))
         # A constant title_hit cannot be sorted on: PostgreSQL refuses ORDER BY true,
         # SQLite reads ORDER BY 1 as the first column.
         by_title = [] if match.title_hit is None else [match.title_hit.desc()]
         return stmt.order_by(*by_title, match.rank.desc(), key).params(**match.params)
+
+    def live_filter(self, table: Table, flag: str) -> ColumnElement[bool]:
+        """The condition a search puts on a row's *flag* column (``deleted``, ``is_trash``)."""
+        return is_false(table.c[flag])
 
     @abstractmethod
     def text_match(

@@ -222,6 +222,12 @@ class SqliteDialect(DialectOps):
 
         # -- statements --------------------------------------------------------------
 
+    def live_filter(self, table: Table, flag: str) -> ColumnElement[bool]:
+        # "+column = 0": the unary plus keeps SQLite from driving the join from an index
+        # on the flag (one full-text lookup per live row: counting a common word's
+        # matches among 20,000 items took over a second), so the match drives it.
+        return literal_column(f"+{quote_sqlite(table.name)}.{quote_sqlite(flag)}") == 0
+
     def text_match(
         self, table: Table, index: SearchIndex, query: CompiledQuery, boosts: Boosts
     ) -> TextMatch | None:
