@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +33,8 @@ Level = Literal["media", "chunk"]
 FILTERED_FTS_POOL = 1000
 #: Store source names of the embedding table, per API source.
 EMBEDDED = {"media_db": "media", "notes": "note"}
+#: Runs the vector side of searches beside their full-text side.
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-vector")
 
 
 @dataclass(frozen=True)
@@ -93,28 +96,40 @@ class Retriever:
         self.timings = {}
         units: dict[Hashable, _Unit] = {}
         allowed = self._allowed(q)
+        support = None
+        embedded = [s for s in q.sources if s in EMBEDDED]
+        # Both sides wait on their database (and numpy), not on Python: in hybrid mode the
+        # vector side runs in another thread while full text runs here, so the search takes
+        # about the longer of the two rather than their sum.
+        nearest: Future[list[VectorHit]] | None = None
+        if q.mode in ("vector", "hybrid") and embedded:
+            nearest = _POOL.submit(self._nearest, q, embedded, allowed)
         if q.mode in ("fts", "hybrid"):
             with self._timed("fts_ms"):
                 for source in q.sources:
                     self._full_text(q, source, allowed.get(source), units)
-        support = None
-        embedded = [s for s in q.sources if s in EMBEDDED]
-        if q.mode in ("vector", "hybrid") and embedded:
-            with self._timed("embed_ms"):
-                vector = self.provider.embed_one(q.query)
+        if nearest is not None:
+            hits = nearest.result()
             with self._timed("vector_ms"):
-                hits = self.vectors.nearest(
-                    vector,
-                    self.provider.model_id,
-                    min(max(3 * q.top_k, 30), 300),
-                    sources=[EMBEDDED[s] for s in embedded],
-                    only={EMBEDDED[s]: ids for s, ids in allowed.items() if s in EMBEDDED},
-                )
                 self._vector(q, hits, units)
             support = self.vectors.support().detail
         documents = self._rank(q, units)
         self.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return RagAnswer(documents, dict(self.timings), support)
+
+    def _nearest(
+        self, q: RagQuery, embedded: list[Source], allowed: dict[Source, list[str]]
+    ) -> list[VectorHit]:
+        with self._timed("embed_ms"):
+            vector = self.provider.embed_one(q.query)
+        with self._timed("vector_ms"):
+            return self.vectors.nearest(
+                vector,
+                self.provider.model_id,
+                min(max(3 * q.top_k, 30), 300),
+                sources=[EMBEDDED[s] for s in embedded],
+                only={EMBEDDED[s]: ids for s, ids in allowed.items() if s in EMBEDDED},
+            )
 
     # -- filters ----------------------------------------------------------------------------
 
