@@ -355,8 +355,12 @@ class EmbeddingStore:
     def _matrix(self, conn: Connection, model: str, dims: int) -> _Matrix:
         """*model*'s vectors of *dims*, from the cache if it is current, else read."""
         t = self.table
+        # The stamp reads the index on model only (a model has one dimension): counting
+        # through the rows themselves would read every chunk's text and vector.
+        count, top = conn.execute(
+            select(func.count(), func.max(t.c.id)).where(t.c.model == model)
+        ).one()
         of_model = (t.c.model == model, t.c.dimensions == dims)
-        count, top = conn.execute(select(func.count(), func.max(t.c.id)).where(*of_model)).one()
         stamp = (int(count), int(top or 0))
         key = (self.database.backend.wake_place(self.database.namespace), model, dims)
         cached = CACHE.get(key)
