@@ -34,6 +34,7 @@ import re
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,9 @@ from tldw_Server_API.app.core.DB_Management.sample_data import (  # noqa: E402
     generate_installation,
 )
 from tldw_Server_API.app.core.DB_Management.schemas.types import is_false  # noqa: E402
+from tldw_Server_API.app.core.RAG import search  # noqa: E402
 from tldw_Server_API.app.core.RAG.embeddings import WordLlamaProvider  # noqa: E402
+from tldw_Server_API.app.core.RAG.fusion import fuse  # noqa: E402
 from tldw_Server_API.app.core.RAG.indexer import Indexer  # noqa: E402
 from tldw_Server_API.app.core.RAG.search import RagQuery, Retriever  # noqa: E402
 
@@ -164,6 +167,38 @@ def build_queries(items: list[Item], targets: int) -> list[Query]:
     return queries
 
 
+def _ranks(scores: Mapping[Hashable, float]) -> dict[Hashable, int]:
+    ordered = sorted(scores.items(), key=lambda pair: -pair[1])
+    return {key: rank for rank, (key, _) in enumerate(ordered, start=1)}
+
+
+def raw_cosine_fusion(
+    fts: Mapping[Hashable, float], vector: Mapping[Hashable, float], alpha: float
+) -> dict[Hashable, float]:
+    """The earlier rule: ``alpha * cosine + (1 - alpha) * full_text``."""
+    keys = dict.fromkeys([*fts, *vector])
+    return {k: alpha * max(0.0, vector.get(k, 0.0)) + (1 - alpha) * fts.get(k, 0.0) for k in keys}
+
+
+def reciprocal_rank_fusion(
+    fts: Mapping[Hashable, float], vector: Mapping[Hashable, float], alpha: float
+) -> dict[Hashable, float]:
+    """Reciprocal rank fusion (k = 60), both lists weighted equally."""
+    by_fts, by_vector = _ranks(fts), _ranks(vector)
+    return {
+        key: sum(1 / (60 + ranks[key]) for ranks in (by_fts, by_vector) if key in ranks)
+        for key in dict.fromkeys([*fts, *vector])
+    }
+
+
+#: Hybrid rules compared side by side: the one the server uses and two others.
+FUSIONS = {
+    "cosine above the weakest candidate (the server's)": fuse,
+    "raw cosine, alpha-weighted": raw_cosine_fusion,
+    "reciprocal rank fusion": reciprocal_rank_fusion,
+}
+
+
 def ndcg_at_10(ranked: list[tuple[str, str]], relevant: frozenset[tuple[str, str]]) -> float:
     dcg = sum(1 / math.log2(i + 2) for i, key in enumerate(ranked[:10]) if key in relevant)
     ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(relevant))))
@@ -171,12 +206,12 @@ def ndcg_at_10(ranked: list[tuple[str, str]], relevant: frozenset[tuple[str, str
 
 
 def evaluate(
-    retriever: Retriever, queries: list[Query], alpha: float
+    retriever: Retriever, queries: list[Query], alpha: float, modes: Sequence[str] = MODES
 ) -> dict[tuple[str, str], list[float]]:
     """nDCG@10 per (mode, query kind or ``all``)."""
     scores: dict[tuple[str, str], list[float]] = {}
     for query in queries:
-        for mode in MODES:
+        for mode in modes:
             answer = retriever.search(
                 RagQuery(
                     query=query.text,
@@ -212,6 +247,11 @@ def main() -> None:
             queries = build_queries(items, args.targets)
             retriever = Retriever(registry.media("1"), registry.chacha("1"), provider)
             scores = evaluate(retriever, queries, args.alpha)
+            by_fusion = {}
+            for name, rule in FUSIONS.items():
+                search.fuse = rule  # type: ignore[assignment]
+                by_fusion[name] = evaluate(retriever, queries, args.alpha, ("hybrid",))
+            search.fuse = fuse
         finally:
             registry.close()
     counts = Counter(q.kind for q in queries)
@@ -229,6 +269,15 @@ def main() -> None:
         cells = [scores.get((mode, g), []) for g in ("all", *KINDS)]
         print(
             f"| {mode} | "
+            + " | ".join(f"{sum(c) / len(c):.3f}" if c else "-" for c in cells)
+            + " |"
+        )
+    print(f"\n| hybrid rule | all {len(queries)} | " + " | ".join(KINDS) + " |")
+    print("|---" * (len(KINDS) + 2) + "|")
+    for name, found in by_fusion.items():
+        cells = [found.get(("hybrid", g), []) for g in ("all", *KINDS)]
+        print(
+            f"| {name} | "
             + " | ".join(f"{sum(c) / len(c):.3f}" if c else "-" for c in cells)
             + " |"
         )

@@ -343,7 +343,9 @@ class EmbeddingStore:
         rows = np.flatnonzero(keep)
         if not len(rows):
             return []
-        scores = (matrix.vectors[rows] @ query).astype(np.float32)
+        # Every row is scored, then the kept ones taken: selecting rows of the matrix first
+        # would copy it (82 MB for 80,000 chunks) at each query.
+        scores = (matrix.vectors @ query).astype(np.float32)[rows]
         if len(rows) > k:  # the k best (and all tied with the k-th), then ordered exactly
             kth = np.partition(-scores, k - 1)[k - 1]
             close = np.flatnonzero(-scores <= kth)
