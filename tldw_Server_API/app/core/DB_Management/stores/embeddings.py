@@ -10,8 +10,8 @@ none it is the exact search.
 The exact search keeps each database's vectors in memory (:class:`VectorCache`, one per
 process, bounded in bytes) instead of reading them all at every query. Whether the copy
 is current is asked of the database at each query, so writes of other processes are seen:
-the copy is stamped with the row count and the highest row id of its model's vectors, and
-every write changes one of them (rows are replaced by deleting the item's chunks and
+the copy is stamped with the row count of its model's vectors and the table's highest row
+id, and every write changes one of them (rows are replaced by deleting the item's chunks and
 inserting new rows, and ids are never reused: the table is AUTOINCREMENT on SQLite and a
 sequence on PostgreSQL). New rows only are read when nothing else changed.
 """
@@ -357,22 +357,25 @@ class EmbeddingStore:
     def _matrix(self, conn: Connection, model: str, dims: int) -> _Matrix:
         """*model*'s vectors of *dims*, from the cache if it is current, else read."""
         t = self.table
-        # The stamp reads the index on model only (a model has one dimension): counting
-        # through the rows themselves would read every chunk's text and vector.
-        count, top = conn.execute(
-            select(func.count(), func.max(t.c.id)).where(t.c.model == model)
-        ).one()
+        # Two cheap reads: the model's rows counted on the index by model (a model has one
+        # dimension), and the table's highest id from the primary key. The model's own
+        # highest id would make PostgreSQL visit every row (its index holds no id).
+        count = select(func.count()).where(t.c.model == model).scalar_subquery()
+        top = select(func.max(t.c.id)).scalar_subquery()
+        rows, highest = conn.execute(select(count, top)).one()
+        # Taken before the rows are read: a write committing meanwhile (PostgreSQL reads
+        # each statement afresh) makes the next query's stamp differ, and it reads again.
+        stamp = (int(rows), int(highest or 0))
         of_model = (t.c.model == model, t.c.dimensions == dims)
-        stamp = (int(count), int(top or 0))
         key = (self.database.backend.wake_place(self.database.namespace), model, dims)
         cached = CACHE.get(key)
         if cached is not None and cached.stamp == stamp:
             return cached
         if cached is not None and stamp[1] > cached.stamp[1]:
-            added = self._read(conn, (*of_model, t.c.id > cached.stamp[1]), dims)
-            if cached.stamp[0] + len(added.ids) == stamp[0]:  # rows were only added
+            added = self._read(conn, (*of_model, t.c.id > cached.stamp[1]), dims, stamp)
+            if len(cached.ids) + len(added.ids) == stamp[0]:  # rows were only added
                 matrix = _Matrix(
-                    (len(cached.ids) + len(added.ids), int(added.ids[-1])),
+                    stamp,
                     np.concatenate([cached.ids, added.ids]),
                     np.concatenate([cached.sources, added.sources]),
                     np.concatenate([cached.items, added.items]),
@@ -380,13 +383,18 @@ class EmbeddingStore:
                 )
                 CACHE.put(key, matrix)
                 return matrix
-        matrix = self._read(conn, of_model, dims)
+        matrix = self._read(conn, of_model, dims, stamp)
         CACHE.put(key, matrix)
         return matrix
 
-    def _read(self, conn: Connection, where: Sequence[ColumnElement[bool]], dims: int) -> _Matrix:
-        """The rows *where* selects; stamped with what was read (a write that commits
-        meanwhile changes the database's stamp, and the next query reads again)."""
+    def _read(
+        self,
+        conn: Connection,
+        where: Sequence[ColumnElement[bool]],
+        dims: int,
+        stamp: tuple[int, int],
+    ) -> _Matrix:
+        """The rows *where* selects, as of *stamp*."""
         t = self.table
         stmt = select(t.c.id, t.c.source, t.c.item_id, t.c.embedding).where(*where).order_by(t.c.id)
         codes = {name: number for number, name in enumerate(SOURCES)}
@@ -405,13 +413,12 @@ class EmbeddingStore:
         if not ids:
             empty = np.zeros(0, dtype=np.int64)
             return _Matrix(
-                (0, 0), empty, empty.astype(np.int8), empty.astype(object),
+                stamp, empty, empty.astype(np.int8), empty.astype(object),
                 np.zeros((0, dims), dtype=np.float32),
             )  # fmt: skip
-        all_ids = np.concatenate(ids)
         return _Matrix(
-            (len(all_ids), int(all_ids[-1])),
-            all_ids,
+            stamp,
+            np.concatenate(ids),
             np.concatenate(sources),
             np.concatenate(items),
             np.ascontiguousarray(np.vstack(vectors), dtype=np.float32),
