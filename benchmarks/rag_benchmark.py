@@ -8,7 +8,9 @@ four chunks each) are written through the Media store on each backend and embedd
 indexer with the default local model. Printed: the embedding throughput (chunks/s, the
 model alone, one process), the indexer's throughput (chunks/s, embedding and storing),
 query latency p50/p99 per mode (``fts``, ``vector``, ``hybrid``; the ``Retriever`` in
-process, no HTTP), how vectors were searched, and the process's peak memory.
+process, no HTTP), the first vector query apart (it fills the exact scan's in-memory
+vectors), the memory those vectors take, how vectors were searched, and the process's
+peak memory.
 
 On PostgreSQL a throw-away database is created on the server of ``--pg-dsn`` and dropped
 afterwards; ``--embedded-pg`` starts the embedded PostgreSQL (which has pgvector, so
@@ -41,7 +43,10 @@ from tldw_Server_API.app.core.DB_Management.backends.embedded import (  # noqa: 
 from tldw_Server_API.app.core.DB_Management.backends.target import PgTarget  # noqa: E402
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry  # noqa: E402
 from tldw_Server_API.app.core.DB_Management.stores import MediaStore  # noqa: E402
-from tldw_Server_API.app.core.DB_Management.stores.embeddings import EmbeddingStore  # noqa: E402
+from tldw_Server_API.app.core.DB_Management.stores.embeddings import (  # noqa: E402
+    CACHE,
+    EmbeddingStore,
+)
 from tldw_Server_API.app.core.RAG.chunks import chunk_item  # noqa: E402
 from tldw_Server_API.app.core.RAG.embeddings import WordLlamaProvider  # noqa: E402
 from tldw_Server_API.app.core.RAG.indexer import Indexer  # noqa: E402
@@ -115,6 +120,11 @@ def run_backend(kind: str, settings: Settings, args: argparse.Namespace) -> list
         support = EmbeddingStore(registry.media()).support().detail
         qrng = random.Random(7)
         queries = [" ".join(qrng.sample(TOPICS, 2)) for _ in range(args.queries)]
+        # The first vector query of a process reads the vectors into memory (exact scan)
+        # or warms the index's pages: timed on its own, left out of the percentiles.
+        begun = time.perf_counter()
+        retriever.search(RagQuery(query="first query", mode="vector", top_k=10))
+        first = (time.perf_counter() - begun) * 1000
         for mode in ("fts", "vector", "hybrid"):
             times = []
             for query in queries:
@@ -123,8 +133,10 @@ def run_backend(kind: str, settings: Settings, args: argparse.Namespace) -> list
                 times.append((time.perf_counter() - begun) * 1000)
             rows.append(
                 f"| {kind} | {mode} | {report.chunks} | {indexing:,.0f} | "
-                f"{statistics.median(times):.1f} | {percentile(times, 0.99):.1f} | {support} |"
+                f"{statistics.median(times):.1f} | {percentile(times, 0.99):.1f} | "
+                f"{first:,.0f} | {CACHE.nbytes / 1e6:.0f} | {support} |"
             )
+        CACHE.clear()
     finally:
         registry.close()
     return rows
@@ -149,8 +161,11 @@ def main() -> None:
     print(f"embedding alone: {len(texts) / (time.perf_counter() - started):,.0f} chunks/s "
           f"({len(texts)} chunks, {provider.model_id})\n")  # fmt: skip
 
-    print("| backend | mode | chunks | indexing, chunks/s | p50 ms | p99 ms | vector search |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| backend | mode | chunks | indexing, chunks/s | p50 ms | p99 ms | first vector query ms "
+        "| vectors cached, MB | vector search |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for kind in args.backends.split(","):
         with tempfile.TemporaryDirectory() as folder:
             if kind == "sqlite":

@@ -1,4 +1,5 @@
-"""``tldw-embed``: embeds an installation's existing media and notes, resumably."""
+"""``tldw-embed``: embeds an installation's existing media, notes and chat messages,
+resumably."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rich.console import Console
 
 from tldw_Server_API.app.core.config import Settings
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
-from tldw_Server_API.app.core.DB_Management.stores import MediaStore, NotesStore
+from tldw_Server_API.app.core.DB_Management.stores import ChatStore, MediaStore, NotesStore
 from tldw_Server_API.app.core.DB_Management.stores.embeddings import EmbeddingStore
 from tldw_Server_API.app.core.RAG.embed_existing import embed_users
 from tldw_Server_API.app.core.RAG.embeddings import OpenAICompatibleProvider, WordLlamaProvider
@@ -79,6 +80,22 @@ def test_deleted_items_lose_their_chunks(settings: Settings, registry: DatabaseR
     assert set(
         EmbeddingStore(registry.media()).embedded_versions("media", WordLlamaProvider.model_id)
     ) == {"2"}
+
+
+def test_chat_messages_are_embedded_and_deleted_ones_lose_their_chunks(
+    settings: Settings, registry: DatabaseRegistry
+) -> None:
+    chats = ChatStore(registry.chacha())
+    conversation = chats.create_conversation("Pets")
+    kept = chats.add_message(conversation.id, "user", "My cat sleeps all day.")
+    gone = chats.add_message(conversation.id, "user", "Interest rates went up.")
+    assert embed_users(settings, ["1"], quiet()) == 2
+    model = WordLlamaProvider.model_id
+    store = EmbeddingStore(registry.media())
+    assert set(store.embedded_versions("message", model)) == {str(kept.id), str(gone.id)}
+    chats.soft_delete_message(gone.id)
+    embed_users(settings, ["1"], quiet())
+    assert set(store.embedded_versions("message", model)) == {str(kept.id)}
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

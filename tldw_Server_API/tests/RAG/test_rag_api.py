@@ -85,6 +85,11 @@ def app_client(
             json={"role": "user", "content": "My cat sleeps all day."},
         )
         assert message.status_code == 201, message.text
+        other = client.post(
+            f"/api/v1/chats/{chat.json()['id']}/messages",
+            json={"role": "user", "content": "Interest rates went up again at the bank."},
+        )
+        assert other.status_code == 201, other.text
         wait_until_indexed(client)
         yield client
 
@@ -155,6 +160,13 @@ def test_notes_and_chats_are_searched_when_asked(app_client: TestClient) -> None
     assert [d["metadata"]["title"] for d in answer["documents"]] == ["Vet visit"]
     chats = search(app_client, query="sleeps", sources=["chats"], search_mode="fts")
     assert [d["content"] for d in chats["documents"]] == ["My cat sleeps all day."]
+
+
+def test_chat_messages_are_found_by_meaning_without_their_words(app_client: TestClient) -> None:
+    answer = search(app_client, query="a feline napping", sources=["chats"], search_mode="vector")
+    assert answer["documents"][0]["content"] == "My cat sleeps all day."
+    assert answer["documents"][0]["id"].startswith("chats:")
+    assert answer["documents"][0]["id"].endswith(":0")
 
 
 def test_simple_search_is_hybrid_over_media(app_client: TestClient) -> None:

@@ -74,8 +74,8 @@ def embed_users(settings: Settings, users: Sequence[str], console: Console) -> i
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=program_name("tldw-embed", "tldw_Server_API.app.core.RAG.embed_existing"),
-        description="Embed the media and notes an installation already holds, for retrieval "
-        "(resumable: run it again after an interruption).",
+        description="Embed the media, notes and chat messages an installation already holds, "
+        "for retrieval (resumable: run it again after an interruption).",
     )
     add_version_flag(parser)
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""Keeps a user's chunk embeddings in step with their media and notes.
+"""Keeps a user's chunk embeddings in step with their media, notes and chat messages.
 
 An item needs embedding when no chunk of it was made by the current model from its
 current ``version`` (every write bumps it); chunks of items that are gone (deleted,
@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, null, select
 
 from ..DB_Management.backends.base import Database
 from ..DB_Management.registry import DatabaseRegistry, UserDatabases
@@ -63,7 +63,11 @@ class Indexer:
 
     @staticmethod
     def _sources(media: Database, chacha: Database) -> dict[str, tuple[Database, Table]]:
-        return {"media": (media, media.table("media")), "note": (chacha, chacha.table("notes"))}
+        return {
+            "media": (media, media.table("media")),
+            "note": (chacha, chacha.table("notes")),
+            "message": (chacha, chacha.table("messages")),
+        }
 
     def work(self, user_id: str, handles: UserDatabases | None = None) -> Work:
         """The items of *user_id* to embed and those to forget."""
@@ -114,7 +118,9 @@ class Indexer:
     ) -> int:
         key = table.c.id
         wanted = [int(i) for i in ids] if source == "media" else list(ids)
-        stmt = select(key, table.c.version, table.c.title, table.c.content).where(
+        # A chat message has no title: its chunks are embedded from its text alone.
+        title = table.c.title if "title" in table.c else null().label("title")
+        stmt = select(key, table.c.version, title, table.c.content).where(
             key.in_(wanted), is_false(table.c.deleted)
         )
         with database.begin(write=False) as conn:

@@ -4,14 +4,15 @@ A *unit* is what a document stands for: a whole item, or one chunk of it
 (``fts_level``); chat messages are always whole. Full-text search is the stores' own
 (the same hits, in the same order, as ``/api/v1/media/search`` and friends); vector
 search is the embedding store's nearest chunks; hybrid fuses both (:mod:`.fusion`).
-Vector search covers media and notes (chats are searched by full text only), and in
-``vector`` mode every document is a chunk.
+Vector search covers media, notes and chat messages, and in ``vector`` mode every
+document is a chunk.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,7 +32,11 @@ Level = Literal["media", "chunk"]
 #: Full-text hits read when filters may drop some (a filtered search is cut afterwards).
 FILTERED_FTS_POOL = 1000
 #: Store source names of the embedding table, per API source.
-EMBEDDED = {"media_db": "media", "notes": "note"}
+EMBEDDED: dict[Source, str] = {"media_db": "media", "notes": "note", "chats": "message"}
+#: API source names, per store source of the embedding table.
+SEARCHED: dict[str, Source] = {stored: source for source, stored in EMBEDDED.items()}
+#: Runs the vector side of searches beside their full-text side.
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-vector")
 
 
 @dataclass(frozen=True)
@@ -93,28 +98,40 @@ class Retriever:
         self.timings = {}
         units: dict[Hashable, _Unit] = {}
         allowed = self._allowed(q)
+        support = None
+        embedded = [s for s in q.sources if s in EMBEDDED]
+        # Both sides wait on their database (and numpy), not on Python: in hybrid mode the
+        # vector side runs in another thread while full text runs here, so the search takes
+        # about the longer of the two rather than their sum.
+        nearest: Future[list[VectorHit]] | None = None
+        if q.mode in ("vector", "hybrid") and embedded:
+            nearest = _POOL.submit(self._nearest, q, embedded, allowed)
         if q.mode in ("fts", "hybrid"):
             with self._timed("fts_ms"):
                 for source in q.sources:
                     self._full_text(q, source, allowed.get(source), units)
-        support = None
-        embedded = [s for s in q.sources if s in EMBEDDED]
-        if q.mode in ("vector", "hybrid") and embedded:
-            with self._timed("embed_ms"):
-                vector = self.provider.embed_one(q.query)
+        if nearest is not None:
+            hits = nearest.result()
             with self._timed("vector_ms"):
-                hits = self.vectors.nearest(
-                    vector,
-                    self.provider.model_id,
-                    min(max(3 * q.top_k, 30), 300),
-                    sources=[EMBEDDED[s] for s in embedded],
-                    only={EMBEDDED[s]: ids for s, ids in allowed.items() if s in EMBEDDED},
-                )
                 self._vector(q, hits, units)
             support = self.vectors.support().detail
         documents = self._rank(q, units)
         self.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return RagAnswer(documents, dict(self.timings), support)
+
+    def _nearest(
+        self, q: RagQuery, embedded: list[Source], allowed: dict[Source, list[str]]
+    ) -> list[VectorHit]:
+        with self._timed("embed_ms"):
+            vector = self.provider.embed_one(q.query)
+        with self._timed("vector_ms"):
+            return self.vectors.nearest(
+                vector,
+                self.provider.model_id,
+                min(max(3 * q.top_k, 30), 300),
+                sources=[EMBEDDED[s] for s in embedded],
+                only={EMBEDDED[s]: ids for s, ids in allowed.items() if s in EMBEDDED},
+            )
 
     # -- filters ----------------------------------------------------------------------------
 
@@ -192,15 +209,15 @@ class Retriever:
     def _vector(self, q: RagQuery, hits: list[VectorHit], units: dict[Hashable, _Unit]) -> None:
         by_source: dict[Source, list[VectorHit]] = {}
         for hit in hits:
-            source: Source = "media_db" if hit.source == "media" else "notes"
-            by_source.setdefault(source, []).append(hit)
+            by_source.setdefault(SEARCHED[hit.source], []).append(hit)
         for source, found in by_source.items():
             rows = self._rows(source, list({h.item_id for h in found}))
             for hit in found:  # best first: an item's first hit is its best chunk
                 row = rows.get(hit.item_id)
                 if row is None:  # deleted or trashed since it was embedded
                     continue
-                whole = q.level == "media" and q.mode == "hybrid"
+                # Chat messages are whole in full text at every level: so are they here.
+                whole = q.mode == "hybrid" and (q.level == "media" or source == "chats")
                 chunk = None if whole else hit.chunk_index
                 content = row["content"] if whole else hit.chunk_text
                 unit = self._unit(units, source, hit.item_id, chunk, content, row)
@@ -279,17 +296,21 @@ class Retriever:
                     str(r.id): {"note_id": r.id, "title": r.title, "content": r.content or ""}
                     for r in conn.execute(stmt)
                 }
-        found = {}
-        for message_id in ids:
-            message = self.chats.get_message(message_id)
-            found[message_id] = {
-                "message_id": message.id,
-                "conversation_id": message.conversation_id,
-                "sender": message.sender,
-                "title": message.sender,
-                "content": message.content or "",
+        messages = self.chats.database.table("messages")
+        stmt = select(
+            messages.c.id, messages.c.conversation_id, messages.c.sender, messages.c.content
+        ).where(messages.c.id.in_(ids), is_false(messages.c.deleted))
+        with self.chats.database.begin(write=False) as conn:
+            return {
+                str(r.id): {
+                    "message_id": r.id,
+                    "conversation_id": r.conversation_id,
+                    "sender": r.sender,
+                    "title": r.sender,
+                    "content": r.content or "",
+                }
+                for r in conn.execute(stmt)
             }
-        return found
 
     @staticmethod
     def _unit(

@@ -161,9 +161,14 @@ class PgvectorIndex(VectorIndex):
     def _write(
         self, conn: Connection, name: str, ids: Sequence[int], vectors: Sequence[Any]
     ) -> None:
+        # One statement for the batch (arrays unnested), not one round trip per row.
         conn.execute(
-            text(f"UPDATE {name} SET {HNSW_COLUMN} = CAST(:v AS {self._type}) WHERE id = :id"),
-            [{"id": i, "v": vector_literal(v)} for i, v in zip(ids, vectors, strict=True)],
+            text(
+                f"UPDATE {name} AS t SET {HNSW_COLUMN} = CAST(d.v AS {self._type}) "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:vs AS text[])) AS d(id, v) "
+                "WHERE t.id = d.id"
+            ),
+            {"ids": [int(i) for i in ids], "vs": [vector_literal(v) for v in vectors]},
         )
 
     def stored(
@@ -189,15 +194,19 @@ class PgvectorIndex(VectorIndex):
         # An upserted row must not keep the old model's vector (maybe of another dimension)
         # even for a moment: an index of the new dimension would cast it and fail.
         name = _qualified(namespace, table.name)
-        conn.exec_driver_sql(
-            f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {HNSW_COLUMN} {self._type}"
-        )
+        with self._lock:  # ALTER TABLE locks out readers: only while the column may be missing
+            known = any(place == namespace for place, _ in self._ready)
+        if not known:
+            conn.exec_driver_sql(
+                f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {HNSW_COLUMN} {self._type}"
+            )
         conn.execute(
             text(
-                f"UPDATE {name} SET {HNSW_COLUMN} = NULL WHERE source = :s AND item_id = :i "
-                f"AND {HNSW_COLUMN} IS NOT NULL"
+                f"UPDATE {name} AS t SET {HNSW_COLUMN} = NULL "
+                "FROM unnest(CAST(:s AS text[]), CAST(:i AS text[])) AS d(s, i) "
+                f"WHERE t.source = d.s AND t.item_id = d.i AND t.{HNSW_COLUMN} IS NOT NULL"
             ),
-            [{"s": source, "i": item} for source, item in items],
+            {"s": [source for source, _ in items], "i": [item for _, item in items]},
         )
 
     def nearest(

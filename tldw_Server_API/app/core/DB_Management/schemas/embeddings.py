@@ -4,8 +4,8 @@ One row per chunk of an embedded item: the chunk's text and place in its item, t
 vector (float32, little-endian bytes: the same value on both backends, carried as is by
 the migration), which model made it, and the item's ``version`` when it was embedded
 (an item whose version has moved on, or that a different model embedded, is stale).
-Items of the ChaChaNotes database (notes) are embedded here too, under their own
-``source``: vectors live beside the user's media, in the user's own place.
+Items of the ChaChaNotes database (notes, chat messages) are embedded here too, under
+their own ``source``: vectors live beside the user's media, in the user's own place.
 
 Nothing here is synced: rows are derived from the items and rebuilt from them.
 PostgreSQL with pgvector adds an indexed ``vector`` column of its own (see
@@ -21,8 +21,8 @@ from .types import Blob, Instant, Int, Key
 from .upgrades import UpgradeContext, create_indexes, drop_indexes
 
 TABLE = "chunkembeddings"
-#: What an embedded item is: a Media item or a note.
-SOURCES = ("media", "note")
+#: What an embedded item is: a Media item, a note or a chat message.
+SOURCES = ("media", "note", "message")
 
 
 def chunk_embeddings_table(metadata: MetaData) -> Table:

@@ -1,15 +1,25 @@
 """The Embeddings store: one user's chunk vectors (in their Media database) and the
 nearest-neighbour search over them.
 
-Exact search is one code path for every backend: the vectors of one model are read
-and scored with numpy (a dot product: vectors are stored at unit length), so SQLite
-and PostgreSQL return the same neighbours in the same order (ties broken by row id).
-Approximate search goes through the dialect's index where there is one (pgvector's
-HNSW); where there is none it is the exact search.
+Exact search is one code path for every backend: the vectors of one model are scored
+with numpy (a dot product: vectors are stored at unit length), so SQLite and PostgreSQL
+return the same neighbours in the same order (ties broken by row id). Approximate search
+goes through the dialect's index where there is one (pgvector's HNSW); where there is
+none it is the exact search.
+
+The exact search keeps each database's vectors in memory (:class:`VectorCache`, one per
+process, bounded in bytes) instead of reading them all at every query. Whether the copy
+is current is asked of the database at each query, so writes of other processes are seen:
+the copy is stamped with the row count of its model's vectors and the table's highest row
+id, and every write changes one of them (rows are replaced by deleting the item's chunks and
+inserting new rows, and ids are never reused: the table is AUTOINCREMENT on SQLite and a
+sequence on PostgreSQL). New rows only are read when nothing else changed.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +38,9 @@ from .errors import InvalidInput
 KEY = ("source", "item_id", "chunk_index")
 #: Rows read per round trip by the exact scan.
 SCAN_BATCH = 20_000
+#: Memory the process may spend on cached vectors, all databases together (80,000
+#: chunks of 256 dimensions take 82 MB); the least recently searched go first.
+CACHE_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,61 @@ def to_bytes(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype="<f4").tobytes()
 
 
+@dataclass(frozen=True)
+class _Matrix:
+    """One model's vectors of one database, as of ``stamp`` (rows, highest id)."""
+
+    stamp: tuple[int, int]
+    ids: np.ndarray  # int64, ascending
+    sources: np.ndarray  # the source of each row, as an index into SOURCES
+    items: np.ndarray  # item ids (str objects)
+    vectors: np.ndarray  # float32, one row per id
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.sources.nbytes + self.vectors.nbytes) + 64 * len(
+            self.items
+        )
+
+
+class VectorCache:
+    """Vectors kept in memory for the exact scan, least recently used dropped first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, str, int], _Matrix] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, int]) -> _Matrix | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str, int], matrix: _Matrix) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            if matrix.nbytes > self.max_bytes:
+                return  # larger than the whole budget: scanned, not kept
+            self._entries[key] = matrix
+            while sum(m.nbytes for m in self._entries.values()) > self.max_bytes:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(m.nbytes for m in self._entries.values())
+
+
+#: The process's cache, shared by every store on every database.
+CACHE = VectorCache(CACHE_BYTES)
+
+
 class EmbeddingStore:
     """Reads and writes one user's chunk embeddings."""
 
@@ -119,12 +187,10 @@ class EmbeddingStore:
                     raise InvalidInput(
                         "embeddings", f"{len(item.spans)} chunks but {len(item.vectors)} vectors"
                     )
+                # All of the item's rows go and new ones come (new ids): the exact scan's
+                # cache sees the change by the highest id (see the module's docstring).
                 conn.execute(
-                    delete(t).where(
-                        t.c.source == item.source,
-                        t.c.item_id == str(item.item_id),
-                        t.c.chunk_index >= len(item.spans),
-                    )
+                    delete(t).where(t.c.source == item.source, t.c.item_id == str(item.item_id))
                 )
                 rows += _rows(item, model, created)
             if not rows:
@@ -235,7 +301,7 @@ class EmbeddingStore:
                 )
             )
             if found is None:
-                found = self._exact(conn, query, model, k, where)
+                found = self._exact(conn, query, model, k, sources, only or {})
             return self._hits(conn, found)
 
     # -- internals ----------------------------------------------------------------------
@@ -262,27 +328,101 @@ class EmbeddingStore:
         query: np.ndarray,
         model: str,
         k: int,
-        where: Sequence[ColumnElement[bool]],
+        sources: Sequence[str],
+        only: Mapping[str, Sequence[str]],
     ) -> list[Neighbour]:
+        matrix = self._matrix(conn, model, int(query.shape[0]))
+        if not len(matrix.ids):
+            return []
+        keep = np.zeros(len(matrix.ids), dtype=bool)
+        for source in sources:
+            of_source = matrix.sources == SOURCES.index(source)
+            if source in only:
+                of_source &= np.isin(matrix.items, np.array([str(i) for i in only[source]]))
+            keep |= of_source
+        rows = np.flatnonzero(keep)
+        if not len(rows):
+            return []
+        # Every row is scored, then the kept ones taken: selecting rows of the matrix first
+        # would copy it (82 MB for 80,000 chunks) at each query.
+        scores = (matrix.vectors @ query).astype(np.float32)[rows]
+        if len(rows) > k:  # the k best (and all tied with the k-th), then ordered exactly
+            kth = np.partition(-scores, k - 1)[k - 1]
+            close = np.flatnonzero(-scores <= kth)
+            rows, scores = rows[close], scores[close]
+        ids = matrix.ids[rows]
+        order = np.lexsort((ids, -scores))[:k]
+        return [Neighbour(int(ids[i]), float(scores[i])) for i in order]
+
+    def _matrix(self, conn: Connection, model: str, dims: int) -> _Matrix:
+        """*model*'s vectors of *dims*, from the cache if it is current, else read."""
         t = self.table
-        stmt = (
-            select(t.c.id, t.c.embedding)
-            .where(t.c.model == model, t.c.dimensions == int(query.shape[0]), *where)
-            .order_by(t.c.id)
-        )
-        best_ids = np.zeros(0, dtype=np.int64)
-        best_scores = np.zeros(0, dtype=np.float32)
+        # Two cheap reads: the model's rows counted on the index by model (a model has one
+        # dimension), and the table's highest id from the primary key. The model's own
+        # highest id would make PostgreSQL visit every row (its index holds no id).
+        count = select(func.count()).where(t.c.model == model).scalar_subquery()
+        top = select(func.max(t.c.id)).scalar_subquery()
+        rows, highest = conn.execute(select(count, top)).one()
+        # Taken before the rows are read: a write committing meanwhile (PostgreSQL reads
+        # each statement afresh) makes the next query's stamp differ, and it reads again.
+        stamp = (int(rows), int(highest or 0))
+        of_model = (t.c.model == model, t.c.dimensions == dims)
+        key = (self.database.backend.wake_place(self.database.namespace), model, dims)
+        cached = CACHE.get(key)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        if cached is not None and stamp[1] > cached.stamp[1]:
+            added = self._read(conn, (*of_model, t.c.id > cached.stamp[1]), dims, stamp)
+            if len(cached.ids) + len(added.ids) == stamp[0]:  # rows were only added
+                matrix = _Matrix(
+                    stamp,
+                    np.concatenate([cached.ids, added.ids]),
+                    np.concatenate([cached.sources, added.sources]),
+                    np.concatenate([cached.items, added.items]),
+                    np.vstack([cached.vectors, added.vectors]),
+                )
+                CACHE.put(key, matrix)
+                return matrix
+        matrix = self._read(conn, of_model, dims, stamp)
+        CACHE.put(key, matrix)
+        return matrix
+
+    def _read(
+        self,
+        conn: Connection,
+        where: Sequence[ColumnElement[bool]],
+        dims: int,
+        stamp: tuple[int, int],
+    ) -> _Matrix:
+        """The rows *where* selects, as of *stamp*."""
+        t = self.table
+        stmt = select(t.c.id, t.c.source, t.c.item_id, t.c.embedding).where(*where).order_by(t.c.id)
+        codes = {name: number for number, name in enumerate(SOURCES)}
+        ids: list[np.ndarray] = []
+        sources: list[np.ndarray] = []
+        items: list[np.ndarray] = []
+        vectors: list[np.ndarray] = []
         for batch in conn.execution_options(yield_per=SCAN_BATCH).execute(stmt).partitions():
-            ids = np.fromiter((row.id for row in batch), dtype=np.int64, count=len(batch))
-            matrix = np.frombuffer(b"".join(row.embedding for row in batch), dtype="<f4")
-            scores = matrix.reshape(len(batch), -1) @ query
-            best_ids = np.concatenate([best_ids, ids])
-            best_scores = np.concatenate([best_scores, scores.astype(np.float32)])
-            if len(best_ids) > k:
-                keep = np.lexsort((best_ids, -best_scores))[:k]
-                best_ids, best_scores = best_ids[keep], best_scores[keep]
-        order = np.lexsort((best_ids, -best_scores))[:k]
-        return [Neighbour(int(best_ids[i]), float(best_scores[i])) for i in order]
+            ids.append(np.fromiter((row.id for row in batch), dtype=np.int64, count=len(batch)))
+            sources.append(
+                np.fromiter((codes[row.source] for row in batch), dtype=np.int8, count=len(batch))
+            )
+            items.append(np.array([str(row.item_id) for row in batch], dtype=object))
+            blob = b"".join(row.embedding for row in batch)
+            vectors.append(np.frombuffer(blob, dtype="<f4").reshape(len(batch), dims))
+        if not ids:
+            empty = np.zeros(0, dtype=np.int64)
+            return _Matrix(
+                stamp, empty, empty.astype(np.int8), empty.astype(object),
+                np.zeros((0, dims), dtype=np.float32),
+            )  # fmt: skip
+        return _Matrix(
+            stamp,
+            np.concatenate(ids),
+            np.concatenate(sources),
+            np.concatenate(items),
+            np.ascontiguousarray(np.vstack(vectors), dtype=np.float32),
+        )
 
     def _hits(self, conn: Connection, found: Sequence[Neighbour]) -> list[VectorHit]:
         t = self.table
