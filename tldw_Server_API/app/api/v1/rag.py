@@ -245,8 +245,6 @@ def index_status(request: Request, registry: Registry, user_id: UserId) -> Index
     service = _service(request)
     store = EmbeddingStore(registry.media(user_id))
     pending = service.indexer.work(user_id).items
-    if pending:  # writes that woke no one (chat messages) are embedded now, not at the rescan
-        service.worker.notify(user_id)
     return IndexStatus(
         model=service.provider.model_id,
         embedded_chunks=store.count(service.provider.model_id),

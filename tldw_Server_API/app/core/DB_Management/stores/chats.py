@@ -23,6 +23,7 @@ from ._common import (
     require_live,
     require_text,
 )
+from .changes import content_changed
 from .errors import InvalidInput, NotFound
 from .search_hits import SearchHit, search_hits, search_rows
 
@@ -239,7 +240,9 @@ class ChatStore(ChaChaStore):
                     **sync,
                 )
             )
-            return self._load_message(conn, key)
+            message = self._load_message(conn, key)
+        content_changed(self.database)  # committed: the retrieval indexer embeds it
+        return message
 
     def _next_message_time(self, conn: Connection, conversation_id: str, now: datetime) -> datetime:
         """*now*, or 1 ms past the conversation's newest message when that is not earlier.
@@ -306,7 +309,9 @@ class ChatStore(ChaChaStore):
         check_fields("messages", changes, {"content", "ranking", "pinned"})
         with self.database.begin(write=True) as conn:
             self._update(conn, "messages", message_id, changes, expected_version)
-            return self._load_message(conn, message_id)
+            message = self._load_message(conn, message_id)
+        content_changed(self.database)
+        return message
 
     def soft_delete_message(self, message_id: str, expected_version: int | None = None) -> int:
         return self._soft_delete("messages", message_id, expected_version)
