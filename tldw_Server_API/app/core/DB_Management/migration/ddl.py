@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import psycopg
 from sqlalchemy import Connection, bindparam, create_mock_engine, insert, literal
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement, TextClause
@@ -67,8 +68,8 @@ def schema_script(schema: DatabaseSchema, namespace: str) -> str:
     as the server's first opening would: its lock, the schema, tables, indexes,
     search vectors, triggers and version record."""
     dialect = PostgresDialect()
+    script = _Script(psycopg_dialect(), namespace)
     engine = create_mock_engine(_RENDERING_URL, lambda sql, *a, **k: script.execute(sql))
-    script = _Script(engine.dialect, namespace)
     conn = cast(Connection, script)
     # Whoever else opens this schema meanwhile (a starting server) waits for our commit.
     dialect.serialize(conn, namespace)
