@@ -1,10 +1,10 @@
 """Set aside what PostgreSQL would maintain row by row during the copy, and rebuild it after.
 
-Foreign keys, primary-key and unique constraints, secondary indexes (the GIN
-search indexes among them) and user triggers (sync log, version rule) are
-removed before the COPY and restored set-wise after it: one sorted build per
-index, one validation query per foreign key. All of it inside the load's
-transaction, so a failure leaves every constraint where it was.
+Foreign keys and user triggers (sync log, version rule), and the primary-key and
+unique constraints and secondary indexes (the GIN search indexes among them) of
+large tables, are removed before the COPY and restored set-wise after it: one
+sorted build per index, one validation query per foreign key. All of it inside
+the load's transaction, so a failure leaves every constraint where it was.
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ from ..backends.pg_sql import quote_ident
 from .ddl import run_script
 from .plan import DatabasePlan
 from .target import TargetTable
+
+#: Tables of fewer source rows keep their keys and indexes during the copy; their foreign
+#: keys, triggers and checksums are done together at the end, a round trip for all. Larger
+#: ones have everything rebuilt right after their copy, while the feed converts the next
+#: table (and their checksum computed with parallel workers).
+SMALL_TABLE_ROWS = 10_000
 
 
 @dataclass
@@ -42,18 +48,20 @@ def set_aside(
     """Drop the planned tables' keys, indexes and foreign keys; disable their user triggers.
 
     Foreign keys of tables outside the plan that point into it go too: the
-    planned tables are truncated and refilled. A planned table the source leaves
-    empty keeps its keys, indexes and triggers (it receives no row to maintain them
-    for), and its foreign keys into tables that keep theirs. Every statement goes in
-    one round trip.
+    planned tables are truncated and refilled. Only large tables (:data:`SMALL_TABLE_ROWS`
+    source rows or more) lose their keys and indexes: rebuilding them costs a small
+    table more than keeping them up to date during its copy. A planned table the source
+    leaves empty keeps its triggers too (they would fire for no row), and its foreign
+    keys into tables that keep their keys. Every statement goes in one round trip.
     """
     planned = {t.name for t in plan.tables}
     empty = {t.name for t in plan.tables if not t.source.row_count}
+    large = {t.name for t in plan.tables if t.source.row_count >= SMALL_TABLE_ROWS}
     aside = SetAside()
     for table in namespace_tables.values():
         for fk in table.foreign_keys:
             # Kept: an empty table's reference to a table whose key stays in place.
-            kept = table.name in empty and (fk.parent in empty or fk.parent not in planned)
+            kept = table.name in empty and fk.parent not in large
             if (table.name in planned or fk.parent in planned) and not kept:
                 aside.foreign_keys.append((table.qualified, fk.name, fk.definition))
     statements = [
@@ -64,24 +72,30 @@ def set_aside(
         if table_plan.name in empty:
             continue
         table = table_plan.target
-        indexes = aside.indexes.setdefault(table.qualified, [])
-        for index in table.secondary_indexes:
-            indexes.append(index.definition)
-            statements.append(
-                f"DROP INDEX {quote_ident(table.namespace)}.{quote_ident(index.name)}"
-            )
-        keys = aside.keys.setdefault(table.qualified, [])
-        for constraint in table.constraints:
-            if constraint.kind in "pu":
-                keys.append((constraint.name, constraint.definition))
-                statements.append(
-                    f"ALTER TABLE {table.qualified} DROP CONSTRAINT {quote_ident(constraint.name)}"
-                )
+        if table_plan.name in large:
+            statements += _keys_and_indexes_aside(aside, table)
         if table.user_triggers:
             aside.triggers.append(table.qualified)
             statements.append(f"ALTER TABLE {table.qualified} DISABLE TRIGGER USER")
     run_script(conn, statements)
     return aside
+
+
+def _keys_and_indexes_aside(aside: SetAside, table: TargetTable) -> list[str]:
+    """Note *table*'s keys and secondary indexes in *aside*; the statements dropping them."""
+    statements = []
+    indexes = aside.indexes.setdefault(table.qualified, [])
+    for index in table.secondary_indexes:
+        indexes.append(index.definition)
+        statements.append(f"DROP INDEX {quote_ident(table.namespace)}.{quote_ident(index.name)}")
+    keys = aside.keys.setdefault(table.qualified, [])
+    for constraint in table.constraints:
+        if constraint.kind in "pu":
+            keys.append((constraint.name, constraint.definition))
+            statements.append(
+                f"ALTER TABLE {table.qualified} DROP CONSTRAINT {quote_ident(constraint.name)}"
+            )
+    return statements
 
 
 def _table_statements(aside: SetAside, qualified: str) -> list[str]:

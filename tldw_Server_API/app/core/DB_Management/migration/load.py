@@ -4,15 +4,17 @@ Inside a single transaction (all or nothing: a failure or a SIGKILL at any
 moment leaves the target as it was):
 
 1. clear the target tables with ``TRUNCATE`` (its cost does not depend on
-   indexes or statistics, unlike row-by-row ``DELETE``);
-2. set aside what would otherwise be maintained row by row: foreign keys,
-   primary-key and unique constraints, secondary indexes (the GIN search
-   indexes among them) and user triggers (sync log, version rule);
+   indexes or statistics, unlike row-by-row ``DELETE``), unless the schema was
+   created in this very transaction (:mod:`.ddl`);
+2. set aside what would otherwise be maintained row by row: foreign keys and
+   user triggers (sync log, version rule), and the primary-key and unique
+   constraints and secondary indexes (the GIN search indexes among them) of
+   large tables;
 3. stream every table with ``COPY ... FROM STDIN`` (``FREEZE``: the tables were
-   truncated in this transaction, so rows are written already frozen);
+   truncated or created in this transaction, so rows are written already frozen);
 4. rebuild the constraints and indexes set-wise (sorted builds, one validation
-   query per foreign key), re-enable the triggers; the statements of small tables
-   go together, in one round trip;
+   query per foreign key), re-enable the triggers; what small tables need goes
+   together at the end, in one round trip;
 5. resync sequences past the highest id (and SQLite's AUTOINCREMENT high-water
    mark, so deleted ids are never reused);
 6. verify counts and checksums, and commit only if they match.
@@ -46,6 +48,7 @@ from .casts import Policies
 from .check import Exclusions
 from .checksum import Checksum
 from .constraints import (
+    SMALL_TABLE_ROWS,
     SetAside,
     restore,
     restore_statements,
@@ -153,13 +156,15 @@ def _load_table(
         psycopg.errors.ProgramLimitExceeded,  # e.g. a tsvector word too long
     ) as exc:
         feed.stop()  # the source connection is needed to name the refused row
+        if _index_refused(exc):  # a small table keeps its indexes during the copy
+            raise rebuild_defect(exc, plan, table, source) from None
         raise copy_defect(conn, exc, plan, table, source, exclusions, policies) from None
 
 
-#: Tables of fewer source rows have their keys, indexes and checksums done together at the
-#: end, a round trip for all; larger ones each right after their copy, while the feed
-#: converts the next table (and their checksum with parallel workers).
-SMALL_TABLE_ROWS = 10_000
+def _index_refused(exc: psycopg.Error) -> bool:
+    """Whether *exc* is an index refusing a value too long for it (as its rebuild would)."""
+    message = (exc.diag.message_primary if exc.diag else None) or ""
+    return isinstance(exc, psycopg.errors.ProgramLimitExceeded) and "index row" in message
 
 
 def _restore_table(
