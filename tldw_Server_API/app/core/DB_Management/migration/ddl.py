@@ -3,7 +3,7 @@
 Opening a database on the server (:func:`..schemas.manager.ensure_schema`) creates its
 schema statement by statement, each a round trip, and checks first what exists. A
 migration that creates the schema of every user would spend most of a small user's
-time there, so :func:`schema_script` renders the same statements as text once (the
+time there, so :func:`schema_script` renders the same statements as text (the
 tables and indexes as SQLAlchemy compiles them, the triggers and functions as the
 PostgreSQL dialect writes them, the version record) and :func:`create_schema` sends
 them in one round trip.
