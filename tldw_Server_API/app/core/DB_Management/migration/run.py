@@ -341,6 +341,12 @@ def _migrate_together(
     return True
 
 
+#: Units migrated on one connection before the next: a PostgreSQL session keeps in its
+#: memory every table it has touched, and with each user's ~45 new tables its statements
+#: grew slower (a 1,000-user run went from 0.8 s to 12 s per user by its 380th user).
+UNITS_PER_CONNECTION = 50
+
+
 @dataclass
 class _SearchPath:
     """Whether this run has pointed the database's default ``search_path`` yet."""
@@ -359,16 +365,25 @@ def _migrate_units(
     grouped = group_units(options.sources)
     records = None if options.read_only else UnitRecords.prepare(options.target, conn)
     search_path = _SearchPath()
-    for done, unit in enumerate(grouped, 1):
-        outcome = UnitResult(
-            unit.name,
-            [DatabaseResult(s.label, str(s.path), s.target_namespace) for s in unit.sources],
-        )
-        result.units.append(outcome)
-        result.databases += outcome.databases
-        _migrate_unit(conn, options, unit, outcome, records, progress, search_path)
-        if units is not None:
-            units(outcome, done, len(grouped))
+    current = conn
+    try:
+        for done, unit in enumerate(grouped, 1):
+            if done % UNITS_PER_CONNECTION == 0:
+                if current is not conn:
+                    current.close()
+                current = connect(options.target)
+            outcome = UnitResult(
+                unit.name,
+                [DatabaseResult(s.label, str(s.path), s.target_namespace) for s in unit.sources],
+            )
+            result.units.append(outcome)
+            result.databases += outcome.databases
+            _migrate_unit(current, options, unit, outcome, records, progress, search_path)
+            if units is not None:
+                units(outcome, done, len(grouped))
+    finally:
+        if current is not conn:
+            current.close()
     return result
 
 
