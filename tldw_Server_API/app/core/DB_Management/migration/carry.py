@@ -24,6 +24,7 @@ from ..backends.pg_triggers import SEARCH_COLUMN
 from ..backends.sqlite import quote_sqlite
 from ..schemas.spec import DatabaseSchema
 from .casts import family_of
+from .ddl import run_script
 from .generic import (
     ColumnDecision,
     decide_column,
@@ -53,6 +54,8 @@ class Carried:
     """Target columns whose NOT NULL was dropped because the source does not fill them."""
     widened: list[str] = field(default_factory=list)
     """Target columns given a wider type because the source holds values the old one cannot."""
+    target: dict[str, TargetTable] | None = None
+    """The target as read before carrying, when carrying changed nothing in it (else None)."""
 
 
 def unknown_tables(
@@ -93,17 +96,17 @@ def _add_column_sql(target: TargetTable, decision: ColumnDecision, column: Sourc
 
 
 def _relax_unfilled(
-    conn: psycopg.Connection,
     catalog: SourceCatalog,
     targets: dict[str, TargetTable],
     renames: dict[str, str],
     schema: DatabaseSchema,
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """Drop NOT NULL from target columns that are not ours and that the source leaves empty.
 
     Such a column came from somewhere else (an older release of ours, a hand-made
     change): it is stricter than the data, which would otherwise not load at all.
-    Our own columns keep their rules; the plan reports them if unfilled.
+    Our own columns keep their rules; the plan reports them if unfilled. Returns each
+    such column's name and the statement relaxing it.
     """
     relaxed = []
     for table in catalog.tables.values():
@@ -117,10 +120,13 @@ def _relax_unfilled(
             if declared or not column.not_null or column.has_default:
                 continue
             if column.name not in provided:
-                conn.execute(
-                    f'ALTER TABLE {target.qualified} ALTER COLUMN "{column.name}" DROP NOT NULL'
+                relaxed.append(
+                    (
+                        f"{target.display}.{column.name}",
+                        f'ALTER TABLE {target.qualified} ALTER COLUMN "{column.name}" '
+                        "DROP NOT NULL",
+                    )
                 )
-                relaxed.append(f"{target.display}.{column.name}")
     return relaxed
 
 
@@ -205,23 +211,27 @@ def carry_unknown(
     targets = read_target(conn, namespace)
     carried = Carried()
     tables = unknown_tables(catalog, targets, renames, skip)
+    statements: list[str] = []  # sent together, in one round trip
     foreign_keys: list[str] = []
     for table in tables:
-        statements, decisions = table_ddl(sqlite_conn, table, namespace)
-        for statement in statements:
-            conn.execute(statement)
+        created, decisions = table_ddl(sqlite_conn, table, namespace)
+        statements += created
         carried.tables[table.name] = decisions
         foreign_keys += foreign_key_ddl(table, catalog, namespace)
     for table_name, columns in unknown_columns(catalog, targets, renames, skip).items():
         target = targets[target_name(table_name, renames)]
         decisions = [decide_column(sqlite_conn, table_name, c) for c in columns]
-        for column, decision in zip(columns, decisions, strict=True):
-            conn.execute(_add_column_sql(target, decision, column))
+        statements += [
+            _add_column_sql(target, decision, column)
+            for column, decision in zip(columns, decisions, strict=True)
+        ]
         carried.columns[table_name] = decisions
-    for statement in foreign_keys:
-        conn.execute(statement)
-    carried.relaxed = _relax_unfilled(conn, catalog, targets, renames, schema)
+    relaxing = _relax_unfilled(catalog, targets, renames, schema)
+    run_script(conn, statements + foreign_keys + [sql for _, sql in relaxing])
+    carried.relaxed = [name for name, _ in relaxing]
     carried.widened = _widen_narrow_columns(conn, sqlite_conn, catalog, targets, renames)
+    if not (tables or carried.columns or foreign_keys or carried.relaxed or carried.widened):
+        carried.target = targets
     return carried
 
 

@@ -20,6 +20,7 @@ from ...redaction import redact_secrets
 from ..backends.target import PgTarget
 from ..registry import DatabaseRegistry
 from .carry import Carried, carry_unknown
+from .ddl import create_schema
 from .errors import TargetNotReady, first_line
 from .generic import schema_ddl
 from .names import pg_identifier
@@ -34,7 +35,8 @@ def _why(exc: BaseException, target: PgTarget) -> str:
     return redact_secrets(first_line(exc), target.password)
 
 
-def _create_schema(target: PgTarget, source: SourceFile) -> None:
+def _registry(target: PgTarget) -> tuple[DatabaseRegistry, str]:
+    """A registry of *target* as the server would open it, and the server's default user."""
     password: SecretStr | None = target.password
     settings = load_settings(
         env={},
@@ -47,13 +49,54 @@ def _create_schema(target: PgTarget, source: SourceFile) -> None:
         pg_password=password,
         pg_sslmode=target.sslmode,
     )
-    registry = DatabaseRegistry(settings, pg_target=target)
+    return DatabaseRegistry(settings, pg_target=target), settings.default_user_id
+
+
+def _create_schema(target: PgTarget, source: SourceFile) -> None:
+    registry, default_user = _registry(target)
     try:
         registry.open(source.kind, source.user_id)
         # As the server's first start does: psql finds the default user's tables unqualified.
-        registry.set_default_search_path(settings.default_user_id)
+        registry.set_default_search_path(default_user)
     finally:
         registry.close()
+
+
+def point_default_search_path(target: PgTarget) -> None:
+    """What creating a schema does besides (:func:`_create_schema`): the database's default
+    ``search_path`` names the default user's schemas, as after the server's first start."""
+    registry, default_user = _registry(target)
+    try:
+        registry.set_default_search_path(default_user)
+    finally:
+        registry.close()
+
+
+def created_in_load(
+    conn: psycopg.Connection, options: MigrationOptions, source: SourceFile
+) -> bool:
+    """Whether *source*'s schema is to be created by the load itself (:func:`create_in_load`):
+    one of ours, absent, and ``--create-schema`` given to a run that writes."""
+    return (
+        source.schema is not None
+        and options.create_schema
+        and not options.read_only
+        and not schema_exists(conn, source.target_namespace)
+    )
+
+
+def create_in_load(conn: psycopg.Connection, options: MigrationOptions, source: SourceFile) -> None:
+    """Create *source*'s schema (one of ours) inside the load's transaction, in one round trip;
+    a refusal becomes :class:`TargetNotReady`, as :func:`prepare_target`'s."""
+    assert source.schema is not None
+    namespace = source.target_namespace
+    try:
+        create_schema(conn, source.schema, namespace)  # the caller's transaction rolls it back
+    except psycopg.Error as exc:
+        raise TargetNotReady(
+            f"could not create PostgreSQL schema {namespace} in "
+            f"{options.target.describe()}: {_why(exc, options.target)}"
+        ) from None
 
 
 def prepare_target(

@@ -15,16 +15,26 @@ from .plan import DatabasePlan
 
 
 def setval_statements(conn: psycopg.Connection, plan: DatabasePlan) -> list[str]:
-    """``SELECT setval(...)`` for every sequence of the planned tables, past the highest id."""
+    """``SELECT setval(...)`` for every sequence of the planned tables, past the highest id.
+
+    The highest ids of all the tables are read in one query.
+    """
+    owned = [
+        (table, column)
+        for table in plan.tables
+        for column in table.target.columns
+        if column.sequence
+    ]
+    if not owned:
+        return []
+    highest = ", ".join(
+        f"(SELECT max({quote_ident(column.name)}) FROM {table.target.qualified})"
+        for table, column in owned
+    )
+    row = conn.execute(f"SELECT {highest}").fetchone()
     statements = []
-    for table in plan.tables:
-        for column in table.target.columns:
-            if not column.sequence:
-                continue
-            high = conn.execute(
-                f"SELECT max({quote_ident(column.name)}) FROM {table.target.qualified}"
-            ).fetchone()
-            top = max(int(high[0] or 0) if high else 0, table.source.autoincrement_seq or 0)
-            is_called = "true" if top > 0 else "false"
-            statements.append(f"SELECT setval('{column.sequence}', {max(top, 1)}, {is_called});")
+    for (table, column), high in zip(owned, row or [None] * len(owned), strict=True):
+        top = max(int(high or 0), table.source.autoincrement_seq or 0)
+        is_called = "true" if top > 0 else "false"
+        statements.append(f"SELECT setval('{column.sequence}', {max(top, 1)}, {is_called});")
     return statements

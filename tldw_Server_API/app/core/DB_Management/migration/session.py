@@ -20,27 +20,22 @@ _PARALLEL_SETTINGS = {
 
 
 def prepare_load_session(conn: psycopg.Connection) -> None:
-    """The settings the load needs, for the rest of the caller's transaction."""
-    conn.execute("SET LOCAL TimeZone = 'UTC'")
-    # Rows are sent as UTF-8 whatever the database's encoding: a character it cannot hold is
-    # then refused by the server, for a row and column the error names (not by the driver).
-    conn.execute("SET LOCAL client_encoding = 'UTF8'")
-    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    _prefer_lz4(conn)
+    """The settings the load needs, for the rest of the caller's transaction (one round trip).
 
-
-def _prefer_lz4(conn: psycopg.Connection) -> None:
-    """Compress what the load writes with lz4 when the server has it.
-
-    pglz, the default, costs more CPU than any other step of storing a row of
-    text; lz4 values are read transparently, and rows written later by the
-    application keep the server's default.
+    Rows are sent as UTF-8 whatever the database's encoding: a character it cannot hold is
+    then refused by the server, for a row and column the error names (not by the driver).
+    What the load writes is compressed with lz4 when the server has it: pglz, the
+    default, costs more CPU than any other step of storing a row of text; lz4 values are
+    read transparently, and rows written later by the application keep the server's
+    default.
     """
-    row = conn.execute(
-        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
-    ).fetchone()
-    if row and row[0]:
-        conn.execute("SET LOCAL default_toast_compression = 'lz4'")
+    conn.execute(
+        "SELECT set_config('TimeZone', 'UTC', true), "
+        "set_config('client_encoding', 'UTF8', true), "
+        "set_config('maintenance_work_mem', '256MB', true), "
+        "(SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings "
+        "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))"
+    )
 
 
 @contextmanager

@@ -108,43 +108,53 @@ def schema_exists(conn: psycopg.Connection, namespace: str) -> bool:
 
 
 def read_target(conn: psycopg.Connection, namespace: str) -> dict[str, TargetTable]:
-    """Every ordinary table of *namespace*, keyed by name."""
-    tables: dict[str, TargetTable] = {}
-    for oid, name in conn.execute(
+    """Every ordinary table of *namespace*, keyed by name: one query per catalog, whatever
+    the number of tables."""
+    rows = conn.execute(
         "SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
         (namespace,),
-    ).fetchall():
-        tables[name] = TargetTable(
+    ).fetchall()
+    if not rows:
+        return {}
+    oids = [oid for oid, _ in rows]
+    columns, constraints = _columns(conn, oids), _constraints(conn, oids)
+    indexes, triggers = _indexes(conn, oids), _triggers(conn, oids)
+    return {
+        name: TargetTable(
             namespace=namespace,
             name=name,
-            columns=_columns(conn, oid),
-            constraints=_constraints(conn, oid),
-            indexes=_indexes(conn, oid),
-            user_triggers=_triggers(conn, oid),
+            columns=columns.get(oid, []),
+            constraints=constraints.get(oid, []),
+            indexes=indexes.get(oid, []),
+            user_triggers=triggers.get(oid, []),
         )
-    return tables
+        for oid, name in rows
+    }
 
 
-def _columns(conn: psycopg.Connection, oid: int) -> list[TargetColumn]:
+def _columns(conn: psycopg.Connection, oids: list[int]) -> dict[int, list[TargetColumn]]:
     rows = conn.execute(
         """
-        SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+        SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                a.atthasdef OR a.attidentity <> '', a.attgenerated <> '',
-               pg_get_serial_sequence(%s::regclass::text, a.attname)
+               pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)
         FROM pg_attribute a
-        WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped
-        ORDER BY a.attnum
+        WHERE a.attrelid = ANY(%s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attrelid, a.attnum
         """,
-        (oid, oid),
+        (oids,),
     ).fetchall()
-    return [TargetColumn(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    found: dict[int, list[TargetColumn]] = {}
+    for r in rows:
+        found.setdefault(r[0], []).append(TargetColumn(r[1], r[2], r[3], r[4], r[5], r[6]))
+    return found
 
 
-def _constraints(conn: psycopg.Connection, oid: int) -> list[TargetConstraint]:
+def _constraints(conn: psycopg.Connection, oids: list[int]) -> dict[int, list[TargetConstraint]]:
     rows = conn.execute(
         """
-        SELECT con.conname, con.contype, pg_get_constraintdef(con.oid),
+        SELECT con.conrelid, con.conname, con.contype, pg_get_constraintdef(con.oid),
                ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
                      ORDER BY k.i),
@@ -154,45 +164,52 @@ def _constraints(conn: psycopg.Connection, oid: int) -> list[TargetConstraint]:
                      ORDER BY k.i)
         FROM pg_constraint con
         LEFT JOIN pg_class pc ON pc.oid = con.confrelid
-        WHERE con.conrelid = %s AND con.contype IN ('p', 'u', 'f', 'c')
-        ORDER BY con.conname
+        WHERE con.conrelid = ANY(%s::oid[]) AND con.contype IN ('p', 'u', 'f', 'c')
+        ORDER BY con.conrelid, con.conname
         """,
-        (oid,),
+        (oids,),
     ).fetchall()
-    return [
-        TargetConstraint(r[0], r[1], r[2], tuple(r[3] or ()), r[4], tuple(r[5] or ())) for r in rows
-    ]
+    found: dict[int, list[TargetConstraint]] = {}
+    for r in rows:
+        found.setdefault(r[0], []).append(
+            TargetConstraint(r[1], r[2], r[3], tuple(r[4] or ()), r[5], tuple(r[6] or ()))
+        )
+    return found
 
 
-def _indexes(conn: psycopg.Connection, oid: int) -> list[TargetIndex]:
+def _indexes(conn: psycopg.Connection, oids: list[int]) -> dict[int, list[TargetIndex]]:
     rows = conn.execute(
         """
-        SELECT ic.relname, pg_get_indexdef(i.indexrelid), i.indisunique,
+        SELECT i.indrelid, ic.relname, pg_get_indexdef(i.indexrelid), i.indisunique,
                i.indexprs IS NOT NULL,
                ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
                      ORDER BY k.o),
                pg_get_expr(i.indexprs, i.indrelid)
         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-        WHERE i.indrelid = %s
-        ORDER BY ic.relname
+        WHERE i.indrelid = ANY(%s::oid[])
+        ORDER BY i.indrelid, ic.relname
         """,
-        (oid,),
+        (oids,),
     ).fetchall()
-    indexes = []
-    for name, definition, unique, expression, columns, expr_text in rows:
+    found: dict[int, list[TargetIndex]] = {}
+    for table, name, definition, unique, expression, columns, expr_text in rows:
         cols = tuple(columns or ())
         if expression and not cols and expr_text:
             # translate(col, 'A..Z', 'a..z'): the NOCASE rule on one column.
             inner = expr_text.split("(", 1)[1].split(",", 1)[0].split("::", 1)[0].strip('" ')
             cols = (inner,)
-        indexes.append(TargetIndex(name, definition, unique, expression, cols))
-    return indexes
+        found.setdefault(table, []).append(TargetIndex(name, definition, unique, expression, cols))
+    return found
 
 
-def _triggers(conn: psycopg.Connection, oid: int) -> list[str]:
+def _triggers(conn: psycopg.Connection, oids: list[int]) -> dict[int, list[str]]:
     rows = conn.execute(
-        "SELECT tgname FROM pg_trigger WHERE tgrelid = %s AND NOT tgisinternal ORDER BY tgname",
-        (oid,),
+        "SELECT tgrelid, tgname FROM pg_trigger "
+        "WHERE tgrelid = ANY(%s::oid[]) AND NOT tgisinternal ORDER BY tgrelid, tgname",
+        (oids,),
     ).fetchall()
-    return [r[0] for r in rows]
+    found: dict[int, list[str]] = {}
+    for table, name in rows:
+        found.setdefault(table, []).append(name)
+    return found

@@ -30,6 +30,7 @@ from .checksum import (
     row_canonicalizer,
     sql_row,
     target_checksum,
+    target_checksums,
 )
 from .errors import VerificationFailed
 from .feed import BATCH_ROWS
@@ -69,11 +70,14 @@ def verify_tables(
     """Compare each table's target checksum with its source checksum; raise on the first miss.
 
     Target checksums already *computed* (right after each table was loaded) are used as
-    they are; the others are computed now.
+    they are; the others are computed now, all in one query.
     """
+    computed = dict(computed or {})
+    missing = [table for table in plan.tables if table.name not in computed]
+    computed |= {t.name: c for t, c in zip(missing, target_checksums(conn, missing), strict=True)}
     for table, result in zip(plan.tables, results, strict=True):
         expected = checksums[table.name]
-        actual = (computed or {}).get(table.name) or loaded_checksum(conn, table)
+        actual = computed[table.name]
         result.target_rows = actual.rows
         result.source_checksum, result.target_checksum = expected.total, actual.total
         result.verified = expected.rows == actual.rows and expected.total == actual.total
