@@ -186,31 +186,28 @@ async def store_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
 
 
-async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    # The driver's message quotes row values: the log names the constraint only.
-    log.warning(
-        "%s %s: rejected by a database constraint: %s",
-        request.method,
-        request.url.path,
-        describe_db_error(exc),
-    )
-    return JSONResponse(
-        {"detail": "the change conflicts with stored data (a unique or reference constraint)"},
-        status_code=status.HTTP_409_CONFLICT,
-    )
+#: For each refusal of the database: what the log says, and the status and detail the client gets.
+DATABASE_REFUSALS: dict[type[Exception], tuple[str, int, str]] = {
+    IntegrityError: (
+        "rejected by a database constraint",
+        status.HTTP_409_CONFLICT,
+        "the change conflicts with stored data (a unique or reference constraint)",
+    ),
+    DataError: (
+        "a value the database refused",
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        "a value is out of range or malformed for the database",
+    ),
+}
 
 
-async def data_error(request: Request, exc: Exception) -> JSONResponse:
-    log.warning(
-        "%s %s: a value the database refused: %s",
-        request.method,
-        request.url.path,
-        describe_db_error(exc),
+async def database_refusal(request: Request, exc: Exception) -> JSONResponse:
+    # The driver's message quotes row values: the log names the constraint or column only.
+    what, status_code, detail = next(
+        answer for kind, answer in DATABASE_REFUSALS.items() if isinstance(exc, kind)
     )
-    return JSONResponse(
-        {"detail": "a value is out of range or malformed for the database"},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-    )
+    log.warning("%s %s: %s: %s", request.method, request.url.path, what, describe_db_error(exc))
+    return JSONResponse({"detail": detail}, status_code=status_code)
 
 
 async def overflow_error(request: Request, exc: Exception) -> JSONResponse:
@@ -247,8 +244,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(InvalidUserId, store_error)
-    app.add_exception_handler(IntegrityError, integrity_error)
-    app.add_exception_handler(DataError, data_error)
+    for refusal in DATABASE_REFUSALS:
+        app.add_exception_handler(refusal, database_refusal)
     app.add_exception_handler(OverflowError, overflow_error)
 
 

@@ -29,7 +29,7 @@ from ...backends.base import Database
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
-from .records import DEFAULT_TENANT, Fence, LeaseLost, StepStart, public
+from .records import DEFAULT_TENANT, UNCLAIMED, Fence, LeaseLost, StepStart, public
 from .statuses import RunStatus, StepStatus, WorkerStatus
 
 #: The topic announced whenever a run becomes due (see ``backends/wakes.py``).
@@ -383,9 +383,7 @@ class StoreBase:
         values: dict[str, Any] = {
             "status": status,
             "ended_at": now,
-            "locked_by": None,
-            "locked_at": None,
-            "lease_expires_at": None,
+            **UNCLAIMED,
             "next_attempt_at": None,
         }
         started = to_instant(started_at) if started_at is not None else None

@@ -14,7 +14,7 @@ from ...instants import utc_now
 from .._common import AnyRow
 from ..errors import Conflict, NotFound
 from .base import StoreBase
-from .records import Fence, HeldStep
+from .records import UNCLAIMED, Fence, HeldStep
 from .statuses import STEP_WAITING_STATUSES, WAITING_STATUSES, RunStatus, StepStatus
 
 
@@ -58,9 +58,7 @@ class Decisions(StoreBase):
                 .values(
                     status=status,
                     status_reason=prompt or "waiting for a human decision",
-                    locked_by=None,
-                    locked_at=None,
-                    lease_expires_at=None,
+                    **UNCLAIMED,
                 )
             )
             self._append_event(

@@ -22,7 +22,7 @@ from sqlalchemy import func, literal, select, update
 
 from ...instants import utc_now
 from .base import EventSpec, StoreBase, _open
-from .records import DEFAULT_LEASE_SECONDS, Fence, StepStart, public
+from .records import DEFAULT_LEASE_SECONDS, UNCLAIMED, Fence, StepStart, public
 from .statuses import TERMINAL_STATUSES, RunStatus
 
 
@@ -160,9 +160,7 @@ class Queue(StoreBase):
                 .values(
                     status=RunStatus.QUEUED,
                     status_reason=reason,
-                    locked_by=None,
-                    locked_at=None,
-                    lease_expires_at=None,
+                    **UNCLAIMED,
                     next_attempt_at=next_attempt_at,
                 )
             )

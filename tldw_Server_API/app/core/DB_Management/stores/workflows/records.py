@@ -14,6 +14,8 @@ from ..errors import StoreError
 
 DEFAULT_TENANT = "default"
 DEFAULT_LEASE_SECONDS = 10.0
+#: A run's claim columns as they stand when no worker holds it (released, parked or ended).
+UNCLAIMED: dict[str, None] = {"locked_by": None, "locked_at": None, "lease_expires_at": None}
 
 
 class WorkflowStoreError(StoreError):
