@@ -1,22 +1,34 @@
-"""Reading an uploaded file as the text of a media item: plain text, Markdown or HTML.
+"""Reading an uploaded file as the text of a media item: plain text, Markdown, HTML or PDF.
 
-These are the files this server can add without a converter. Text and Markdown
-are kept as written; HTML keeps its visible text (no tags, scripts or styles),
-one line per block element, and its ``<title>``. Anything else, or bytes that
-are not UTF-8, is refused with a message saying which file and why.
+Text and Markdown are kept as written; HTML keeps its visible text (no tags,
+scripts or styles), one line per block element, and its ``<title>``; a PDF gives
+the text of its pages (its text layer: a scan without one has no text to give),
+a blank line between pages, and its document title. Anything else, text bytes
+that are not UTF-8, or a PDF that cannot be read is refused with a message
+saying which file and why.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import PurePath
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from .text import storable
 
 PLAIN_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
-READABLE_SUFFIXES = PLAIN_SUFFIXES + HTML_SUFFIXES
+PDF_SUFFIXES = (".pdf",)
+READABLE_SUFFIXES = PLAIN_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES
+
+# pypdf's warnings about a damaged file quote bytes of it (user content, kept out of
+# the logs); the refusal below already says which file could not be read and why.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 #: Elements whose text a reader does not see.
 _HIDDEN = frozenset({"script", "style", "head", "template", "noscript"})
@@ -45,6 +57,8 @@ def read_text_file(name: str, data: bytes) -> FileText:
             f"{name}: only {', '.join(READABLE_SUFFIXES)} files can be added "
             f"(got {suffix or 'a name without an extension'})"
         )
+    if suffix in PDF_SUFFIXES:
+        return _pdf_text(name, data)
     try:
         text = storable(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -54,6 +68,29 @@ def read_text_file(name: str, data: bytes) -> FileText:
     if suffix in HTML_SUFFIXES:
         return _html_text(text)
     return FileText(text, None)
+
+
+def _pdf_text(name: str, data: bytes) -> FileText:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise UnreadableFile(f"{name}: the PDF is encrypted; save a copy without a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except UnreadableFile:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        # A damaged PDF can trip its parser anywhere; the file is refused either way.
+        raise UnreadableFile(f"{name}: not a readable PDF ({type(exc).__name__})") from None
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text:
+        raise UnreadableFile(
+            f"{name}: the PDF has no text layer (a scanned document needs OCR first)"
+        )
+    try:
+        return FileText(storable(text), " ".join(str(title or "").split()) or None)
+    except ValueError as exc:
+        raise UnreadableFile(f"{name}: {exc}") from None
 
 
 def _html_text(html: str) -> FileText:

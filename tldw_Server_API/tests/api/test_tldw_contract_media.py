@@ -27,6 +27,7 @@ from tldw_Server_API.tests.api.test_cutover_end_to_end import (
     server_pg_env,
     server_process,
 )
+from tldw_Server_API.tests.pdf_files import text_pdf
 from tldw_Server_API.tests.postgres_harness import fresh_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -123,11 +124,29 @@ def test_add_stores_uploaded_text_markdown_and_html_files(client: httpx.Client) 
     assert markdown["content"]["text"] == "# Notes\n\nMarkdown about comets."
 
 
+def test_add_stores_the_text_of_an_uploaded_pdf_found_by_a_word_inside(
+    client: httpx.Client,
+) -> None:
+    marker = word()
+    pdf = text_pdf([f"First page about {marker}.", "Second page."], title="Survey")
+    form = {"media_type": "pdf"}
+    files = [("files", ("survey.pdf", pdf, "application/pdf"))]
+    (result,) = ok(client.post("/api/v1/media/add", data=form, files=files))["results"]
+
+    assert result["status"] == "Success"
+    item = ok(client.get(f"/api/v1/media/{result['db_id']}"))
+    assert item["source"]["title"] == "Survey"
+    assert item["content"]["text"] == f"First page about {marker}.\n\nSecond page."
+    found = ok(client.post("/api/v1/media/search", json={"query": marker}))
+    assert [i["id"] for i in found["items"]] == [result["db_id"]]
+
+
 def test_add_answers_207_naming_each_source_it_could_not_add(client: httpx.Client) -> None:
     before = total(client)
     form = {"media_type": "document", "urls": ["https://example.org/a.html"]}
     files = [
         ("files", ("report.pdf", b"%PDF-1.4 binary", "application/pdf")),
+        ("files", ("report.docx", b"PK\x03\x04", "application/octet-stream")),
         ("files", ("fine.txt", b"readable text", "text/plain")),
     ]
     response = client.post("/api/v1/media/add", data=form, files=files)
@@ -137,7 +156,8 @@ def test_add_answers_207_naming_each_source_it_could_not_add(client: httpx.Clien
     assert by_ref["https://example.org/a.html"]["status"] == "Error"
     assert "URL is not supported" in by_ref["https://example.org/a.html"]["error"]
     assert by_ref["report.pdf"]["status"] == "Error"
-    assert ".pdf" in by_ref["report.pdf"]["error"]
+    assert by_ref["report.pdf"]["error"].startswith("report.pdf: not a readable PDF")
+    assert by_ref["report.docx"]["error"].startswith("report.docx: only .txt")
     assert by_ref["fine.txt"]["status"] == "Success"
     assert total(client) == before + 1
 

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tldw_Server_API.tests.pdf_files import text_pdf
+
 from .conftest import UiServer, add_text_media, api, expect, screenshot, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -77,13 +79,22 @@ def test_an_uploaded_file_is_found_by_a_word_inside_then_trashed_and_restored(
     assert page.inner_text("#item-title") == "field-notes"
     assert page.locator("#item-keywords li").all_inner_texts() == ["birds", "travel"]
     assert search(page, server, "quetzal") == ["field-notes"]
-    # A file this server cannot read is refused with the reason, and nothing is added.
+    # A PDF gives the text of its pages, found by a word inside at once.
     page.goto(f"{server.base_url}/media/add")
-    pdf = tmp_path / "scan.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
+    pdf = tmp_path / "survey.pdf"
+    pdf.write_bytes(text_pdf(["A resplendent trogon at dawn."], title="Bird survey"))
     page.set_input_files("#file", str(pdf))
     page.click("form.stack button[type=submit]")
-    expect(page.locator("#form-error")).to_contain_text("scan.pdf: only .txt")
+    page.wait_for_url(MEDIA_PAGE)
+    assert page.inner_text("#item-title") == "Bird survey"
+    assert search(page, server, "trogon") == ["Bird survey"]
+    # A file this server cannot read is refused with the reason, and nothing is added.
+    page.goto(f"{server.base_url}/media/add")
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4")
+    page.set_input_files("#file", str(scan))
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("#form-error")).to_contain_text("scan.pdf: not a readable PDF")
     # To the trash: gone from the search, listed in the trash, and back with Restore.
     page.goto(item_url)
     page.click("text=Move to trash")

@@ -6,7 +6,7 @@ The request is tldw_server's multipart form: ``media_type``, ``files`` (repeated
 are accepted and have no effect: this server stores text as given.
 
 Each source gets one entry in ``results`` (``status``, ``input_ref``,
-``db_id``...). Text, Markdown and HTML files are added; other files, and URLs
+``db_id``...). Text, Markdown, HTML and PDF files are added; other files, and URLs
 (this server does not download), get an ``Error`` entry saying why. The answer
 is 200 when every source was added and 207 when any was not; 400 when the form
 names no source at all; 415 when the body is not a form (a JSON body included).
