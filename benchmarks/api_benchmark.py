@@ -71,11 +71,16 @@ class Row:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
-            return float("nan")
-        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-        return ordered[index]
+        return percentile(self.latencies_ms, p)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The *p*-th percentile of *values* (nearest rank; NaN for none)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+    return ordered[index]
 
 
 def free_port() -> int:

@@ -31,10 +31,8 @@ import re
 import sys
 import tempfile
 import time
-import uuid
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +42,8 @@ from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from api_benchmark import percentile, pg_database  # noqa: E402
 
 from tldw_Server_API.app.core.config import Settings, load_settings  # noqa: E402
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry  # noqa: E402
@@ -76,41 +76,19 @@ class Row:
     latencies_ms: list[float]
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-        return ordered[index]
+        return percentile(self.latencies_ms, p)
 
 
-def settings_for(backend: str, work: Path, pg: dict[str, object]) -> Settings:
-    values: dict[str, object] = {
-        "content_db_backend": backend,
-        "data_dir": work / "Databases",
-        "single_user_api_key": SecretStr(KEY),
-        "workflow_workers": 0,
-    }
-    return load_settings(env={}, config_file=work / "no-config.txt", **(values | pg))
-
-
-@contextmanager
-def pg_database(dsn: str) -> Iterator[dict[str, object]]:
-    """A throw-away database on the server of *dsn*; yields its settings."""
-    info = psycopg.conninfo.conninfo_to_dict(dsn)
-    name = f"tldw_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    values: dict[str, object] = {
-        "pg_host": str(info.get("host") or "127.0.0.1"),
-        "pg_port": int(info.get("port") or 5432),
-        "pg_database": name,
-        "pg_user": str(info.get("user") or "postgres"),
-    }
-    if info.get("password"):
-        values["pg_password"] = str(info["password"])
-    try:
-        yield values
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def settings_for(backend: str, work: Path, pg_env: dict[str, str]) -> Settings:
+    """The server's settings; *pg_env* holds the ``TLDW_PG_*`` variables of its database."""
+    return load_settings(
+        env=pg_env,
+        config_file=work / "no-config.txt",
+        content_db_backend=backend,
+        data_dir=work / "Databases",
+        single_user_api_key=SecretStr(KEY),
+        workflow_workers=0,
+    )
 
 
 def document(rng: random.Random, number: int) -> tuple[str, str, list[str]]:
@@ -225,16 +203,15 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix=f"tldw-bench-web-{backend}-") as tmp:
         work = Path(tmp)
 
-        def go(pg: dict[str, object]) -> None:
-            vacuum_dsn = pg.pop("_vacuum", None)
-            with TestClient(create_app(settings_for(backend, work, pg))) as client:
+        def go(pg_env: dict[str, str], vacuum_dsn: str | None) -> None:
+            with TestClient(create_app(settings_for(backend, work, pg_env))) as client:
                 # The retrieval indexer would embed every new item meanwhile, on the same
                 # two cores as the requests measured: it is stopped for the benchmark.
                 client.app.state.rag.stop()  # type: ignore[attr-defined]
                 started = time.perf_counter()
                 seed(client.app.state.registry, args.items)  # type: ignore[attr-defined]
                 if vacuum_dsn is not None:
-                    vacuum(str(vacuum_dsn), str(pg["pg_database"]))
+                    vacuum(vacuum_dsn, pg_env["TLDW_PG_DATABASE"])
                 seconds = time.perf_counter() - started
                 print(f"  {backend}: {args.items} items in {seconds:.0f} s", file=sys.stderr)
                 sign_in(client)
@@ -245,10 +222,10 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Row]:
                     rows.append(row)
 
         if backend == "sqlite":
-            go({})
+            go({}, None)
         else:
-            with pg_database(args.pg_dsn) as pg:
-                go(pg | {"_vacuum": args.pg_dsn})
+            with pg_database(args.pg_dsn) as pg_env:
+                go(pg_env, args.pg_dsn)
     return rows
 
 
