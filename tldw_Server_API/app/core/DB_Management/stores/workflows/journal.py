@@ -79,7 +79,6 @@ class Journal(StoreBase):
         outputs: Any = None,
         error: str | None = None,
         event_payload: Mapping[str, Any] | None = None,
-        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
     ) -> bool:
         now = utc_now()
         with self.database.begin(write=True) as conn:
@@ -87,8 +86,7 @@ class Journal(StoreBase):
             events = self._step_ended(
                 conn, run_id, step_run_id, status, event_type, now, outputs, error, event_payload
             )
-            notes_of: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
-            self._append_events(conn, run_id, row.tenant_id, notes_of + events, now=now)
+            self._append_events(conn, run_id, row.tenant_id, events, now=now)
             return bool(row.cancel_requested)
 
     def _step_ended(
@@ -192,16 +190,10 @@ class Journal(StoreBase):
 
         Returns whether cancellation of the run has been requested meanwhile.
         """
-        return self._end_step(
-            run_id,
-            fence,
-            step_run_id,
-            status=StepStatus.SUCCEEDED,
-            event_type="step_completed",
-            outputs=outputs,
-            event_payload=event_payload,
-            notes=notes,
+        advanced = self.advance(
+            run_id, fence, step_run_id, outputs, event_payload=event_payload, notes=notes
         )
+        return advanced.cancel_requested
 
     def fail_step(
         self,
