@@ -9,15 +9,26 @@ agree on every code point.
 from __future__ import annotations
 
 import sqlite3
+import tomllib
 from collections.abc import Iterable
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 
 from tldw_Server_API.app.core.DB_Management.search import SQLITE_TOKENIZER, tokenize
 from tldw_Server_API.app.core.DB_Management.search._unicode_tables import (
+    DATA_FILE,
     FOLDS,
     SEPARATOR_RANGES,
 )
+from tldw_Server_API.app.core.DB_Management.search.generate_tables import (
+    OUTPUT,
+    Tables,
+    render_data,
+)
+
+REPO = Path(__file__).resolve().parents[3]
 
 LATIN = [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]
 ALL = [c for c in range(1, 0x110000) if not 0xD800 <= c <= 0xDFFF]
@@ -130,3 +141,19 @@ def test_folds_are_stable_and_never_produce_separators() -> None:
 def test_odd_python_strings_are_separators() -> None:
     assert tokenize("a\x00b\ud800c\udfffd") == ["a", "b", "c", "d"]
     assert tokenize("") == []
+
+
+def test_the_data_file_is_what_the_generator_writes() -> None:
+    """The tables read at import are exactly the generator's rendering of them (a hand edit
+    or a stale format shows here)."""
+    tables = Tables(list(SEPARATOR_RANGES), {ord(k): v for k, v in FOLDS.items()})
+    assert OUTPUT.name == DATA_FILE
+    assert render_data(tables) == OUTPUT.read_text(encoding="ascii")
+
+
+def test_the_data_file_ships_with_the_package() -> None:
+    """An installed package must hold the tables: pyproject declares them package data."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]
+    patterns = package_data["tldw_Server_API.app.core.DB_Management.search"]
+    assert any(fnmatch(DATA_FILE, pattern) for pattern in patterns)

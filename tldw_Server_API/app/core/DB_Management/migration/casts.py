@@ -242,24 +242,26 @@ def _bool_cast(value: Any) -> bool:
     return flag
 
 
+def _parsed_moment(value: Any, what: str) -> datetime:
+    """*value* (not NULL) as an aware moment; *what* names the target in the problem."""
+    try:
+        moment = to_instant(value)
+    except InstantError as exc:
+        raise CastProblem(f"unparseable {what}: {exc}") from None
+    assert moment is not None
+    return moment
+
+
 def _instant_cast(aware: bool) -> Converter:
     def convert(value: Any) -> datetime:
-        try:
-            moment = to_instant(value)
-        except InstantError as exc:
-            raise CastProblem(f"unparseable timestamp: {exc}") from None
-        assert moment is not None
+        moment = _parsed_moment(value, "timestamp")
         return moment if aware else moment.replace(tzinfo=None)
 
     return convert
 
 
 def _date_cast(value: Any) -> date:
-    try:
-        moment = to_instant(value)
-    except InstantError as exc:
-        raise CastProblem(f"unparseable date: {exc}") from None
-    assert moment is not None
+    moment = _parsed_moment(value, "date")
     if moment.astimezone(UTC).time() != datetime.min.time():
         raise CastProblem("a date column would drop this value's time of day")
     return moment.date()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Index, MetaData, Table, Text, UniqueConstraint
 
 from .spec import Upgrade
-from .types import Blob, Instant, Int, Key
+from .types import AUTOINCREMENT, Blob, Instant, Int, Key
 from .upgrades import UpgradeContext, create_indexes, drop_indexes
 
 TABLE = "chunkembeddings"
@@ -43,7 +43,7 @@ def chunk_embeddings_table(metadata: MetaData) -> Table:
         Column("embedding", Blob, nullable=False),
         Column("created_at", Instant, nullable=False),
         UniqueConstraint("source", "item_id", "chunk_index", name="uq_chunkembeddings_chunk"),
-        sqlite_autoincrement=True,
+        **AUTOINCREMENT,
     )
 
 

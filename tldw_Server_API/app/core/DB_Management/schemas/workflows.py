@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
-from .types import Instant, Int, Json, Key, Uuid
+from .types import AUTOINCREMENT, Instant, Int, Json, Key, Uuid
 from .upgrades import (
     UpgradeContext,
     create_indexes,
@@ -42,7 +42,6 @@ from .upgrades import (
 )
 
 metadata = MetaData()
-_AUTO: dict[str, Any] = {"sqlite_autoincrement": True}
 
 workflows = Table(
     "workflows",
@@ -62,7 +61,7 @@ workflows = Table(
     UniqueConstraint(
         "tenant_id", "owner_id", "name", "version", name="uq_workflows_owner_name_version"
     ),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
 RUN_RUNTIME_COLUMNS = (
@@ -108,12 +107,26 @@ workflow_runs = Table(
     Column("queue_seq", Key, Identity(), nullable=False),
 )
 
-workflow_steps = Table(
+
+def _run_child(
+    name: str, key: Column, *columns: Column | UniqueConstraint, **options: Any
+) -> Table:
+    """A table of one run's rows: its *key*, the tenant, the run (deleted with it), its own
+    columns."""
+    return Table(
+        name,
+        metadata,
+        key,
+        Column("tenant_id", Text, nullable=False),
+        Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
+        *columns,
+        **options,
+    )
+
+
+workflow_steps = _run_child(
     "workflow_steps",
-    metadata,
     Column("step_run_id", Uuid, primary_key=True),
-    Column("tenant_id", Text, nullable=False),
-    Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
     Column("step_id", Text, nullable=False),
     Column("name", Text),
     Column("type", Text),
@@ -130,27 +143,21 @@ workflow_steps = Table(
     Column("heartbeat_at", Instant),
 )
 
-workflow_events = Table(
+workflow_events = _run_child(
     "workflow_events",
-    metadata,
     Column("event_id", Key, primary_key=True),
-    Column("tenant_id", Text, nullable=False),
-    Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
     Column("step_run_id", Uuid),
     Column("event_seq", Int, nullable=False),
     Column("event_type", Text, nullable=False),
     Column("payload_json", Json),
     Column("created_at", Instant, nullable=False),
     UniqueConstraint("run_id", "event_seq", name="uq_workflow_events_seq"),
-    **_AUTO,
+    **AUTOINCREMENT,
 )
 
-workflow_artifacts = Table(
+workflow_artifacts = _run_child(
     "workflow_artifacts",
-    metadata,
     Column("artifact_id", Uuid, primary_key=True),
-    Column("tenant_id", Text, nullable=False),
-    Column("run_id", Uuid, ForeignKey("workflow_runs.run_id", ondelete="CASCADE")),
     Column("step_run_id", Uuid),
     Column("type", Text),
     Column("uri", Text),
