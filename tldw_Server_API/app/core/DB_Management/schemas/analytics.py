@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, MetaData, Table, Text
 
-from .spec import DatabaseSchema, VersionRecord, version_table
+from .spec import DatabaseSchema, version_table
 from .types import AUTOINCREMENT, NOW, Double, Flag, Instant, Int, Json, Key
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
@@ -163,7 +163,6 @@ SCHEMA = DatabaseSchema(
     title="Analytics",
     metadata=metadata,
     version=4,
-    version_record=VersionRecord("analytics"),
     per_user=False,
     sqlite_file="Analytics.db",
     upgrades=(

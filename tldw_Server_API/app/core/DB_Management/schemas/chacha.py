@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from .nocase import keywords_table
-from .spec import DatabaseSchema, SearchIndex, SyncedTable, SyncLog, VersionRecord, version_table
+from .spec import DatabaseSchema, SearchIndex, SyncedTable, SyncLog, version_table
 from .types import AUTOINCREMENT, NOW, Blob, Flag, Instant, Int, Json, Key, Uuid
 from .upgrades import foreign_key_index_upgrade, layout_upgrade
 
@@ -203,7 +203,6 @@ SCHEMA = DatabaseSchema(
     title="ChaChaNotes",
     metadata=metadata,
     version=4,
-    version_record=VersionRecord("chacha"),
     per_user=True,
     sqlite_file="ChaChaNotes.db",
     search=(

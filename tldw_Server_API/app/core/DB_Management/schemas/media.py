@@ -26,7 +26,6 @@ from .spec import (
     SearchIndex,
     SyncedTable,
     SyncLog,
-    VersionRecord,
     sync_columns,
     version_table,
 )
@@ -343,7 +342,6 @@ SCHEMA = DatabaseSchema(
     title="Media",
     metadata=metadata,
     version=4,
-    version_record=VersionRecord("media"),
     per_user=True,
     sqlite_file="Media_DB_v2.db",
     search=(

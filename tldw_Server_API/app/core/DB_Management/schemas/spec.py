@@ -110,7 +110,6 @@ class DatabaseSchema:
     title: str
     metadata: MetaData
     version: int
-    version_record: VersionRecord
     per_user: bool
     search: tuple[SearchIndex, ...] = ()
     synced: tuple[SyncedTable, ...] = ()
@@ -121,6 +120,11 @@ class DatabaseSchema:
 
     def table(self, name: str) -> Table:
         return self.metadata.tables[name]
+
+    @property
+    def version_record(self) -> VersionRecord:
+        """Where our version of this database is recorded: the row named after the schema."""
+        return VersionRecord(self.name)
 
     @property
     def data_tables(self) -> list[Table]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, Text
 
-from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
+from .spec import DatabaseSchema, Upgrade, version_table
 from .types import AUTOINCREMENT, Flag, Instant, Key
 from .upgrades import UpgradeContext, create_indexes, drop_indexes, layout_upgrade
 
@@ -109,7 +109,6 @@ SCHEMA = DatabaseSchema(
     title="Users",
     metadata=metadata,
     version=4,
-    version_record=VersionRecord("users"),
     per_user=False,
     upgrades=(
         layout_upgrade(2, "accounts' email (self-registration)", columns=(users.c.email,)),

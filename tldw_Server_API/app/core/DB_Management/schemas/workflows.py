@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from .spec import DatabaseSchema, Upgrade, VersionRecord, version_table
+from .spec import DatabaseSchema, Upgrade, version_table
 from .types import AUTOINCREMENT, Instant, Int, Json, Key, Uuid
 from .upgrades import (
     UpgradeContext,
@@ -289,7 +289,6 @@ SCHEMA = DatabaseSchema(
     title="Workflows",
     metadata=metadata,
     version=5,
-    version_record=VersionRecord("workflows"),
     per_user=False,
     sqlite_file="workflows.db",
     upgrades=(
