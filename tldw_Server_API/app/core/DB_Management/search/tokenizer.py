@@ -11,8 +11,9 @@ This module owns the rule: :data:`FOLDS` and :data:`SEPARATOR_RANGES` (the table
 :data:`FOLD_TABLE` and :func:`fold` (folding), :data:`SEPARATORS`,
 :data:`BMP_SEPARATORS` and :data:`NON_ASCII_SEPARATOR` (splitting), and
 :func:`regex_escape`; :mod:`.vectors` and :mod:`.postgres` (``fts_norm``) build on
-those names. The rule is FTS5's alone and lives in ``_unicode_tables.py``, read off a real FTS5 by
-``generate_tables.py``: letters, digits and private-use characters are token characters,
+those names. The rule is FTS5's alone and lives in ``unicode_tables.json`` (loaded by
+``_unicode_tables.py``), read off a real FTS5 by ``generate_tables.py``: letters, digits
+and private-use characters are token characters,
 and so is every code point Unicode 6.1 had not assigned yet (most emoji: ``fine🙂`` is
 one word), while 6.1's symbols and punctuation split words (``party🎉`` is the word
 ``party``, as U+1F389 is a 6.1 symbol; ``™``, ``©``, ``€`` split words likewise).
