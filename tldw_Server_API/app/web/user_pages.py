@@ -188,6 +188,10 @@ class Pager:
     total: int | None = None
 
     @property
+    def size(self) -> int:
+        return PAGE_SIZE
+
+    @property
     def offset(self) -> int:
         return offset_of(self.page)
 

@@ -205,9 +205,6 @@ def runs_page(
         params={"status": status},
         total=total,
         statuses=RUN_STATUSES,
-        status=status,
-        page_size=PAGE_SIZE,
-        offset=offset,
     )
 
 
