@@ -11,7 +11,7 @@ from ..api.deps import MAX_ID, TextId
 from ..core.DB_Management.stores import NotFound
 from .guards import SignedIn
 from .pages import page_router, render
-from .user_pages import PAGE_SIZE, PageNumber, list_page, not_found, user_stores
+from .user_pages import PAGE_SIZE, PageNumber, list_page, not_found, offset_of, user_stores
 
 router = page_router()
 
@@ -30,7 +30,7 @@ def chats_page(
         chats = stores.chats
         characters = stores.characters.list_characters(limit=MAX_CHARACTERS)
         conversations = chats.list_conversations(
-            character_id=character, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            character_id=character, limit=PAGE_SIZE, offset=offset_of(page)
         )
         total = chats.count_conversations(character_id=character)
         counts = chats.message_counts([c.id for c in conversations])
@@ -62,12 +62,9 @@ def conversation_page(request: Request, conversation_id: TextId, session: Signed
                 else None
             )
         except NotFound:
-            return not_found(
-                request,
-                session,
-                "Conversation not found",
-                "There is no such conversation among yours.",
-            )
+            raise not_found(
+                session, "Conversation not found", "There is no such conversation among yours."
+            ) from None
     return render(
         request,
         "conversation.html",

@@ -38,6 +38,7 @@ from ..core.text_files import READABLE_SUFFIXES
 from .forms import Upload
 from .guards import (
     FormSession,
+    PageError,
     SignedIn,
     TextForm,
     TextFormSession,
@@ -49,14 +50,17 @@ from .user_pages import (
     PAGE_SIZE,
     Filter,
     PageNumber,
+    UserStores,
     confirm_page,
     form_page,
     keyword_list,
     list_page,
     not_found,
+    offset_of,
     opened_version,
     refused,
     refused_page,
+    search_list_page,
     see,
     text_field,
     user_stores,
@@ -86,9 +90,8 @@ class ItemView:
     versions: list[DocumentVersion] = field(default_factory=list)
 
 
-def _missing(request: Request, session: Session, media_id: int) -> Response:
+def _missing(session: Session, media_id: int) -> PageError:
     return not_found(
-        request,
         session,
         "Media not found",
         f"There is no media item {media_id} in your library (it may be in the trash).",
@@ -96,6 +99,31 @@ def _missing(request: Request, session: Session, media_id: int) -> Response:
 
 
 # -- the list and its search -------------------------------------------------------------------
+
+
+def _page_of(
+    stores: UserStores, params: dict[str, str], page: int
+) -> tuple[list[MediaMatch], int | None]:
+    """The items to list on *page* and how many match in all. A search runs as the API's
+    does (``search_page``), recorded in analytics when it has words."""
+    query = MediaQuery(
+        text=text_field(params, "q").strip() or None,
+        media_types=[params["type"]] if params["type"].strip() else (),
+        must_have=[params["keyword"]] if params["keyword"].strip() else (),
+    )
+    total = 0
+
+    def run() -> list[MediaMatch]:
+        nonlocal total
+        found, total = search_page(stores.media, query, limit=PAGE_SIZE, offset=offset_of(page))
+        return found
+
+    hits = recorded_search(stores.analytics, "media", query.text, run) if query.text else run()
+    return hits, total
+
+
+def _keywords(stores: UserStores) -> list[str]:
+    return find_keywords(stores.media, None, 500)
 
 
 @router.get("/media", response_model=None)
@@ -108,42 +136,15 @@ def media_list(
     page: PageNumber = 1,
 ) -> Response:
     params = {"q": q, "type": type, "keyword": keyword}
-    error: str | None = None
-    hits: list[MediaMatch] = []
-    total = 0
-    with user_stores(request, session) as stores:
-        store = stores.media
-        try:
-            query = MediaQuery(
-                text=text_field(params, "q").strip() or None,
-                media_types=[type] if type.strip() else (),
-                must_have=[keyword] if keyword.strip() else (),
-            )
-
-            def run() -> list[MediaMatch]:
-                nonlocal total
-                found, total = search_page(
-                    store, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-                )
-                return found
-
-            hits = (
-                recorded_search(stores.analytics, "media", query.text, run) if query.text else run()
-            )
-        except (StoreError, ValueError) as exc:
-            error = f"That search could not be run: {exc}"
-        keywords = find_keywords(store, None, 500)
-    return list_page(
+    return search_list_page(
         request,
         session,
         "media_list.html",
-        hits,
-        page=page,
-        params=params,
-        total=total,
-        error=error,
+        params,
+        page,
+        _page_of,
+        _keywords,
         media_types=KNOWN_MEDIA_TYPES,
-        keywords=keywords,
     )
 
 
@@ -223,7 +224,7 @@ def media_add(request: Request, session: UploadSession, upload: UploadForm) -> R
 @router.get("/media/trash", response_model=None)
 def media_trash(request: Request, session: SignedIn, page: PageNumber = 1) -> Response:
     with user_stores(request, session) as stores:
-        items = list_trash(stores.media, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        items = list_trash(stores.media, limit=PAGE_SIZE, offset=offset_of(page))
         total = count_trash(stores.media)
     return list_page(request, session, "media_trash.html", items, page=page, params={}, total=total)
 
@@ -240,7 +241,7 @@ def _trash_or_restore(
             else:
                 stores.media.untrash(media_id)
         except NotFound:
-            return _missing(request, session, media_id)
+            raise _missing(session, media_id) from None
     return see("/media/trash" if trashed else f"/media/{media_id}")
 
 
@@ -270,7 +271,7 @@ def media_purge_form(request: Request, media_id: IntId, session: SignedIn) -> Re
         try:
             item = _trashed(stores.media, media_id)
         except NotFound:
-            return _missing(request, session, media_id)
+            raise _missing(session, media_id) from None
         except Conflict as exc:
             return refused_page(request, session, "Not in the trash", exc)
     return confirm_page(
@@ -294,7 +295,7 @@ def media_purge(request: Request, media_id: IntId, session: FormSession) -> Resp
         try:
             purge(stores.media, media_id)
         except NotFound:
-            return _missing(request, session, media_id)
+            raise _missing(session, media_id) from None
         except Conflict as exc:
             return refused_page(request, session, "Not deleted", exc)
     return see("/media/trash")
@@ -303,11 +304,9 @@ def media_purge(request: Request, media_id: IntId, session: FormSession) -> Resp
 # -- one item ---------------------------------------------------------------------------------
 
 
-def _load_item(
-    request: Request, session: Session, media_id: int, *, full: bool
-) -> ItemView | Response:
+def _load_item(request: Request, session: Session, media_id: int, *, full: bool) -> ItemView:
     """The signed-in user's live item *media_id* (with its chunks, claims and versions if
-    *full*), or the not-found page to send instead."""
+    *full*); the not-found page if there is none."""
     with user_stores(request, session) as stores:
         store = stores.media
         try:
@@ -321,14 +320,12 @@ def _load_item(
                 list(reversed(store.versions.of_media(media_id))),
             )
         except NotFound:
-            return _missing(request, session, media_id)
+            raise _missing(session, media_id) from None
 
 
 @router.get("/media/{media_id}", response_model=None)
 def media_page(request: Request, media_id: IntId, session: SignedIn) -> Response:
     view = _load_item(request, session, media_id, full=True)
-    if isinstance(view, Response):
-        return view
     return render(request, "media_item.html", session, view=view, item=view.item)
 
 
@@ -349,10 +346,7 @@ def _edit_page(
 
 @router.get("/media/{media_id}/edit", response_model=None)
 def media_edit_form(request: Request, media_id: IntId, session: SignedIn) -> Response:
-    view = _load_item(request, session, media_id, full=False)
-    if isinstance(view, Response):
-        return view
-    item = view.item
+    item = _load_item(request, session, media_id, full=False).item
     fields = {
         "title": item.title,
         "type": item.type,
@@ -391,7 +385,7 @@ def media_edit(
             if changes:
                 stores.media.update_media(media_id, version, **changes)
         except NotFound:
-            return _missing(request, session, media_id)
+            raise _missing(session, media_id) from None
         except (StoreError, ValueError) as exc:
             return _edit_page(request, session, media_id, *refused(exc, form, "item"))
     return see(f"/media/{media_id}")

@@ -13,8 +13,8 @@ from fastapi import Request, Response
 
 from ..api.deps import TextId, recorded_search
 from ..api.sessions import Session
-from ..core.DB_Management.stores import Note, NotFound, StoreError, VersionConflict
-from .guards import FormSession, ShortForm, SignedIn, TextForm, TextFormSession
+from ..core.DB_Management.stores import Note, NotesStore, NotFound, StoreError, VersionConflict
+from .guards import FormSession, PageError, ShortForm, SignedIn, TextForm, TextFormSession
 from .pages import page_router, render
 from .user_pages import (
     PAGE_SIZE,
@@ -24,11 +24,12 @@ from .user_pages import (
     confirm_page,
     form_page,
     keyword_list,
-    list_page,
     not_found,
+    offset_of,
     opened_version,
     refused,
     refused_page,
+    search_list_page,
     see,
     text_field,
     user_stores,
@@ -37,17 +38,21 @@ from .user_pages import (
 router = page_router()
 
 
-def _missing(request: Request, session: Session) -> Response:
-    return not_found(request, session, "Note not found", "There is no such note among yours.")
+def _missing(session: Session) -> PageError:
+    return not_found(session, "Note not found", "There is no such note among yours.")
 
 
 def _page_of(
-    stores: UserStores, q: str, keyword: str, offset: int
+    stores: UserStores, params: dict[str, str], page: int
 ) -> tuple[list[Note], int | None]:
-    """The notes to list (a search, a keyword's notes, or all) and how many in all, if known.
+    """The notes to list on *page* (a search, a keyword's notes, or all) and how many in
+    all, if known.
 
     A search runs as the API's does (``find_notes``), recorded in analytics."""
     store = stores.notes
+    offset = offset_of(page)
+    q = text_field(params, "q").strip()
+    keyword = params["keyword"].strip()
     if q:
         found = recorded_search(
             stores.analytics,
@@ -63,6 +68,10 @@ def _page_of(
     return store.list_notes(limit=PAGE_SIZE, offset=offset), store.count_notes()
 
 
+def _keywords(stores: UserStores) -> list[str]:
+    return stores.notes.list_keywords()
+
+
 @router.get("/notes", response_model=None)
 def notes_list(
     request: Request,
@@ -72,27 +81,7 @@ def notes_list(
     page: PageNumber = 1,
 ) -> Response:
     params = {"q": q, "keyword": keyword}
-    notes: list[Note] = []
-    total: int | None = 0
-    error: str | None = None
-    with user_stores(request, session) as stores:
-        try:
-            text = text_field(params, "q").strip()
-            notes, total = _page_of(stores, text, keyword.strip(), (page - 1) * PAGE_SIZE)
-        except (StoreError, ValueError) as exc:
-            error = f"That search could not be run: {exc}"
-        keywords = stores.notes.list_keywords()
-    return list_page(
-        request,
-        session,
-        "notes_list.html",
-        notes,
-        page=page,
-        params=params,
-        total=total,
-        error=error,
-        keywords=keywords,
-    )
+    return search_list_page(request, session, "notes_list.html", params, page, _page_of, _keywords)
 
 
 def _form_page(
@@ -103,13 +92,13 @@ def _form_page(
     return form_page(request, session, "note_edit.html", fields, *why, note_id=note_id)
 
 
-def _load_note(request: Request, session: Session, note_id: str) -> Note | Response:
-    """The signed-in user's note *note_id*, or the not-found page to send instead."""
+def _load_note(request: Request, session: Session, note_id: str) -> Note:
+    """The signed-in user's note *note_id*; the not-found page if there is none."""
     with user_stores(request, session) as stores:
         try:
             return stores.notes.get_note(note_id)
         except NotFound:
-            return _missing(request, session)
+            raise _missing(session) from None
 
 
 def _note_fields(form: dict[str, str]) -> tuple[str, str, list[str]]:
@@ -125,30 +114,47 @@ def note_new_form(request: Request, session: SignedIn) -> Response:
     return _form_page(request, session, None, {})
 
 
-@router.post("/notes/new", response_model=None)
-def note_create(request: Request, session: TextFormSession, form: TextForm) -> Response:
+def _store_note(notes: NotesStore, note_id: str | None, form: dict[str, str]) -> str:
+    """Store a posted note form as a new note (no *note_id*) or over the note at the
+    version the form was opened at; the note's id."""
+    if note_id is None:
+        title, content, words = _note_fields(form)
+        return notes.add_note(title, content, words).id
+    version = opened_version(form)
+    title, content, words = _note_fields(form)
+    notes.update_note(note_id, version, title=title, content=content, keywords=words)
+    return note_id
+
+
+def _save_note(
+    request: Request, session: Session, note_id: str | None, form: dict[str, str]
+) -> Response:
+    """Save a posted note form (:func:`_store_note`), then on to the note; a refused form
+    is shown again, saying why."""
     with user_stores(request, session) as stores:
         try:
-            title, content, words = _note_fields(form)
-            note = stores.notes.add_note(title, content, words)
+            saved = _store_note(stores.notes, note_id, form)
+        except NotFound:
+            raise _missing(session) from None
         except (StoreError, ValueError) as exc:
-            return _form_page(request, session, None, *refused(exc, form, "note"))
-    return see(f"/notes/{note.id}")
+            return _form_page(request, session, note_id, *refused(exc, form, "note"))
+    return see(f"/notes/{saved}")
+
+
+@router.post("/notes/new", response_model=None)
+def note_create(request: Request, session: TextFormSession, form: TextForm) -> Response:
+    return _save_note(request, session, None, form)
 
 
 @router.get("/notes/{note_id}", response_model=None)
 def note_page(request: Request, note_id: TextId, session: SignedIn) -> Response:
     note = _load_note(request, session, note_id)
-    if isinstance(note, Response):
-        return note
     return render(request, "note.html", session, note=note)
 
 
 @router.get("/notes/{note_id}/edit", response_model=None)
 def note_edit_form(request: Request, note_id: TextId, session: SignedIn) -> Response:
     note = _load_note(request, session, note_id)
-    if isinstance(note, Response):
-        return note
     fields = {
         "title": note.title,
         "content": note.content,
@@ -162,24 +168,13 @@ def note_edit_form(request: Request, note_id: TextId, session: SignedIn) -> Resp
 def note_edit(
     request: Request, note_id: TextId, session: TextFormSession, form: TextForm
 ) -> Response:
-    with user_stores(request, session) as stores:
-        try:
-            version = opened_version(form)
-            title, content, words = _note_fields(form)
-            stores.notes.update_note(note_id, version, title=title, content=content, keywords=words)
-        except NotFound:
-            return _missing(request, session)
-        except (StoreError, ValueError) as exc:
-            return _form_page(request, session, note_id, *refused(exc, form, "note"))
-    return see(f"/notes/{note_id}")
+    return _save_note(request, session, note_id, form)
 
 
 @router.get("/notes/{note_id}/delete", response_model=None)
 def note_delete_form(request: Request, note_id: TextId, session: SignedIn) -> Response:
     """Ask before deleting a note; the form names the version shown here."""
     note = _load_note(request, session, note_id)
-    if isinstance(note, Response):
-        return note
     return confirm_page(
         request,
         session,
@@ -204,7 +199,7 @@ def note_delete(
         try:
             stores.notes.soft_delete_note(note_id, opened_version(form))
         except NotFound:
-            return _missing(request, session)
+            raise _missing(session) from None
         except VersionConflict as exc:
             why = (
                 f"This note was changed since you opened it (you opened version "

@@ -61,6 +61,9 @@ def as_json(value: Any) -> str:
 
 
 templates.env.filters["as_json"] = as_json
+#: The markup many pages share (a sub-page's header, a table of rows): ``ui.table(...)``
+#: in any template, without an import in each.
+templates.env.globals["ui"] = templates.env.get_template("_macros.html").module
 #: Pages run only our own files: no inline script, nothing from another host.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

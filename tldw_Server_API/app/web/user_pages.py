@@ -9,7 +9,7 @@ form without it changes nothing (the guards of ``guards.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -28,10 +28,12 @@ from ..core.DB_Management.stores import (
     ChatStore,
     MediaStore,
     NotesStore,
+    StoreError,
     VersionConflict,
 )
 from ..core.DB_Management.stores.errors import Conflict
 from ..core.text import storable
+from .guards import PageError
 from .pages import render
 
 #: Rows on one page of a list.
@@ -78,11 +80,9 @@ def user_stores(request: Request, session: Session) -> Iterator[UserStores]:
         yield UserStores(session.user_id, databases, registry)
 
 
-def not_found(request: Request, session: Session, title: str, message: str) -> Response:
-    """The plain 404 page: absent, deleted, in the trash, or another user's."""
-    return render(
-        request, "error.html", session, status.HTTP_404_NOT_FOUND, title=title, message=message
-    )
+def not_found(session: Session, title: str, message: str) -> PageError:
+    """The plain 404 page, to raise: absent, deleted, in the trash, or another user's."""
+    return PageError(status.HTTP_404_NOT_FOUND, title, message, session)
 
 
 def confirm_page(
@@ -172,6 +172,11 @@ def keyword_list(text: str) -> list[str]:
     return [word.strip() for word in text.split(",") if word.strip()]
 
 
+def offset_of(page: int) -> int:
+    """The first row of list page *page* (from 1), counted from 0."""
+    return (page - 1) * PAGE_SIZE
+
+
 @dataclass(frozen=True)
 class Pager:
     """Where a list is (page *page* of *PAGE_SIZE* rows) and the links to its neighbours."""
@@ -183,8 +188,12 @@ class Pager:
     total: int | None = None
 
     @property
+    def size(self) -> int:
+        return PAGE_SIZE
+
+    @property
     def offset(self) -> int:
-        return (self.page - 1) * PAGE_SIZE
+        return offset_of(self.page)
 
     def _link(self, page: int) -> str:
         kept = {k: v for k, v in self.params.items() if v not in (None, "")}
@@ -235,6 +244,44 @@ def list_page(
     )
 
 
+#: A list's search: the rows of a page (from 1) for the filters, and how many in all if known.
+Search = Callable[[UserStores, dict[str, str], int], tuple[list[Any], int | None]]
+
+
+def search_list_page(
+    request: Request,
+    session: Session,
+    template: str,
+    params: dict[str, str],
+    page: int,
+    search: Search,
+    keywords: Callable[[UserStores], list[str]],
+    **context: Any,
+) -> Response:
+    """A list that searches: the rows *search* finds for the filters *params* on *page*
+    (none, saying why, when the store refuses the search or a field holds a character no
+    database stores), and the user's *keywords* to filter by."""
+    error: str | None = None
+    with user_stores(request, session) as stores:
+        try:
+            rows, total = search(stores, params, page)
+        except (StoreError, ValueError) as exc:
+            rows, total, error = [], 0, f"That search could not be run: {exc}"
+        words = keywords(stores)
+    return list_page(
+        request,
+        session,
+        template,
+        rows,
+        page=page,
+        params=params,
+        total=total,
+        error=error,
+        keywords=words,
+        **context,
+    )
+
+
 def form_page(
     request: Request,
     session: Session,
@@ -260,10 +307,12 @@ __all__ = [
     "keyword_list",
     "list_page",
     "not_found",
+    "offset_of",
     "opened_version",
     "pager",
     "refused",
     "refused_page",
+    "search_list_page",
     "see",
     "stale_edit",
     "text_field",

@@ -44,6 +44,7 @@ from .user_pages import (
     form_page,
     list_page,
     not_found,
+    offset_of,
     see,
     text_field,
 )
@@ -60,14 +61,12 @@ def _store(request: Request) -> WorkflowStore:
     return WorkflowStore(request.app.state.registry.workflows())
 
 
-def _no_run(request: Request, session: Session) -> Response:
-    return not_found(request, session, "Run not found", "There is no such run among yours.")
+def _no_run(session: Session) -> PageError:
+    return not_found(session, "Run not found", "There is no such run among yours.")
 
 
-def _no_workflow(request: Request, session: Session) -> Response:
-    return not_found(
-        request, session, "Workflow not found", "There is no such workflow among yours."
-    )
+def _no_workflow(session: Session) -> PageError:
+    return not_found(session, "Workflow not found", "There is no such workflow among yours.")
 
 
 def _refused(request: Request, session: Session, title: str, exc: Exception) -> Response:
@@ -133,7 +132,7 @@ def run_form(request: Request, workflow_id: IntId, session: SignedIn) -> Respons
     try:
         definition = visible_definition(_store(request), workflow_id, session.user_id)
     except NotFound:
-        return _no_workflow(request, session)
+        raise _no_workflow(session) from None
     return _run_form(request, session, definition, input_fields(definition))
 
 
@@ -145,7 +144,7 @@ def start_run(
     try:
         definition = visible_definition(store, workflow_id, session.user_id)
     except NotFound:
-        return _no_workflow(request, session)
+        raise _no_workflow(session) from None
     typed = {k.removeprefix("input-"): v for k, v in form.items() if k not in FORM_FIELDS}
     try:
         run, _ = store.submit_run_with_status(
@@ -155,7 +154,7 @@ def start_run(
             for_user=session.user_id,
         )
     except NotFound:
-        return _no_workflow(request, session)
+        raise _no_workflow(session) from None
     except (StoreError, ValueError) as exc:
         why = (str(exc), status.HTTP_422_UNPROCESSABLE_CONTENT)
         return _run_form(request, session, definition, typed, *why)
@@ -194,7 +193,7 @@ def runs_page(
     keeps the page's rows current from ``GET /api/v1/workflows/runs``."""
     statuses = _statuses(session, status)
     store = _store(request)
-    offset = (page - 1) * PAGE_SIZE
+    offset = offset_of(page)
     runs = store.list_runs(status=statuses, user_id=session.user_id, limit=PAGE_SIZE, offset=offset)
     total = store.count_runs(status=statuses, user_id=session.user_id)
     return list_page(
@@ -206,9 +205,6 @@ def runs_page(
         params={"status": status},
         total=total,
         statuses=RUN_STATUSES,
-        status=status,
-        page_size=PAGE_SIZE,
-        offset=offset,
     )
 
 
@@ -218,7 +214,7 @@ def run_page(request: Request, run_id: TextId, session: SignedIn) -> Response:
     try:
         run = own_run(store, run_id, session.user_id)
     except NotFound:
-        return _no_run(request, session)
+        raise _no_run(session) from None
     # As the API answers them (instants in its one form): the script redraws them alike.
     return render(
         request,
@@ -249,7 +245,7 @@ def _change_run(
         own_run(store, run_id, session.user_id)
         change(store, session.user_id)
     except NotFound:
-        return _no_run(request, session)
+        raise _no_run(session) from None
     except (StoreError, ValueError) as exc:
         return _refused(request, session, title, exc)
     return see(f"/workflows/runs/{run_id}")
