@@ -34,6 +34,7 @@ from ...core.DB_Management.stores.media_search import MediaMatch, MediaQuery, se
 from ...core.DB_Management.stores.media_trash import count_trash, list_trash, purge
 from ...core.DB_Management.stores.media_version_analysis import annotate_version
 from ..deps import MAX_LIMIT, Analytics, IntId, Media, recorded_search
+from ..updates import null_field
 from .media_add import router as add_router
 from .media_claims import router as claims_router
 from .media_models import (
@@ -212,10 +213,10 @@ def get_media(
 def update_media(media_id: IntId, body: MediaUpdate, store: Media) -> MediaDetail:
     """Change the fields given; ``content`` makes a new version carrying ``prompt``/``analysis``."""
     item = _live_item(store, media_id)
+    refused = null_field(body)
+    if refused is not None:
+        raise _invalid(f"{refused} cannot be null")
     changes = body.model_dump(exclude_unset=True, exclude={"prompt", "analysis"})
-    for required in ("title", "type", "content", "keywords"):
-        if required in changes and changes[required] is None:
-            raise _invalid(f"{required} cannot be null")
     if changes:
         store.update_media(media_id, item.version, **changes)
     if "content" in changes and (body.prompt is not None or body.analysis is not None):

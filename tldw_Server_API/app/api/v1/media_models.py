@@ -15,7 +15,8 @@ from ...core.DB_Management.stores import DocumentVersion, MediaItem
 from ...core.DB_Management.stores.media_keyword_modes import KEYWORD_MODES
 from ...core.DB_Management.stores.media_search import INDEXED_FIELDS, SEARCH_FIELDS, SEARCH_SORTS
 from ...core.text import JsonObject
-from ..deps import Instant, IsoInstant, Keywords, Name, NotNull, QueryText, SafeStr, StrictModel
+from ..deps import Instant, IsoInstant, Keywords, Name, QueryText, SafeStr, StrictModel
+from ..updates import NotNull
 
 #: The media types tldw writes; databases from earlier versions and other tools hold these too.
 KNOWN_MEDIA_TYPES = (
