@@ -9,18 +9,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from ...DB_Management.stores.workflows import RunStatus
-from ..templates import TemplateError, check_value, lookup
+from ..templates import TemplateError, lookup
 from .base import ParkForHuman, StepConfig, StepContext, StepFailed, StepType, log
-
-
-def _template_problems(*values: Any) -> list[str]:
-    problems = []
-    for value in values:
-        try:
-            check_value(value)
-        except TemplateError as exc:
-            problems.append(str(exc))
-    return problems
 
 
 class LogConfig(StepConfig):
@@ -33,9 +23,7 @@ class LogStep(StepType[LogConfig]):
 
     name = "log"
     Config = LogConfig
-
-    def check(self, config: LogConfig) -> list[str]:
-        return _template_problems(config.message)
+    templated = ("message",)
 
     def run(self, ctx: StepContext, config: LogConfig) -> dict[str, Any]:
         message = ctx.render(config.message)
@@ -76,9 +64,7 @@ class PromptStep(StepType[PromptConfig]):
 
     name = "prompt"
     Config = PromptConfig
-
-    def check(self, config: PromptConfig) -> list[str]:
-        return _template_problems(config.template)
+    templated = ("template",)
 
     def run(self, ctx: StepContext, config: PromptConfig) -> dict[str, Any]:
         try:
@@ -223,9 +209,7 @@ class WaitForHumanStep(StepType[WaitForHumanConfig]):
     awaits_decision = True
     #: The run's status while it waits.
     waiting_status: ClassVar[RunStatus] = RunStatus.WAITING_HUMAN
-
-    def check(self, config: WaitForHumanConfig) -> list[str]:
-        return _template_problems(config.prompt, config.details)
+    templated = ("prompt", "details")
 
     def run(self, ctx: StepContext, config: WaitForHumanConfig) -> ParkForHuman:
         try:
