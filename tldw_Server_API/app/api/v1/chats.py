@@ -113,26 +113,9 @@ class ChatList(OffsetPage):
 
 def _chats(store: ChatStore, conversations: list[Conversation]) -> list[ChatOut]:
     counts = store.message_counts([c.id for c in conversations])
+    # Every field ChatOut declares is the conversation's, but for its message count.
     return [
-        ChatOut(
-            id=c.id,
-            character_id=c.character_id,
-            title=c.title,
-            rating=c.rating,
-            state=c.state,
-            topic_label=c.topic_label,
-            cluster_id=c.cluster_id,
-            source=c.source,
-            external_ref=c.external_ref,
-            created_at=c.created_at,
-            last_modified=c.last_modified,
-            message_count=counts[c.id],
-            version=c.version,
-            parent_conversation_id=c.parent_conversation_id,
-            root_id=c.root_id,
-            forked_from_message_id=c.forked_from_message_id,
-        )
-        for c in conversations
+        ChatOut.model_validate(vars(c) | {"message_count": counts[c.id]}) for c in conversations
     ]
 
 

@@ -202,19 +202,10 @@ def _keyword(row: Keyword) -> KeywordOut:
 
 def _notes(store: NotesStore, notes: list[Note], with_keywords: bool = True) -> list[NoteOut]:
     rows = store.keyword_rows(n.id for n in notes) if with_keywords else {}
+    # Every field NoteOut declares is the note's, but its keywords: rows, not words.
     return [
-        NoteOut(
-            id=n.id,
-            title=n.title,
-            content=n.content,
-            conversation_id=n.conversation_id,
-            message_id=n.message_id,
-            created_at=n.created_at,
-            last_modified=n.last_modified,
-            version=n.version,
-            client_id=n.client_id,
-            deleted=n.deleted,
-            keywords=[_keyword(k) for k in rows[n.id]] if with_keywords else None,
+        NoteOut.model_validate(
+            vars(n) | {"keywords": [_keyword(k) for k in rows[n.id]] if with_keywords else None}
         )
         for n in notes
     ]
