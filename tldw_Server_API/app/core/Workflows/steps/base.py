@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -158,9 +159,21 @@ class StepContext:
             self.run_id, event_type, payload, step_run_id=self.step_run_id, fence=self.fence
         )
 
-    def add_artifact(self, **fields: Any) -> dict[str, Any]:
+    def add_text_artifact(
+        self, text: str, *, type: str, uri: str, metadata: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Record *text* as an artifact of this step, with its UTF-8 size and SHA-256."""
+        data = text.encode("utf-8")
         return self.store.add_artifact(
-            self.run_id, step_run_id=self.step_run_id, fence=self.fence, **fields
+            self.run_id,
+            step_run_id=self.step_run_id,
+            fence=self.fence,
+            type=type,
+            uri=uri,
+            size_bytes=len(data),
+            mime_type="text/plain; charset=utf-8",
+            checksum_sha256=hashlib.sha256(data).hexdigest(),
+            metadata=metadata,
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from typing import Any, ClassVar, Literal
 
@@ -73,13 +72,10 @@ class PromptStep(StepType[PromptConfig]):
             raise StepFailed(str(exc), retryable=False) from None
         output: dict[str, Any] = {"text": text}
         if config.artifact:
-            data = text.encode("utf-8")
-            artifact = ctx.add_artifact(
+            artifact = ctx.add_text_artifact(
+                text,
                 type="text",
                 uri=f"workflow://runs/{ctx.run_id}/artifacts/{config.artifact}",
-                size_bytes=len(data),
-                mime_type="text/plain; charset=utf-8",
-                checksum_sha256=hashlib.sha256(data).hexdigest(),
                 metadata={"name": config.artifact, "content": text},
             )
             output["artifact_id"] = artifact["artifact_id"]

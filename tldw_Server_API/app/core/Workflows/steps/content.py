@@ -10,7 +10,6 @@ workflow runtime starts without them.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -165,13 +164,10 @@ class MediaIngestStep(StepType[MediaIngestConfig]):
                 keywords=list(config.keywords),
             )
         media_id = added.id
-        data = content.encode("utf-8")
-        artifact = ctx.add_artifact(
+        artifact = ctx.add_text_artifact(
+            content,
             type="media",
             uri=f"media://{ctx.user_id}/{media_id}",
-            size_bytes=len(data),
-            mime_type="text/plain; charset=utf-8",
-            checksum_sha256=hashlib.sha256(data).hexdigest(),
             metadata={"media_id": media_id, "title": title, "source": source},
         )
         return {
