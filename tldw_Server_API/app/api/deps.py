@@ -27,7 +27,6 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from ..core.DB_Management.backends.unreachable import is_open_failure
 from ..core.DB_Management.init_db import open_failure
@@ -97,11 +96,6 @@ QueryText = Annotated[
     BeforeValidator(storable_if_text),
 ]
 """A search query in a body, checked as a string like :data:`Name` (its length in characters)."""
-
-
-NotNull = SkipJsonSchema[None]
-"""``field: T | NotNull = None``: may be left out, but ``null`` is no value for it (the
-schema says so; the route refuses an explicit ``null`` with a 422 naming the field)."""
 
 
 def an_iso_instant(value: Any) -> Any:

@@ -6,6 +6,7 @@ import pytest
 
 from tldw_Server_API.app.core.Workflows.definitions import DefinitionError, parse_definition
 from tldw_Server_API.app.core.Workflows.run_state import plan_run
+from tldw_Server_API.app.core.Workflows.steps import STEP_TYPES
 from tldw_Server_API.app.core.Workflows.templates import TemplateError, render, render_value
 
 CONTEXT = {
@@ -61,6 +62,29 @@ def test_every_problem_is_reported_with_its_place() -> None:
     )
     assert "steps[3] (id 'c'): duplicate id (also steps[2])" in joined
     assert "steps[3] (id 'c').config.colour: Extra inputs are not permitted" in joined
+
+
+def test_every_templated_field_is_a_field_of_its_step_config() -> None:
+    for name, step_type in STEP_TYPES.items():
+        assert set(step_type.templated) <= set(step_type.Config.model_fields), name
+
+
+@pytest.mark.parametrize(
+    ("step_type", "config"),
+    [
+        ("prompt", {"template": "{{ nope.x }}"}),
+        ("create_note", {"title": "t", "content": "{{ nope.x }}"}),
+        ("wait_for_approval", {"details": {"why": ["{{ nope.x }}"]}}),
+        ("webhook", {"url": "https://example.org/", "headers": {"X-A": "{{ nope.x }}"}}),
+    ],
+)
+def test_a_malformed_template_in_any_templated_field_is_a_problem(
+    step_type: str, config: dict
+) -> None:
+    problems = _problems({"name": "w", "steps": [{"id": "a", "type": step_type, "config": config}]})
+    assert problems == [
+        "steps[0] (id 'a').config: {{ nope.x }}: paths start with one of inputs, steps, run"
+    ]
 
 
 def test_unknown_targets_are_reported() -> None:

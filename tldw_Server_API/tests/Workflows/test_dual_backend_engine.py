@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,16 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.02)
+
+
+def text_artifact_fields(artifact: dict) -> tuple[object, ...]:
+    return artifact["size_bytes"], artifact["mime_type"], artifact["checksum_sha256"]
+
+
+def text_artifact_fields_of(text: str) -> tuple[object, ...]:
+    """What a step records with a text artifact: its UTF-8 size, type and SHA-256."""
+    data = text.encode("utf-8")
+    return len(data), "text/plain; charset=utf-8", hashlib.sha256(data).hexdigest()
 
 
 def test_definition_with_several_step_types_succeeds(
@@ -99,6 +110,7 @@ def test_definition_with_several_step_types_succeeds(
     assert_gap_free(store, run["run_id"])
     (artifact,) = store.list_artifacts(run["run_id"])
     assert artifact["metadata"] == {"name": "greeting", "content": "Hello Ann"}
+    assert text_artifact_fields(artifact) == text_artifact_fields_of("Hello Ann")
 
 
 def test_a_log_steps_message_is_recorded_with_its_result(
@@ -159,6 +171,7 @@ def test_content_steps_use_the_run_owners_media_and_notes(
     assert (note.title, note.content) == ("Found 1", "Axolotl primer")
     (artifact,) = store.list_artifacts(run["run_id"])
     assert artifact["uri"] == f"media://1/{media.id}"
+    assert text_artifact_fields(artifact) == text_artifact_fields_of("Axolotls regenerate limbs.")
 
 
 def test_media_ingest_reads_files_only_from_the_workflow_inputs_directory(

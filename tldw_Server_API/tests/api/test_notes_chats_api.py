@@ -6,6 +6,8 @@ test_tldw_contract_notes_chats.py; these tests check what the data does.
 
 from __future__ import annotations
 
+import pytest
+
 from tldw_Server_API.tests.api.conftest import TestClient
 
 V1 = {"expected-version": "1"}
@@ -44,6 +46,35 @@ def test_a_note_update_refuses_null_for_a_field(client: TestClient) -> None:
     note = make(client, "/api/v1/notes/", {"title": "t", "content": "c"})
     response = client.put(f"/api/v1/notes/{note['id']}", json={"title": None}, headers=V1)
     assert response.status_code == 422 and "title" in response.json()["detail"]
+
+
+#: For each family of PUT routes: where to create a row, a field ``null`` may not clear, one it
+#: may, and how the update names the version it expects.
+UPDATES = {
+    "notes": ("/api/v1/notes/", {"title": "t", "content": "c"}, "title", "conversation_id", V1),
+    "characters": ("/api/v1/characters/", {"name": "Nul"}, "name", "description", None),
+    "chats": ("/api/v1/chats/", {"title": "t"}, "state", "title", None),
+}
+
+
+@pytest.mark.parametrize("family", UPDATES)
+def test_an_update_refuses_null_for_a_required_field_and_an_empty_body(
+    client: TestClient, family: str
+) -> None:
+    path, body, required, nullable, headers = UPDATES[family]
+    made = make(client, path, body)
+    url = f"{path}{made['id']}"
+    version = {"expected_version": made["version"]}
+
+    def put(changes: dict) -> tuple[int, object]:
+        response = client.put(url, json=changes, params=version, headers=headers)
+        return response.status_code, response.json()
+
+    assert put({required: None}) == (422, {"detail": f"{required} cannot be null"})
+    assert put({}) == (400, {"detail": "No valid fields provided for update."})
+    assert client.get(url).json()["version"] == made["version"]
+    status, cleared = put({nullable: None})
+    assert status == 200 and isinstance(cleared, dict) and cleared[nullable] is None
 
 
 def test_a_character_name_is_taken_once(client: TestClient) -> None:

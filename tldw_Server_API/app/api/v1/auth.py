@@ -152,12 +152,7 @@ def _sign_in(request: Request) -> SignIn:
 
 
 def _response(tokens: Tokens) -> TokenResponse:
-    return TokenResponse(
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        token_type=tokens.token_type,
-        expires_in=tokens.expires_in,
-    )
+    return TokenResponse.model_validate(tokens, from_attributes=True)
 
 
 @router.post(

@@ -20,8 +20,8 @@ import base64
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
 
 from ...core.DB_Management.stores import CharacterCard
 from ...core.text import JsonObject
@@ -32,11 +32,11 @@ from ..deps import (
     IntId,
     Limit,
     Name,
-    NotNull,
     Offset,
     SafeStr,
     StrictModel,
 )
+from ..updates import NotNull, UpdateBody, changed_fields
 
 router = APIRouter(prefix="/api/v1/characters", tags=["characters"])
 
@@ -64,9 +64,7 @@ class CharacterCreate(CharacterFields):
     name: Name
 
 
-class CharacterUpdate(CharacterFields):
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
-
+class CharacterUpdate(CharacterFields, UpdateBody):
     name: Name | NotNull = None
 
 
@@ -137,17 +135,17 @@ def _out(card: CharacterCard) -> CharacterOut:
     )
 
 
-def _values(body: CharacterFields, *, exclude: set[str]) -> dict[str, Any]:
-    values = body.model_dump(exclude_unset=True, exclude=exclude | {"image_base64"})
-    if "image_base64" in body.model_fields_set:
-        encoded = body.image_base64
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """A body's fields as the store takes them: the image as bytes instead of base64."""
+    if "image_base64" in values:
+        encoded = values.pop("image_base64")
         values["image"] = base64.b64decode(encoded) if encoded is not None else None
     return values
 
 
 @route(router, "POST", "/", status_code=status.HTTP_201_CREATED, response_model=CharacterOut)
 def create_character(body: CharacterCreate, store: Characters, response: Response) -> CharacterOut:
-    values = _values(body, exclude={"name"})
+    values = _stored(body.model_dump(exclude_unset=True, exclude={"name"}))
     image = values.pop("image", None)
     card = store.add_character(body.name, image=image, **values)
     response.headers["Location"] = f"/api/v1/characters/{card.id}"
@@ -190,11 +188,7 @@ def get_character(character_id: IntId, store: Characters) -> CharacterOut:
 def update_character(
     character_id: IntId, body: CharacterUpdate, store: Characters, expected_version: VersionQuery
 ) -> CharacterOut:
-    values = _values(body, exclude=set())
-    if "name" in values and values["name"] is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "name cannot be null")
-    if not values:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")
+    values = _stored(changed_fields(body))
     return _out(store.update_character(character_id, expected_version, **values))
 
 

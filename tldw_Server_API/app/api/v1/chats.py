@@ -16,8 +16,8 @@ without the trailing slash.
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, BeforeValidator, Field
 
 from ...core.DB_Management.stores import ChatStore, Conversation
 from ...core.DB_Management.stores.chats import CONVERSATION_LABELS, CONVERSATION_STATES
@@ -30,7 +30,6 @@ from ..deps import (
     ExpectedVersion,
     Instant,
     Limit,
-    NotNull,
     Offset,
     RefId,
     SafeStr,
@@ -40,6 +39,7 @@ from ..deps import (
     recorded_search,
     search_page,
 )
+from ..updates import NotNull, UpdateBody, changed_fields
 
 router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
 
@@ -83,9 +83,7 @@ class ChatCreate(ChatLabels):
     )
 
 
-class ChatUpdate(ChatLabels):
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
-
+class ChatUpdate(ChatLabels, UpdateBody):
     title: Title | None = None
     rating: Rating | None = None
 
@@ -115,26 +113,9 @@ class ChatList(OffsetPage):
 
 def _chats(store: ChatStore, conversations: list[Conversation]) -> list[ChatOut]:
     counts = store.message_counts([c.id for c in conversations])
+    # Every field ChatOut declares is the conversation's, but for its message count.
     return [
-        ChatOut(
-            id=c.id,
-            character_id=c.character_id,
-            title=c.title,
-            rating=c.rating,
-            state=c.state,
-            topic_label=c.topic_label,
-            cluster_id=c.cluster_id,
-            source=c.source,
-            external_ref=c.external_ref,
-            created_at=c.created_at,
-            last_modified=c.last_modified,
-            message_count=counts[c.id],
-            version=c.version,
-            parent_conversation_id=c.parent_conversation_id,
-            root_id=c.root_id,
-            forked_from_message_id=c.forked_from_message_id,
-        )
-        for c in conversations
+        ChatOut.model_validate(vars(c) | {"message_count": counts[c.id]}) for c in conversations
     ]
 
 
@@ -193,11 +174,7 @@ def get_chat(chat_id: TextId, store: Chats) -> ChatOut:
 def update_chat(
     chat_id: TextId, body: ChatUpdate, store: Chats, expected_version: VersionQuery
 ) -> ChatOut:
-    changes = body.model_dump(exclude_unset=True)
-    if changes.get("state", "") is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "state cannot be null")
-    if not changes:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")
+    changes = changed_fields(body)
     return _chat(store, store.update_conversation(chat_id, expected_version, **changes))
 
 

@@ -24,9 +24,10 @@ Claims are in :mod:`.media_claims`, uploads in :mod:`.media_add`.
 """
 
 from collections.abc import Callable
-from typing import Annotated, NoReturn
+from dataclasses import dataclass
+from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
 from ...core.DB_Management.stores import InvalidInput, MediaItem, MediaStore, NotFound
 from ...core.DB_Management.stores.media_keyword_modes import edit_keywords, find_keywords
@@ -34,6 +35,7 @@ from ...core.DB_Management.stores.media_search import MediaMatch, MediaQuery, se
 from ...core.DB_Management.stores.media_trash import count_trash, list_trash, purge
 from ...core.DB_Management.stores.media_version_analysis import annotate_version
 from ..deps import MAX_LIMIT, Analytics, IntId, Media, recorded_search
+from ..updates import null_field
 from .media_add import router as add_router
 from .media_claims import router as claims_router
 from .media_models import (
@@ -70,45 +72,55 @@ IncludeKeywords = Annotated[bool, Query(description="list each item's keywords")
 # -- lists -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """What a media list is asked for (the item list, the trash), and the parts of the answer
+    that follow from it: the entries, the page, whether keywords are shown."""
+
+    page: Page = 1
+    results_per_page: PerPage = 10
+    include_keywords: IncludeKeywords = False
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.results_per_page
+
+    def entry(self, item: MediaItem) -> MediaListItem:
+        return _list_item(item.id, item.title, item.type, item.keywords, self.include_keywords)
+
+    def page_of(self, total: int) -> dict[str, Any]:
+        """``pagination`` and ``keywords_available`` of a list of *total* items."""
+        return {
+            "pagination": pagination(self.page, self.results_per_page, total),
+            "keywords_available": True if self.include_keywords else None,
+        }
+
+
+Listing = Annotated[ListQuery, Depends()]
+
+
 @router.get("/media/", response_model=MediaList, response_model_exclude_none=True)
 @router.get(
     "/media", response_model=MediaList, response_model_exclude_none=True, include_in_schema=False
 )
-def list_media(
-    store: Media,
-    page: Page = 1,
-    results_per_page: PerPage = 10,
-    include_keywords: IncludeKeywords = False,
-) -> MediaList:
+def list_media(store: Media, listing: Listing) -> MediaList:
     """Live, untrashed items, most recently changed first."""
-    offset = (page - 1) * results_per_page
-    items = store.list_media(limit=results_per_page, offset=offset, order="-last_modified")
-    return MediaList(
-        items=[_list_item(i.id, i.title, i.type, i.keywords, include_keywords) for i in items],
-        pagination=pagination(page, results_per_page, store.count_media()),
-        keywords_available=True if include_keywords else None,
+    items = store.list_media(
+        limit=listing.results_per_page, offset=listing.offset, order="-last_modified"
     )
+    entries = [listing.entry(i) for i in items]
+    return MediaList(items=entries, **listing.page_of(store.count_media()))
 
 
 @router.get("/media/trash", response_model=TrashList, response_model_exclude_none=True)
-def list_media_trash(
-    store: Media,
-    page: Page = 1,
-    results_per_page: PerPage = 10,
-    include_keywords: IncludeKeywords = False,
-) -> TrashList:
+def list_media_trash(store: Media, listing: Listing) -> TrashList:
     """Trashed items, most recently trashed first."""
-    items = list_trash(store, limit=results_per_page, offset=(page - 1) * results_per_page)
+    items = list_trash(store, limit=listing.results_per_page, offset=listing.offset)
     return TrashList(
         items=[
-            TrashListItem(
-                **_list_item(i.id, i.title, i.type, i.keywords, include_keywords).model_dump(),
-                deleted_at=i.trash_date,
-            )
-            for i in items
+            TrashListItem(**listing.entry(i).model_dump(), deleted_at=i.trash_date) for i in items
         ],
-        pagination=pagination(page, results_per_page, count_trash(store)),
-        keywords_available=True if include_keywords else None,
+        **listing.page_of(count_trash(store)),
     )
 
 
@@ -212,10 +224,10 @@ def get_media(
 def update_media(media_id: IntId, body: MediaUpdate, store: Media) -> MediaDetail:
     """Change the fields given; ``content`` makes a new version carrying ``prompt``/``analysis``."""
     item = _live_item(store, media_id)
+    refused = null_field(body)
+    if refused is not None:
+        raise _invalid(f"{refused} cannot be null")
     changes = body.model_dump(exclude_unset=True, exclude={"prompt", "analysis"})
-    for required in ("title", "type", "content", "keywords"):
-        if required in changes and changes[required] is None:
-            raise _invalid(f"{required} cannot be null")
     if changes:
         store.update_media(media_id, item.version, **changes)
     if "content" in changes and (body.prompt is not None or body.analysis is not None):

@@ -15,7 +15,8 @@ from ...core.DB_Management.stores import DocumentVersion, MediaItem
 from ...core.DB_Management.stores.media_keyword_modes import KEYWORD_MODES
 from ...core.DB_Management.stores.media_search import INDEXED_FIELDS, SEARCH_FIELDS, SEARCH_SORTS
 from ...core.text import JsonObject
-from ..deps import Instant, IsoInstant, Keywords, Name, NotNull, QueryText, SafeStr, StrictModel
+from ..deps import Instant, IsoInstant, Keywords, Name, QueryText, SafeStr, StrictModel
+from ..updates import NotNull
 
 #: The media types tldw writes; databases from earlier versions and other tools hold these too.
 KNOWN_MEDIA_TYPES = (
@@ -168,16 +169,8 @@ class MediaDetail(BaseModel):
 
 def version_detail(made: DocumentVersion, *, with_content: bool) -> VersionDetail:
     metadata = made.safe_metadata if isinstance(made.safe_metadata, dict) else None
-    return VersionDetail(
-        uuid=made.uuid,
-        media_id=made.media_id,
-        version_number=made.version_number,
-        created_at=made.created_at,
-        prompt=made.prompt,
-        analysis_content=made.analysis_content,
-        safe_metadata=metadata,
-        content=made.content if with_content else None,
-    )
+    shown = {"safe_metadata": metadata, "content": made.content if with_content else None}
+    return VersionDetail.model_validate(vars(made) | shown)
 
 
 def media_detail(

@@ -106,18 +106,8 @@ class MessageMatches(BaseModel):
 
 
 def _message(message: Message) -> MessageOut:
-    return MessageOut(
-        id=message.id,
-        conversation_id=message.conversation_id,
-        parent_message_id=message.parent_message_id,
-        sender=message.sender,
-        content=message.content,
-        timestamp=message.timestamp,
-        ranking=message.ranking,
-        has_image=message.image_data is not None,
-        pinned=message.pinned,
-        version=message.version,
-    )
+    # Every field MessageOut declares is the message's, but has_image (the image stays out).
+    return MessageOut.model_validate(vars(message) | {"has_image": message.image_data is not None})
 
 
 @route(

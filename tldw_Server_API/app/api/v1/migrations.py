@@ -82,8 +82,7 @@ def admin_only(request: Request, user_id: str) -> None:
 
 
 def summary_of(run: RecordedRun) -> MigrationSummary:
-    fields = {k: v for k, v in vars(run).items() if k != "report"}
-    return MigrationSummary(**fields)
+    return MigrationSummary.model_validate(run, from_attributes=True)
 
 
 @router.get("", response_model=MigrationList)

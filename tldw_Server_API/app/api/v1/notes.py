@@ -23,7 +23,7 @@ Every path answers with or without its trailing slash. A version conflict is a
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from ...core.DB_Management.stores import Note, NotesStore
 from ...core.DB_Management.stores.notes import Keyword
@@ -43,7 +43,6 @@ from ..deps import (
     Limit,
     Name,
     Notes,
-    NotNull,
     Offset,
     RefId,
     SafeStr,
@@ -52,6 +51,7 @@ from ..deps import (
     TextId,
     recorded_search,
 )
+from ..updates import NotNull, UpdateBody, changed_fields
 
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
 
@@ -141,9 +141,7 @@ class NoteCreate(LenientModel):
         return auto_title(self.content, min(TITLE_MAX, max(10, self.title_max_len)))
 
 
-class NoteUpdate(LenientModel):
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # something to change
-
+class NoteUpdate(LenientModel, UpdateBody):
     title: Name | NotNull = None
     content: SafeStr | NotNull = None
     keywords: NoteKeywords | NotNull = None
@@ -204,19 +202,10 @@ def _keyword(row: Keyword) -> KeywordOut:
 
 def _notes(store: NotesStore, notes: list[Note], with_keywords: bool = True) -> list[NoteOut]:
     rows = store.keyword_rows(n.id for n in notes) if with_keywords else {}
+    # Every field NoteOut declares is the note's, but its keywords: rows, not words.
     return [
-        NoteOut(
-            id=n.id,
-            title=n.title,
-            content=n.content,
-            conversation_id=n.conversation_id,
-            message_id=n.message_id,
-            created_at=n.created_at,
-            last_modified=n.last_modified,
-            version=n.version,
-            client_id=n.client_id,
-            deleted=n.deleted,
-            keywords=[_keyword(k) for k in rows[n.id]] if with_keywords else None,
+        NoteOut.model_validate(
+            vars(n) | {"keywords": [_keyword(k) for k in rows[n.id]] if with_keywords else None}
         )
         for n in notes
     ]
@@ -288,17 +277,8 @@ def get_note(note_id: TextId, store: Notes) -> NoteOut:
     return _note(store, store.get_note(note_id))
 
 
-#: Fields of an update where ``null`` means "clear it".
-NULLABLE_LINKS = ("conversation_id", "message_id")
-
-
 def _update(store: NotesStore, note_id: str, body: NoteUpdate, version: int | None) -> NoteOut:
-    changes = body.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None and name not in NULLABLE_LINKS:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} cannot be null")
-    if not changes:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No valid fields provided for update.")
+    changes = changed_fields(body)
     expected = version if version is not None else store.get_note(note_id).version
     return _note(store, store.update_note(note_id, expected, **changes))
 

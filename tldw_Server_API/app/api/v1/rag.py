@@ -161,13 +161,7 @@ def _generate(
 
 
 def _out(document: RagDocument) -> DocumentOut:
-    return DocumentOut(
-        id=document.id,
-        content=document.content,
-        source=document.source,
-        score=document.score,
-        metadata=document.metadata,
-    )
+    return DocumentOut.model_validate(document, from_attributes=True)
 
 
 @router.post("/search", response_model=RagSearchResponse, response_model_exclude_none=False)

@@ -30,7 +30,7 @@ from pydantic import SecretStr
 
 from ..commands import add_version_flag, program_name
 from ..config import PG_DEFAULTS
-from .backends.target import PgTarget
+from .backends.target import PgTarget, pg_parts
 from .migration.errors import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -191,15 +191,7 @@ class Command:
 
 
 def target_flags(args: argparse.Namespace) -> TargetFlags:
-    return TargetFlags(
-        host=args.pg_host,
-        port=args.pg_port,
-        database=args.pg_database,
-        user=args.pg_user,
-        password=args.pg_password,
-        sslmode=args.pg_sslmode,
-        dsn=args.pg_dsn,
-    )
+    return TargetFlags(**pg_parts(args), dsn=args.pg_dsn)
 
 
 def output_flags(args: argparse.Namespace) -> Output:

@@ -70,6 +70,20 @@ class Decision(BaseModel):
     comment: StorableText | None = Field(default=None, max_length=5000)
     payload: JsonObject = Field(default_factory=dict)
 
+    def resolve(
+        self, store: WorkflowStore, run_id: str, *, approved: bool, decided_by: str
+    ) -> dict[str, Any]:
+        """Approve or reject the waiting run *run_id* with this comment and payload (the API's
+        and the web pages' one way to decide; the caller checks that the run is theirs)."""
+        return resolve_human(
+            store,
+            run_id,
+            approved=approved,
+            decided_by=decided_by,
+            comment=self.comment,
+            payload=self.payload,
+        )
+
 
 def public_json(value: Any) -> Any:
     """*value* as JSON, instants in the API's one form (``2025-10-08T12:34:56.789Z``)."""
@@ -230,15 +244,7 @@ def _decide(
 ) -> dict[str, Any]:
     decision = decision or Decision()
     own_run(store, run_id, user_id)
-    run = resolve_human(
-        store,
-        run_id,
-        approved=approved,
-        decided_by=user_id,
-        comment=decision.comment,
-        payload=decision.payload,
-    )
-    return public_run(run)
+    return public_run(decision.resolve(store, run_id, approved=approved, decided_by=user_id))
 
 
 @router.post("/runs/{run_id}/approve")

@@ -11,6 +11,15 @@ from sqlalchemy import URL
 
 from ...config import PG_DEFAULTS, Settings
 
+#: The parts of a PostgreSQL connection a user sets: :class:`PgTarget`'s fields. The server's
+#: settings and the migration tool's flags name each ``pg_<part>`` (``pg_host``, ``--pg-host``).
+CONNECTION_PARTS = ("host", "port", "database", "user", "password", "sslmode")
+
+
+def pg_parts(source: object) -> dict[str, Any]:
+    """The connection parts *source* holds as ``pg_<part>`` attributes (settings, parsed flags)."""
+    return {part: getattr(source, f"pg_{part}") for part in CONNECTION_PARTS}
+
 
 @dataclass(frozen=True)
 class PgTarget:
@@ -31,14 +40,7 @@ class PgTarget:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PgTarget:
-        return cls(
-            host=settings.pg_host,
-            port=settings.pg_port,
-            database=settings.pg_database,
-            user=settings.pg_user,
-            password=settings.pg_password,
-            sslmode=settings.pg_sslmode,
-        )
+        return cls(**pg_parts(settings))
 
     @classmethod
     def from_dsn(cls, dsn: str) -> PgTarget:

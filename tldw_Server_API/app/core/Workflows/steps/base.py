@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from ...DB_Management.stores.workflows import RunStatus
-from ..templates import render, render_value
+from ..templates import TemplateError, check_value, render, render_value
 
 if TYPE_CHECKING:
     from ...DB_Management.registry import DatabaseRegistry
@@ -158,13 +159,36 @@ class StepContext:
             self.run_id, event_type, payload, step_run_id=self.step_run_id, fence=self.fence
         )
 
-    def add_artifact(self, **fields: Any) -> dict[str, Any]:
+    def add_text_artifact(
+        self, text: str, *, type: str, uri: str, metadata: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Record *text* as an artifact of this step, with its UTF-8 size and SHA-256."""
+        data = text.encode("utf-8")
         return self.store.add_artifact(
-            self.run_id, step_run_id=self.step_run_id, fence=self.fence, **fields
+            self.run_id,
+            step_run_id=self.step_run_id,
+            fence=self.fence,
+            type=type,
+            uri=uri,
+            size_bytes=len(data),
+            mime_type="text/plain; charset=utf-8",
+            checksum_sha256=hashlib.sha256(data).hexdigest(),
+            metadata=metadata,
         )
 
 
 C = TypeVar("C", bound="StepConfig")
+
+
+def template_problems(values: Iterable[Any]) -> list[str]:
+    """What is wrong with each malformed template among *values* (nested ones included)."""
+    problems = []
+    for value in values:
+        try:
+            check_value(value)
+        except TemplateError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 class StepType(Generic[C]):
@@ -185,9 +209,13 @@ class StepType(Generic[C]):
     def parse(self, config: Mapping[str, Any]) -> StepConfig:
         return self.Config.model_validate(dict(config))
 
+    #: The config fields holding templates, rendered when the step runs; :meth:`check`
+    #: reports a malformed one when the definition is saved.
+    templated: ClassVar[tuple[str, ...]] = ()
+
     def check(self, config: C) -> list[str]:
-        """Problems with *config* beyond its model (e.g. malformed templates)."""
-        return []
+        """Problems with *config* beyond its model: malformed templates."""
+        return template_problems(getattr(config, name) for name in self.templated)
 
     def configured_retry(self, config: C) -> Mapping[str, Any] | None:
         """A retry policy (``RetryPolicy`` fields) the step's *config* sets, if any."""

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from ...DB_Management.stores.workflows import RunStatus
-from ..templates import TemplateError, check_value, lookup
+from ..templates import TemplateError, lookup
 from .base import ParkForHuman, StepConfig, StepContext, StepFailed, StepType, log
-
-
-def _template_problems(*values: Any) -> list[str]:
-    problems = []
-    for value in values:
-        try:
-            check_value(value)
-        except TemplateError as exc:
-            problems.append(str(exc))
-    return problems
 
 
 class LogConfig(StepConfig):
@@ -33,9 +22,7 @@ class LogStep(StepType[LogConfig]):
 
     name = "log"
     Config = LogConfig
-
-    def check(self, config: LogConfig) -> list[str]:
-        return _template_problems(config.message)
+    templated = ("message",)
 
     def run(self, ctx: StepContext, config: LogConfig) -> dict[str, Any]:
         message = ctx.render(config.message)
@@ -76,9 +63,7 @@ class PromptStep(StepType[PromptConfig]):
 
     name = "prompt"
     Config = PromptConfig
-
-    def check(self, config: PromptConfig) -> list[str]:
-        return _template_problems(config.template)
+    templated = ("template",)
 
     def run(self, ctx: StepContext, config: PromptConfig) -> dict[str, Any]:
         try:
@@ -87,13 +72,10 @@ class PromptStep(StepType[PromptConfig]):
             raise StepFailed(str(exc), retryable=False) from None
         output: dict[str, Any] = {"text": text}
         if config.artifact:
-            data = text.encode("utf-8")
-            artifact = ctx.add_artifact(
+            artifact = ctx.add_text_artifact(
+                text,
                 type="text",
                 uri=f"workflow://runs/{ctx.run_id}/artifacts/{config.artifact}",
-                size_bytes=len(data),
-                mime_type="text/plain; charset=utf-8",
-                checksum_sha256=hashlib.sha256(data).hexdigest(),
                 metadata={"name": config.artifact, "content": text},
             )
             output["artifact_id"] = artifact["artifact_id"]
@@ -223,9 +205,7 @@ class WaitForHumanStep(StepType[WaitForHumanConfig]):
     awaits_decision = True
     #: The run's status while it waits.
     waiting_status: ClassVar[RunStatus] = RunStatus.WAITING_HUMAN
-
-    def check(self, config: WaitForHumanConfig) -> list[str]:
-        return _template_problems(config.prompt, config.details)
+    templated = ("prompt", "details")
 
     def run(self, ctx: StepContext, config: WaitForHumanConfig) -> ParkForHuman:
         try:

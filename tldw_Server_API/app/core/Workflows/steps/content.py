@@ -10,7 +10,6 @@ workflow runtime starts without them.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -21,7 +20,6 @@ from pydantic import Field, model_validator
 
 from ..templates import TemplateError
 from .base import StepConfig, StepContext, StepFailed, StepType
-from .basic import _template_problems
 
 MAX_TEXT_CHARS = 2_000
 #: The ``client_id`` content written by workflows carries in the sync log.
@@ -88,9 +86,7 @@ class RagSearchStep(StepType[RagSearchConfig]):
 
     name = "rag_search"
     Config = RagSearchConfig
-
-    def check(self, config: RagSearchConfig) -> list[str]:
-        return _template_problems(config.query)
+    templated = ("query",)
 
     def run(self, ctx: StepContext, config: RagSearchConfig) -> dict[str, Any]:
         from ...DB_Management.stores.media import MediaStore
@@ -130,9 +126,7 @@ class MediaIngestStep(StepType[MediaIngestConfig]):
 
     name = "media_ingest"
     Config = MediaIngestConfig
-
-    def check(self, config: MediaIngestConfig) -> list[str]:
-        return _template_problems(config.title, config.text, config.path, config.url)
+    templated = ("title", "text", "path", "url")
 
     def _read(self, ctx: StepContext, raw: str) -> str:
         root = (ctx.registry.settings.data_dir / INGEST_DIR_NAME).resolve()
@@ -170,13 +164,10 @@ class MediaIngestStep(StepType[MediaIngestConfig]):
                 keywords=list(config.keywords),
             )
         media_id = added.id
-        data = content.encode("utf-8")
-        artifact = ctx.add_artifact(
+        artifact = ctx.add_text_artifact(
+            content,
             type="media",
             uri=f"media://{ctx.user_id}/{media_id}",
-            size_bytes=len(data),
-            mime_type="text/plain; charset=utf-8",
-            checksum_sha256=hashlib.sha256(data).hexdigest(),
             metadata={"media_id": media_id, "title": title, "source": source},
         )
         return {
@@ -201,9 +192,7 @@ class CreateNoteStep(StepType[CreateNoteConfig]):
 
     name = "create_note"
     Config = CreateNoteConfig
-
-    def check(self, config: CreateNoteConfig) -> list[str]:
-        return _template_problems(config.title, config.content)
+    templated = ("title", "content")
 
     def run(self, ctx: StepContext, config: CreateNoteConfig) -> dict[str, Any]:
         from ...DB_Management.stores.notes import NotesStore

@@ -12,7 +12,6 @@ from pydantic import Field, field_validator
 from ... import outbound
 from ..templates import TemplateError
 from .base import StepConfig, StepContext, StepFailed, StepType
-from .basic import _template_problems
 
 MAX_BODY_CHARS = 20_000
 #: The config keys that, in older definitions, set the webhook's own retries: they are
@@ -65,9 +64,7 @@ class WebhookStep(StepType[WebhookConfig]):
     default_retry: ClassVar[Mapping[str, Any] | None] = {
         key: WebhookConfig.model_fields[key].default for key in RETRY_KEYS
     }
-
-    def check(self, config: WebhookConfig) -> list[str]:
-        return _template_problems(config.url, config.payload, config.headers)
+    templated = ("url", "payload", "headers")
 
     def configured_retry(self, config: WebhookConfig) -> Mapping[str, Any] | None:
         assert isinstance(config, WebhookConfig)
