@@ -3,7 +3,7 @@ steps, artifacts and events (updated live by ``static/workflow_run.js``).
 
 Starting, approving, rejecting and cancelling a run call what the API's routes call
 (``core/Workflows/api.py``): the store's ``submit_run_with_status`` with the user as the
-submitter, :func:`own_run` before any change, :func:`resolve_human` and ``cancel_run``. A run
+submitter, :func:`own_run` before any change, ``Decision.resolve`` and ``cancel_run``. A run
 of another user's is "not found", as in the API; a definition is listed when the API would
 list it (the user's own, and those shared with everyone).
 """
@@ -35,7 +35,6 @@ from ..core.Workflows.api import (
     public_run,
     visible_definition,
 )
-from ..core.Workflows.engine import resolve_human
 from .guards import PageError, SignedIn, TextForm, TextFormSession
 from .pages import page_router, render
 from .user_pages import (
@@ -277,15 +276,7 @@ def _decide(
     """Approve or reject the user's waiting run, as ``POST .../approve`` and ``.../reject``."""
 
     def decide(store: WorkflowStore, user_id: str) -> object:
-        decision = decision_of(form)
-        return resolve_human(
-            store,
-            run_id,
-            approved=approved,
-            decided_by=user_id,
-            comment=decision.comment,
-            payload=decision.payload,
-        )
+        return decision_of(form).resolve(store, run_id, approved=approved, decided_by=user_id)
 
     return _change_run(request, session, run_id, "Not decided", decide)
 
