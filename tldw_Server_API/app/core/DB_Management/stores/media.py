@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..backends.base import Database
 from ..instants import to_instant
@@ -256,14 +257,7 @@ class MediaStore:
         with self.database.begin(write=True) as conn:
             if "url" in values:
                 self._check_url_free(conn, values["url"], media_id)
-            update_versioned(
-                conn,
-                self.t.media,
-                media_id,
-                values,
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            self._update(conn, media_id, values, expected_version)
             if "content" in values:
                 self.versions.insert(conn, media_id, values["content"])
             if words is not None:
@@ -275,28 +269,14 @@ class MediaStore:
     def soft_delete(self, media_id: int, expected_version: int | None = None) -> int:
         """Mark the item deleted (logged as a 'delete' in sync_log); return its new version."""
         with self.database.begin(write=True) as conn:
-            return update_versioned(
-                conn,
-                self.t.media,
-                media_id,
-                {"deleted": True},
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            return self._update(conn, media_id, {"deleted": True}, expected_version)
 
     def restore(self, media_id: int) -> MediaItem:
         """Bring a soft-deleted item back; restoring a live item changes nothing."""
         with self.database.begin(write=True) as conn:
             item = self._load(conn, media_id, include_deleted=True)
             if item.deleted:
-                update_versioned(
-                    conn,
-                    self.t.media,
-                    media_id,
-                    {"deleted": False},
-                    client_id=self.client_id,
-                    live_only=False,
-                )
+                self._update(conn, media_id, {"deleted": False}, live_only=False)
             return self._load(conn, media_id, include_deleted=False)
 
     def trash(self, media_id: int) -> MediaItem:
@@ -311,7 +291,7 @@ class MediaStore:
             item = self._load(conn, media_id, include_deleted=False)
             if item.is_trash != trashed:
                 values = {"is_trash": trashed, "trash_date": now() if trashed else None}
-                update_versioned(conn, self.t.media, media_id, values, client_id=self.client_id)
+                self._update(conn, media_id, values)
             return self._load(conn, media_id, include_deleted=False)
 
     # -- search ------------------------------------------------------------------------------
@@ -388,9 +368,35 @@ class MediaStore:
 
     # -- helpers --------------------------------------------------------------------------------
 
+    def _update(
+        self,
+        conn: Connection,
+        media_id: int,
+        values: dict[str, Any],
+        expected_version: int | None = None,
+        *,
+        live_only: bool = True,
+    ) -> int:
+        """Change the item as this store's client (the version rule, see
+        :func:`._common.update_versioned`); return its new version."""
+        return update_versioned(
+            conn,
+            self.t.media,
+            media_id,
+            values,
+            client_id=self.client_id,
+            expected_version=expected_version,
+            live_only=live_only,
+        )
+
     def _load(self, conn: Connection, media_id: int, *, include_deleted: bool) -> MediaItem:
         row = load_row(conn, self.t.media, media_id, include_deleted=include_deleted)
         return _media_item(row, self.tags.of(conn, [media_id]).get(media_id, []))
+
+    def listed(self) -> list[ColumnElement[bool]]:
+        """The conditions of an item that lists and searches: live, and not in the trash."""
+        media = self.t.media
+        return [is_false(media.c.deleted), is_false(media.c.is_trash)]
 
     def _visible(self, stmt: Any, include_deleted: bool, include_trash: bool) -> Any:
         media = self.t.media
