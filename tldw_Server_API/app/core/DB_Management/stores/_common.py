@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from sqlalchemy import Connection, Row, Table, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -151,6 +151,13 @@ def bump(table: Table, client_id: str) -> dict[str, Any]:
     if "prev_version" in table.c:
         values["prev_version"] = table.c.version  # the old value: SET reads the row as it was
     return values
+
+
+class VersionCheck(TypedDict, total=False):
+    """What :func:`update_versioned` checks besides the key, for wrappers to pass through."""
+
+    expected_version: int | None
+    live_only: bool
 
 
 def update_versioned(

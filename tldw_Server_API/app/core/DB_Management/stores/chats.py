@@ -193,7 +193,9 @@ class ChatStore(ChaChaStore):
             _check_rating(changes["rating"])
         _check_labels(changes)
         with self.database.begin(write=True) as conn:
-            self._update(conn, "conversations", conversation_id, changes, expected_version)
+            self._update(
+                conn, "conversations", conversation_id, changes, expected_version=expected_version
+            )
             return self._load_conversation(conn, conversation_id)
 
     def soft_delete_conversation(
@@ -308,7 +310,7 @@ class ChatStore(ChaChaStore):
     def update_message(self, message_id: str, expected_version: int, **changes: Any) -> Message:
         check_fields("messages", changes, {"content", "ranking", "pinned"})
         with self.database.begin(write=True) as conn:
-            self._update(conn, "messages", message_id, changes, expected_version)
+            self._update(conn, "messages", message_id, changes, expected_version=expected_version)
             message = self._load_message(conn, message_id)
         content_changed(self.database)
         return message

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,6 +25,7 @@ from ..instants import to_instant
 from ..schemas.types import is_false
 from ._common import (
     AnyRow,
+    VersionCheck,
     check_fields,
     check_paging,
     load_row,
@@ -257,7 +258,7 @@ class MediaStore:
         with self.database.begin(write=True) as conn:
             if "url" in values:
                 self._check_url_free(conn, values["url"], media_id)
-            self._update(conn, media_id, values, expected_version)
+            self._update(conn, media_id, values, expected_version=expected_version)
             if "content" in values:
                 self.versions.insert(conn, media_id, values["content"])
             if words is not None:
@@ -269,7 +270,9 @@ class MediaStore:
     def soft_delete(self, media_id: int, expected_version: int | None = None) -> int:
         """Mark the item deleted (logged as a 'delete' in sync_log); return its new version."""
         with self.database.begin(write=True) as conn:
-            return self._update(conn, media_id, {"deleted": True}, expected_version)
+            return self._update(
+                conn, media_id, {"deleted": True}, expected_version=expected_version
+            )
 
     def restore(self, media_id: int) -> MediaItem:
         """Bring a soft-deleted item back; restoring a live item changes nothing."""
@@ -369,24 +372,12 @@ class MediaStore:
     # -- helpers --------------------------------------------------------------------------------
 
     def _update(
-        self,
-        conn: Connection,
-        media_id: int,
-        values: dict[str, Any],
-        expected_version: int | None = None,
-        *,
-        live_only: bool = True,
+        self, conn: Connection, media_id: int, values: dict[str, Any], **check: Unpack[VersionCheck]
     ) -> int:
         """Change the item as this store's client (the version rule, see
         :func:`._common.update_versioned`); return its new version."""
         return update_versioned(
-            conn,
-            self.t.media,
-            media_id,
-            values,
-            client_id=self.client_id,
-            expected_version=expected_version,
-            live_only=live_only,
+            conn, self.t.media, media_id, values, client_id=self.client_id, **check
         )
 
     def _load(self, conn: Connection, media_id: int, *, include_deleted: bool) -> MediaItem:

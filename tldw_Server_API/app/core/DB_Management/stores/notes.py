@@ -160,7 +160,7 @@ class NotesStore(ChaChaStore):
             for link, table in (("conversation_id", "conversations"), ("message_id", "messages")):
                 if changes.get(link) is not None:
                     require_live(conn, self._table(table), changes[link])
-            self._update(conn, "notes", note_id, changes, expected_version)
+            self._update(conn, "notes", note_id, changes, expected_version=expected_version)
             if words is not None:
                 self.tags.replace(conn, note_id, clean_keywords("keywords", words))
             note = self._load(conn, note_id)
