@@ -31,12 +31,12 @@ from ._common import (
     load_row,
     new_uuid,
     now,
-    order_clauses,
     record_from_row,
     require_live,
     require_schema,
     require_text,
     sha256_hex,
+    sorted_page,
     update_versioned,
 )
 from .changes import content_changed
@@ -227,16 +227,12 @@ class MediaStore:
         include_trash: bool = False,
     ) -> list[MediaItem]:
         """A page of items sorted by an allow-listed key (``-`` prefix: descending)."""
-        check_paging("media", limit, offset)
         media = self.t.media
         stmt = self._visible(select(media), include_deleted, include_trash)
-        stmt = (
-            stmt.order_by(*order_clauses(media, order, MEDIA_SORT_KEYS)).limit(limit).offset(offset)
-        )
+        page = sorted_page(stmt, media, order, MEDIA_SORT_KEYS, limit=limit, offset=offset)
         with self.database.begin(write=False) as conn:
-            rows = conn.execute(stmt).all()
-            words = self.tags.of(conn, [row.id for row in rows])
-        return [_media_item(row, words.get(row.id, [])) for row in rows]
+            tagged = self.tags.tagged(conn, conn.execute(page).all())
+        return [_media_item(row, words) for row, words in tagged]
 
     def count_media(self, include_deleted: bool = False, *, include_trash: bool = False) -> int:
         stmt = self._visible(

@@ -19,10 +19,10 @@ from ._common import (
     load_row,
     new_uuid,
     now,
-    order_clauses,
     record_from_row,
     require_live,
     require_text,
+    sorted_page,
 )
 from .changes import content_changed
 from .errors import InvalidInput
@@ -124,18 +124,14 @@ class NotesStore(ChaChaStore):
         include_deleted: bool = False,
         order: str = "-last_modified",
     ) -> list[Note]:
-        check_paging("notes", limit, offset)
         notes = self._table("notes")
         stmt = select(notes)
         if not include_deleted:
             stmt = stmt.where(is_false(notes.c.deleted))
-        stmt = (
-            stmt.order_by(*order_clauses(notes, order, NOTE_SORT_KEYS)).limit(limit).offset(offset)
-        )
+        page = sorted_page(stmt, notes, order, NOTE_SORT_KEYS, limit=limit, offset=offset)
         with self.database.begin(write=False) as conn:
-            rows = conn.execute(stmt).all()
-            words = self.tags.of(conn, [row.id for row in rows])
-        return [_note(row, words.get(row.id, [])) for row in rows]
+            tagged = self.tags.tagged(conn, conn.execute(page).all())
+        return [_note(row, words) for row, words in tagged]
 
     def count_notes(self, include_deleted: bool = False) -> int:
         notes = self._table("notes")
