@@ -326,25 +326,21 @@ class ChatStore(ChaChaStore):
         offset: int = 0,
     ) -> list[SearchHit]:
         """Live messages of live conversations matching *query*; ``title`` is the sender."""
-        check_paging("messages", limit, offset)
         messages, conversations = self._table("messages"), self._table("conversations")
         live = select(conversations.c.id).where(is_false(conversations.c.deleted))
         where: list[ColumnElement[bool]] = [messages.c.conversation_id.in_(live)]
         if conversation_id is not None:
             where.append(messages.c.conversation_id == conversation_id)
-        with self.database.begin(write=False) as conn:
-            return search_hits(
-                conn,
-                self.database,
-                messages,
-                "messages_fts",
-                query,
-                title="sender",
-                text="content",
-                limit=limit,
-                offset=offset,
-                where=where,
-            )
+        return search_hits(
+            self.database,
+            messages,
+            "messages_fts",
+            query,
+            title="sender",
+            limit=limit,
+            offset=offset,
+            where=where,
+        )
 
     def _insert_conversation(
         self,

@@ -27,7 +27,6 @@ from ._common import (
     AnyRow,
     VersionCheck,
     check_fields,
-    check_paging,
     load_row,
     new_uuid,
     now,
@@ -297,19 +296,9 @@ class MediaStore:
 
     def search_media(self, query: str, limit: int = 20, offset: int = 0) -> list[SearchHit]:
         """Live, untrashed items matching *query* (FTS5 syntax); title matches first."""
-        check_paging("media", limit, offset)
-        with self.database.begin(write=False) as conn:
-            return search_hits(
-                conn,
-                self.database,
-                self.t.media,
-                "media_fts",
-                query,
-                title="title",
-                text="content",
-                limit=limit,
-                offset=offset,
-            )
+        return search_hits(
+            self.database, self.t.media, "media_fts", query, limit=limit, offset=offset
+        )
 
     # -- keywords ------------------------------------------------------------------------------
 

@@ -174,19 +174,8 @@ class NotesStore(ChaChaStore):
 
     def search_notes(self, query: str, limit: int = 20, offset: int = 0) -> list[SearchHit]:
         """Live notes matching *query* (FTS5 syntax); title matches first."""
-        check_paging("notes", limit, offset)
-        with self.database.begin(write=False) as conn:
-            return search_hits(
-                conn,
-                self.database,
-                self._table("notes"),
-                "notes_fts",
-                query,
-                title="title",
-                text="content",
-                limit=limit,
-                offset=offset,
-            )
+        notes = self._table("notes")
+        return search_hits(self.database, notes, "notes_fts", query, limit=limit, offset=offset)
 
     def find_notes(self, query: str, limit: int = 10, offset: int = 0) -> list[tuple[Note, float]]:
         """Live notes matching *query* (FTS5 syntax), best first, each with its rank."""

@@ -4,7 +4,7 @@ Every store searches the same way: the dialect's search statement (FTS5 on
 SQLite, ``tsvector`` on PostgreSQL) returns keys in rank order, and one
 follow-up select fetches the columns the hits show. :func:`search_rows` is that
 two-step (:func:`search_statement`, then :func:`page_rows`, which paged views also
-use with :func:`count_rows`); :func:`search_hits` turns its rows into
+use with :func:`count_rows`); :func:`search_hits`, a read of its own, turns its rows into
 :class:`SearchHit`\\ s with a display snippet.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Select, Table, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..backends.base import Database
-from ._common import AnyRow
+from ._common import AnyRow, check_paging
 
 
 @dataclass(frozen=True)
@@ -118,30 +118,32 @@ def count_rows(conn: Connection, stmt: Select[Any]) -> int:
 
 
 def search_hits(
-    conn: Connection,
     database: Database,
     table: Table,
     index_name: str,
     query: str,
     *,
-    title: str,
-    text: str,
+    title: str = "title",
+    text: str = "content",
     limit: int,
     offset: int,
     where: Sequence[ColumnElement[bool]] = (),
 ) -> list[SearchHit]:
-    """:func:`search_rows` as hits titled by column *title*, snippets cut from column *text*."""
-    matches = search_rows(
-        conn,
-        database,
-        table,
-        index_name,
-        query,
-        (title, text),
-        limit=limit,
-        offset=offset,
-        where=where,
-    )
+    """:func:`search_rows` as hits titled by column *title*, snippets cut from column *text*:
+    the paging checked, then one read of its own."""
+    check_paging(table.name, limit, offset)
+    with database.begin(write=False) as conn:
+        matches = search_rows(
+            conn,
+            database,
+            table,
+            index_name,
+            query,
+            (title, text),
+            limit=limit,
+            offset=offset,
+            where=where,
+        )
     return [
         SearchHit(
             m.row.id,
