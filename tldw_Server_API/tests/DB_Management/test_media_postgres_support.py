@@ -357,6 +357,20 @@ def test_json_metadata_round_trips(store: MediaStore) -> None:
     assert store.versions.get(item.id, 2).safe_metadata == metadata
 
 
+def test_a_version_stores_what_came_with_it_and_null_for_the_rest(store: MediaStore) -> None:
+    item = store.add_media("T", "x", "article")
+    made = store.versions.add(item.id, "v2", prompt="p", analysis_content="a")
+    assert (made.prompt, made.analysis_content, made.safe_metadata) == ("p", "a", None)
+    versions = store.database.table("documentversions")
+    with store.database.begin(write=False) as conn:
+        nulls = conn.execute(
+            select(versions.c.version_number)
+            .where(versions.c.prompt.is_(None), versions.c.safe_metadata.is_(None))
+            .order_by(versions.c.version_number)
+        ).scalars()
+        assert list(nulls) == [1]  # SQL NULL (not JSON's null) where nothing was given
+
+
 def test_ids_continue_after_rows_inserted_with_explicit_ids(
     store: MediaStore, registry: DatabaseRegistry
 ) -> None:

@@ -1,6 +1,6 @@
 """A database that cannot be reached or opened: one clear line, wherever it happens.
 
-The server at start-up, ``init_db`` and the migration tool run as subprocesses
+The server at start-up, ``init_db``, ``tldw-embed`` and the migration tool run as subprocesses
 against the test PostgreSQL server (a database that does not exist, a port
 nothing listens on, a role that does not exist) or an unusable SQLite data
 directory. Each prints one line naming host, port, database and user and what
@@ -27,6 +27,7 @@ MISSING_DATABASE = "tldw_no_such_database_x1"
 SERVER = [sys.executable, "-m", "tldw_Server_API.app.main"]
 INIT_DB = [sys.executable, "-m", "tldw_Server_API.app.core.DB_Management.init_db"]
 MIGRATE = [sys.executable, "-m", "tldw_Server_API.app.core.DB_Management.migration_tools"]
+EMBED = [sys.executable, "-m", "tldw_Server_API.app.core.RAG.embed_existing", "--user-id", "1"]
 
 
 def pg_env(target: PgTarget, **changes: str) -> dict[str, str]:
@@ -136,6 +137,23 @@ def test_init_db_on_a_port_nothing_listens_on_says_what_to_check(
     assert_one_clear_line(
         result.stdout, f"{pg_server.host}:{port}", "is PostgreSQL running", "TLDW_PG_PORT"
     )
+
+
+def test_embed_on_a_missing_database_says_how_to_create_it(
+    tmp_path: Path, pg_server: PgTarget
+) -> None:
+    result = run(tmp_path, EMBED, **pg_env(pg_server, TLDW_PG_DATABASE=MISSING_DATABASE))
+    assert result.returncode == 3, result.stdout
+    assert_one_clear_line(result.stdout, createdb_hint(pg_server))
+
+
+def test_embed_shows_the_traceback_when_debugging(tmp_path: Path, pg_server: PgTarget) -> None:
+    env = pg_env(pg_server, TLDW_PG_DATABASE=MISSING_DATABASE, TLDW_DEBUG="1")
+    result = run(tmp_path, EMBED, **env)
+    assert result.returncode == 3, result.stdout
+    assert "Traceback" in result.stdout
+    assert createdb_hint(pg_server) in result.stdout
+    assert PASSWORD not in result.stdout
 
 
 def test_init_db_with_an_unknown_role_says_how_to_create_it(

@@ -44,6 +44,18 @@ def open_failure(exc: BaseException, settings: Settings) -> DatabaseUnavailable:
     return sqlite_unavailable(exc, settings.data_dir)
 
 
+def unreachable_exit(exc: Exception, settings: Settings) -> int:
+    """A command's end when a database cannot be reached or opened: the one line of
+    :func:`open_failure` (``TLDW_DEBUG=1`` adds the traceback), exit code
+    :data:`UNREACHABLE`. Any other exception is raised again."""
+    if not is_open_failure(exc):
+        raise exc
+    if debug_enabled():
+        traceback.print_exc()
+    print(f"error: {open_failure(exc, settings)}", file=sys.stderr)
+    return UNREACHABLE
+
+
 def init_databases(
     settings: Settings, user_ids: list[str] | None = None
 ) -> list[tuple[str, SchemaState]]:
@@ -85,12 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if not is_open_failure(exc):
-            raise
-        if debug_enabled():
-            traceback.print_exc()
-        print(f"error: {open_failure(exc, settings)}", file=sys.stderr)
-        return UNREACHABLE
+        return unreachable_exit(exc, settings)
     for where, state in states:
         detail = f" from version {state.from_version}" if state.outcome == "upgraded" else ""
         print(f"{where}: {state.outcome}{detail} (schema version {state.version})")

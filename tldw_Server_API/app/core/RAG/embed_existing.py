@@ -8,7 +8,8 @@ from what is stored. A running server's background indexer may work at the same 
 both write the same rows, and the later write wins.
 
 Exit codes: 0 done, 1 the model could not embed, 2 bad configuration or user id,
-3 a database cannot be reached.
+3 a database cannot be reached (one line says where and what to do; ``TLDW_DEBUG=1``
+adds the traceback).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..commands import add_version_flag, program_name
 from ..config import ConfigError, Settings, load_settings
-from ..DB_Management.backends.unreachable import is_open_failure
-from ..DB_Management.init_db import UNREACHABLE, open_failure
+from ..DB_Management.init_db import unreachable_exit
 from ..DB_Management.registry import DatabaseRegistry, InvalidUserId
 from ..DB_Management.schemas.manager import SchemaError
 from .embeddings import EmbeddingError, provider_from_settings
@@ -96,10 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EMBEDDING_FAILED
     except Exception as exc:
-        if not is_open_failure(exc):
-            raise
-        print(f"error: {open_failure(exc, settings)}", file=sys.stderr)
-        return UNREACHABLE
+        return unreachable_exit(exc, settings)
     return 0
 
 

@@ -9,12 +9,12 @@ sync triggers as 'delete', and reversible where a restore is offered.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, Table, select
 
 from ..backends.base import Database
-from ._common import now, require_schema, update_versioned
+from ._common import VersionCheck, now, require_schema, update_versioned
 from .errors import NotFound, VersionConflict
 
 
@@ -47,25 +47,19 @@ class ChaChaStore:
         table: str,
         key: Any,
         changes: Mapping[str, Any],
-        expected_version: int | None = None,
-        *,
-        live_only: bool = True,
+        **check: Unpack[VersionCheck],
     ) -> int:
         """Change *table*'s row *key* as this store's client (the version rule, see
         :func:`._common.update_versioned`); return its new version."""
         return update_versioned(
-            conn,
-            self._table(table),
-            key,
-            changes,
-            client_id=self.client_id,
-            expected_version=expected_version,
-            live_only=live_only,
+            conn, self._table(table), key, changes, client_id=self.client_id, **check
         )
 
     def _soft_delete(self, table: str, key: Any, expected_version: int | None) -> int:
         with self.database.begin(write=True) as conn:
-            return self._update(conn, table, key, {"deleted": True}, expected_version)
+            return self._update(
+                conn, table, key, {"deleted": True}, expected_version=expected_version
+            )
 
     def _restore(
         self, conn: Connection, table: str, key: Any, expected_version: int | None = None
@@ -78,4 +72,11 @@ class ChaChaStore:
         if expected_version is not None and int(row.version) != expected_version:
             raise VersionConflict(table, key, expected_version, int(row.version))
         if row.deleted:
-            self._update(conn, table, key, {"deleted": False}, expected_version, live_only=False)
+            self._update(
+                conn,
+                table,
+                key,
+                {"deleted": False},
+                expected_version=expected_version,
+                live_only=False,
+            )

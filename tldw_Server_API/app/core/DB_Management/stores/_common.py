@@ -15,9 +15,9 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
-from sqlalchemy import Connection, Row, Table, select, update
+from sqlalchemy import Connection, Row, Select, Table, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..instants import utc_now
@@ -115,11 +115,14 @@ def require_text(table: str, field: str, value: Any) -> str:
     return value
 
 
-def order_clauses(table: Table, order: str, allowed: Sequence[str]) -> list[Any]:
-    """``'title'`` / ``'-last_modified'`` into ORDER BY clauses, from an allow-list only.
+def sorted_page(
+    stmt: Select[Any], table: Table, order: str, allowed: Sequence[str], *, limit: int, offset: int
+) -> Select[Any]:
+    """*stmt* sorted by ``'title'`` / ``'-last_modified'`` (from an allow-list only), one page.
 
     The primary key always breaks ties, so paging is stable on both backends.
     """
+    check_paging(table.name, limit, offset)
     name = order.removeprefix("-")
     if name not in allowed:
         choices = ", ".join(f"{n}, -{n}" for n in allowed)
@@ -130,7 +133,7 @@ def order_clauses(table: Table, order: str, allowed: Sequence[str]) -> list[Any]
     clauses = [column.desc() if descending else column.asc()]
     if column is not key:
         clauses.append(key.desc() if descending else key.asc())
-    return clauses
+    return stmt.order_by(*clauses).limit(limit).offset(offset)
 
 
 def check_paging(table: str, limit: int, offset: int) -> None:
@@ -151,6 +154,13 @@ def bump(table: Table, client_id: str) -> dict[str, Any]:
     if "prev_version" in table.c:
         values["prev_version"] = table.c.version  # the old value: SET reads the row as it was
     return values
+
+
+class VersionCheck(TypedDict, total=False):
+    """What :func:`update_versioned` checks besides the key, for wrappers to pass through."""
+
+    expected_version: int | None
+    live_only: bool
 
 
 def update_versioned(

@@ -109,7 +109,9 @@ class CharacterStore(ChaChaStore):
         with self.database.begin(write=True) as conn:
             if "name" in values:
                 self._check_name_free(conn, str(values["name"]), character_id)
-            self._update(conn, "character_cards", character_id, values, expected_version)
+            self._update(
+                conn, "character_cards", character_id, values, expected_version=expected_version
+            )
             return self._load(conn, character_id)
 
     def delete_character(self, character_id: int, expected_version: int | None = None) -> int:

@@ -193,7 +193,9 @@ class ChatStore(ChaChaStore):
             _check_rating(changes["rating"])
         _check_labels(changes)
         with self.database.begin(write=True) as conn:
-            self._update(conn, "conversations", conversation_id, changes, expected_version)
+            self._update(
+                conn, "conversations", conversation_id, changes, expected_version=expected_version
+            )
             return self._load_conversation(conn, conversation_id)
 
     def soft_delete_conversation(
@@ -308,7 +310,7 @@ class ChatStore(ChaChaStore):
     def update_message(self, message_id: str, expected_version: int, **changes: Any) -> Message:
         check_fields("messages", changes, {"content", "ranking", "pinned"})
         with self.database.begin(write=True) as conn:
-            self._update(conn, "messages", message_id, changes, expected_version)
+            self._update(conn, "messages", message_id, changes, expected_version=expected_version)
             message = self._load_message(conn, message_id)
         content_changed(self.database)
         return message
@@ -324,25 +326,21 @@ class ChatStore(ChaChaStore):
         offset: int = 0,
     ) -> list[SearchHit]:
         """Live messages of live conversations matching *query*; ``title`` is the sender."""
-        check_paging("messages", limit, offset)
         messages, conversations = self._table("messages"), self._table("conversations")
         live = select(conversations.c.id).where(is_false(conversations.c.deleted))
         where: list[ColumnElement[bool]] = [messages.c.conversation_id.in_(live)]
         if conversation_id is not None:
             where.append(messages.c.conversation_id == conversation_id)
-        with self.database.begin(write=False) as conn:
-            return search_hits(
-                conn,
-                self.database,
-                messages,
-                "messages_fts",
-                query,
-                title="sender",
-                text="content",
-                limit=limit,
-                offset=offset,
-                where=where,
-            )
+        return search_hits(
+            self.database,
+            messages,
+            "messages_fts",
+            query,
+            title="sender",
+            limit=limit,
+            offset=offset,
+            where=where,
+        )
 
     def _insert_conversation(
         self,

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, delete, select
 
 from ..backends.base import Database
 from ..schemas.types import is_false
-from ._common import now, require_live, update_versioned
+from ._common import AnyRow, now, require_live, update_versioned
 from .errors import InvalidInput
 
 K = TypeVar("K")
@@ -142,6 +142,11 @@ class KeywordTags(Generic[K]):
         for owner, word in rows:
             found.setdefault(self.key(owner), []).append(word)
         return {k: _sorted(v) for k, v in found.items()}
+
+    def tagged(self, conn: Connection, rows: Sequence[AnyRow]) -> list[tuple[AnyRow, list[str]]]:
+        """Each of the owner *rows* with its live keywords (one read for them all)."""
+        words = self.of(conn, [row.id for row in rows])
+        return [(row, words.get(row.id, [])) for row in rows]
 
     def _keyword_id(self, conn: Connection, word: str) -> int:
         return _get_or_create(

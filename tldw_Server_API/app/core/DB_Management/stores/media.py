@@ -15,26 +15,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..backends.base import Database
 from ..instants import to_instant
 from ..schemas.types import is_false
 from ._common import (
     AnyRow,
+    VersionCheck,
     check_fields,
-    check_paging,
     load_row,
     new_uuid,
     now,
-    order_clauses,
     record_from_row,
     require_live,
     require_schema,
     require_text,
     sha256_hex,
+    sorted_page,
     update_versioned,
 )
 from .changes import content_changed
@@ -225,16 +226,12 @@ class MediaStore:
         include_trash: bool = False,
     ) -> list[MediaItem]:
         """A page of items sorted by an allow-listed key (``-`` prefix: descending)."""
-        check_paging("media", limit, offset)
         media = self.t.media
         stmt = self._visible(select(media), include_deleted, include_trash)
-        stmt = (
-            stmt.order_by(*order_clauses(media, order, MEDIA_SORT_KEYS)).limit(limit).offset(offset)
-        )
+        page = sorted_page(stmt, media, order, MEDIA_SORT_KEYS, limit=limit, offset=offset)
         with self.database.begin(write=False) as conn:
-            rows = conn.execute(stmt).all()
-            words = self.tags.of(conn, [row.id for row in rows])
-        return [_media_item(row, words.get(row.id, [])) for row in rows]
+            tagged = self.tags.tagged(conn, conn.execute(page).all())
+        return [_media_item(row, words) for row, words in tagged]
 
     def count_media(self, include_deleted: bool = False, *, include_trash: bool = False) -> int:
         stmt = self._visible(
@@ -256,14 +253,7 @@ class MediaStore:
         with self.database.begin(write=True) as conn:
             if "url" in values:
                 self._check_url_free(conn, values["url"], media_id)
-            update_versioned(
-                conn,
-                self.t.media,
-                media_id,
-                values,
-                client_id=self.client_id,
-                expected_version=expected_version,
-            )
+            self._update(conn, media_id, values, expected_version=expected_version)
             if "content" in values:
                 self.versions.insert(conn, media_id, values["content"])
             if words is not None:
@@ -275,13 +265,8 @@ class MediaStore:
     def soft_delete(self, media_id: int, expected_version: int | None = None) -> int:
         """Mark the item deleted (logged as a 'delete' in sync_log); return its new version."""
         with self.database.begin(write=True) as conn:
-            return update_versioned(
-                conn,
-                self.t.media,
-                media_id,
-                {"deleted": True},
-                client_id=self.client_id,
-                expected_version=expected_version,
+            return self._update(
+                conn, media_id, {"deleted": True}, expected_version=expected_version
             )
 
     def restore(self, media_id: int) -> MediaItem:
@@ -289,14 +274,7 @@ class MediaStore:
         with self.database.begin(write=True) as conn:
             item = self._load(conn, media_id, include_deleted=True)
             if item.deleted:
-                update_versioned(
-                    conn,
-                    self.t.media,
-                    media_id,
-                    {"deleted": False},
-                    client_id=self.client_id,
-                    live_only=False,
-                )
+                self._update(conn, media_id, {"deleted": False}, live_only=False)
             return self._load(conn, media_id, include_deleted=False)
 
     def trash(self, media_id: int) -> MediaItem:
@@ -311,26 +289,16 @@ class MediaStore:
             item = self._load(conn, media_id, include_deleted=False)
             if item.is_trash != trashed:
                 values = {"is_trash": trashed, "trash_date": now() if trashed else None}
-                update_versioned(conn, self.t.media, media_id, values, client_id=self.client_id)
+                self._update(conn, media_id, values)
             return self._load(conn, media_id, include_deleted=False)
 
     # -- search ------------------------------------------------------------------------------
 
     def search_media(self, query: str, limit: int = 20, offset: int = 0) -> list[SearchHit]:
         """Live, untrashed items matching *query* (FTS5 syntax); title matches first."""
-        check_paging("media", limit, offset)
-        with self.database.begin(write=False) as conn:
-            return search_hits(
-                conn,
-                self.database,
-                self.t.media,
-                "media_fts",
-                query,
-                title="title",
-                text="content",
-                limit=limit,
-                offset=offset,
-            )
+        return search_hits(
+            self.database, self.t.media, "media_fts", query, limit=limit, offset=offset
+        )
 
     # -- keywords ------------------------------------------------------------------------------
 
@@ -388,9 +356,23 @@ class MediaStore:
 
     # -- helpers --------------------------------------------------------------------------------
 
+    def _update(
+        self, conn: Connection, media_id: int, values: dict[str, Any], **check: Unpack[VersionCheck]
+    ) -> int:
+        """Change the item as this store's client (the version rule, see
+        :func:`._common.update_versioned`); return its new version."""
+        return update_versioned(
+            conn, self.t.media, media_id, values, client_id=self.client_id, **check
+        )
+
     def _load(self, conn: Connection, media_id: int, *, include_deleted: bool) -> MediaItem:
         row = load_row(conn, self.t.media, media_id, include_deleted=include_deleted)
         return _media_item(row, self.tags.of(conn, [media_id]).get(media_id, []))
+
+    def listed(self) -> list[ColumnElement[bool]]:
+        """The conditions of an item that lists and searches: live, and not in the trash."""
+        media = self.t.media
+        return [is_false(media.c.deleted), is_false(media.c.is_trash)]
 
     def _visible(self, stmt: Any, include_deleted: bool, include_trash: bool) -> Any:
         media = self.t.media

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..schemas.types import is_false
 from ._common import check_paging, now, record_from_row, require_live, require_text, sha256_hex
@@ -69,27 +70,30 @@ class MediaClaims:
         rows = self._store.children_of(media_id, claims, claims.c.chunk_index, claims.c.id)
         return [record_from_row(Claim, row) for row in rows]
 
+    def searched(self, media_id: int | None = None) -> list[ColumnElement[bool]]:
+        """The conditions of a claim that searches: its item lists (and is *media_id*)."""
+        claims, media = self._store.t.claims, self._store.t.media
+        where = [claims.c.media_id.in_(select(media.c.id).where(*self._store.listed()))]
+        if media_id is not None:
+            where.append(claims.c.media_id == media_id)
+        return where
+
     def search(
         self, query: str, limit: int = 20, offset: int = 0, *, media_id: int | None = None
     ) -> list[ClaimHit]:
         """Live claims of live, untrashed items matching *query*, best first."""
         check_paging("claims", limit, offset)
-        claims, media = self._store.t.claims, self._store.t.media
-        live_media = select(media.c.id).where(is_false(media.c.deleted), is_false(media.c.is_trash))
-        where = [claims.c.media_id.in_(live_media)]
-        if media_id is not None:
-            where.append(claims.c.media_id == media_id)
         with self._store.database.begin(write=False) as conn:
             matches = search_rows(
                 conn,
                 self._store.database,
-                claims,
+                self._store.t.claims,
                 "claims_fts",
                 query,
                 ("media_id", "claim_text"),
                 limit=limit,
                 offset=offset,
-                where=where,
+                where=self.searched(media_id),
             )
         return [ClaimHit(m.row.id, int(m.row.media_id), m.row.claim_text, m.rank) for m in matches]
 

@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from ..schemas.types import is_false
 from ._common import check_paging
 from .media import MediaStore
-from .search_hits import snippet
+from .search_hits import count_rows, page_rows, snippet
 
 #: The orders a search can ask for: relevance (title matches first), by ingestion date, by
 #: title, or by last change.
@@ -93,43 +93,34 @@ def search_page(
             return [], 0
         stmt = found
     else:
-        stmt = _live(media).order_by(media.c.id.desc())
+        stmt = _live(store).order_by(media.c.id.desc())
     stmt = stmt.where(*_filters(store, query))
-    total_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
     stmt = _ordered(stmt, media, query.sort_by)
     with store.database.begin(write=False) as conn:
-        total = int(conn.execute(total_stmt).scalar_one())
-        keys = [
-            (int(row.key), bool(row.title_hit), float(row.rank or 0.0))
-            for row in conn.execute(stmt.limit(limit).offset(offset))
-        ]
-        rows = {
-            int(row.id): row
-            for row in conn.execute(
-                select(media.c.id, media.c.title, media.c.type, media.c.content).where(
-                    media.c.id.in_([key for key, _, _ in keys])
-                )
-            )
-        }
+        total = count_rows(conn, stmt)
+        matches = page_rows(
+            conn, stmt, media, ("title", "type", "content"), limit=limit, offset=offset
+        )
     return [
         MediaMatch(
-            key,
-            rows[key].title,
-            rows[key].type,
-            snippet(rows[key].content, query.text or ""),
-            rank,
-            title_hit,
+            int(m.row.id),
+            m.row.title,
+            m.row.type,
+            snippet(m.row.content, query.text or ""),
+            m.rank,
+            m.title_hit,
         )
-        for key, title_hit, rank in keys
+        for m in matches
     ], total
 
 
-def _live(media: Any) -> Select[Any]:
+def _live(store: MediaStore) -> Select[Any]:
     """Every live, untrashed item, as unranked search rows."""
+    media = store.t.media
     return (
         select(media.c.id.label("key"), literal(False).label("title_hit"))
         .add_columns(literal(0.0).label("rank"))
-        .where(is_false(media.c.deleted), is_false(media.c.is_trash))
+        .where(*store.listed())
     )
 
 
@@ -154,14 +145,14 @@ def _text_match(store: MediaStore, query: MediaQuery, text: str) -> Select[Any] 
     if not contains:
         return found
     if found is None:
-        return _live(media).where(or_(*contains)).order_by(media.c.id.desc())
+        return _live(store).where(or_(*contains)).order_by(media.c.id.desc())
     hits = found.subquery()
     title_hit = func.coalesce(hits.c.title_hit, literal(False))
     rank = func.coalesce(hits.c.rank, literal(0.0))
     return (
         select(media.c.id.label("key"), title_hit.label("title_hit"), rank.label("rank"))
         .select_from(media.outerjoin(hits, hits.c.key == media.c.id))
-        .where(is_false(media.c.deleted), is_false(media.c.is_trash))
+        .where(*store.listed())
         .where(or_(hits.c.key.is_not(None), *contains))
         .order_by(title_hit.desc(), rank.desc(), media.c.id)
     )

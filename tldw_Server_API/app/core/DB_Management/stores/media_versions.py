@@ -6,7 +6,7 @@ content another, in the same transaction as the change (:meth:`DocumentVersions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -19,34 +19,27 @@ if TYPE_CHECKING:
     from .media import MediaStore
 
 
+class VersionNotes(TypedDict, total=False):
+    """What may come with a version's content (each stored as NULL when absent)."""
+
+    prompt: str | None
+    analysis_content: str | None
+    safe_metadata: Any
+
+
 class DocumentVersions:
     """The document versions of one user's media items."""
 
     def __init__(self, store: MediaStore) -> None:
         self._store = store
 
-    def add(
-        self,
-        media_id: int,
-        content: str,
-        *,
-        prompt: str | None = None,
-        analysis_content: str | None = None,
-        safe_metadata: Any = None,
-    ) -> DocumentVersion:
+    def add(self, media_id: int, content: str, **notes: Unpack[VersionNotes]) -> DocumentVersion:
         """Record a new version of the item's document (numbered after the last one)."""
         require_text("documentversions", "content", content)
         t = self._store.t
         with self._store.database.begin(write=True) as conn:
             require_live(conn, t.media, media_id)
-            version_id = self.insert(
-                conn,
-                media_id,
-                content,
-                prompt=prompt,
-                analysis_content=analysis_content,
-                safe_metadata=safe_metadata,
-            )
+            version_id = self.insert(conn, media_id, content, **notes)
             row = conn.execute(select(t.versions).where(t.versions.c.id == version_id)).one()
             return record_from_row(DocumentVersion, row)
 
@@ -72,14 +65,7 @@ class DocumentVersions:
         return record_from_row(DocumentVersion, row)
 
     def insert(
-        self,
-        conn: Connection,
-        media_id: int,
-        content: str,
-        *,
-        prompt: str | None = None,
-        analysis_content: str | None = None,
-        safe_metadata: Any = None,
+        self, conn: Connection, media_id: int, content: str, **notes: Unpack[VersionNotes]
     ) -> int:
         """Add the next version inside the caller's transaction; return its row id."""
         versions = self._store.t.versions
@@ -93,9 +79,7 @@ class DocumentVersions:
                 .values(
                     media_id=media_id,
                     version_number=int(last or 0) + 1,
-                    prompt=prompt,
-                    analysis_content=analysis_content,
-                    safe_metadata=safe_metadata,
+                    **notes,
                     content=content,
                     created_at=sync["last_modified"],
                     **sync,

@@ -19,10 +19,10 @@ from ._common import (
     load_row,
     new_uuid,
     now,
-    order_clauses,
     record_from_row,
     require_live,
     require_text,
+    sorted_page,
 )
 from .changes import content_changed
 from .errors import InvalidInput
@@ -124,18 +124,14 @@ class NotesStore(ChaChaStore):
         include_deleted: bool = False,
         order: str = "-last_modified",
     ) -> list[Note]:
-        check_paging("notes", limit, offset)
         notes = self._table("notes")
         stmt = select(notes)
         if not include_deleted:
             stmt = stmt.where(is_false(notes.c.deleted))
-        stmt = (
-            stmt.order_by(*order_clauses(notes, order, NOTE_SORT_KEYS)).limit(limit).offset(offset)
-        )
+        page = sorted_page(stmt, notes, order, NOTE_SORT_KEYS, limit=limit, offset=offset)
         with self.database.begin(write=False) as conn:
-            rows = conn.execute(stmt).all()
-            words = self.tags.of(conn, [row.id for row in rows])
-        return [_note(row, words.get(row.id, [])) for row in rows]
+            tagged = self.tags.tagged(conn, conn.execute(page).all())
+        return [_note(row, words) for row, words in tagged]
 
     def count_notes(self, include_deleted: bool = False) -> int:
         notes = self._table("notes")
@@ -160,7 +156,7 @@ class NotesStore(ChaChaStore):
             for link, table in (("conversation_id", "conversations"), ("message_id", "messages")):
                 if changes.get(link) is not None:
                     require_live(conn, self._table(table), changes[link])
-            self._update(conn, "notes", note_id, changes, expected_version)
+            self._update(conn, "notes", note_id, changes, expected_version=expected_version)
             if words is not None:
                 self.tags.replace(conn, note_id, clean_keywords("keywords", words))
             note = self._load(conn, note_id)
@@ -178,19 +174,8 @@ class NotesStore(ChaChaStore):
 
     def search_notes(self, query: str, limit: int = 20, offset: int = 0) -> list[SearchHit]:
         """Live notes matching *query* (FTS5 syntax); title matches first."""
-        check_paging("notes", limit, offset)
-        with self.database.begin(write=False) as conn:
-            return search_hits(
-                conn,
-                self.database,
-                self._table("notes"),
-                "notes_fts",
-                query,
-                title="title",
-                text="content",
-                limit=limit,
-                offset=offset,
-            )
+        notes = self._table("notes")
+        return search_hits(self.database, notes, "notes_fts", query, limit=limit, offset=offset)
 
     def find_notes(self, query: str, limit: int = 10, offset: int = 0) -> list[tuple[Note, float]]:
         """Live notes matching *query* (FTS5 syntax), best first, each with its rank."""

@@ -3,8 +3,9 @@
 Every store searches the same way: the dialect's search statement (FTS5 on
 SQLite, ``tsvector`` on PostgreSQL) returns keys in rank order, and one
 follow-up select fetches the columns the hits show. :func:`search_rows` is that
-two-step; :func:`search_hits` turns its rows into :class:`SearchHit`\\ s with a
-display snippet.
+two-step (:func:`search_statement`, then :func:`page_rows`, which paged views also
+use with :func:`count_rows`); :func:`search_hits`, a read of its own, turns its rows into
+:class:`SearchHit`\\ s with a display snippet.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..backends.base import Database
-from ._common import AnyRow
+from ._common import AnyRow, check_paging
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,43 @@ def search_rows(
     Each row holds ``id`` and *columns*; *where* narrows the matches (for
     example to children of live parents). [] when nothing can match.
     """
-    keys = _search_keys(conn, database, table, index_name, query, limit, offset, where)
+    stmt = search_statement(database, table, index_name, query, where)
+    if stmt is None:
+        return []
+    return page_rows(conn, stmt, table, columns, limit=limit, offset=offset)
+
+
+def search_statement(
+    database: Database,
+    table: Table,
+    index_name: str,
+    query: str,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any] | None:
+    """The ``(key, title_hit, rank)`` rows of live rows matching *query*, narrowed by
+    *where*, best first; None when nothing can match."""
+    index = database.schema.search_index(index_name)
+    stmt = database.dialect.search(table, index, query)
+    if stmt is None:
+        return None
+    return stmt.where(*where)
+
+
+def page_rows(
+    conn: Connection,
+    stmt: Select[Any],
+    table: Table,
+    columns: Sequence[str],
+    *,
+    limit: int,
+    offset: int,
+) -> list[Match]:
+    """One page of the ``(key, title_hit, rank)`` rows of *stmt*, in its order, each with
+    the ``id`` and *columns* of *table*'s row of that key (fetched by one more select)."""
+    keys = [
+        (row.key, bool(row.title_hit), float(row.rank or 0.0))
+        for row in conn.execute(stmt.limit(limit).offset(offset))
+    ]
     if not keys:
         return []
     wanted = [table.c.id, *(table.c[name] for name in columns)]
@@ -73,31 +110,40 @@ def search_rows(
     return [Match(rows[key], title_hit, rank) for key, title_hit, rank in keys]
 
 
+def count_rows(conn: Connection, stmt: Select[Any]) -> int:
+    """How many rows *stmt* selects in all (the total behind a paged view)."""
+    return int(
+        conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    )
+
+
 def search_hits(
-    conn: Connection,
     database: Database,
     table: Table,
     index_name: str,
     query: str,
     *,
-    title: str,
-    text: str,
+    title: str = "title",
+    text: str = "content",
     limit: int,
     offset: int,
     where: Sequence[ColumnElement[bool]] = (),
 ) -> list[SearchHit]:
-    """:func:`search_rows` as hits titled by column *title*, snippets cut from column *text*."""
-    matches = search_rows(
-        conn,
-        database,
-        table,
-        index_name,
-        query,
-        (title, text),
-        limit=limit,
-        offset=offset,
-        where=where,
-    )
+    """:func:`search_rows` as hits titled by column *title*, snippets cut from column *text*:
+    the paging checked, then one read of its own."""
+    check_paging(table.name, limit, offset)
+    with database.begin(write=False) as conn:
+        matches = search_rows(
+            conn,
+            database,
+            table,
+            index_name,
+            query,
+            (title, text),
+            limit=limit,
+            offset=offset,
+            where=where,
+        )
     return [
         SearchHit(
             m.row.id,
@@ -108,27 +154,6 @@ def search_hits(
         )
         for m in matches
     ]
-
-
-def _search_keys(
-    conn: Connection,
-    database: Database,
-    table: Table,
-    index_name: str,
-    query: str,
-    limit: int,
-    offset: int,
-    where: Sequence[ColumnElement[bool]],
-) -> list[tuple[Any, bool, float]]:
-    """(key, title_hit, rank) of matching live rows, best first; [] when nothing can match."""
-    index = database.schema.search_index(index_name)
-    stmt = database.dialect.search(table, index, query)
-    if stmt is None:
-        return []
-    for condition in where:
-        stmt = stmt.where(condition)
-    rows = conn.execute(stmt.limit(limit).offset(offset)).all()
-    return [(row.key, bool(row.title_hit), float(row.rank or 0.0)) for row in rows]
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
