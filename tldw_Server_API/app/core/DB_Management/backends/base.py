@@ -24,6 +24,7 @@ from sqlalchemy import (
     Select,
     Table,
     UniqueConstraint,
+    bindparam,
     inspect,
     select,
     true,
@@ -171,25 +172,18 @@ class DialectOps(ABC):
     def claim(self, select: Select[Any]) -> Select[Any]:
         """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or alike)."""
 
-    def claim_first(
-        self, conn: Connection, table: Table, pick: Select[Any], values: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        """Claim the first row *pick* selects: set *values* on it; ``None`` when there is none.
+    def prepare_claim(
+        self, table: Table, pick: Select[Any], values: Mapping[str, Any]
+    ) -> ClaimFirst:
+        """The claim of the first row *pick* selects (setting *values* on it), built once.
 
         *pick* selects the row's key (a column of *table*, first) and, labelled, the
-        values wanted as they were before. The result has *table*'s columns as
-        updated, and *pick*'s labelled columns. By default two statements, for a
-        database whose writers take turns (SQLite: no round trip to save, and a
-        RETURNING clause there sees only the updated table).
+        values wanted as they were before; *pick* and *values* may hold bound parameters,
+        given when the claim is made. By default two statements, for a database whose
+        writers take turns (SQLite: no round trip to save, and a RETURNING clause there
+        sees only the updated table).
         """
-        before = conn.execute(pick).first()
-        if before is None:
-            return None
-        key = table.c[pick.selected_columns[0].name]
-        after = conn.execute(
-            update(table).where(key == before[0]).values(**values).returning(*table.c)
-        ).one()
-        return dict(before._mapping) | dict(after._mapping)
+        return ClaimFirst(table, pick, values)
 
     @abstractmethod
     def serialize(self, conn: Connection, key: str) -> None:
@@ -203,6 +197,31 @@ class DialectOps(ABC):
     @abstractmethod
     def vector_index(self, conn: Connection) -> VectorIndex:
         """How this backend finds nearest neighbours (decided once, on first use)."""
+
+
+class ClaimFirst:
+    """A claim built by :meth:`DialectOps.prepare_claim`: call it with the parameters.
+
+    The result has the table's columns as updated and the pick's labelled columns, or is
+    ``None`` when no row was picked.
+    """
+
+    #: The parameter that carries the picked row's key to the update.
+    KEY = "claim_key"
+
+    def __init__(self, table: Table, pick: Select[Any], values: Mapping[str, Any]) -> None:
+        key = table.c[pick.selected_columns[0].name]
+        self.pick = pick
+        self.update = (
+            update(table).where(key == bindparam(self.KEY)).values(**values).returning(*table.c)
+        )
+
+    def __call__(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        before = conn.execute(self.pick, dict(params)).first()
+        if before is None:
+            return None
+        after = conn.execute(self.update, {**params, self.KEY: before[0]}).one()
+        return dict(before._mapping) | dict(after._mapping)
 
 
 @dataclass(frozen=True)

@@ -143,9 +143,68 @@ def _fence_lock(runs: Table) -> Executable:
     )
 
 
+@cache
+def _steps_of_run(steps: Table, events: Table) -> Executable:
+    """The step attempts of run ``p_run_id`` in the order they started (built once)."""
+    s, e = steps, events
+    run_id = bindparam("p_run_id", type_=s.c.run_id.type)
+    started_seq = (
+        select(func.min(e.c.event_seq))
+        .where(
+            e.c.run_id == run_id,
+            e.c.step_run_id == s.c.step_run_id,
+            e.c.event_type == "step_started",
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(s)
+        .where(s.c.run_id == run_id)
+        .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
+    )
+
+
+@cache
+def _run_end(runs: Table, columns: frozenset[str]) -> Executable:
+    """The end of run ``p_run_id``: unclaimed, with *columns* set from the parameters
+    ``p_<column>`` (see :meth:`StoreBase._close_run`; built once per set of columns)."""
+    values = {name: bindparam(f"p_{name}", type_=runs.c[name].type) for name in columns}
+    return (
+        update(runs)
+        .where(runs.c.run_id == bindparam("p_run_id"))
+        .values(**values, **UNCLAIMED, next_attempt_at=None)
+    )
+
+
 def _open(runs: Table) -> ColumnElement[bool]:
     """Queued or running (two comparisons: an ``IN`` list is rendered anew per statement)."""
     return or_(runs.c.status == RunStatus.QUEUED, runs.c.status == RunStatus.RUNNING)
+
+
+def orphaned(runs: Table, workers: Table, now: Any) -> ColumnElement[bool]:
+    """A running run nobody keeps alive at *now* (an instant, or a parameter for one): its
+    worker's lease and its claim's first lease both ran out (or it has neither: a run that
+    arrived by migration while running)."""
+    r, w = runs, workers
+    live_worker = exists().where(
+        w.c.worker_id == r.c.locked_by,
+        w.c.status == WorkerStatus.RUNNING,
+        w.c.lease_expires_at > now,
+    )
+    return and_(
+        r.c.status == RunStatus.RUNNING,
+        or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
+        ~live_worker,
+    )
+
+
+def due(runs: Table, workers: Table, now: Any) -> ColumnElement[bool]:
+    """What makes a run claimable at *now*: queued and due, or orphaned (see :func:`orphaned`)."""
+    queued = and_(
+        runs.c.status == RunStatus.QUEUED,
+        or_(runs.c.next_attempt_at.is_(None), runs.c.next_attempt_at <= now),
+    )
+    return or_(queued, orphaned(runs, workers, now))
 
 
 class StoreBase:
@@ -285,52 +344,13 @@ class StoreBase:
         commits: a run ended or waits for a human."""
         self.database.announce(conn, SETTLED_TOPIC)
 
-    def _orphaned(self, now: datetime) -> ColumnElement[bool]:
-        """A running run nobody keeps alive: its worker's lease and its claim's first lease
-        both ran out (or it has neither: a run that arrived by migration while running)."""
-        r, w = self.runs, self.workers
-        live_worker = exists().where(
-            w.c.worker_id == r.c.locked_by,
-            w.c.status == WorkerStatus.RUNNING,
-            w.c.lease_expires_at > now,
-        )
-        return and_(
-            r.c.status == RunStatus.RUNNING,
-            or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
-            ~live_worker,
-        )
-
-    def _due(self, now: datetime) -> ColumnElement[bool]:
-        """What makes a run claimable: queued and due, or orphaned (see :meth:`_orphaned`)."""
-        r = self.runs
-        queued = and_(
-            r.c.status == RunStatus.QUEUED,
-            or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
-        )
-        return or_(queued, self._orphaned(now))
-
     def _claimable(self, now: datetime) -> Any:
         """Whether some run is due: a scalar subquery (for the worker heartbeat)."""
-        r = self.runs
-        return exists().where(_open(r), self._due(now))
+        return exists().where(_open(self.runs), due(self.runs, self.workers, now))
 
     def _steps_of(self, conn: Connection, run_id: str) -> list[dict[str, Any]]:
         """The step attempts of a run, in the order they started (see ``list_steps``)."""
-        s, e = self.steps, self.events
-        started_seq = (
-            select(func.min(e.c.event_seq))
-            .where(
-                e.c.run_id == run_id,
-                e.c.step_run_id == s.c.step_run_id,
-                e.c.event_type == "step_started",
-            )
-            .scalar_subquery()
-        )
-        rows = conn.execute(
-            select(s)
-            .where(s.c.run_id == run_id)
-            .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
-        ).all()
+        rows = conn.execute(_steps_of_run(self.steps, self.events), {"p_run_id": run_id})
         return [public(row) for row in rows]
 
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
@@ -380,12 +400,7 @@ class StoreBase:
     ) -> EventSpec:
         """Write the end of run *run_id* (locked) as *status*; the event that says so, for the
         caller to append with the others of its transaction."""
-        values: dict[str, Any] = {
-            "status": status,
-            "ended_at": now,
-            **UNCLAIMED,
-            "next_attempt_at": None,
-        }
+        values: dict[str, Any] = {"status": status, "ended_at": now}
         started = to_instant(started_at) if started_at is not None else None
         if started is not None:
             values["duration_ms"] = int((now - started).total_seconds() * 1000)
@@ -397,7 +412,8 @@ class StoreBase:
             values["status_reason"] = reason
         if cancel_requested is not None:
             values["cancel_requested"] = int(cancel_requested)
-        conn.execute(update(self.runs).where(self.runs.c.run_id == run_id).values(**values))
+        params = {f"p_{name}": value for name, value in values.items()}
+        conn.execute(_run_end(self.runs, frozenset(values)), {"p_run_id": run_id, **params})
         self._announce_settled(conn)
         payload: dict[str, Any] = {"status": status}
         if error is not None:
