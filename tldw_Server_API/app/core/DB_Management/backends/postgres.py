@@ -16,13 +16,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import Column, Connection, Engine, Select, Table, create_engine, event, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Insert,
+    Select,
+    Table,
+    Update,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..schemas.spec import DatabaseSchema
 from . import pg_keys, pg_triggers
-from .base import Backend, ClaimFirst, DialectOps
+from .base import Backend, DialectOps, PickedUpdate
 from .pg_search import PostgresSearch
 from .pg_sql import quote_ident, run_sql
 from .target import PgTarget
@@ -65,21 +76,16 @@ def ping_when_idle(engine: Engine, after_seconds: float) -> None:
             raise sa_exc.DisconnectionError("the pooled connection is gone") from exc
 
 
-class ClaimInOne(ClaimFirst):
-    """One statement: ``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED) ... RETURNING``,
+class PickedInOne(PickedUpdate):
+    """One statement: ``UPDATE ... FROM (SELECT ... [FOR UPDATE]) AS picked ... RETURNING``,
     whose FROM still holds the picked row's values from before the update."""
 
-    def __init__(self, table: Table, pick: Select[Any], values: Mapping[str, Any]) -> None:
+    def __init__(self, table: Table, pick: Select[Any], update: Update) -> None:
         picked = pick.subquery("picked")
         key_name = pick.selected_columns[0].name
         before = [c for c in picked.c if c.name != key_name]
         self.pick = pick
-        self.update = (
-            update(table)
-            .where(table.c[key_name] == picked.c[key_name])
-            .values(**values)
-            .returning(*table.c, *before)
-        )
+        self.update = update.where(table.c[key_name] == picked.c[key_name]).returning(*before)
 
     def __call__(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
         row = conn.execute(self.update, dict(params)).first()
@@ -128,10 +134,12 @@ class PostgresDialect(PostgresSearch, DialectOps):
     def claim(self, select: Select[Any]) -> Select[Any]:
         return select.with_for_update(skip_locked=True)
 
-    def prepare_claim(
-        self, table: Table, pick: Select[Any], values: Mapping[str, Any]
-    ) -> ClaimFirst:
-        return ClaimInOne(table, self.claim(pick), values)
+    def picked_update(self, table: Table, pick: Select[Any], update: Update) -> PickedUpdate:
+        return PickedInOne(table, pick, update)
+
+    def write_together(self, first: Insert, then: Insert) -> Insert | None:
+        # A data-modifying WITH runs whether or not the statement reads it.
+        return then.add_cte(first.cte("first_write"))
 
     def serialize(self, conn: Connection, key: str) -> None:
         # A transaction-scoped advisory lock on a 32-bit digest of the key: two keys that

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Executable,
+    Insert,
     Table,
     and_,
     bindparam,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from ...backends.base import Database
+from ...backends.base import Database, DialectOps
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
@@ -76,7 +77,7 @@ def _event_insert(events: Table) -> Executable:
 
 
 @cache
-def _events_insert(events: Table, count: int) -> Executable:
+def _events_insert(events: Table, count: int) -> Insert:
     """*count* events in one ``INSERT ... SELECT``, numbered ``max + 1`` to ``max + count``.
 
     The maximum is read once, before any row is inserted (PostgreSQL evaluates the
@@ -108,7 +109,7 @@ def _events_insert(events: Table, count: int) -> Executable:
 
 
 @cache
-def _step_insert(steps: Table) -> Executable:
+def _step_insert(steps: Table) -> Insert:
     """A step attempt's ``running`` row (see :meth:`Journal.start_step`; built once)."""
     instant = steps.c.started_at.type
     return insert(steps).values(
@@ -129,17 +130,30 @@ def _step_insert(steps: Table) -> Executable:
 
 
 @cache
+def _step_and_events_insert(
+    dialect: DialectOps, steps: Table, events: Table, count: int
+) -> Insert | None:
+    """A step attempt's row and *count* events in one statement, where the dialect has one."""
+    return dialect.write_together(_step_insert(steps), _events_insert(events, count))
+
+
+@cache
 def _fence_lock(runs: Table) -> Executable:
     """The fence check of :meth:`StoreBase._fence` (parameters ``p_*``)."""
     return (
         select(runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
-        .where(
-            runs.c.run_id == bindparam("p_run_id"),
-            runs.c.locked_by == bindparam("p_worker_id"),
-            runs.c.attempt == bindparam("p_attempt"),
-            runs.c.status == RunStatus.RUNNING,
-        )
+        .where(fenced(runs))
         .with_for_update()
+    )
+
+
+def fenced(runs: Table) -> ColumnElement[bool]:
+    """The run ``p_run_id`` still held by the claim ``p_worker_id``/``p_attempt``."""
+    return and_(
+        runs.c.run_id == bindparam("p_run_id"),
+        runs.c.locked_by == bindparam("p_worker_id"),
+        runs.c.attempt == bindparam("p_attempt"),
+        runs.c.status == RunStatus.RUNNING,
     )
 
 
@@ -174,6 +188,18 @@ def _run_end(runs: Table, columns: frozenset[str]) -> Executable:
         .where(runs.c.run_id == bindparam("p_run_id"))
         .values(**values, **UNCLAIMED, next_attempt_at=None)
     )
+
+
+def _events_params(
+    run_id: str, tenant_id: str, events: list[EventSpec], now: datetime
+) -> dict[str, Any]:
+    """The parameters of :func:`_events_insert` for *events*."""
+    params: dict[str, Any] = {"p_run_id": run_id, "p_tenant_id": tenant_id, "p_created_at": now}
+    for i, (event_type, payload, step_run_id) in enumerate(events):
+        params[f"p_type_{i}"] = event_type
+        params[f"p_payload_{i}"] = dict(payload)
+        params[f"p_step_{i}"] = step_run_id
+    return params
 
 
 def _open(runs: Table) -> ColumnElement[bool]:
@@ -275,50 +301,49 @@ class StoreBase:
         events: list[EventSpec],
         *,
         now: datetime,
+        step_row: Mapping[str, Any] | None = None,
     ) -> None:
         """Insert *events*, in order, with the next ``event_seq`` values: one statement
-        (the run's row must be locked, as for :meth:`_append_event`)."""
+        (the run's row must be locked, as for :meth:`_append_event`); and first the step
+        attempt's row *step_row* (see :meth:`_new_step`), in the same statement where the
+        dialect can."""
+        if step_row is not None:
+            dialect = self.database.dialect
+            together = _step_and_events_insert(dialect, self.steps, self.events, len(events))
+            if together is not None:
+                params = _events_params(run_id, tenant_id, events, now)
+                conn.execute(together, {**step_row, **params})
+                return
+            conn.execute(_step_insert(self.steps), step_row)
         if len(events) == 1:
             event_type, payload, step_run_id = events[0]
             self._append_event(
                 conn, run_id, tenant_id, event_type, payload, step_run_id=step_run_id, now=now
             )
             return
-        params: dict[str, Any] = {"p_run_id": run_id, "p_tenant_id": tenant_id, "p_created_at": now}
-        for i, (event_type, payload, step_run_id) in enumerate(events):
-            params[f"p_type_{i}"] = event_type
-            params[f"p_payload_{i}"] = dict(payload)
-            params[f"p_step_{i}"] = step_run_id
+        params = _events_params(run_id, tenant_id, events, now)
         conn.execute(_events_insert(self.events, len(events)), params)
 
-    def _insert_step(
-        self,
-        conn: Connection,
-        run_id: str,
-        tenant_id: str,
-        fence: Fence,
-        start: StepStart,
-        now: Any,
-    ) -> tuple[str, EventSpec]:
-        """Insert the ``running`` row of *start*; its id, and its ``step_started`` event."""
+    def _new_step(
+        self, run_id: str, tenant_id: str, fence: Fence, start: StepStart, now: Any
+    ) -> tuple[str, EventSpec, dict[str, Any]]:
+        """The ``running`` row of *start*, for :meth:`_append_events` to insert: its id, its
+        ``step_started`` event, and the row's parameters."""
         step_run_id = str(uuid.uuid4())
-        conn.execute(
-            _step_insert(self.steps),
-            {
-                "p_step_run_id": step_run_id,
-                "p_tenant_id": tenant_id,
-                "p_run_id": run_id,
-                "p_step_id": start.step_id,
-                "p_name": start.name,
-                "p_type": start.type,
-                "p_attempt": start.attempt,
-                "p_now": now,
-                "p_inputs": start.inputs,
-                "p_worker_id": fence.worker_id,
-            },
-        )
+        row = {
+            "p_step_run_id": step_run_id,
+            "p_tenant_id": tenant_id,
+            "p_run_id": run_id,
+            "p_step_id": start.step_id,
+            "p_name": start.name,
+            "p_type": start.type,
+            "p_attempt": start.attempt,
+            "p_now": now,
+            "p_inputs": start.inputs,
+            "p_worker_id": fence.worker_id,
+        }
         payload = {"step_id": start.step_id, "type": start.type, "attempt": start.attempt}
-        return step_run_id, ("step_started", payload, step_run_id)
+        return step_run_id, ("step_started", payload, step_run_id), row
 
     def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
         """Check that *fence* still holds the run, and lock its row, in one statement; or raise.

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Executable, Table, bindparam, func, select, update
 
-from ...backends.base import ClaimFirst, DialectOps
+from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
 from .base import EventSpec, StoreBase, _open, due
 from .records import DEFAULT_LEASE_SECONDS, UNCLAIMED, Fence, StepStart, public
@@ -29,7 +29,7 @@ from .statuses import TERMINAL_STATUSES, RunStatus
 
 
 @cache
-def _claim(dialect: DialectOps, runs: Table, workers: Table) -> ClaimFirst:
+def _claim(dialect: DialectOps, runs: Table, workers: Table) -> PickedUpdate:
     """The claim of :meth:`Queue.claim_next_run` (built once; parameters ``p_now``,
     ``p_worker_id``, ``p_lease_expires_at``)."""
     r = runs
@@ -55,7 +55,7 @@ def _claim(dialect: DialectOps, runs: Table, workers: Table) -> ClaimFirst:
         "next_attempt_at": None,
         "started_at": func.coalesce(r.c.started_at, now),
     }
-    return dialect.prepare_claim(r, pick, values)
+    return dialect.picked_update(r, dialect.claim(pick), update(r).values(**values).returning(*r.c))
 
 
 @cache
@@ -78,7 +78,7 @@ class Queue(StoreBase):
 
         One statement claims on PostgreSQL (``UPDATE ... FROM (SELECT ... ORDER BY
         queue_seq LIMIT 1 FOR UPDATE SKIP LOCKED) ... RETURNING``; see the dialect's
-        ``prepare_claim``); the same transaction reads what the engine needs first and records
+        ``picked_update``); the same transaction reads what the engine needs first and records
         the claim's event (with the first step's start, see below). It takes a ``queued`` run whose
         ``next_attempt_at`` has passed, or a ``running`` one whose worker stopped
         heartbeating, whichever was submitted first. The run becomes ``running``,
@@ -137,13 +137,16 @@ class Queue(StoreBase):
                 "step_run_id": None,
             }
             start = first_step(claimed) if first_step is not None else None
+            step_row = None
             if start is not None:
-                step_run_id, started = self._insert_step(
-                    conn, claimed["run_id"], claimed["tenant_id"], fence, start, now
+                step_run_id, started, step_row = self._new_step(
+                    claimed["run_id"], claimed["tenant_id"], fence, start, now
                 )
                 claimed["claim"]["step_run_id"] = step_run_id
                 events.append(started)
-            self._append_events(conn, claimed["run_id"], claimed["tenant_id"], events, now=now)
+            self._append_events(
+                conn, claimed["run_id"], claimed["tenant_id"], events, now=now, step_row=step_row
+            )
         return claimed
 
     def held_runs(self, worker_id: str) -> dict[str, bool]:
