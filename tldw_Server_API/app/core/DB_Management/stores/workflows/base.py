@@ -13,6 +13,7 @@ from sqlalchemy import (
     Connection,
     Executable,
     Insert,
+    Select,
     Table,
     and_,
     bindparam,
@@ -138,22 +139,18 @@ def _step_and_events_insert(
 
 
 @cache
-def _fence_lock(runs: Table) -> Executable:
-    """The fence check of :meth:`StoreBase._fence` (parameters ``p_*``)."""
+def _fence_lock(runs: Table) -> Select[Any]:
+    """The fence check of :meth:`StoreBase._fence`: the run ``p_run_id`` still held by the
+    claim ``p_worker_id``/``p_attempt``, locked (its key first, for ``picked_update``)."""
     return (
-        select(runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
-        .where(fenced(runs))
+        select(runs.c.run_id, runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
+        .where(
+            runs.c.run_id == bindparam("p_run_id"),
+            runs.c.locked_by == bindparam("p_worker_id"),
+            runs.c.attempt == bindparam("p_attempt"),
+            runs.c.status == RunStatus.RUNNING,
+        )
         .with_for_update()
-    )
-
-
-def fenced(runs: Table) -> ColumnElement[bool]:
-    """The run ``p_run_id`` still held by the claim ``p_worker_id``/``p_attempt``."""
-    return and_(
-        runs.c.run_id == bindparam("p_run_id"),
-        runs.c.locked_by == bindparam("p_worker_id"),
-        runs.c.attempt == bindparam("p_attempt"),
-        runs.c.status == RunStatus.RUNNING,
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
 from ..errors import Conflict
-from .base import EventSpec, StoreBase, fenced
+from .base import EventSpec, StoreBase, _fence_lock
 from .records import Advanced, Fence, StepStart, public
 from .statuses import RunStatus, StepStatus
 
@@ -30,7 +30,6 @@ def _fenced_step_end(dialect: DialectOps, runs: Table, steps: Table) -> PickedUp
     :meth:`Journal._end_fenced_step`; built once): the fence's check and lock of the run
     (as :meth:`StoreBase._fence`), and the step's update, in one statement where the
     dialect can."""
-    fence = select(runs.c.run_id, runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
     end = (
         update(steps)
         .where(
@@ -47,7 +46,7 @@ def _fenced_step_end(dialect: DialectOps, runs: Table, steps: Table) -> PickedUp
         )
         .returning(steps.c.step_id, steps.c.attempt)
     )
-    return dialect.picked_update(steps, fence.where(fenced(runs)).with_for_update(), end)
+    return dialect.picked_update(steps, _fence_lock(runs), end)
 
 
 def _with_payload(event: EventSpec, extra: Mapping[str, Any] | None) -> EventSpec:

@@ -212,15 +212,5 @@ class Queue(StoreBase):
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            event = self._close_run(
-                conn,
-                run_id,
-                row.started_at,
-                status,
-                now=now,
-                outputs=outputs,
-                error=error,
-                reason=reason,
-            )
-            self._append_events(conn, run_id, row.tenant_id, [event], now=now)
+            self._finish(conn, row, status, now=now, outputs=outputs, error=error, reason=reason)
             return self._get_run(conn, run_id)
