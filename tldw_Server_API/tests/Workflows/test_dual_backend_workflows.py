@@ -299,6 +299,40 @@ def test_expired_lease_is_taken_over_and_fences_the_old_worker(store: WorkflowSt
     assert event_types(store, run_id)[-1] == "run_taken_over"
 
 
+def test_a_step_ended_twice_is_a_conflict_and_records_nothing(store: WorkflowStore) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+    fence = _claim(store)["claim"]["fence"]
+    step = store.start_step(run_id, fence, step_id="a")
+    store.complete_step(run_id, fence, step, {"n": 1})
+    logged = event_types(store, run_id)
+
+    with pytest.raises(Conflict):
+        store.complete_step(run_id, fence, step, {"n": 2})
+    with pytest.raises(Conflict):
+        store.fail_step(run_id, fence, step, "too late")
+
+    assert event_types(store, run_id) == logged
+    assert [(s["status"], s["outputs"]) for s in store.list_steps(run_id)] == [
+        ("succeeded", {"n": 1})
+    ]
+
+
+def test_a_lost_claim_cannot_fail_its_step(store: WorkflowStore) -> None:
+    workflow_id = create_workflow(store, DOC)
+    run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
+    old = _claim(store, "dead")["claim"]["fence"]
+    step = store.start_step(run_id, old, step_id="a")
+    store.release_run(run_id, old, reason="worker stopping")
+    _claim(store, "alive")
+
+    with pytest.raises(LeaseLost):
+        store.fail_step(run_id, old, step, "late failure")
+
+    assert store.list_steps(run_id)[0]["status"] == "running"
+    assert event_types(store, run_id)[-1] == "run_resumed"
+
+
 def test_concurrent_claims_never_share_a_run(store: WorkflowStore) -> None:
     workflow_id = create_workflow(store, DOC)
     run_ids = {store.submit_run(workflow_id, {}, user_id="1")["run_id"] for _ in range(20)}

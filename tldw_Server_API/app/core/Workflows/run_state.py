@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum, auto
+from functools import lru_cache
 from typing import Any
 
 from ..DB_Management.stores.workflows import (
@@ -33,6 +34,9 @@ from .definitions import (
     parse_definition,
     unavailable_step_types,
 )
+
+#: How many recently executed definitions stay parsed (see :func:`_parse_text`).
+PARSED_DEFINITIONS = 64
 
 
 def load_definition(store: WorkflowStore, run: Mapping[str, Any]) -> WorkflowDefinition:
@@ -53,7 +57,19 @@ def load_definition(store: WorkflowStore, run: Mapping[str, Any]) -> WorkflowDef
     missing = unavailable_step_types(document)
     if missing:
         raise UnavailableStepType(missing)
-    return parse_definition(document)
+    try:
+        text = json.dumps(document, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON data (a snapshot always is): parsed as it is
+        return parse_definition(document)
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=PARSED_DEFINITIONS)
+def _parse_text(text: str) -> WorkflowDefinition:
+    """The definition of a JSON document, parsed once while it is among the recent ones: a
+    worker executes many runs of few definitions, and validating one costs more than the
+    no-op step it describes. (A definition is never changed once parsed.)"""
+    return parse_definition(json.loads(text))
 
 
 def _snapshot_of(run: Mapping[str, Any]) -> dict[str, Any]:

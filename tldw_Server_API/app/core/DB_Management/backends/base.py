@@ -21,13 +21,15 @@ from sqlalchemy import (
     Connection,
     Engine,
     FromClause,
+    Insert,
     Select,
     Table,
     UniqueConstraint,
+    Update,
+    bindparam,
     inspect,
     select,
     true,
-    update,
 )
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
@@ -171,25 +173,22 @@ class DialectOps(ABC):
     def claim(self, select: Select[Any]) -> Select[Any]:
         """Make *select* claim rows for this transaction (``FOR UPDATE SKIP LOCKED`` or alike)."""
 
-    def claim_first(
-        self, conn: Connection, table: Table, pick: Select[Any], values: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        """Claim the first row *pick* selects: set *values* on it; ``None`` when there is none.
+    def picked_update(self, table: Table, pick: Select[Any], update: Update) -> PickedUpdate:
+        """*update* (of *table*, with its ``RETURNING``) restricted to the rows whose column
+        named as *pick*'s first matches the row *pick* selects (and locks, if it says so),
+        built once. *pick* may hold bound parameters (given when it is called) and labels
+        the values wanted as they were before the update.
 
-        *pick* selects the row's key (a column of *table*, first) and, labelled, the
-        values wanted as they were before. The result has *table*'s columns as
-        updated, and *pick*'s labelled columns. By default two statements, for a
-        database whose writers take turns (SQLite: no round trip to save, and a
-        RETURNING clause there sees only the updated table).
+        By default two statements, for a database whose writers take turns (SQLite: no
+        round trip to save, and a RETURNING clause there sees only the updated table).
         """
-        before = conn.execute(pick).first()
-        if before is None:
-            return None
-        key = table.c[pick.selected_columns[0].name]
-        after = conn.execute(
-            update(table).where(key == before[0]).values(**values).returning(*table.c)
-        ).one()
-        return dict(before._mapping) | dict(after._mapping)
+        return PickedUpdate(table, pick, update)
+
+    def write_together(self, first: Insert, then: Insert) -> Insert | None:
+        """One statement making the inserts *first* and *then* (neither reading what the
+        other writes): a round trip fewer. None where the database has no such statement
+        (the caller then executes them in turn)."""
+        return None
 
     @abstractmethod
     def serialize(self, conn: Connection, key: str) -> None:
@@ -203,6 +202,34 @@ class DialectOps(ABC):
     @abstractmethod
     def vector_index(self, conn: Connection) -> VectorIndex:
         """How this backend finds nearest neighbours (decided once, on first use)."""
+
+
+class PickedUpdate:
+    """An update of the rows that match the row a select picks, built by
+    :meth:`DialectOps.picked_update`: call it with the parameters.
+
+    The result has the update's returned columns and the pick's, or is ``None`` when
+    nothing was picked or nothing matched it.
+    """
+
+    #: The parameter that carries the picked row's key to the update.
+    KEY = "picked_key"
+
+    def __init__(self, table: Table, pick: Select[Any], update: Update) -> None:
+        self.pick = pick
+        self.update = update.where(_match_column(table, pick) == bindparam(self.KEY))
+
+    def __call__(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        before = conn.execute(self.pick, dict(params)).first()
+        if before is None:
+            return None
+        after = conn.execute(self.update, {**params, self.KEY: before[0]}).first()
+        return None if after is None else dict(before._mapping) | dict(after._mapping)
+
+
+def _match_column(table: Table, pick: Select[Any]) -> Column[Any]:
+    """The column of *table* named as *pick*'s first (the picked row's key)."""
+    return table.c[pick.selected_columns[0].name]
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import Column, Connection, Engine, Select, Table, create_engine, event, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Insert,
+    Select,
+    Table,
+    Update,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..schemas.spec import DatabaseSchema
 from . import pg_keys, pg_triggers
-from .base import Backend, DialectOps
+from .base import Backend, DialectOps, PickedUpdate
 from .pg_search import PostgresSearch
 from .pg_sql import quote_ident, run_sql
 from .target import PgTarget
@@ -34,6 +45,9 @@ T = TypeVar("T")
 GLANCE_POOL_SIZE = 1
 #: A pooled connection idle longer than this is pinged before it is handed out.
 PING_AFTER_IDLE_SECONDS = 2.0
+#: The announcement of :meth:`PostgresBackend.announce` (built once: a ``text()`` is parsed
+#: anew each time it is made).
+_NOTIFY = text("SELECT pg_notify(:c, '')")
 
 
 def ping_when_idle(engine: Engine, after_seconds: float) -> None:
@@ -60,6 +74,22 @@ def ping_when_idle(engine: Engine, after_seconds: float) -> None:
         except engine.dialect.loaded_dbapi.Error as exc:
             # The pool discards this connection and hands out a new one.
             raise sa_exc.DisconnectionError("the pooled connection is gone") from exc
+
+
+class PickedInOne(PickedUpdate):
+    """One statement: ``UPDATE ... FROM (SELECT ... [FOR UPDATE]) AS picked ... RETURNING``,
+    whose FROM still holds the picked row's values from before the update."""
+
+    def __init__(self, table: Table, pick: Select[Any], update: Update) -> None:
+        picked = pick.subquery("picked")
+        key_name = pick.selected_columns[0].name
+        before = [c for c in picked.c if c.name != key_name]
+        self.pick = pick
+        self.update = update.where(table.c[key_name] == picked.c[key_name]).returning(*before)
+
+    def __call__(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        row = conn.execute(self.update, dict(params)).first()
+        return None if row is None else dict(row._mapping)
 
 
 class PostgresDialect(PostgresSearch, DialectOps):
@@ -104,21 +134,12 @@ class PostgresDialect(PostgresSearch, DialectOps):
     def claim(self, select: Select[Any]) -> Select[Any]:
         return select.with_for_update(skip_locked=True)
 
-    def claim_first(
-        self, conn: Connection, table: Table, pick: Select[Any], values: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        # One statement: UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED) ... RETURNING,
-        # whose FROM still holds the picked row's values from before the update.
-        picked = self.claim(pick).subquery("picked")
-        key_name = pick.selected_columns[0].name
-        before = [c for c in picked.c if c.name != key_name]
-        row = conn.execute(
-            update(table)
-            .where(table.c[key_name] == picked.c[key_name])
-            .values(**values)
-            .returning(*table.c, *before)
-        ).first()
-        return None if row is None else dict(row._mapping)
+    def picked_update(self, table: Table, pick: Select[Any], update: Update) -> PickedUpdate:
+        return PickedInOne(table, pick, update)
+
+    def write_together(self, first: Insert, then: Insert) -> Insert | None:
+        # A data-modifying WITH runs whether or not the statement reads it.
+        return then.add_cte(first.cte("first_write"))
 
     def serialize(self, conn: Connection, key: str) -> None:
         # A transaction-scoped advisory lock on a 32-bit digest of the key: two keys that
@@ -204,7 +225,7 @@ class PostgresBackend(Backend):
 
     def announce(self, conn: Connection, namespace: str | None, topic: str) -> bool:
         # Sent at commit, to the listeners of every process; dropped on rollback.
-        conn.execute(text("SELECT pg_notify(:c, '')"), {"c": pg_channel(namespace, topic)})
+        conn.execute(_NOTIFY, {"c": pg_channel(namespace, topic)})
         return False
 
     def listen(self, namespace: str | None, topic: str, callback: Callback) -> Listening:

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Executable,
+    Insert,
+    Select,
     Table,
     and_,
     bindparam,
@@ -25,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from ...backends.base import Database
+from ...backends.base import Database, DialectOps
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
@@ -76,7 +78,7 @@ def _event_insert(events: Table) -> Executable:
 
 
 @cache
-def _events_insert(events: Table, count: int) -> Executable:
+def _events_insert(events: Table, count: int) -> Insert:
     """*count* events in one ``INSERT ... SELECT``, numbered ``max + 1`` to ``max + count``.
 
     The maximum is read once, before any row is inserted (PostgreSQL evaluates the
@@ -108,7 +110,7 @@ def _events_insert(events: Table, count: int) -> Executable:
 
 
 @cache
-def _step_insert(steps: Table) -> Executable:
+def _step_insert(steps: Table) -> Insert:
     """A step attempt's ``running`` row (see :meth:`Journal.start_step`; built once)."""
     instant = steps.c.started_at.type
     return insert(steps).values(
@@ -129,10 +131,19 @@ def _step_insert(steps: Table) -> Executable:
 
 
 @cache
-def _fence_lock(runs: Table) -> Executable:
-    """The fence check of :meth:`StoreBase._fence` (parameters ``p_*``)."""
+def _step_and_events_insert(
+    dialect: DialectOps, steps: Table, events: Table, count: int
+) -> Insert | None:
+    """A step attempt's row and *count* events in one statement, where the dialect has one."""
+    return dialect.write_together(_step_insert(steps), _events_insert(events, count))
+
+
+@cache
+def _fence_lock(runs: Table) -> Select[Any]:
+    """The fence check of :meth:`StoreBase._fence`: the run ``p_run_id`` still held by the
+    claim ``p_worker_id``/``p_attempt``, locked (its key first, for ``picked_update``)."""
     return (
-        select(runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
+        select(runs.c.run_id, runs.c.tenant_id, runs.c.cancel_requested, runs.c.started_at)
         .where(
             runs.c.run_id == bindparam("p_run_id"),
             runs.c.locked_by == bindparam("p_worker_id"),
@@ -143,9 +154,80 @@ def _fence_lock(runs: Table) -> Executable:
     )
 
 
+@cache
+def _steps_of_run(steps: Table, events: Table) -> Executable:
+    """The step attempts of run ``p_run_id`` in the order they started (built once)."""
+    s, e = steps, events
+    run_id = bindparam("p_run_id", type_=s.c.run_id.type)
+    started_seq = (
+        select(func.min(e.c.event_seq))
+        .where(
+            e.c.run_id == run_id,
+            e.c.step_run_id == s.c.step_run_id,
+            e.c.event_type == "step_started",
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(s)
+        .where(s.c.run_id == run_id)
+        .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
+    )
+
+
+@cache
+def _run_end(runs: Table, columns: frozenset[str]) -> Executable:
+    """The end of run ``p_run_id``: unclaimed, with *columns* set from the parameters
+    ``p_<column>`` (see :meth:`StoreBase._close_run`; built once per set of columns)."""
+    values = {name: bindparam(f"p_{name}", type_=runs.c[name].type) for name in columns}
+    return (
+        update(runs)
+        .where(runs.c.run_id == bindparam("p_run_id"))
+        .values(**values, **UNCLAIMED, next_attempt_at=None)
+    )
+
+
+def _events_params(
+    run_id: str, tenant_id: str, events: list[EventSpec], now: datetime
+) -> dict[str, Any]:
+    """The parameters of :func:`_events_insert` for *events*."""
+    params: dict[str, Any] = {"p_run_id": run_id, "p_tenant_id": tenant_id, "p_created_at": now}
+    for i, (event_type, payload, step_run_id) in enumerate(events):
+        params[f"p_type_{i}"] = event_type
+        params[f"p_payload_{i}"] = dict(payload)
+        params[f"p_step_{i}"] = step_run_id
+    return params
+
+
 def _open(runs: Table) -> ColumnElement[bool]:
     """Queued or running (two comparisons: an ``IN`` list is rendered anew per statement)."""
     return or_(runs.c.status == RunStatus.QUEUED, runs.c.status == RunStatus.RUNNING)
+
+
+def orphaned(runs: Table, workers: Table, now: Any) -> ColumnElement[bool]:
+    """A running run nobody keeps alive at *now* (an instant, or a parameter for one): its
+    worker's lease and its claim's first lease both ran out (or it has neither: a run that
+    arrived by migration while running)."""
+    r, w = runs, workers
+    live_worker = exists().where(
+        w.c.worker_id == r.c.locked_by,
+        w.c.status == WorkerStatus.RUNNING,
+        w.c.lease_expires_at > now,
+    )
+    return and_(
+        r.c.status == RunStatus.RUNNING,
+        or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
+        ~live_worker,
+    )
+
+
+def due(runs: Table, workers: Table, now: Any) -> ColumnElement[bool]:
+    """What makes a run claimable at *now*: queued and due, or orphaned (see :func:`orphaned`)."""
+    queued = and_(
+        runs.c.status == RunStatus.QUEUED,
+        or_(runs.c.next_attempt_at.is_(None), runs.c.next_attempt_at <= now),
+    )
+    return or_(queued, orphaned(runs, workers, now))
 
 
 class StoreBase:
@@ -216,50 +298,49 @@ class StoreBase:
         events: list[EventSpec],
         *,
         now: datetime,
+        step_row: Mapping[str, Any] | None = None,
     ) -> None:
         """Insert *events*, in order, with the next ``event_seq`` values: one statement
-        (the run's row must be locked, as for :meth:`_append_event`)."""
+        (the run's row must be locked, as for :meth:`_append_event`); and first the step
+        attempt's row *step_row* (see :meth:`_new_step`), in the same statement where the
+        dialect can."""
+        if step_row is not None:
+            dialect = self.database.dialect
+            together = _step_and_events_insert(dialect, self.steps, self.events, len(events))
+            if together is not None:
+                params = _events_params(run_id, tenant_id, events, now)
+                conn.execute(together, {**step_row, **params})
+                return
+            conn.execute(_step_insert(self.steps), step_row)
         if len(events) == 1:
             event_type, payload, step_run_id = events[0]
             self._append_event(
                 conn, run_id, tenant_id, event_type, payload, step_run_id=step_run_id, now=now
             )
             return
-        params: dict[str, Any] = {"p_run_id": run_id, "p_tenant_id": tenant_id, "p_created_at": now}
-        for i, (event_type, payload, step_run_id) in enumerate(events):
-            params[f"p_type_{i}"] = event_type
-            params[f"p_payload_{i}"] = dict(payload)
-            params[f"p_step_{i}"] = step_run_id
+        params = _events_params(run_id, tenant_id, events, now)
         conn.execute(_events_insert(self.events, len(events)), params)
 
-    def _insert_step(
-        self,
-        conn: Connection,
-        run_id: str,
-        tenant_id: str,
-        fence: Fence,
-        start: StepStart,
-        now: Any,
-    ) -> tuple[str, EventSpec]:
-        """Insert the ``running`` row of *start*; its id, and its ``step_started`` event."""
+    def _new_step(
+        self, run_id: str, tenant_id: str, fence: Fence, start: StepStart, now: Any
+    ) -> tuple[str, EventSpec, dict[str, Any]]:
+        """The ``running`` row of *start*, for :meth:`_append_events` to insert: its id, its
+        ``step_started`` event, and the row's parameters."""
         step_run_id = str(uuid.uuid4())
-        conn.execute(
-            _step_insert(self.steps),
-            {
-                "p_step_run_id": step_run_id,
-                "p_tenant_id": tenant_id,
-                "p_run_id": run_id,
-                "p_step_id": start.step_id,
-                "p_name": start.name,
-                "p_type": start.type,
-                "p_attempt": start.attempt,
-                "p_now": now,
-                "p_inputs": start.inputs,
-                "p_worker_id": fence.worker_id,
-            },
-        )
+        row = {
+            "p_step_run_id": step_run_id,
+            "p_tenant_id": tenant_id,
+            "p_run_id": run_id,
+            "p_step_id": start.step_id,
+            "p_name": start.name,
+            "p_type": start.type,
+            "p_attempt": start.attempt,
+            "p_now": now,
+            "p_inputs": start.inputs,
+            "p_worker_id": fence.worker_id,
+        }
         payload = {"step_id": start.step_id, "type": start.type, "attempt": start.attempt}
-        return step_run_id, ("step_started", payload, step_run_id)
+        return step_run_id, ("step_started", payload, step_run_id), row
 
     def _fence(self, conn: Connection, run_id: str, fence: Fence) -> AnyRow:
         """Check that *fence* still holds the run, and lock its row, in one statement; or raise.
@@ -285,52 +366,13 @@ class StoreBase:
         commits: a run ended or waits for a human."""
         self.database.announce(conn, SETTLED_TOPIC)
 
-    def _orphaned(self, now: datetime) -> ColumnElement[bool]:
-        """A running run nobody keeps alive: its worker's lease and its claim's first lease
-        both ran out (or it has neither: a run that arrived by migration while running)."""
-        r, w = self.runs, self.workers
-        live_worker = exists().where(
-            w.c.worker_id == r.c.locked_by,
-            w.c.status == WorkerStatus.RUNNING,
-            w.c.lease_expires_at > now,
-        )
-        return and_(
-            r.c.status == RunStatus.RUNNING,
-            or_(r.c.lease_expires_at.is_(None), r.c.lease_expires_at < now),
-            ~live_worker,
-        )
-
-    def _due(self, now: datetime) -> ColumnElement[bool]:
-        """What makes a run claimable: queued and due, or orphaned (see :meth:`_orphaned`)."""
-        r = self.runs
-        queued = and_(
-            r.c.status == RunStatus.QUEUED,
-            or_(r.c.next_attempt_at.is_(None), r.c.next_attempt_at <= now),
-        )
-        return or_(queued, self._orphaned(now))
-
     def _claimable(self, now: datetime) -> Any:
         """Whether some run is due: a scalar subquery (for the worker heartbeat)."""
-        r = self.runs
-        return exists().where(_open(r), self._due(now))
+        return exists().where(_open(self.runs), due(self.runs, self.workers, now))
 
     def _steps_of(self, conn: Connection, run_id: str) -> list[dict[str, Any]]:
         """The step attempts of a run, in the order they started (see ``list_steps``)."""
-        s, e = self.steps, self.events
-        started_seq = (
-            select(func.min(e.c.event_seq))
-            .where(
-                e.c.run_id == run_id,
-                e.c.step_run_id == s.c.step_run_id,
-                e.c.event_type == "step_started",
-            )
-            .scalar_subquery()
-        )
-        rows = conn.execute(
-            select(s)
-            .where(s.c.run_id == run_id)
-            .order_by(s.c.started_at, started_seq, s.c.attempt, s.c.step_run_id)
-        ).all()
+        rows = conn.execute(_steps_of_run(self.steps, self.events), {"p_run_id": run_id})
         return [public(row) for row in rows]
 
     def _get_run(self, conn: Connection, run_id: str) -> dict[str, Any]:
@@ -380,12 +422,7 @@ class StoreBase:
     ) -> EventSpec:
         """Write the end of run *run_id* (locked) as *status*; the event that says so, for the
         caller to append with the others of its transaction."""
-        values: dict[str, Any] = {
-            "status": status,
-            "ended_at": now,
-            **UNCLAIMED,
-            "next_attempt_at": None,
-        }
+        values: dict[str, Any] = {"status": status, "ended_at": now}
         started = to_instant(started_at) if started_at is not None else None
         if started is not None:
             values["duration_ms"] = int((now - started).total_seconds() * 1000)
@@ -397,7 +434,8 @@ class StoreBase:
             values["status_reason"] = reason
         if cancel_requested is not None:
             values["cancel_requested"] = int(cancel_requested)
-        conn.execute(update(self.runs).where(self.runs.c.run_id == run_id).values(**values))
+        params = {f"p_{name}": value for name, value in values.items()}
+        conn.execute(_run_end(self.runs, frozenset(values)), {"p_run_id": run_id, **params})
         self._announce_settled(conn)
         payload: dict[str, Any] = {"status": status}
         if error is not None:

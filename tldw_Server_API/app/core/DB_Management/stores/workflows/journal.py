@@ -14,23 +14,26 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
+from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
 from ..errors import Conflict
-from .base import EventSpec, StoreBase
+from .base import EventSpec, StoreBase, _fence_lock
 from .records import Advanced, Fence, StepStart, public
 from .statuses import RunStatus, StepStatus
 
 
 @cache
-def _step_end(steps: Table) -> Executable:
-    """The end of a running step attempt (see :meth:`Journal._end_step`; built once)."""
-    return (
+def _fenced_step_end(dialect: DialectOps, runs: Table, steps: Table) -> PickedUpdate:
+    """The end of a running step attempt under its claim's fence (see
+    :meth:`Journal._end_fenced_step`; built once): the fence's check and lock of the run
+    (as :meth:`StoreBase._fence`), and the step's update, in one statement where the
+    dialect can."""
+    end = (
         update(steps)
         .where(
             steps.c.step_run_id == bindparam("p_step_run_id"),
-            steps.c.run_id == bindparam("p_run_id"),
             steps.c.status == StepStatus.RUNNING,
         )
         .values(
@@ -43,6 +46,13 @@ def _step_end(steps: Table) -> Executable:
         )
         .returning(steps.c.step_id, steps.c.attempt)
     )
+    return dialect.picked_update(steps, _fence_lock(runs), end)
+
+
+def _with_payload(event: EventSpec, extra: Mapping[str, Any] | None) -> EventSpec:
+    """*event* with *extra* added to its payload."""
+    kind, payload, step_run_id = event
+    return kind, dict(payload) | dict(extra or {}), step_run_id
 
 
 class Journal(StoreBase):
@@ -64,8 +74,8 @@ class Journal(StoreBase):
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            step_run_id, event = self._insert_step(conn, run_id, row.tenant_id, fence, start, now)
-            self._append_events(conn, run_id, row.tenant_id, [event], now=now)
+            step_run_id, event, step_row = self._new_step(run_id, row.tenant_id, fence, start, now)
+            self._append_events(conn, run_id, row.tenant_id, [event], now=now, step_row=step_row)
         return step_run_id
 
     def _end_step(
@@ -82,44 +92,52 @@ class Journal(StoreBase):
     ) -> bool:
         now = utc_now()
         with self.database.begin(write=True) as conn:
-            row = self._fence(conn, run_id, fence)
-            events = self._step_ended(
-                conn, run_id, step_run_id, status, event_type, now, outputs, error, event_payload
+            run, event = self._end_fenced_step(
+                conn, run_id, fence, step_run_id, status, event_type, now, outputs, error
             )
-            self._append_events(conn, run_id, row.tenant_id, events, now=now)
-            return bool(row.cancel_requested)
+            events = [_with_payload(event, event_payload)]
+            self._append_events(conn, run_id, run["tenant_id"], events, now=now)
+            return bool(run["cancel_requested"])
 
-    def _step_ended(
+    def _end_fenced_step(
         self,
         conn: Connection,
         run_id: str,
+        fence: Fence,
         step_run_id: str,
         status: StepStatus,
         event_type: str,
         now: Any,
         outputs: Any,
         error: str | None,
-        event_payload: Mapping[str, Any] | None,
-    ) -> list[EventSpec]:
-        """End the running step attempt *step_run_id*; the event that says so."""
-        step = conn.execute(
-            _step_end(self.steps),
+    ) -> tuple[dict[str, Any], EventSpec]:
+        """Check *fence* and lock the run (as :meth:`_fence`), and end its running step
+        attempt *step_run_id*: the run's ``tenant_id``, ``cancel_requested`` and
+        ``started_at``, and the event that says the step ended.
+
+        Raises :class:`LeaseLost` when the claim is lost, :class:`Conflict` when the step
+        attempt is not running.
+        """
+        ended = _fenced_step_end(self.database.dialect, self.runs, self.steps)(
+            conn,
             {
-                "p_step_run_id": step_run_id,
                 "p_run_id": run_id,
+                "p_worker_id": fence.worker_id,
+                "p_attempt": fence.attempt,
+                "p_step_run_id": step_run_id,
                 "p_status": status,
                 "p_now": now,
                 "p_outputs": outputs,
                 "p_error": error,
             },
-        ).first()
-        if step is None:
+        )
+        if ended is None:
+            self._fence(conn, run_id, fence)  # raises LeaseLost if that is why
             raise Conflict(f"step {step_run_id} of run {run_id} is not running")
-        payload = {"step_id": step.step_id, "attempt": step.attempt}
+        payload = {"step_id": ended["step_id"], "attempt": ended["attempt"]}
         if error is not None:
             payload["error"] = error
-        payload |= dict(event_payload or {})
-        return [(event_type, payload, step_run_id)]
+        return ended, (event_type, payload, step_run_id)
 
     def advance(
         self,
@@ -143,26 +161,28 @@ class Journal(StoreBase):
         """
         now = utc_now()
         with self.database.begin(write=True) as conn:
-            row = self._fence(conn, run_id, fence)
-            events: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
-            events += self._step_ended(
+            row, ended = self._end_fenced_step(
                 conn,
                 run_id,
+                fence,
                 step_run_id,
                 StepStatus.SUCCEEDED,
                 "step_completed",
                 now,
                 outputs,
                 None,
-                event_payload,
             )
-            cancel, next_id, finished = bool(row.cancel_requested), None, False
+            events: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
+            events.append(_with_payload(ended, event_payload))
+            tenant_id = row["tenant_id"]
+            cancel, next_id, finished = bool(row["cancel_requested"]), None, False
+            step_row = None
             if succeed_with is not None:
                 events.append(
                     self._close_run(
                         conn,
                         run_id,
-                        row.started_at,
+                        row["started_at"],
                         RunStatus.SUCCEEDED,
                         now=now,
                         outputs=succeed_with,
@@ -170,9 +190,9 @@ class Journal(StoreBase):
                 )
                 finished = True
             elif start is not None and not cancel:
-                next_id, started = self._insert_step(conn, run_id, row.tenant_id, fence, start, now)
+                next_id, started, step_row = self._new_step(run_id, tenant_id, fence, start, now)
                 events.append(started)
-            self._append_events(conn, run_id, row.tenant_id, events, now=now)
+            self._append_events(conn, run_id, tenant_id, events, now=now, step_row=step_row)
         return Advanced(cancel, next_id, finished)
 
     def complete_step(

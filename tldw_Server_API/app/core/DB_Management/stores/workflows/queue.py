@@ -16,14 +16,52 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import Executable, Table, bindparam, func, select, update
 
+from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
-from .base import EventSpec, StoreBase, _open
+from .base import EventSpec, StoreBase, _open, due
 from .records import DEFAULT_LEASE_SECONDS, UNCLAIMED, Fence, StepStart, public
 from .statuses import TERMINAL_STATUSES, RunStatus
+
+
+@cache
+def _claim(dialect: DialectOps, runs: Table, workers: Table) -> PickedUpdate:
+    """The claim of :meth:`Queue.claim_next_run` (built once; parameters ``p_now``,
+    ``p_worker_id``, ``p_lease_expires_at``)."""
+    r = runs
+    now = bindparam("p_now", type_=r.c.locked_at.type)
+    pick = (
+        select(
+            r.c.run_id,
+            r.c.status.label("was_status"),
+            r.c.locked_by.label("was_locked_by"),
+            r.c.started_at.label("was_started_at"),
+        )
+        .where(_open(r), due(r, workers, now))
+        .order_by(r.c.queue_seq)
+        .limit(1)
+    )
+    values = {
+        "status": RunStatus.RUNNING,
+        "locked_by": bindparam("p_worker_id", type_=r.c.locked_by.type),
+        "locked_at": now,
+        "lease_expires_at": bindparam("p_lease_expires_at", type_=r.c.lease_expires_at.type),
+        "heartbeat_at": now,
+        "attempt": func.coalesce(r.c.attempt, 0) + 1,
+        "next_attempt_at": None,
+        "started_at": func.coalesce(r.c.started_at, now),
+    }
+    return dialect.picked_update(r, dialect.claim(pick), update(r).values(**values).returning(*r.c))
+
+
+@cache
+def _workflow_row(workflows: Table) -> Executable:
+    """The workflow row ``p_id`` (built once)."""
+    return select(workflows).where(workflows.c.id == bindparam("p_id"))
 
 
 class Queue(StoreBase):
@@ -40,7 +78,7 @@ class Queue(StoreBase):
 
         One statement claims on PostgreSQL (``UPDATE ... FROM (SELECT ... ORDER BY
         queue_seq LIMIT 1 FOR UPDATE SKIP LOCKED) ... RETURNING``; see the dialect's
-        ``claim_first``); the same transaction reads what the engine needs first and records
+        ``picked_update``); the same transaction reads what the engine needs first and records
         the claim's event (with the first step's start, see below). It takes a ``queued`` run whose
         ``next_attempt_at`` has passed, or a ``running`` one whose worker stopped
         heartbeating, whichever was submitted first. The run becomes ``running``,
@@ -56,30 +94,15 @@ class Queue(StoreBase):
         claim's ``step_run_id`` (else None).
         """
         r = self.runs
+        claim = _claim(self.database.dialect, r, self.workers)
         with self.database.begin(write=True) as conn:
             now = utc_now()
-            pick = (
-                select(
-                    r.c.run_id,
-                    r.c.status.label("was_status"),
-                    r.c.locked_by.label("was_locked_by"),
-                    r.c.started_at.label("was_started_at"),
-                )
-                .where(_open(r), self._due(now))
-                .order_by(r.c.queue_seq)
-                .limit(1)
-            )
-            values = {
-                "status": RunStatus.RUNNING,
-                "locked_by": worker_id,
-                "locked_at": now,
-                "lease_expires_at": now + timedelta(seconds=lease_seconds),
-                "heartbeat_at": now,
-                "attempt": func.coalesce(r.c.attempt, 0) + 1,
-                "next_attempt_at": None,
-                "started_at": func.coalesce(r.c.started_at, literal(now, r.c.started_at.type)),
+            params = {
+                "p_now": now,
+                "p_worker_id": worker_id,
+                "p_lease_expires_at": now + timedelta(seconds=lease_seconds),
             }
-            row = self.database.dialect.claim_first(conn, r, pick, values)
+            row = claim(conn, params)
             if row is None:
                 return None
             claimed = public({c.name: row[c.name] for c in r.c})
@@ -101,7 +124,7 @@ class Queue(StoreBase):
             workflow = None
             if claimed["workflow_id"] is not None:
                 found = conn.execute(
-                    select(self.workflows).where(self.workflows.c.id == claimed["workflow_id"])
+                    _workflow_row(self.workflows), {"p_id": claimed["workflow_id"]}
                 ).first()
                 workflow = None if found is None else public(found)
             fence = Fence(worker_id, attempt, lease_seconds)
@@ -114,13 +137,16 @@ class Queue(StoreBase):
                 "step_run_id": None,
             }
             start = first_step(claimed) if first_step is not None else None
+            step_row = None
             if start is not None:
-                step_run_id, started = self._insert_step(
-                    conn, claimed["run_id"], claimed["tenant_id"], fence, start, now
+                step_run_id, started, step_row = self._new_step(
+                    claimed["run_id"], claimed["tenant_id"], fence, start, now
                 )
                 claimed["claim"]["step_run_id"] = step_run_id
                 events.append(started)
-            self._append_events(conn, claimed["run_id"], claimed["tenant_id"], events, now=now)
+            self._append_events(
+                conn, claimed["run_id"], claimed["tenant_id"], events, now=now, step_row=step_row
+            )
         return claimed
 
     def held_runs(self, worker_id: str) -> dict[str, bool]:
@@ -186,15 +212,5 @@ class Queue(StoreBase):
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            event = self._close_run(
-                conn,
-                run_id,
-                row.started_at,
-                status,
-                now=now,
-                outputs=outputs,
-                error=error,
-                reason=reason,
-            )
-            self._append_events(conn, run_id, row.tenant_id, [event], now=now)
+            self._finish(conn, row, status, now=now, outputs=outputs, error=error, reason=reason)
             return self._get_run(conn, run_id)
