@@ -16,7 +16,8 @@ from tldw_Server_API.app.core.DB_Management.backends.wakes import PgListener
 from tldw_Server_API.app.core.DB_Management.instants import utc_now
 from tldw_Server_API.app.core.DB_Management.registry import DatabaseRegistry
 from tldw_Server_API.app.core.DB_Management.stores.workflows import RUNS_TOPIC, WorkflowStore
-from tldw_Server_API.app.core.Workflows.runtime import RunWaiter, WorkflowRuntime, run_and_wait
+from tldw_Server_API.app.core.Workflows.runtime import WorkflowRuntime
+from tldw_Server_API.app.core.Workflows.settling import RunWaiter, run_and_wait
 
 from .conftest import create_workflow, event_types
 

@@ -49,7 +49,7 @@ from ..DB_Management.stores.workflows import WorkflowStore, visible_to
 from ..text import JsonObject, StorableText
 from .definitions import VISIBILITIES, DefinitionError, definition_json_schema, parse_definition
 from .engine import resolve_human
-from .runtime import RunWaiter, is_settled
+from .settling import RunWaiter, is_settled
 
 PREFIX = "/api/v1/workflows"
 MAX_SYNC_TIMEOUT = 300.0
@@ -359,7 +359,7 @@ async def run_workflow(
     200 with the settled run (sync). ``created`` is false when the
     idempotency key (body or ``Idempotency-Key`` header) named an earlier run of the
     caller's (keys are per user: another user's key never finds a run of theirs).
-    The sync wait holds no thread (see :class:`.runtime.RunWaiter`); the
+    The sync wait holds no thread (see :class:`.settling.RunWaiter`); the
     submission itself runs on the thread pool, off the event loop.
     """
     request = request or RunRequest()

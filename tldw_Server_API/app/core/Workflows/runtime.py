@@ -57,7 +57,7 @@ from ..DB_Management.stores.workflows import (
     WorkflowStore,
 )
 from .engine import DEFAULT_MAX_TAKEOVERS, Outcome, WorkflowEngine
-from .settling import RunWaiter, is_settled, run_and_wait
+from .settling import run_and_wait
 from .steps import RunSignals
 
 if TYPE_CHECKING:
@@ -354,13 +354,9 @@ class WorkflowRuntime:
                 signals.request_cancel()
 
 
-# RunWaiter, is_settled and run_and_wait live in settling.py; the API imports them from here.
 __all__ = [
     "DEFAULT_HEARTBEAT_SECONDS",
-    "RunWaiter",
     "WorkflowRuntime",
-    "is_settled",
     "new_worker_id",
-    "run_and_wait",
     "takeover_bound",
 ]
