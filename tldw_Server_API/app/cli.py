@@ -16,7 +16,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .core.commands import add_version_flag, program_name
+from .core.commands import command_parser
 from .core.config import ConfigError, Settings, load_settings
 from .core.DB_Management.backends.unreachable import DatabaseUnavailable, debug_enabled
 from .core.redaction import AccessLogWithoutQueryValues, install_redaction
@@ -40,11 +40,11 @@ def _port(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=program_name("tldw-server", MAIN_MODULE),
-        description="Serve the tldw API (settings: environment, then Config_Files/config.txt).",
+    parser = command_parser(
+        "tldw-server",
+        MAIN_MODULE,
+        "Serve the tldw API (settings: environment, then Config_Files/config.txt).",
     )
-    add_version_flag(parser)
     parser.add_argument("--host", help="address to listen on (default: TLDW_SERVER_HOST)")
     parser.add_argument("--port", type=_port, help="port to listen on (default: TLDW_SERVER_PORT)")
     parser.add_argument(

@@ -15,6 +15,7 @@ SCRIPTS = {
     "tldw-migrate": "tldw_Server_API.app.core.DB_Management.migration_tools",
     "tldw-init-db": "tldw_Server_API.app.core.DB_Management.init_db",
     "tldw-users": "tldw_Server_API.app.core.users",
+    "tldw-embed": "tldw_Server_API.app.core.RAG.embed_existing",
 }
 BIN = Path(sys.executable).parent
 

@@ -27,10 +27,22 @@ def software_version() -> str:
         return "unknown (not installed)"
 
 
-def add_version_flag(parser: argparse.ArgumentParser) -> None:
+def command_parser(script: str, module: str, description: str) -> argparse.ArgumentParser:
+    """The parser every command of ours starts from: its name (see :func:`program_name`),
+    what it does, and ``--version``; the command adds its own arguments."""
+    parser = argparse.ArgumentParser(prog=program_name(script, module), description=description)
     parser.add_argument(
         "--version", action="version", version=f"{DISTRIBUTION} {software_version()}"
     )
+    return parser
 
 
-__all__ = ["add_version_flag", "program_name", "software_version"]
+def add_user_ids_option(parser: argparse.ArgumentParser, whose: str, default: str) -> None:
+    """``--user-id``, repeatable, for a command that acts on some users' data: ``args.user_id``
+    is the list given, or None when none was (the command then applies ``default``)."""
+    parser.add_argument(
+        "--user-id", action="append", help=f"a user whose {whose} (repeatable; default: {default})"
+    )
+
+
+__all__ = ["add_user_ids_option", "command_parser", "program_name", "software_version"]

@@ -15,12 +15,11 @@ the traceback).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import traceback
 from collections.abc import Sequence
 
-from ..commands import add_version_flag, program_name
+from ..commands import add_user_ids_option, command_parser
 from ..config import ConfigError, Settings, load_settings
 from .backends.target import PgTarget
 from .backends.unreachable import (
@@ -75,16 +74,12 @@ def init_databases(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=program_name("tldw-init-db", "tldw_Server_API.app.core.DB_Management.init_db"),
-        description="Create or upgrade the Media, ChaChaNotes, Analytics and Workflows databases.",
+    parser = command_parser(
+        "tldw-init-db",
+        "tldw_Server_API.app.core.DB_Management.init_db",
+        "Create or upgrade the Media, ChaChaNotes, Analytics and Workflows databases.",
     )
-    add_version_flag(parser)
-    parser.add_argument(
-        "--user-id",
-        action="append",
-        help="a user whose Media and ChaChaNotes databases to create (repeatable; default: 1)",
-    )
+    add_user_ids_option(parser, "Media and ChaChaNotes databases to create", default="1")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

@@ -28,7 +28,7 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import SecretStr
 
-from ..commands import add_version_flag, program_name
+from ..commands import command_parser
 from ..config import PG_DEFAULTS
 from .backends.target import PgTarget, pg_parts
 from .migration.errors import (
@@ -60,13 +60,11 @@ PASSWORD_WARNING = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=program_name("tldw-migrate", "tldw_Server_API.app.core.DB_Management.migration_tools"),
-        description=(
-            "Copy SQLite content databases into PostgreSQL: atomic, verified, at COPY speed."
-        ),
+    parser = command_parser(
+        "tldw-migrate",
+        "tldw_Server_API.app.core.DB_Management.migration_tools",
+        "Copy SQLite content databases into PostgreSQL: atomic, verified, at COPY speed.",
     )
-    add_version_flag(parser)
     sources = parser.add_argument_group("sources (SQLite files)")
     sources.add_argument("--content-sqlite", type=Path, help="the Media database (Media_DB_v2.db)")
     sources.add_argument("--chacha-sqlite", type=Path, help="notes and chats (ChaChaNotes.db)")

@@ -14,7 +14,6 @@ adds the traceback).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -22,7 +21,7 @@ from functools import partial
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..commands import add_version_flag, program_name
+from ..commands import add_user_ids_option, command_parser
 from ..config import ConfigError, Settings, load_settings
 from ..DB_Management.init_db import unreachable_exit
 from ..DB_Management.registry import DatabaseRegistry, InvalidUserId
@@ -72,17 +71,13 @@ def embed_users(settings: Settings, users: Sequence[str], console: Console) -> i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=program_name("tldw-embed", "tldw_Server_API.app.core.RAG.embed_existing"),
-        description="Embed the media, notes and chat messages an installation already holds, "
+    parser = command_parser(
+        "tldw-embed",
+        "tldw_Server_API.app.core.RAG.embed_existing",
+        "Embed the media, notes and chat messages an installation already holds, "
         "for retrieval (resumable: run it again after an interruption).",
     )
-    add_version_flag(parser)
-    parser.add_argument(
-        "--user-id",
-        action="append",
-        help="a user whose content to embed (repeatable; default: every user the server serves)",
-    )
+    add_user_ids_option(parser, "content to embed", default="every user the server serves")
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     try:

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..commands import add_version_flag, program_name
+from ..commands import command_parser
 from ..config import ConfigError, load_settings
 from ..DB_Management.instants import format_instant
 from ..DB_Management.registry import DatabaseRegistry, InvalidUserId, check_user_id
@@ -63,11 +63,11 @@ def read_password(prompt: bool) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=program_name("tldw-users", "tldw_Server_API.app.core.users"),
-        description="Manage the accounts that sign in with a password (multi-user mode).",
+    parser = command_parser(
+        "tldw-users",
+        "tldw_Server_API.app.core.users",
+        "Manage the accounts that sign in with a password (multi-user mode).",
     )
-    add_version_flag(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="create an account")
     add.add_argument("username", help=USERNAME_RULE)
