@@ -43,10 +43,10 @@ from ..core.DB_Management.stores import (
 from ..core.redaction import describe_db_error
 from ..core.text import NO_NUL_PATTERN, StorableText, storable
 from .auth import UserId
+from .user_stores import UserStores, user_analytics
 
 log = logging.getLogger("tldw_server.api")
 
-CLIENT_ID = "tldw-api"
 MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000_000
 MAX_ID = 2**63 - 1
@@ -246,24 +246,35 @@ async def user_databases(registry: Registry, user_id: UserId) -> AsyncIterator[U
 UserDbs = Annotated[UserDatabases, Depends(user_databases)]
 
 
-async def media_store(user: UserDbs) -> MediaStore:
-    return MediaStore(user.media, client_id=CLIENT_ID)
+# Each store is built as ``user_stores.py`` says; these are the routes' handles on them.
 
 
-async def notes_store(user: UserDbs) -> NotesStore:
-    return NotesStore(user.chacha, client_id=CLIENT_ID)
+async def user_stores(user: UserDbs, registry: Registry) -> UserStores:
+    return UserStores(user, registry)
 
 
-async def character_store(user: UserDbs) -> CharacterStore:
-    return CharacterStore(user.chacha, client_id=CLIENT_ID)
+Stores = Annotated[UserStores, Depends(user_stores)]
 
 
-async def chat_store(user: UserDbs) -> ChatStore:
-    return ChatStore(user.chacha, client_id=CLIENT_ID)
+async def media_store(stores: Stores) -> MediaStore:
+    return stores.media
+
+
+async def notes_store(stores: Stores) -> NotesStore:
+    return stores.notes
+
+
+async def character_store(stores: Stores) -> CharacterStore:
+    return stores.characters
+
+
+async def chat_store(stores: Stores) -> ChatStore:
+    return stores.chats
 
 
 async def analytics_store(registry: Registry, user_id: UserId) -> AnalyticsStore:
-    return AnalyticsStore(registry.analytics(), user_id=user_id)
+    """Without the user's own databases: analytics routes do not open (or lease) them."""
+    return user_analytics(registry, user_id)
 
 
 Media = Annotated[MediaStore, Depends(media_store)]

@@ -18,19 +18,12 @@ from urllib.parse import urlencode
 from fastapi import Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from ..api.deps import CLIENT_ID, MAX_QUERY_CHARS, leased_user_databases
+from ..api.deps import MAX_QUERY_CHARS, leased_user_databases
 from ..api.sessions import Session
+from ..api.user_stores import UserStores
 from ..api.v1.media_models import MAX_PAGE
-from ..core.DB_Management.registry import DatabaseRegistry, UserDatabases
-from ..core.DB_Management.stores import (
-    AnalyticsStore,
-    CharacterStore,
-    ChatStore,
-    MediaStore,
-    NotesStore,
-    StoreError,
-    VersionConflict,
-)
+from ..core.DB_Management.registry import DatabaseRegistry
+from ..core.DB_Management.stores import StoreError, VersionConflict
 from ..core.DB_Management.stores.errors import Conflict
 from ..core.text import storable
 from .guards import PageError
@@ -43,41 +36,12 @@ PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Filter = Annotated[str, Query(max_length=MAX_QUERY_CHARS)]
 
 
-@dataclass
-class UserStores:
-    """The signed-in user's stores, valid inside :func:`user_stores`' block."""
-
-    user_id: str
-    databases: UserDatabases
-    registry: DatabaseRegistry
-
-    @property
-    def media(self) -> MediaStore:
-        return MediaStore(self.databases.media, client_id=CLIENT_ID)
-
-    @property
-    def notes(self) -> NotesStore:
-        return NotesStore(self.databases.chacha, client_id=CLIENT_ID)
-
-    @property
-    def characters(self) -> CharacterStore:
-        return CharacterStore(self.databases.chacha, client_id=CLIENT_ID)
-
-    @property
-    def chats(self) -> ChatStore:
-        return ChatStore(self.databases.chacha, client_id=CLIENT_ID)
-
-    @property
-    def analytics(self) -> AnalyticsStore:
-        return AnalyticsStore(self.registry.analytics(), user_id=self.user_id)
-
-
 @contextmanager
 def user_stores(request: Request, session: Session) -> Iterator[UserStores]:
-    """The session user's stores, their databases leased for the block."""
+    """The session user's stores, valid inside the block (their databases leased for it)."""
     registry: DatabaseRegistry = request.app.state.registry
     with leased_user_databases(registry, session.user_id) as databases:
-        yield UserStores(session.user_id, databases, registry)
+        yield UserStores(databases, registry)
 
 
 def not_found(session: Session, title: str, message: str) -> PageError:
