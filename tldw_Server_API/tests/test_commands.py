@@ -44,3 +44,18 @@ def test_help_shows_the_module_form_when_run_as_a_module(module: str) -> None:
     done = _run(sys.executable, "-m", module, "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: python -m {module}")
+
+
+WORKER = "tldw_Server_API.app.core.Workflows.worker"
+
+
+def test_the_workflow_worker_prints_its_version() -> None:
+    done = _run(sys.executable, "-m", WORKER, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"tldw-server {software_version()}"
+
+
+def test_the_workflow_worker_help_shows_its_module_form() -> None:
+    done = _run(sys.executable, "-m", WORKER, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: python -m {WORKER} ")

@@ -10,12 +10,13 @@ from pathlib import Path
 DISTRIBUTION = "tldw-server"
 
 
-def program_name(script: str, module: str) -> str:
-    """``tldw-migrate`` when run as that installed script, else ``python -m <module>``.
+def program_name(script: str | None, module: str) -> str:
+    """``tldw-migrate`` when run as that installed script, else ``python -m <module>`` (always,
+    for a command installed as no script: *script* None).
 
     ``--help`` and error messages then show the command exactly as the user typed it.
     """
-    if Path(sys.argv[0]).name == script:
+    if script is not None and Path(sys.argv[0]).name == script:
         return script
     return f"python -m {module}"
 
@@ -27,7 +28,7 @@ def software_version() -> str:
         return "unknown (not installed)"
 
 
-def command_parser(script: str, module: str, description: str) -> argparse.ArgumentParser:
+def command_parser(script: str | None, module: str, description: str) -> argparse.ArgumentParser:
     """The parser every command of ours starts from: its name (see :func:`program_name`),
     what it does, and ``--version``; the command adds its own arguments."""
     parser = argparse.ArgumentParser(prog=program_name(script, module), description=description)

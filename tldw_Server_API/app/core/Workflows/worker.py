@@ -24,6 +24,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from ..commands import command_parser
 from ..config import ConfigError, load_settings
 from ..DB_Management.registry import DatabaseRegistry
 from ..DB_Management.stores.workflows import DEFAULT_LEASE_SECONDS
@@ -32,9 +33,10 @@ from .runtime import DEFAULT_HEARTBEAT_SECONDS, WorkflowRuntime
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tldw_Server_API.app.core.Workflows.worker",
-        description="Execute queued workflow runs from the configured workflows database.",
+    parser = command_parser(
+        None,
+        "tldw_Server_API.app.core.Workflows.worker",
+        "Execute queued workflow runs from the configured workflows database.",
     )
     parser.add_argument(
         "--workers",
