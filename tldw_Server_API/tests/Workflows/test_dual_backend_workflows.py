@@ -14,6 +14,9 @@ from tldw_Server_API.app.core.DB_Management.stores.workflows import (
     Conflict,
     LeaseLost,
     NotFound,
+    RunEnd,
+    RunStatus,
+    StepResult,
     StepStart,
     WorkflowStore,
 )
@@ -141,7 +144,7 @@ def test_steps_and_their_events_round_trip(store: WorkflowStore) -> None:
     fence = _claim(store)["claim"]["fence"]
 
     first = store.start_step(run_id, fence, step_id="a", step_type="prompt", inputs={"x": 1})
-    store.complete_step(run_id, fence, first, {"text": "Hi", "items": [1, 2]})
+    store.complete_step(run_id, fence, first, StepResult({"text": "Hi", "items": [1, 2]}))
     second = store.start_step(run_id, fence, step_id="b", step_type="log")
     store.fail_step(run_id, fence, second, "boom", final=True)
 
@@ -169,9 +172,8 @@ def test_a_steps_notes_are_recorded_just_before_its_completion(store: WorkflowSt
     fence = _claim(store)["claim"]["fence"]
     step = store.start_step(run_id, fence, step_id="a", step_type="log")
 
-    store.complete_step(
-        run_id, fence, step, {}, notes=[("log", {"message": "one"}), ("log", {"message": "two"})]
-    )
+    notes = [("log", {"message": "one"}), ("log", {"message": "two"})]
+    store.complete_step(run_id, fence, step, StepResult({}, notes=notes))
 
     events = store.list_events(run_id)
     assert [e["event_type"] for e in events[2:]] == ["step_started", "log", "log", "step_completed"]
@@ -294,7 +296,7 @@ def test_expired_lease_is_taken_over_and_fences_the_old_worker(store: WorkflowSt
     assert taken["claim"]["previous_worker"] == "dead"
     assert taken["attempt"] == 2
     with pytest.raises(LeaseLost):
-        store.complete_step(run_id, old, step, {"late": True})
+        store.complete_step(run_id, old, step, StepResult({"late": True}))
     assert store.list_steps(run_id)[0]["status"] == "running"
     assert event_types(store, run_id)[-1] == "run_taken_over"
 
@@ -304,11 +306,11 @@ def test_a_step_ended_twice_is_a_conflict_and_records_nothing(store: WorkflowSto
     run_id = store.submit_run(workflow_id, {}, user_id="1")["run_id"]
     fence = _claim(store)["claim"]["fence"]
     step = store.start_step(run_id, fence, step_id="a")
-    store.complete_step(run_id, fence, step, {"n": 1})
+    store.complete_step(run_id, fence, step, StepResult({"n": 1}))
     logged = event_types(store, run_id)
 
     with pytest.raises(Conflict):
-        store.complete_step(run_id, fence, step, {"n": 2})
+        store.complete_step(run_id, fence, step, StepResult({"n": 2}))
     with pytest.raises(Conflict):
         store.fail_step(run_id, fence, step, "too late")
 
@@ -378,6 +380,12 @@ def test_cancel_running_run_is_requested(store: WorkflowStore) -> None:
     assert event_types(store, run_id)[-1] == "cancel_requested"
 
 
+def test_a_run_ends_only_with_a_final_status() -> None:
+    with pytest.raises(ValueError, match="not a final status"):
+        RunEnd(RunStatus.RUNNING)
+    assert RunEnd("failed", error="x").status is RunStatus.FAILED  # type: ignore[arg-type]
+
+
 def test_workers_and_status_summary(store: WorkflowStore) -> None:
     workflow_id = create_workflow(store, DOC)
     runs = [store.submit_run(workflow_id, {}, user_id="1")["run_id"] for _ in range(4)]
@@ -385,9 +393,12 @@ def test_workers_and_status_summary(store: WorkflowStore) -> None:
     store.register_worker("gone", hostname="h", pid=2)
     store.unregister_worker("gone")
     done = _claim(store, "w1")
-    store.finish_run(done["run_id"], done["claim"]["fence"], "succeeded", outputs={"ok": 1})
+    succeeded = RunEnd(RunStatus.SUCCEEDED, outputs={"ok": 1})
+    store.finish_run(done["run_id"], done["claim"]["fence"], succeeded)
     failed = _claim(store, "w1")
-    store.finish_run(failed["run_id"], failed["claim"]["fence"], "failed", error="x")
+    store.finish_run(
+        failed["run_id"], failed["claim"]["fence"], RunEnd(RunStatus.FAILED, error="x")
+    )
     _claim(store, "w1")
 
     summary = store.status_summary()
@@ -446,8 +457,7 @@ def test_advance_records_the_result_and_starts_the_next_step_in_order(
         run_id,
         fence,
         first,
-        {"ok": 1},
-        notes=[("log", {"message": "one"})],
+        StepResult({"ok": 1}, notes=[("log", {"message": "one"})]),
         start=StepStart("b", "B", "log", 1, {"x": 2}),
     )
 
@@ -473,7 +483,9 @@ def test_advance_starts_no_step_once_cancellation_is_asked(store: WorkflowStore)
     first = store.start_step(run_id, fence, step_id="a", step_type="log")
     store.cancel_run(run_id)
 
-    advanced = store.advance(run_id, fence, first, {}, start=StepStart("b", None, "log"))
+    advanced = store.advance(
+        run_id, fence, first, StepResult({}), start=StepStart("b", None, "log")
+    )
 
     assert advanced.cancel_requested and advanced.next_step_run_id is None
     assert [s["step_id"] for s in store.list_steps(run_id)] == ["a"]
@@ -485,7 +497,9 @@ def test_advance_can_end_the_run_as_succeeded_with_the_last_result(store: Workfl
     fence = _claim(store)["claim"]["fence"]
     step = store.start_step(run_id, fence, step_id="a", step_type="log")
 
-    advanced = store.advance(run_id, fence, step, {"v": 1}, succeed_with={"result": {"v": 1}})
+    advanced = store.advance(
+        run_id, fence, step, StepResult({"v": 1}), succeed_with={"result": {"v": 1}}
+    )
 
     run = store.get_run(run_id)
     assert advanced.finished and run["status"] == "succeeded" and run["locked_by"] is None

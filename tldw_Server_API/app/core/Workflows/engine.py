@@ -40,7 +40,9 @@ from ..DB_Management.stores.workflows import (
     Fence,
     LeaseLost,
     NotFound,
+    RunEnd,
     RunStatus,
+    StepResult,
     StepStart,
     StepStatus,
     WorkflowStore,
@@ -71,6 +73,9 @@ log = logging.getLogger("tldw.workflows")
 
 #: A run whose workers keep dying is failed after this many takeovers.
 DEFAULT_MAX_TAKEOVERS = 5
+#: How a run ends whose cancellation its worker honoured (at a step boundary, or by
+#: interrupting the step).
+_CANCELLED = RunEnd(RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
 
 
 class Outcome(StrEnum):
@@ -139,9 +144,9 @@ class WorkflowEngine:
         step = definition.step(plan.step_id)
         return StepStart(step.id, step.name, step.type, plan.attempt, json_safe(step.config))
 
-    def _finish(self, run_id: str, fence: Fence, status: RunStatus, **fields: Any) -> Outcome:
-        self.store.finish_run(run_id, fence, status, **fields)
-        return Outcome(status)
+    def _finish(self, run_id: str, fence: Fence, end: RunEnd) -> Outcome:
+        self.store.finish_run(run_id, fence, end)
+        return Outcome(end.status)
 
     def _execute(self, run: Mapping[str, Any], fence: Fence, signals: RunSignals) -> Outcome:
         store, run_id = self.store, str(run["run_id"])
@@ -154,28 +159,22 @@ class WorkflowEngine:
                 1 for e in store.list_events(run_id) if e["event_type"] == "run_taken_over"
             )
             if takeovers > self.max_takeovers:
-                return self._finish(
-                    run_id,
-                    fence,
-                    RunStatus.FAILED,
-                    error=f"the run's worker was lost {takeovers} times; giving up",
-                )
+                error = f"the run's worker was lost {takeovers} times; giving up"
+                return self._finish(run_id, fence, RunEnd(RunStatus.FAILED, error=error))
         if run.get("cancel_requested"):
-            return self._finish(
-                run_id, fence, RunStatus.CANCELLED, reason="cancelled before it started"
-            )
+            not_started = RunEnd(RunStatus.CANCELLED, reason="cancelled before it started")
+            return self._finish(run_id, fence, not_started)
         try:
             definition = load_definition(store, run)
         except UnavailableStepType as exc:
-            return self._finish(
-                run_id, fence, RunStatus.FAILED, error=str(exc), reason=UNAVAILABLE_STEP_TYPE
-            )
+            unavailable = RunEnd(RunStatus.FAILED, error=str(exc), reason=UNAVAILABLE_STEP_TYPE)
+            return self._finish(run_id, fence, unavailable)
         except (DefinitionError, NotFound) as exc:
-            return self._finish(run_id, fence, RunStatus.FAILED, error=str(exc))
+            return self._finish(run_id, fence, RunEnd(RunStatus.FAILED, error=str(exc)))
         given = run.get("inputs") or {}
         if not isinstance(given, Mapping):
             error = f"the run's inputs are a JSON {type(given).__name__}, not an object"
-            return self._finish(run_id, fence, RunStatus.FAILED, error=error)
+            return self._finish(run_id, fence, RunEnd(RunStatus.FAILED, error=error))
         inputs = dict(definition.inputs) | dict(given)
         run_info = {
             "run_id": run_id,
@@ -206,16 +205,15 @@ class WorkflowEngine:
     ) -> Outcome | None:
         """End, release or give up the run if its plan or its signals say so; else None."""
         if plan.kind == PlanKind.SUCCEEDED:
-            outputs = {"result": plan.last_output, "steps": plan.outputs}
-            return self._finish(run_id, fence, RunStatus.SUCCEEDED, outputs=json_safe(outputs))
+            outputs = json_safe({"result": plan.last_output, "steps": plan.outputs})
+            return self._finish(run_id, fence, RunEnd(RunStatus.SUCCEEDED, outputs=outputs))
         if plan.kind == PlanKind.FAILED:
-            return self._finish(run_id, fence, RunStatus.FAILED, error=plan.error)
+            return self._finish(run_id, fence, RunEnd(RunStatus.FAILED, error=plan.error))
         if plan.kind == PlanKind.WAITING:  # cannot happen: a waiting run is never claimed
-            return self._finish(
-                run_id, fence, RunStatus.FAILED, error=f"step {plan.step_id!r} is still waiting"
-            )
+            error = f"step {plan.step_id!r} is still waiting"
+            return self._finish(run_id, fence, RunEnd(RunStatus.FAILED, error=error))
         if signals.cancel:
-            return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
+            return self._finish(run_id, fence, _CANCELLED)
         if signals.lost:
             return Outcome.LOST
         if signals.stopping:
@@ -269,7 +267,7 @@ class WorkflowEngine:
             store.fail_step(
                 run_id, fence, step_run_id, "cancelled while running", status=StepStatus.CANCELLED
             )
-            return self._finish(run_id, fence, RunStatus.CANCELLED, reason=RunStatus.CANCELLED)
+            return self._finish(run_id, fence, _CANCELLED)
         except StepInterrupted as exc:
             if signals.lost:
                 return Outcome.LOST
@@ -304,15 +302,10 @@ class WorkflowEngine:
                 after.id, after.name, after.type, following.attempt, json_safe(after.config)
             )
         # The result, and the next step's start (or the run's end), in one transaction.
+        next_step = {"next": definition.next_on_success(step_id, output)}
+        result = StepResult(output, event_payload=next_step, notes=ctx.notes)
         advanced = store.advance(
-            run_id,
-            fence,
-            step_run_id,
-            output,
-            event_payload={"next": definition.next_on_success(step_id, output)},
-            notes=ctx.notes,
-            start=start,
-            succeed_with=succeed_with,
+            run_id, fence, step_run_id, result, start=start, succeed_with=succeed_with
         )
         if advanced.cancel_requested:
             signals.request_cancel()

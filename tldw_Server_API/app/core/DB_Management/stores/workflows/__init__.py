@@ -11,7 +11,7 @@ Where each part lives
 ---------------------
 =================  ==========================================================
 ``statuses``       run, step and worker statuses (``StrEnum``: the stored strings)
-``records``        claims (``Fence``), leases, held steps, this store's errors
+``records``        claims (``Fence``), leases, held steps, step results, run ends, errors
 ``base``           the tables, the run lock, the event sequence, the fence check
 ``definitions``    versioned definitions and who may see them
 ``runs``           submitting (idempotently), reading, listing, cancelling runs
@@ -55,6 +55,8 @@ from .records import (
     Fence,
     HeldStep,
     LeaseLost,
+    RunEnd,
+    StepResult,
     StepStart,
     WorkerBeat,
     WorkflowStoreError,
@@ -86,7 +88,9 @@ __all__ = [
     "HeldStep",
     "LeaseLost",
     "NotFound",
+    "RunEnd",
     "RunStatus",
+    "StepResult",
     "StepStart",
     "StepStatus",
     "StoreError",

@@ -31,7 +31,7 @@ from ...backends.base import Database, DialectOps
 from ...instants import to_instant, utc_now
 from .._common import AnyRow
 from ..errors import NotFound
-from .records import DEFAULT_TENANT, UNCLAIMED, Fence, LeaseLost, StepStart, public
+from .records import DEFAULT_TENANT, UNCLAIMED, Fence, LeaseLost, RunEnd, StepStart, public
 from .statuses import RunStatus, StepStatus, WorkerStatus
 
 #: The topic announced whenever a run becomes due (see ``backends/wakes.py``).
@@ -381,68 +381,37 @@ class StoreBase:
             raise NotFound("workflow_runs", run_id)
         return public(row)
 
-    def _finish(
-        self,
-        conn: Connection,
-        run: AnyRow,
-        status: RunStatus,
-        *,
-        now: datetime,
-        outputs: Any = None,
-        error: str | None = None,
-        reason: str | None = None,
-        cancel_requested: bool | None = None,
-    ) -> None:
-        """End *run* (locked) as *status*, one of ``TERMINAL_STATUSES``, and say so in its log."""
-        event = self._close_run(
-            conn,
-            run.run_id,
-            run.started_at,
-            status,
-            now=now,
-            outputs=outputs,
-            error=error,
-            reason=reason,
-            cancel_requested=cancel_requested,
-        )
+    def _finish(self, conn: Connection, run: AnyRow, end: RunEnd, *, now: datetime) -> None:
+        """End *run* (locked) as *end* says, and say so in its log."""
+        event = self._close_run(conn, run.run_id, run.started_at, end, now=now)
         self._append_events(conn, run.run_id, run.tenant_id, [event], now=now)
 
     def _close_run(
-        self,
-        conn: Connection,
-        run_id: str,
-        started_at: Any,
-        status: RunStatus,
-        *,
-        now: datetime,
-        outputs: Any = None,
-        error: str | None = None,
-        reason: str | None = None,
-        cancel_requested: bool | None = None,
+        self, conn: Connection, run_id: str, started_at: Any, end: RunEnd, *, now: datetime
     ) -> EventSpec:
-        """Write the end of run *run_id* (locked) as *status*; the event that says so, for the
-        caller to append with the others of its transaction."""
-        values: dict[str, Any] = {"status": status, "ended_at": now}
+        """Write the end of run *run_id* (locked) as *end* says; the event that says so, for
+        the caller to append with the others of its transaction."""
+        values: dict[str, Any] = {"status": end.status, "ended_at": now}
         started = to_instant(started_at) if started_at is not None else None
         if started is not None:
             values["duration_ms"] = int((now - started).total_seconds() * 1000)
-        if outputs is not None:
-            values["outputs_json"] = outputs
-        if error is not None:
-            values["error"] = error
-        if reason is not None:
-            values["status_reason"] = reason
-        if cancel_requested is not None:
-            values["cancel_requested"] = int(cancel_requested)
+        if end.outputs is not None:
+            values["outputs_json"] = end.outputs
+        if end.error is not None:
+            values["error"] = end.error
+        if end.reason is not None:
+            values["status_reason"] = end.reason
+        if end.cancel_requested is not None:
+            values["cancel_requested"] = int(end.cancel_requested)
         params = {f"p_{name}": value for name, value in values.items()}
         conn.execute(_run_end(self.runs, frozenset(values)), {"p_run_id": run_id, **params})
         self._announce_settled(conn)
-        payload: dict[str, Any] = {"status": status}
-        if error is not None:
-            payload["error"] = error
-        if reason is not None:
-            payload["reason"] = reason
-        return END_EVENTS[status], payload, None
+        payload: dict[str, Any] = {"status": end.status}
+        if end.error is not None:
+            payload["error"] = end.error
+        if end.reason is not None:
+            payload["reason"] = end.reason
+        return END_EVENTS[end.status], payload, None
 
 
 __all__ = ["END_EVENTS", "RUNS_TOPIC", "SETTLED_TOPIC", "EventSpec", "StoreBase"]

@@ -14,7 +14,7 @@ from ...instants import utc_now
 from .._common import AnyRow
 from ..errors import Conflict, NotFound
 from .base import StoreBase
-from .records import UNCLAIMED, Fence, HeldStep
+from .records import UNCLAIMED, Fence, HeldStep, RunEnd
 from .statuses import STEP_WAITING_STATUSES, WAITING_STATUSES, RunStatus, StepStatus
 
 
@@ -136,7 +136,8 @@ class Decisions(StoreBase):
             if step is not None:
                 self._decide_step(conn, run, step, decision, error, now)
             if fail_run and not approved:
-                self._finish(conn, run, RunStatus.FAILED, now=now, error=error, reason="rejected")
+                rejected = RunEnd(RunStatus.FAILED, error=error, reason="rejected")
+                self._finish(conn, run, rejected, now=now)
             else:
                 conn.execute(
                     update(self.runs)

@@ -10,7 +10,7 @@ lost its claim can never record it a second time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -20,7 +20,7 @@ from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
 from ..errors import Conflict
 from .base import EventSpec, StoreBase, _fence_lock
-from .records import Advanced, Fence, StepStart, public
+from .records import Advanced, Fence, RunEnd, StepResult, StepStart, public
 from .statuses import RunStatus, StepStatus
 
 
@@ -144,14 +144,12 @@ class Journal(StoreBase):
         run_id: str,
         fence: Fence,
         step_run_id: str,
-        outputs: Any,
+        result: StepResult,
         *,
-        event_payload: Mapping[str, Any] | None = None,
-        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
         start: StepStart | None = None,
         succeed_with: Any = None,
     ) -> Advanced:
-        """Record a step's result (as :meth:`complete_step`) and, in the same transaction,
+        """Record a step's *result* (as :meth:`complete_step`) and, in the same transaction,
         what follows it: start the attempt *start*, or end the run as succeeded with the
         outputs *succeed_with*, or neither.
 
@@ -169,25 +167,17 @@ class Journal(StoreBase):
                 StepStatus.SUCCEEDED,
                 "step_completed",
                 now,
-                outputs,
+                result.outputs,
                 None,
             )
-            events: list[EventSpec] = [(kind, note, step_run_id) for kind, note in notes]
-            events.append(_with_payload(ended, event_payload))
+            events: list[EventSpec] = [(kind, note, step_run_id) for kind, note in result.notes]
+            events.append(_with_payload(ended, result.event_payload))
             tenant_id = row["tenant_id"]
             cancel, next_id, finished = bool(row["cancel_requested"]), None, False
             step_row = None
             if succeed_with is not None:
-                events.append(
-                    self._close_run(
-                        conn,
-                        run_id,
-                        row["started_at"],
-                        RunStatus.SUCCEEDED,
-                        now=now,
-                        outputs=succeed_with,
-                    )
-                )
+                end = RunEnd(RunStatus.SUCCEEDED, outputs=succeed_with)
+                events.append(self._close_run(conn, run_id, row["started_at"], end, now=now))
                 finished = True
             elif start is not None and not cancel:
                 next_id, started, step_row = self._new_step(run_id, tenant_id, fence, start, now)
@@ -196,24 +186,15 @@ class Journal(StoreBase):
         return Advanced(cancel, next_id, finished)
 
     def complete_step(
-        self,
-        run_id: str,
-        fence: Fence,
-        step_run_id: str,
-        outputs: Any,
-        *,
-        event_payload: Mapping[str, Any] | None = None,
-        notes: Sequence[tuple[str, Mapping[str, Any]]] = (),
+        self, run_id: str, fence: Fence, step_run_id: str, result: StepResult
     ) -> bool:
-        """Record a step's result (once: a lost claim raises :class:`LeaseLost`), after
-        the events the step noted (*notes*: type and payload), in one transaction.
+        """Record a step's *result* (once: a lost claim raises :class:`LeaseLost`), after
+        the events the step noted, in one transaction; nothing follows it (see
+        :meth:`advance`).
 
         Returns whether cancellation of the run has been requested meanwhile.
         """
-        advanced = self.advance(
-            run_id, fence, step_run_id, outputs, event_payload=event_payload, notes=notes
-        )
-        return advanced.cancel_requested
+        return self.advance(run_id, fence, step_run_id, result).cancel_requested
 
     def fail_step(
         self,

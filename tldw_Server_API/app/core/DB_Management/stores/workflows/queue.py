@@ -24,8 +24,8 @@ from sqlalchemy import Executable, Table, bindparam, func, select, update
 from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
 from .base import EventSpec, StoreBase, _open, due
-from .records import DEFAULT_LEASE_SECONDS, UNCLAIMED, Fence, StepStart, public
-from .statuses import TERMINAL_STATUSES, RunStatus
+from .records import DEFAULT_LEASE_SECONDS, UNCLAIMED, Fence, RunEnd, StepStart, public
+from .statuses import RunStatus
 
 
 @cache
@@ -195,22 +195,10 @@ class Queue(StoreBase):
                 body["next_attempt_at"] = next_attempt_at.isoformat()
             self._append_event(conn, run_id, row.tenant_id, "run_released", body)
 
-    def finish_run(
-        self,
-        run_id: str,
-        fence: Fence,
-        status: RunStatus,
-        *,
-        outputs: Any = None,
-        error: str | None = None,
-        reason: str | None = None,
-    ) -> dict[str, Any]:
-        """End a claimed run as ``succeeded``, ``failed`` or ``cancelled``."""
-        if status not in TERMINAL_STATUSES:
-            raise ValueError(f"{status!r} is not a final status")
-        status = RunStatus(status)
+    def finish_run(self, run_id: str, fence: Fence, end: RunEnd) -> dict[str, Any]:
+        """End a claimed run as *end* says: ``succeeded``, ``failed`` or ``cancelled``."""
         now = utc_now()
         with self.database.begin(write=True) as conn:
             row = self._fence(conn, run_id, fence)
-            self._finish(conn, row, status, now=now, outputs=outputs, error=error, reason=reason)
+            self._finish(conn, row, end, now=now)
             return self._get_run(conn, run_id)

@@ -1,9 +1,9 @@
-"""The values the workflows store hands out: claims, leases, held steps, rows as dicts,
-and the errors only this store raises."""
+"""The values the workflows store hands out and takes: claims, leases, held steps, steps'
+results, runs' ends, rows as dicts, and the errors only this store raises."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import Row
 
 from .._common import AnyRow
 from ..errors import StoreError
+from .statuses import TERMINAL_STATUSES, RunStatus
 
 DEFAULT_TENANT = "default"
 DEFAULT_LEASE_SECONDS = 10.0
@@ -56,6 +57,42 @@ class StepStart:
     type: str | None = None
     attempt: int = 1
     inputs: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What a step attempt produced, as ``Journal.advance`` records it.
+
+    ``outputs`` is the attempt's output; ``event_payload``, what its ``step_completed``
+    event says besides the step and attempt; ``notes``, the events the step noted while
+    it ran (type and payload), recorded before that one.
+    """
+
+    outputs: Any
+    event_payload: Mapping[str, Any] | None = None
+    notes: Sequence[tuple[str, Mapping[str, Any]]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """How a run ends: its final ``status`` (one of ``TERMINAL_STATUSES``) and what the
+    run's row and its end event keep of it.
+
+    ``outputs`` and ``error`` are the run's; ``reason`` becomes its ``status_reason``;
+    ``cancel_requested``, when not None, is written too (a cancellation that found
+    nobody executing the run). A field left None leaves its column as it is.
+    """
+
+    status: RunStatus
+    outputs: Any = None
+    error: str | None = None
+    reason: str | None = None
+    cancel_requested: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in TERMINAL_STATUSES:
+            raise ValueError(f"{self.status!r} is not a final status")
+        object.__setattr__(self, "status", RunStatus(self.status))  # (a plain string given)
 
 
 @dataclass(frozen=True)
@@ -118,6 +155,8 @@ __all__ = [
     "Fence",
     "HeldStep",
     "LeaseLost",
+    "RunEnd",
+    "StepResult",
     "StepStart",
     "WorkerBeat",
     "WorkflowStoreError",

@@ -12,7 +12,7 @@ from ...instants import utc_now
 from ..errors import Conflict, NotFound
 from .base import StoreBase
 from .definitions import visible_to
-from .records import public
+from .records import RunEnd, public
 from .statuses import STEP_WAITING_STATUSES, TERMINAL_STATUSES, RunStatus, StepStatus
 
 
@@ -213,7 +213,6 @@ class Runs(StoreBase):
                         step_run_id=step_run_id,
                         now=now,
                     )
-                self._finish(
-                    conn, run, RunStatus.CANCELLED, now=now, reason=reason, cancel_requested=True
-                )
+                end = RunEnd(RunStatus.CANCELLED, reason=reason, cancel_requested=True)
+                self._finish(conn, run, end, now=now)
             return self._get_run(conn, run_id)
