@@ -139,7 +139,7 @@ def _step_and_events_insert(
 
 
 @cache
-def _fence_lock(runs: Table) -> Select[Any]:
+def fence_lock(runs: Table) -> Select[Any]:
     """The fence check of :meth:`StoreBase._fence`: the run ``p_run_id`` still held by the
     claim ``p_worker_id``/``p_attempt``, locked (its key first, for ``picked_update``)."""
     return (
@@ -199,7 +199,7 @@ def _events_params(
     return params
 
 
-def _open(runs: Table) -> ColumnElement[bool]:
+def is_open(runs: Table) -> ColumnElement[bool]:
     """Queued or running (two comparisons: an ``IN`` list is rendered anew per statement)."""
     return or_(runs.c.status == RunStatus.QUEUED, runs.c.status == RunStatus.RUNNING)
 
@@ -349,7 +349,7 @@ class StoreBase:
         fenced write need not refresh anything on the run.
         """
         row = conn.execute(
-            _fence_lock(self.runs),
+            fence_lock(self.runs),
             {"p_run_id": run_id, "p_worker_id": fence.worker_id, "p_attempt": fence.attempt},
         ).first()
         if row is None:
@@ -368,7 +368,7 @@ class StoreBase:
 
     def _claimable(self, now: datetime) -> Any:
         """Whether some run is due: a scalar subquery (for the worker heartbeat)."""
-        return exists().where(_open(self.runs), due(self.runs, self.workers, now))
+        return exists().where(is_open(self.runs), due(self.runs, self.workers, now))
 
     def _steps_of(self, conn: Connection, run_id: str) -> list[dict[str, Any]]:
         """The step attempts of a run, in the order they started (see ``list_steps``)."""
@@ -414,4 +414,13 @@ class StoreBase:
         return END_EVENTS[end.status], payload, None
 
 
-__all__ = ["END_EVENTS", "RUNS_TOPIC", "SETTLED_TOPIC", "EventSpec", "StoreBase"]
+__all__ = [
+    "END_EVENTS",
+    "RUNS_TOPIC",
+    "SETTLED_TOPIC",
+    "EventSpec",
+    "StoreBase",
+    "due",
+    "fence_lock",
+    "is_open",
+]

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
 from ..errors import Conflict
-from .base import EventSpec, StoreBase, _fence_lock
+from .base import EventSpec, StoreBase, fence_lock
 from .records import Advanced, Fence, RunEnd, StepResult, StepStart, public
 from .statuses import RunStatus, StepStatus
 
@@ -46,7 +46,7 @@ def _fenced_step_end(dialect: DialectOps, runs: Table, steps: Table) -> PickedUp
         )
         .returning(steps.c.step_id, steps.c.attempt)
     )
-    return dialect.picked_update(steps, _fence_lock(runs), end)
+    return dialect.picked_update(steps, fence_lock(runs), end)
 
 
 def _with_payload(event: EventSpec, extra: Mapping[str, Any] | None) -> EventSpec:

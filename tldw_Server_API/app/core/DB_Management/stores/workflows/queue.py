@@ -23,7 +23,7 @@ from sqlalchemy import Executable, Table, bindparam, func, select, update
 
 from ...backends.base import DialectOps, PickedUpdate
 from ...instants import utc_now
-from .base import EventSpec, StoreBase, _open, due
+from .base import EventSpec, StoreBase, due, is_open
 from .records import DEFAULT_LEASE_SECONDS, UNCLAIMED, Fence, RunEnd, StepStart, public
 from .statuses import RunStatus
 
@@ -41,7 +41,7 @@ def _claim(dialect: DialectOps, runs: Table, workers: Table) -> PickedUpdate:
             r.c.locked_by.label("was_locked_by"),
             r.c.started_at.label("was_started_at"),
         )
-        .where(_open(r), due(r, workers, now))
+        .where(is_open(r), due(r, workers, now))
         .order_by(r.c.queue_seq)
         .limit(1)
     )
